@@ -1,0 +1,164 @@
+/* Option parsing, error printing and progress bars for the rlhf command. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rlhf/util.h"
+
+void cli_print_help(const cli_command *command, FILE *stream) {
+    fprintf(stream, "usage: rlhf %s\n\n%s\n\noptions:\n", command->usage, command->summary);
+    for (const cli_option *o = command->options; o && o->name; o++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->value_name ? " " : "", o->value_name ? o->value_name : "");
+        fprintf(stream, "  %-24s %s", left, o->help);
+        if (o->default_value) fprintf(stream, " (default: %s)", o->default_value);
+        fputc('\n', stream);
+    }
+    fprintf(stream, "  %-24s %s\n", "--help", "show this help");
+}
+
+int cli_fail(const char *format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    fputs("rlhf: error: ", stderr);
+    vfprintf(stderr, format, arguments);
+    fputc('\n', stderr);
+    va_end(arguments);
+    return 1;
+}
+
+static int option_index(const cli_command *command, const char *name, size_t length) {
+    int i = 0;
+    for (const cli_option *o = command->options; o && o->name; o++, i++)
+        if (strlen(o->name) == length && strncmp(o->name, name, length) == 0) return i;
+    return -1;
+}
+
+int cli_parse(const cli_command *command, int argc, char **argv, cli_args *args) {
+    memset(args, 0, sizeof *args);
+    args->command = command;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            cli_print_help(command, stdout);
+            return 1;
+        }
+        if (strncmp(arg, "--", 2) != 0 || strlen(arg) == 2) {
+            if (args->positional_count == 8) {
+                cli_fail("%s: too many arguments", command->name);
+                return -1;
+            }
+            args->positional[args->positional_count++] = arg;
+            continue;
+        }
+        const char *name = arg + 2;
+        const char *equals = strchr(name, '=');
+        size_t length = equals ? (size_t)(equals - name) : strlen(name);
+        int index = option_index(command, name, length);
+        if (index < 0) {
+            cli_fail("%s: unknown option '%.*s' (see rlhf %s --help)", command->name, (int)(length + 2), arg, command->name);
+            return -1;
+        }
+        const cli_option *o = &command->options[index];
+        if (o->value_name) {
+            if (equals) args->values[index] = equals + 1;
+            else if (i + 1 < argc) args->values[index] = argv[++i];
+            else {
+                cli_fail("%s: option --%s needs a value (%s)", command->name, o->name, o->value_name);
+                return -1;
+            }
+        } else if (equals) {
+            cli_fail("%s: option --%s takes no value", command->name, o->name);
+            return -1;
+        }
+        args->present[index] = true;
+    }
+    return 0;
+}
+
+const char *cli_string(const cli_args *args, const char *name) {
+    int index = option_index(args->command, name, strlen(name));
+    if (index < 0) return NULL;
+    return args->present[index] ? args->values[index] : args->command->options[index].default_value;
+}
+
+bool cli_flag(const cli_args *args, const char *name) {
+    int index = option_index(args->command, name, strlen(name));
+    return index >= 0 && args->present[index];
+}
+
+const char *cli_require(const cli_args *args, const char *name) {
+    const char *value = cli_string(args, name);
+    if (!value) cli_fail("%s: missing --%s (see rlhf %s --help)", args->command->name, name, args->command->name);
+    return value;
+}
+
+int cli_long(const cli_args *args, const char *name, long *out) {
+    const char *text = cli_string(args, name);
+    if (!text) return cli_fail("%s: missing --%s", args->command->name, name) ? -1 : -1;
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno || end == text || *end) {
+        cli_fail("%s: --%s expects an integer, got '%s'", args->command->name, name, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+int cli_int(const cli_args *args, const char *name, int *out) {
+    long value;
+    if (cli_long(args, name, &value) != 0) return -1;
+    if (value < -2147483647L || value > 2147483647L) {
+        cli_fail("%s: --%s is out of range", args->command->name, name);
+        return -1;
+    }
+    *out = (int)value;
+    return 0;
+}
+
+int cli_float(const cli_args *args, const char *name, float *out) {
+    const char *text = cli_string(args, name);
+    if (!text) return cli_fail("%s: missing --%s", args->command->name, name) ? -1 : -1;
+    char *end;
+    errno = 0;
+    float value = strtof(text, &end);
+    if (errno || end == text || *end) {
+        cli_fail("%s: --%s expects a number, got '%s'", args->command->name, name, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+void cli_progress_start(cli_progress *progress, long total) {
+    progress->enabled = isatty(STDERR_FILENO);
+    progress->total = total;
+    progress->start = rlhf_seconds();
+    progress->last_draw = 0.0;
+}
+
+void cli_progress_update(cli_progress *progress, long done, const char *detail) {
+    if (!progress->enabled) return;
+    double now = rlhf_seconds();
+    if (done < progress->total && now - progress->last_draw < 0.1) return;
+    progress->last_draw = now;
+    int width = 30;
+    int filled = progress->total > 0 ? (int)(width * done / progress->total) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '-';
+    bar[width] = '\0';
+    double elapsed = now - progress->start;
+    double eta = done > 0 ? elapsed * (double)(progress->total - done) / (double)done : 0.0;
+    fprintf(stderr, "\r[%s] %ld/%ld %s %.0fs left  ", bar, done, progress->total, detail ? detail : "", eta);
+    fflush(stderr);
+}
+
+void cli_progress_finish(cli_progress *progress) {
+    if (progress->enabled) fputc('\n', stderr);
+}

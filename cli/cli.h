@@ -1,0 +1,66 @@
+/* Shared pieces of the rlhf command: option parsing, errors, progress bars.
+ * Only cli/ prints to the terminal. */
+#ifndef RLHF_CLI_H
+#define RLHF_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* One option a subcommand accepts. value_name NULL means a flag without a value. */
+typedef struct cli_option {
+    const char *name;        /* without the leading dashes */
+    const char *value_name;  /* e.g. "DIR"; NULL for a flag */
+    const char *help;
+    const char *default_value;
+} cli_option;
+
+typedef struct cli_command {
+    const char *name;        /* e.g. "pretrain" */
+    const char *usage;       /* one line after "rlhf " */
+    const char *summary;
+    const cli_option *options;  /* terminated by a zero entry */
+} cli_command;
+
+/* Parsed command line: values by option index; positional arguments in order. */
+typedef struct cli_args {
+    const cli_command *command;
+    const char *values[64];
+    bool present[64];
+    const char *positional[8];
+    int positional_count;
+} cli_args;
+
+/* Parses argv (after the subcommand name). Prints help and returns 1 for --help;
+ * returns -1 after printing an error; 0 on success. */
+int cli_parse(const cli_command *command, int argc, char **argv, cli_args *args);
+void cli_print_help(const cli_command *command, FILE *stream);
+
+/* Option accessors: the value given, else the default. cli_int / cli_float fail (print
+ * and return -1) on text that is not a number. */
+const char *cli_string(const cli_args *args, const char *name);
+bool cli_flag(const cli_args *args, const char *name);
+int cli_int(const cli_args *args, const char *name, int *out);
+int cli_long(const cli_args *args, const char *name, long *out);
+int cli_float(const cli_args *args, const char *name, float *out);
+/* Fails with "missing --NAME" when an option without default was not given. */
+const char *cli_require(const cli_args *args, const char *name);
+
+/* Prints "rlhf: error: MESSAGE" on stderr. Returns 1, the exit status to use. */
+int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* A progress bar on stderr, drawn only when stderr is a terminal. */
+typedef struct cli_progress {
+    bool enabled;
+    long total;
+    double start;
+    double last_draw;
+} cli_progress;
+void cli_progress_start(cli_progress *progress, long total);
+void cli_progress_update(cli_progress *progress, long done, const char *detail);
+void cli_progress_finish(cli_progress *progress);
+
+/* Subcommands. Each takes argc/argv after its name and returns the exit status. */
+int cmd_pretrain(int argc, char **argv);
+int cmd_ppl(int argc, char **argv);
+
+#endif

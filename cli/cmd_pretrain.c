@@ -1,0 +1,124 @@
+/* rlhf pretrain: train a GPT-2 from scratch on token ids. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "rlhf/policy.h"
+
+static const cli_option options[] = {
+    {"ids", "FILE", "training data: token ids, one sequence a line (joined into one stream)", NULL},
+    {"config", "NAME", "model size for a fresh model: tiny or gpt2", "tiny"},
+    {"vocab-size", "N", "override the config's vocabulary size", NULL},
+    {"out", "DIR", "model directory to write (checkpoints and the final model)", NULL},
+    {"steps", "N", "optimizer steps", "200"},
+    {"batch-size", "N", "sequences per step", "8"},
+    {"seq-len", "N", "tokens per sequence", "64"},
+    {"lr", "RATE", "peak learning rate", "3e-3"},
+    {"schedule", "KIND", "constant, linear or cosine", "cosine"},
+    {"warmup", "N", "warm-up steps", "10"},
+    {"weight-decay", "W", "AdamW weight decay (matrices only)", "0.1"},
+    {"grad-clip", "NORM", "clip the global gradient norm (0: off)", "1.0"},
+    {"dropout", "P", "dropout probability (embedding and residual)", "0"},
+    {"val-fraction", "F", "tail of the data held out for validation", "0.1"},
+    {"eval-every", "N", "steps between validation losses", "50"},
+    {"save-every", "N", "steps between checkpoints (0: only at the end)", "0"},
+    {"seed", "N", "random seed (initialisation and batches)", "1337"},
+    {"resume", NULL, "continue from the checkpoint in --out", NULL},
+    {"device", "NAME", "auto, cpu or cuda", "auto"},
+    {"quiet", NULL, "print only the summary", NULL},
+    {"json", NULL, "print one JSON object with the result on stdout", NULL},
+    {0},
+};
+
+static const cli_command command = {
+    "pretrain", "pretrain --ids FILE --out DIR [--config tiny] [--steps N] [...]",
+    "Trains a GPT-2 language model from scratch on next-token prediction over random windows of\n"
+    "the token stream, reporting train and validation loss, and saves a Hugging Face model\n"
+    "directory plus training_state.safetensors so --resume continues exactly.",
+    options,
+};
+
+typedef struct printer {
+    bool quiet, json;
+    cli_progress progress;
+} printer;
+
+/* Prints a line every tenth of the run and at every validation; a bar in between. */
+static void on_step(const policy_pretrain_report *r, void *user) {
+    printer *p = user;
+    char detail[96];
+    snprintf(detail, sizeof detail, "loss %.3f", r->train_loss);
+    cli_progress_update(&p->progress, r->step, detail);
+    if (p->quiet || p->json) return;
+    int every = r->steps >= 10 ? r->steps / 10 : 1;
+    if (r->step % every == 0 || r->val_loss >= 0 || r->step == 1) {
+        if (p->progress.enabled) fputc('\n', stderr);
+        fprintf(stdout, "step %5d/%d  loss %.4f", r->step, r->steps, r->train_loss);
+        if (r->val_loss >= 0) fprintf(stdout, "  val %.4f", r->val_loss);
+        fprintf(stdout, "  lr %.2e  norm %.2f  %.0f tok/s%s\n", r->learning_rate, r->grad_norm,
+                r->tokens_per_second, r->checkpoint_saved ? "  (saved)" : "");
+        fflush(stdout);
+    }
+}
+
+int cmd_pretrain(int argc, char **argv) {
+    cli_args args;
+    int parsed = cli_parse(&command, argc, argv, &args);
+    if (parsed != 0) return parsed > 0 ? 0 : 2;
+    const char *ids_path = cli_require(&args, "ids");
+    const char *out_dir = cli_require(&args, "out");
+    if (!ids_path || !out_dir) return 2;
+    rlhf_error error;
+    policy_pretrain_options o = {.out_dir = out_dir, .resume = cli_flag(&args, "resume")};
+    long seed;
+    float dropout;
+    if (gpt_config_named(&o.config, cli_string(&args, "config"), &error) != 0) return cli_fail("pretrain: %s", error.message);
+    if (cli_string(&args, "vocab-size") && cli_int(&args, "vocab-size", &o.config.vocab_size) != 0) return 2;
+    o.adamw = nn_adamw_defaults();
+    if (cli_int(&args, "steps", &o.steps) || cli_int(&args, "batch-size", &o.batch_size) ||
+        cli_int(&args, "seq-len", &o.seq_len) || cli_float(&args, "lr", &o.schedule.peak) ||
+        cli_int(&args, "warmup", &o.schedule.warmup_steps) || cli_float(&args, "weight-decay", &o.adamw.weight_decay) ||
+        cli_float(&args, "grad-clip", &o.adamw.max_grad_norm) || cli_float(&args, "dropout", &dropout) ||
+        cli_float(&args, "val-fraction", &o.validation_fraction) || cli_int(&args, "eval-every", &o.eval_every) ||
+        cli_int(&args, "save-every", &o.save_every) || cli_long(&args, "seed", &seed))
+        return 2;
+    if (o.steps <= 0 || o.batch_size <= 0 || o.seq_len <= 1) return cli_fail("pretrain: --steps, --batch-size must be positive and --seq-len at least 2");
+    if (!(o.validation_fraction >= 0.0f && o.validation_fraction < 0.9f)) return cli_fail("pretrain: --val-fraction must be in [0, 0.9)");
+    if (!(dropout >= 0.0f && dropout < 1.0f)) return cli_fail("pretrain: --dropout must be in [0, 1)");
+    if (nn_lr_kind_parse(cli_string(&args, "schedule"), &o.schedule.kind, &error) != 0) return cli_fail("pretrain: %s", error.message);
+    o.config.embd_pdrop = o.config.resid_pdrop = dropout;
+    o.schedule.total_steps = o.steps;
+    o.schedule.final_fraction = 0.1f;
+    o.eval_windows = 64;
+    o.seed = (uint64_t)seed;
+    if (o.seq_len > o.config.n_positions) return cli_fail("pretrain: --seq-len %d exceeds the config's n_positions %d", o.seq_len, o.config.n_positions);
+
+    const char *device;
+    const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
+    if (!backend) return cli_fail("%s", error.message);
+    rlhf_id_lines lines;
+    if (rlhf_id_lines_read(&lines, ids_path, o.resume ? 0 : o.config.vocab_size, &error) != 0)
+        return cli_fail("%s", error.message);
+    printer p = {.quiet = cli_flag(&args, "quiet"), .json = cli_flag(&args, "json")};
+    if (!p.json) fprintf(stderr, "rlhf: device %s, %zu tokens from %s\n", device, lines.total, ids_path);
+    cli_progress_start(&p.progress, o.steps);
+    policy_pretrain_result result;
+    int status = policy_pretrain(lines.ids, lines.total, &o, backend, on_step, &p, &result, &error);
+    cli_progress_finish(&p.progress);
+    rlhf_id_lines_free(&lines);
+    if (status != 0) return cli_fail("pretrain: %s", error.message);
+    if (p.json) {
+        printf("{\"parameters\": %zu, \"steps\": %d, \"start_step\": %d, \"first_loss\": %.6g, \"final_loss\": %.6g, "
+               "\"val_loss\": %.6g, \"tokens_per_s\": %.1f, \"device\": \"%s\", \"out\": \"%s\"}\n",
+               result.parameter_count, result.start_step + result.steps_run, result.start_step, result.first_train_loss,
+               result.final_train_loss, isnan(result.final_val_loss) ? -1.0 : result.final_val_loss,
+               result.tokens_per_second, device, out_dir);
+    } else {
+        printf("trained %zu parameters for %d steps: loss %.4f -> %.4f", result.parameter_count, result.steps_run,
+               result.first_train_loss, result.final_train_loss);
+        if (!isnan(result.final_val_loss)) printf(", validation %.4f", result.final_val_loss);
+        printf(" (%.0f tokens/s); saved %s\n", result.tokens_per_second, out_dir);
+    }
+    return 0;
+}

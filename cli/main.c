@@ -1,0 +1,43 @@
+/* The rlhf command: dispatches to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"pretrain", cmd_pretrain, "train a language model from scratch on token ids"},
+    {"ppl", cmd_ppl, "mean next-token loss and perplexity of token-id sequences"},
+};
+
+static void print_usage(FILE *stream) {
+    fprintf(stream,
+            "usage: rlhf [--version] [--help] COMMAND [OPTIONS]\n\n"
+            "A native toolkit for the whole RLHF loop.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(stream, "  %-12s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(stream, "\nrun 'rlhf COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("rlhf %s\n", RLHF_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0) return subcommands[i].run(argc - 2, argv + 2);
+    return cli_fail("unknown command '%s' (see rlhf --help)", argv[1]);
+}

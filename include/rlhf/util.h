@@ -1,0 +1,67 @@
+/* util: the few helpers every module shares: error reports, atomic file writes, timing. */
+#ifndef RLHF_UTIL_H
+#define RLHF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An error report filled in by any function that can fail. Modules never print or exit:
+ * they fill one of these and return -1; the command line prints it. */
+typedef struct rlhf_error {
+    char message[1024];
+} rlhf_error;
+
+/* Formats a message into error (printf-style). error may be NULL. */
+void rlhf_error_set(rlhf_error *error, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prepends "context: " to the message already in error, e.g. the file being read. */
+void rlhf_error_prefix(rlhf_error *error, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes bytes to path atomically: a temporary file in the same directory, fsync, rename,
+ * fsync of the directory. Either the old file or the whole new one is there afterwards. */
+int rlhf_write_file_atomic(const char *path, const void *data, size_t size, rlhf_error *error);
+
+/* Like rlhf_write_file_atomic, for content produced in pieces: chunks[i] of sizes[i]. */
+int rlhf_write_file_atomic_chunks(const char *path, const void *const *chunks, const size_t *sizes,
+                                  int chunk_count, rlhf_error *error);
+
+/* Reads a whole file into a malloc'd buffer (NUL-terminated for convenience). */
+int rlhf_read_file(const char *path, char **data, size_t *size, rlhf_error *error);
+
+/* Creates a directory and its parents, like mkdir -p. Succeeds if it exists. */
+int rlhf_make_directory(const char *path, rlhf_error *error);
+
+/* Seconds from a monotonic clock. */
+double rlhf_seconds(void);
+
+/* Peak resident set size of this process in MiB (from getrusage). */
+double rlhf_peak_rss_mb(void);
+
+/* A small, fast, seedable random generator (xoshiro256**), so runs repeat exactly. */
+typedef struct rlhf_rng {
+    uint64_t state[4];
+} rlhf_rng;
+
+void rlhf_rng_seed(rlhf_rng *rng, uint64_t seed);
+uint64_t rlhf_rng_next(rlhf_rng *rng);
+/* Uniform in [0, 1). */
+double rlhf_rng_uniform(rlhf_rng *rng);
+/* Standard normal (Box-Muller). */
+double rlhf_rng_normal(rlhf_rng *rng);
+
+/* Token-id sequences: a text file with one sequence a line, ids separated by spaces.
+ * Empty lines are skipped. Every id must be in [0, vocab_size) (vocab_size <= 0: any
+ * non-negative id). Errors name the file and line. */
+typedef struct rlhf_id_lines {
+    int *ids;         /* all ids, line after line */
+    size_t *starts;   /* starts[i] .. starts[i + 1] is line i */
+    size_t count;     /* lines */
+    size_t total;     /* ids */
+} rlhf_id_lines;
+
+int rlhf_id_lines_read(rlhf_id_lines *lines, const char *path, int vocab_size, rlhf_error *error);
+void rlhf_id_lines_free(rlhf_id_lines *lines);
+
+#endif

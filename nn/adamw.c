@@ -1,0 +1,87 @@
+/* AdamW (decoupled weight decay), global-norm gradient clipping and learning-rate
+ * schedules. The moments live in one backend arena of 2 x parameter_count floats. */
+#include "rlhf/nn.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "nn/backend.h"
+
+nn_adamw_config nn_adamw_defaults(void) {
+    nn_adamw_config config = {
+        .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-8f, .weight_decay = 0.0f,
+        .decay_all = false, .max_grad_norm = 1.0f,
+    };
+    return config;
+}
+
+int nn_adamw_create(nn_adamw *optimizer, const gpt_model *model, const nn_adamw_config *config,
+                    rlhf_error *error) {
+    memset(optimizer, 0, sizeof *optimizer);
+    optimizer->config = *config;
+    optimizer->backend = model->backend;
+    optimizer->count = model->parameter_count;
+    optimizer->m = model->backend->alloc(2 * model->parameter_count * sizeof(float));
+    if (!optimizer->m) {
+        rlhf_error_set(error, "out of memory for optimizer state (%.1f MiB)",
+                       2.0 * model->parameter_count * 4.0 / 1048576.0);
+        return -1;
+    }
+    optimizer->v = optimizer->m + model->parameter_count;
+    return 0;
+}
+
+void nn_adamw_destroy(nn_adamw *optimizer) {
+    if (optimizer->backend && optimizer->m) optimizer->backend->free(optimizer->m);
+    memset(optimizer, 0, sizeof *optimizer);
+}
+
+float gpt_grad_norm(const gpt_model *model) {
+    return (float)sqrt(model->backend->sum_squares(model->gradients, model->parameter_count));
+}
+
+float nn_adamw_step(nn_adamw *optimizer, gpt_model *model, float learning_rate) {
+    const nn_adamw_config *c = &optimizer->config;
+    float norm = gpt_grad_norm(model);
+    float grad_scale = 1.0f;
+    if (c->max_grad_norm > 0.0f && norm > c->max_grad_norm) grad_scale = c->max_grad_norm / (norm + 1e-6f);
+    optimizer->step++;
+    float bias_correction1 = 1.0f - powf(c->beta1, (float)optimizer->step);
+    float bias_correction2 = 1.0f - powf(c->beta2, (float)optimizer->step);
+    /* One call per tensor, so each gets its own weight decay (none for biases, LayerNorm
+     * and embeddings unless decay_all). */
+    for (int i = 0; i < model->tensor_count; i++) {
+        const gpt_tensor *t = &model->tensors[i];
+        float decay = (t->decay || c->decay_all) ? c->weight_decay : 0.0f;
+        model->backend->adamw_update(model->parameters + t->offset, model->gradients + t->offset,
+                                     optimizer->m + t->offset, optimizer->v + t->offset, t->count,
+                                     learning_rate, c->beta1, c->beta2, c->epsilon, decay,
+                                     bias_correction1, bias_correction2, grad_scale);
+    }
+    return norm;
+}
+
+int nn_lr_kind_parse(const char *text, nn_lr_kind *kind, rlhf_error *error) {
+    if (strcmp(text, "constant") == 0) *kind = NN_LR_CONSTANT;
+    else if (strcmp(text, "linear") == 0) *kind = NN_LR_LINEAR;
+    else if (strcmp(text, "cosine") == 0) *kind = NN_LR_COSINE;
+    else {
+        rlhf_error_set(error, "unknown learning-rate schedule '%s' (constant, linear, cosine)", text);
+        return -1;
+    }
+    return 0;
+}
+
+float nn_lr_at(const nn_lr_schedule *schedule, int step) {
+    float peak = schedule->peak;
+    if (step < schedule->warmup_steps) return peak * (float)(step + 1) / (float)schedule->warmup_steps;
+    if (schedule->kind == NN_LR_CONSTANT) return peak;
+    int decay_steps = schedule->total_steps - schedule->warmup_steps;
+    if (decay_steps <= 0) return peak;
+    float progress = (float)(step - schedule->warmup_steps) / (float)decay_steps;
+    if (progress > 1.0f) progress = 1.0f;
+    float floor = peak * schedule->final_fraction;
+    float shape = schedule->kind == NN_LR_LINEAR ? 1.0f - progress
+                                                 : 0.5f * (1.0f + cosf(3.14159265358979f * progress));
+    return floor + (peak - floor) * shape;
+}

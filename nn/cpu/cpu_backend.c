@@ -1,0 +1,442 @@
+/* The CPU backend: every op of nn/backend.h on host memory. Matrix products (including the
+ * two inside attention) go through cblas sgemm; the rest are plain loops parallelised with
+ * OpenMP, written so that each output element is computed by exactly one thread in a fixed
+ * order, which keeps runs bit-for-bit repeatable for a given thread count. */
+#include "nn/backend.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Columns per task when a loop is split over columns (gradient sums over rows). */
+#define COLUMN_BLOCK 64
+
+/* ------------------------------------------------------------------ memory */
+
+static void *cpu_alloc(size_t bytes) {
+    /* 64-byte alignment for vector loads; calloc semantics (zeroed). */
+    void *memory = NULL;
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    if (rounded == 0) rounded = 64;
+    if (posix_memalign(&memory, 64, rounded) != 0) return NULL;
+    memset(memory, 0, rounded);
+    return memory;
+}
+
+static void cpu_free(void *memory) { free(memory); }
+
+static void cpu_upload(void *destination, const void *source, size_t bytes) {
+    if (bytes) memcpy(destination, source, bytes);
+}
+
+static void cpu_download(void *destination, const void *source, size_t bytes) {
+    if (bytes) memcpy(destination, source, bytes);
+}
+
+static void cpu_zero(float *x, size_t n) {
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) x[i] = 0.0f;
+}
+
+static void cpu_copy(float *destination, const float *source, size_t n) {
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) destination[i] = source[i];
+}
+
+/* ------------------------------------------------------------------ embedding */
+
+static void cpu_embedding_forward(float *out, const int *tokens, const int *positions,
+                                  const float *wte, const float *wpe, int N, int C) {
+    #pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const float *token_row = wte + (size_t)tokens[n] * C;
+        const float *position_row = wpe + (size_t)positions[n] * C;
+        float *out_row = out + (size_t)n * C;
+        for (int c = 0; c < C; c++) out_row[c] = token_row[c] + position_row[c];
+    }
+}
+
+/* Rows of dwte/dwpe are shared by repeated tokens, so threads split the columns instead. */
+static void cpu_embedding_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
+                                   const int *positions, int N, int C) {
+    #pragma omp parallel for schedule(static)
+    for (int c0 = 0; c0 < C; c0 += COLUMN_BLOCK) {
+        int c1 = c0 + COLUMN_BLOCK < C ? c0 + COLUMN_BLOCK : C;
+        for (int n = 0; n < N; n++) {
+            const float *d = dout + (size_t)n * C;
+            float *token_row = dwte + (size_t)tokens[n] * C;
+            float *position_row = dwpe + (size_t)positions[n] * C;
+            for (int c = c0; c < c1; c++) {
+                token_row[c] += d[c];
+                position_row[c] += d[c];
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ layernorm */
+
+static void cpu_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                                  const float *weight, const float *bias, int N, int C,
+                                  float epsilon) {
+    #pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float sum = 0.0f;
+        #pragma omp simd reduction(+ : sum)
+        for (int c = 0; c < C; c++) sum += x[c];
+        float m = sum / C;
+        float variance = 0.0f;
+        #pragma omp simd reduction(+ : variance)
+        for (int c = 0; c < C; c++) variance += (x[c] - m) * (x[c] - m);
+        float s = 1.0f / sqrtf(variance / C + epsilon);
+        float *y = out + (size_t)n * C;
+        for (int c = 0; c < C; c++) y[c] = (x[c] - m) * s * weight[c] + bias[c];
+        mean[n] = m;
+        rstd[n] = s;
+    }
+}
+
+/* dinp = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dout * weight, per row;
+ * dweight and dbias are sums over rows, split by columns across threads. */
+static void cpu_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                   const float *inp, const float *weight, const float *mean,
+                                   const float *rstd, int N, int C) {
+    #pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        const float *d = dout + (size_t)n * C;
+        float m = mean[n], s = rstd[n];
+        float g_mean = 0.0f, g_xhat_mean = 0.0f;
+        #pragma omp simd reduction(+ : g_mean, g_xhat_mean)
+        for (int c = 0; c < C; c++) {
+            float g = d[c] * weight[c];
+            g_mean += g;
+            g_xhat_mean += g * (x[c] - m) * s;
+        }
+        g_mean /= C;
+        g_xhat_mean /= C;
+        float *dx = dinp + (size_t)n * C;
+        for (int c = 0; c < C; c++) {
+            float xhat = (x[c] - m) * s;
+            dx[c] += s * (d[c] * weight[c] - g_mean - xhat * g_xhat_mean);
+        }
+    }
+    #pragma omp parallel for schedule(static)
+    for (int c0 = 0; c0 < C; c0 += COLUMN_BLOCK) {
+        int c1 = c0 + COLUMN_BLOCK < C ? c0 + COLUMN_BLOCK : C;
+        for (int n = 0; n < N; n++) {
+            const float *x = inp + (size_t)n * C;
+            const float *d = dout + (size_t)n * C;
+            float m = mean[n], s = rstd[n];
+            for (int c = c0; c < c1; c++) {
+                dweight[c] += d[c] * (x[c] - m) * s;
+                dbias[c] += d[c];
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ matmul */
+
+static void cpu_matmul_forward(float *out, const float *inp, const float *weight,
+                               const float *bias, int N, int C, int OC, nn_weight_layout layout) {
+    float beta = 0.0f;
+    if (bias) {
+        #pragma omp parallel for schedule(static)
+        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, bias, sizeof(float) * OC);
+        beta = 1.0f;
+    }
+    if (layout == NN_WEIGHT_IN_OUT)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, OC, C, 1.0f, inp, C, weight, OC,
+                    beta, out, OC);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C,
+                    beta, out, OC);
+}
+
+static void cpu_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                const float *inp, const float *weight, int N, int C, int OC,
+                                nn_weight_layout layout) {
+    if (layout == NN_WEIGHT_IN_OUT) {
+        if (dinp) /* dinp[N,C] += dout[N,OC] . W[C,OC]^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, C, OC, 1.0f, dout, OC, weight,
+                        OC, 1.0f, dinp, C);
+        /* dW[C,OC] += inp^T . dout */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, OC, N, 1.0f, inp, C, dout, OC,
+                    1.0f, dweight, OC);
+    } else {
+        if (dinp) /* dinp[N,C] += dout[N,OC] . W[OC,C] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC,
+                        weight, C, 1.0f, dinp, C);
+        /* dW[OC,C] += dout^T . inp */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C,
+                    1.0f, dweight, C);
+    }
+    if (dbias) {
+        #pragma omp parallel for schedule(static)
+        for (int c0 = 0; c0 < OC; c0 += COLUMN_BLOCK) {
+            int c1 = c0 + COLUMN_BLOCK < OC ? c0 + COLUMN_BLOCK : OC;
+            for (int n = 0; n < N; n++) {
+                const float *d = dout + (size_t)n * OC;
+                for (int c = c0; c < c1; c++) dbias[c] += d[c];
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ attention */
+
+/* Each (sequence, head) pair is independent: threads take whole pairs and call sgemm on
+ * them (OpenBLAS runs single-threaded inside an OpenMP region), so attention costs two
+ * T x T x hs products forward and four backward, never O(T^3). */
+static void cpu_attention_forward(float *out, float *probs, const float *qkv, const int *key_mask,
+                                  int B, int T, int C, int NH) {
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    #pragma omp parallel for schedule(static)
+    for (int bh = 0; bh < B * NH; bh++) {
+        int b = bh / NH, h = bh % NH;
+        const float *q = qkv + (size_t)b * T * 3 * C + h * hs;
+        const float *k = q + C;
+        const float *v = q + 2 * C;
+        float *p = probs + (size_t)bh * T * T;
+        const int *mask = key_mask + (size_t)b * T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, 3 * C, k, 3 * C,
+                    0.0f, p, T);
+        for (int t = 0; t < T; t++) {
+            float *row = p + (size_t)t * T;
+            float max_score = -INFINITY;
+            for (int j = 0; j <= t; j++)
+                if (mask[j] && row[j] > max_score) max_score = row[j];
+            if (max_score == -INFINITY) { /* no visible key: output zeros */
+                memset(row, 0, sizeof(float) * T);
+                continue;
+            }
+            float sum = 0.0f;
+            for (int j = 0; j <= t; j++) {
+                float e = mask[j] ? expf(row[j] - max_score) : 0.0f;
+                row[j] = e;
+                sum += e;
+            }
+            float inverse = 1.0f / sum;
+            for (int j = 0; j <= t; j++) row[j] *= inverse;
+            for (int j = t + 1; j < T; j++) row[j] = 0.0f;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, p, T, v, 3 * C,
+                    0.0f, out + (size_t)b * T * C + h * hs, C);
+    }
+}
+
+static void cpu_attention_backward(float *dqkv, float *scratch, const float *dout,
+                                   const float *qkv, const float *probs, int B, int T, int C,
+                                   int NH) {
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    #pragma omp parallel for schedule(static)
+    for (int bh = 0; bh < B * NH; bh++) {
+        int b = bh / NH, h = bh % NH;
+        const float *q = qkv + (size_t)b * T * 3 * C + h * hs;
+        const float *k = q + C;
+        const float *v = q + 2 * C;
+        float *dq = dqkv + (size_t)b * T * 3 * C + h * hs;
+        float *dk = dq + C;
+        float *dv = dq + 2 * C;
+        const float *p = probs + (size_t)bh * T * T;
+        const float *d_out = dout + (size_t)b * T * C + h * hs;
+        float *ds = scratch + (size_t)bh * T * T;
+        /* dP = dO . V^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, d_out, C, v, 3 * C,
+                    0.0f, ds, T);
+        /* dV += P^T . dO */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, p, T, d_out, C, 1.0f,
+                    dv, 3 * C);
+        /* softmax backward: dS = P * (dP - sum_j P dP), row by row */
+        for (int t = 0; t < T; t++) {
+            const float *p_row = p + (size_t)t * T;
+            float *row = ds + (size_t)t * T;
+            float dot = 0.0f;
+            #pragma omp simd reduction(+ : dot)
+            for (int j = 0; j <= t; j++) dot += p_row[j] * row[j];
+            for (int j = 0; j <= t; j++) row[j] = p_row[j] * (row[j] - dot);
+            for (int j = t + 1; j < T; j++) row[j] = 0.0f;
+        }
+        /* S = scale Q K^T: dQ += scale dS . K, dK += scale dS^T . Q */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, ds, T, k, 3 * C,
+                    1.0f, dq, 3 * C);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, ds, T, q, 3 * C, 1.0f,
+                    dk, 3 * C);
+    }
+}
+
+/* ------------------------------------------------------------------ GELU */
+
+#define GELU_SCALE 0.7978845608028654f /* sqrt(2 / pi) */
+
+static void cpu_gelu_forward(float *out, const float *inp, size_t n) {
+    #pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(GELU_SCALE * (x + 0.044715f * x * x * x)));
+    }
+}
+
+static void cpu_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+    #pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float u = GELU_SCALE * (x + 0.044715f * x * x * x);
+        float th = tanhf(u);
+        float sech2 = 1.0f - th * th;
+        float local = 0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
+        dinp[i] += local * dout[i];
+    }
+}
+
+/* ------------------------------------------------------------------ elementwise */
+
+static void cpu_add(float *out, const float *a, const float *b, size_t n) {
+    #pragma omp parallel for simd schedule(static) if (n > 16384)
+    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+static void cpu_accumulate(float *destination, const float *source, size_t n) {
+    #pragma omp parallel for simd schedule(static) if (n > 16384)
+    for (size_t i = 0; i < n; i++) destination[i] += source[i];
+}
+
+static void cpu_scale(float *x, float factor, size_t n) {
+    #pragma omp parallel for simd schedule(static) if (n > 16384)
+    for (size_t i = 0; i < n; i++) x[i] *= factor;
+}
+
+/* A 64-bit mix (splitmix64's finaliser) of seed and index: the dropout mask as a pure
+ * function, identical on every backend. */
+static inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void cpu_dropout(float *x, size_t n, float p, uint64_t seed) {
+    if (p <= 0.0f) return;
+    float keep_scale = 1.0f / (1.0f - p);
+    uint32_t threshold = (uint32_t)((double)p * 4294967296.0);
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = (uint32_t)(mix64(seed + 0x9e3779b97f4a7c15ULL * (i + 1)) >> 32);
+        x[i] = r < threshold ? 0.0f : x[i] * keep_scale;
+    }
+}
+
+/* ------------------------------------------------------------------ log-probs */
+
+/* Log of the softmax normaliser of row / temperature (max subtracted before exp). */
+static float row_log_normaliser(const float *row, int V, float inverse_temperature) {
+    float max_value = -INFINITY;
+    for (int i = 0; i < V; i++) max_value = row[i] > max_value ? row[i] : max_value;
+    max_value *= inverse_temperature;
+    float sum = 0.0f;
+    #pragma omp simd reduction(+ : sum)
+    for (int i = 0; i < V; i++) sum += expf(row[i] * inverse_temperature - max_value);
+    return max_value + logf(sum);
+}
+
+static void cpu_target_logprobs(float *logprobs, const float *logits, const int *targets, int N,
+                                int V, float temperature) {
+    float inverse_temperature = 1.0f / temperature;
+    #pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        if (targets[n] < 0) {
+            logprobs[n] = 0.0f;
+            continue;
+        }
+        const float *row = logits + (size_t)n * V;
+        logprobs[n] = row[targets[n]] * inverse_temperature - row_log_normaliser(row, V, inverse_temperature);
+    }
+}
+
+/* d logp(target) / d logit_i = (onehot_i - softmax_i) / temperature. */
+static void cpu_target_logprobs_backward(float *logits, const float *dlogprobs, const int *targets,
+                                         int N, int V, float temperature) {
+    float inverse_temperature = 1.0f / temperature;
+    #pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        float *row = logits + (size_t)n * V;
+        if (targets[n] < 0 || dlogprobs[n] == 0.0f) {
+            memset(row, 0, sizeof(float) * V);
+            continue;
+        }
+        float log_normaliser = row_log_normaliser(row, V, inverse_temperature);
+        float g = dlogprobs[n] * inverse_temperature;
+        #pragma omp simd
+        for (int i = 0; i < V; i++) row[i] = -g * expf(row[i] * inverse_temperature - log_normaliser);
+        row[targets[n]] += g;
+    }
+}
+
+/* ------------------------------------------------------------------ optimizer */
+
+static double cpu_sum_squares(const float *x, size_t n) {
+    double total = 0.0;
+    #pragma omp parallel for schedule(static) reduction(+ : total)
+    for (size_t i0 = 0; i0 < n; i0 += 4096) {
+        size_t i1 = i0 + 4096 < n ? i0 + 4096 : n;
+        float partial = 0.0f;
+        #pragma omp simd reduction(+ : partial)
+        for (size_t i = i0; i < i1; i++) partial += x[i] * x[i];
+        total += partial;
+    }
+    return total;
+}
+
+static void cpu_adamw_update(float *param, const float *grad, float *m, float *v, size_t n,
+                             float learning_rate, float beta1, float beta2, float epsilon,
+                             float weight_decay, float bias_correction1, float bias_correction2,
+                             float grad_scale) {
+    #pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float g = grad[i] * grad_scale;
+        float m_i = beta1 * m[i] + (1.0f - beta1) * g;
+        float v_i = beta2 * v[i] + (1.0f - beta2) * g * g;
+        m[i] = m_i;
+        v[i] = v_i;
+        float m_hat = m_i / bias_correction1;
+        float v_hat = v_i / bias_correction2;
+        param[i] -= learning_rate * (m_hat / (sqrtf(v_hat) + epsilon) + weight_decay * param[i]);
+    }
+}
+
+/* ------------------------------------------------------------------ the table */
+
+static const nn_backend cpu_backend = {
+    .name = "cpu",
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_upload,
+    .download = cpu_download,
+    .zero = cpu_zero,
+    .copy = cpu_copy,
+    .embedding_forward = cpu_embedding_forward,
+    .embedding_backward = cpu_embedding_backward,
+    .layernorm_forward = cpu_layernorm_forward,
+    .layernorm_backward = cpu_layernorm_backward,
+    .matmul_forward = cpu_matmul_forward,
+    .matmul_backward = cpu_matmul_backward,
+    .attention_forward = cpu_attention_forward,
+    .attention_backward = cpu_attention_backward,
+    .gelu_forward = cpu_gelu_forward,
+    .gelu_backward = cpu_gelu_backward,
+    .add = cpu_add,
+    .accumulate = cpu_accumulate,
+    .scale = cpu_scale,
+    .dropout = cpu_dropout,
+    .target_logprobs = cpu_target_logprobs,
+    .target_logprobs_backward = cpu_target_logprobs_backward,
+    .sum_squares = cpu_sum_squares,
+    .adamw_update = cpu_adamw_update,
+};
+
+const nn_backend *nn_cpu_backend(void) { return &cpu_backend; }

@@ -1,0 +1,379 @@
+/* Model directories in the Hugging Face GPT-2 layout: config.json + model.safetensors
+ * (+ training_state.safetensors for resuming). Loading checks the whole file against the
+ * config before anything is kept; saving replaces each file atomically. */
+#include "rlhf/nn.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/backend.h"
+
+/* ------------------------------------------------------------------ config.json */
+
+/* Reads an integer field; missing is an error when required, else leaves *out alone. */
+static int read_int_field(json_t *root, const char *path, const char *key, int *out, bool required,
+                          rlhf_error *error) {
+    json_t *value = json_object_get(root, key);
+    if (!value || json_is_null(value)) {
+        if (required) {
+            rlhf_error_set(error, "%s: missing field '%s'", path, key);
+            return -1;
+        }
+        return 0;
+    }
+    if (!json_is_integer(value) || json_integer_value(value) < -1 || json_integer_value(value) > 100000000) {
+        rlhf_error_set(error, "%s: field '%s' must be an integer", path, key);
+        return -1;
+    }
+    *out = (int)json_integer_value(value);
+    return 0;
+}
+
+static int read_float_field(json_t *root, const char *path, const char *key, float *out, rlhf_error *error) {
+    json_t *value = json_object_get(root, key);
+    if (!value || json_is_null(value)) return 0;
+    if (!json_is_number(value)) {
+        rlhf_error_set(error, "%s: field '%s' must be a number", path, key);
+        return -1;
+    }
+    *out = (float)json_number_value(value);
+    return 0;
+}
+
+/* Fails if a boolean option this engine does not implement is set to the other value. */
+static int require_bool_field(json_t *root, const char *path, const char *key, bool expected,
+                              rlhf_error *error) {
+    json_t *value = json_object_get(root, key);
+    if (!value || json_is_null(value)) return 0;
+    if (!json_is_boolean(value) || json_boolean_value(value) != expected) {
+        rlhf_error_set(error, "%s: field '%s' must be %s (the other setting is not supported)", path,
+                       key, expected ? "true" : "false");
+        return -1;
+    }
+    return 0;
+}
+
+int gpt_config_load(gpt_config *config, const char *path, rlhf_error *error) {
+    memset(config, 0, sizeof *config);
+    config->layer_norm_epsilon = 1e-5f;
+    config->bos_token_id = config->eos_token_id = config->pad_token_id = -1;
+    json_error_t json_error;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &json_error);
+    if (!root) {
+        rlhf_error_set(error, "%s: line %d: %s", path, json_error.line, json_error.text);
+        return -1;
+    }
+    int status = -1;
+    if (!json_is_object(root)) {
+        rlhf_error_set(error, "%s: not a JSON object", path);
+        goto done;
+    }
+    json_t *model_type = json_object_get(root, "model_type");
+    if (model_type && (!json_is_string(model_type) || strcmp(json_string_value(model_type), "gpt2") != 0)) {
+        rlhf_error_set(error, "%s: model_type must be \"gpt2\"", path);
+        goto done;
+    }
+    /* n_ctx is the older name of n_positions. */
+    config->n_positions = 0;
+    if (read_int_field(root, path, "vocab_size", &config->vocab_size, true, error) ||
+        read_int_field(root, path, "n_ctx", &config->n_positions, false, error) ||
+        read_int_field(root, path, "n_positions", &config->n_positions, config->n_positions == 0, error) ||
+        read_int_field(root, path, "n_embd", &config->n_embd, true, error) ||
+        read_int_field(root, path, "n_layer", &config->n_layer, true, error) ||
+        read_int_field(root, path, "n_head", &config->n_head, true, error) ||
+        read_int_field(root, path, "bos_token_id", &config->bos_token_id, false, error) ||
+        read_int_field(root, path, "eos_token_id", &config->eos_token_id, false, error) ||
+        read_int_field(root, path, "pad_token_id", &config->pad_token_id, false, error) ||
+        read_float_field(root, path, "layer_norm_epsilon", &config->layer_norm_epsilon, error) ||
+        read_float_field(root, path, "embd_pdrop", &config->embd_pdrop, error) ||
+        read_float_field(root, path, "resid_pdrop", &config->resid_pdrop, error) ||
+        read_float_field(root, path, "attn_pdrop", &config->attn_pdrop, error) ||
+        require_bool_field(root, path, "scale_attn_weights", true, error) ||
+        require_bool_field(root, path, "scale_attn_by_inverse_layer_idx", false, error) ||
+        require_bool_field(root, path, "reorder_and_upcast_attn", false, error) ||
+        require_bool_field(root, path, "tie_word_embeddings", true, error))
+        goto done;
+    json_t *activation = json_object_get(root, "activation_function");
+    if (activation && !json_is_null(activation)) {
+        const char *name = json_is_string(activation) ? json_string_value(activation) : "";
+        if (strcmp(name, "gelu_new") != 0 && strcmp(name, "gelu_pytorch_tanh") != 0) {
+            rlhf_error_set(error, "%s: activation_function '%s' is not supported (gelu_new only)", path, name);
+            goto done;
+        }
+    }
+    int n_inner = -1;
+    if (read_int_field(root, path, "n_inner", &n_inner, false, error)) goto done;
+    if (n_inner != -1 && n_inner != 4 * config->n_embd) {
+        rlhf_error_set(error, "%s: n_inner must be 4 * n_embd", path);
+        goto done;
+    }
+    json_t *architectures = json_object_get(root, "architectures");
+    size_t index;
+    json_t *architecture;
+    json_array_foreach(architectures, index, architecture)
+        if (json_is_string(architecture) &&
+            strcmp(json_string_value(architecture), "GPT2ForSequenceClassification") == 0)
+            config->has_score_head = true;
+    if (config->has_score_head) {
+        int num_labels = 1;
+        json_t *id2label = json_object_get(root, "id2label");
+        if (read_int_field(root, path, "num_labels", &num_labels, false, error)) goto done;
+        if (json_is_object(id2label)) num_labels = (int)json_object_size(id2label);
+        if (num_labels != 1) {
+            rlhf_error_set(error, "%s: a scalar head needs num_labels 1, not %d", path, num_labels);
+            goto done;
+        }
+    }
+    if (gpt_config_validate(config, error) != 0) {
+        rlhf_error_prefix(error, "%s", path);
+        goto done;
+    }
+    status = 0;
+done:
+    json_decref(root);
+    return status;
+}
+
+int gpt_config_save(const gpt_config *config, const char *path, rlhf_error *error) {
+    json_t *root = json_object();
+    json_t *architectures = json_array();
+    json_array_append_new(architectures, json_string(config->has_score_head ? "GPT2ForSequenceClassification"
+                                                                            : "GPT2LMHeadModel"));
+    json_object_set_new(root, "architectures", architectures);
+    json_object_set_new(root, "model_type", json_string("gpt2"));
+    json_object_set_new(root, "vocab_size", json_integer(config->vocab_size));
+    json_object_set_new(root, "n_positions", json_integer(config->n_positions));
+    json_object_set_new(root, "n_embd", json_integer(config->n_embd));
+    json_object_set_new(root, "n_layer", json_integer(config->n_layer));
+    json_object_set_new(root, "n_head", json_integer(config->n_head));
+    json_object_set_new(root, "n_inner", json_null());
+    json_object_set_new(root, "activation_function", json_string("gelu_new"));
+    json_object_set_new(root, "layer_norm_epsilon", json_real(config->layer_norm_epsilon));
+    json_object_set_new(root, "embd_pdrop", json_real(config->embd_pdrop));
+    json_object_set_new(root, "resid_pdrop", json_real(config->resid_pdrop));
+    json_object_set_new(root, "attn_pdrop", json_real(config->attn_pdrop));
+    json_object_set_new(root, "initializer_range", json_real(0.02));
+    json_object_set_new(root, "scale_attn_weights", json_true());
+    json_object_set_new(root, "tie_word_embeddings", json_true());
+    json_object_set_new(root, "use_cache", json_true());
+    /* Unset ids are written as null: transformers would otherwise assume GPT-2's 50256. */
+    const char *id_keys[3] = {"bos_token_id", "eos_token_id", "pad_token_id"};
+    const int ids[3] = {config->bos_token_id, config->eos_token_id, config->pad_token_id};
+    for (int i = 0; i < 3; i++)
+        json_object_set_new(root, id_keys[i], ids[i] >= 0 ? json_integer(ids[i]) : json_null());
+    if (config->has_score_head) {
+        json_object_set_new(root, "num_labels", json_integer(1));
+        json_t *id2label = json_object(), *label2id = json_object();
+        json_object_set_new(id2label, "0", json_string("LABEL_0"));
+        json_object_set_new(label2id, "LABEL_0", json_integer(0));
+        json_object_set_new(root, "id2label", id2label);
+        json_object_set_new(root, "label2id", label2id);
+    }
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    size_t length = strlen(text);
+    text = realloc(text, length + 2);
+    text[length] = '\n';
+    text[length + 1] = '\0';
+    int status = rlhf_write_file_atomic(path, text, length + 1, error);
+    free(text);
+    return status;
+}
+
+/* ------------------------------------------------------------------ model.safetensors */
+
+/* Tensors a Hugging Face checkpoint may carry that this engine recomputes or ties. */
+static bool is_ignorable_buffer(const char *name) {
+    size_t n = strlen(name);
+    return (n > 9 && strcmp(name + n - 9, ".attn.bias") == 0) ||
+           (n > 16 && strcmp(name + n - 16, ".attn.masked_bias") == 0);
+}
+
+/* Strips the "transformer." prefix that GPT2LMHeadModel.save_pretrained writes. */
+static const char *canonical_name(const char *name) {
+    return strncmp(name, "transformer.", 12) == 0 ? name + 12 : name;
+}
+
+static const safetensors_tensor *find_canonical(const safetensors_file *file, const char *name) {
+    for (int i = 0; i < file->tensor_count; i++)
+        if (strcmp(canonical_name(file->tensors[i].name), name) == 0) return &file->tensors[i];
+    return NULL;
+}
+
+int gpt_load(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_error *error) {
+    memset(model, 0, sizeof *model);
+    char config_path[4096], weights_path[4096];
+    snprintf(config_path, sizeof config_path, "%s/config.json", dir);
+    snprintf(weights_path, sizeof weights_path, "%s/model.safetensors", dir);
+    gpt_config config;
+    if (gpt_config_load(&config, config_path, error) != 0) return -1;
+    safetensors_file file;
+    if (safetensors_open(&file, weights_path, error) != 0) return -1;
+    if (find_canonical(&file, "score.weight")) config.has_score_head = true;
+
+    gpt_model candidate;
+    float *host = NULL;
+    if (gpt_create(&candidate, &config, backend, error) != 0) {
+        rlhf_error_prefix(error, "%s", config_path);
+        safetensors_close(&file);
+        return -1;
+    }
+    /* Every tensor in the file must be one we know (or a buffer we may ignore). */
+    for (int i = 0; i < file.tensor_count; i++) {
+        const char *name = canonical_name(file.tensors[i].name);
+        if (is_ignorable_buffer(name) || strcmp(name, "lm_head.weight") == 0) continue;
+        if (!gpt_find_tensor(&candidate, name)) {
+            rlhf_error_set(error, "%s: unexpected tensor '%s' for a GPT-2 with %d layers", weights_path,
+                           file.tensors[i].name, config.n_layer);
+            goto fail;
+        }
+    }
+    host = malloc(candidate.parameter_count * sizeof(float));
+    if (!host) {
+        rlhf_error_set(error, "%s: out of memory", weights_path);
+        goto fail;
+    }
+    /* Every tensor the config implies must be there with the right shape. */
+    for (int i = 0; i < candidate.tensor_count; i++) {
+        const gpt_tensor *t = &candidate.tensors[i];
+        const safetensors_tensor *st = find_canonical(&file, t->name);
+        if (!st) {
+            rlhf_error_set(error, "%s: missing tensor '%s'", weights_path, t->name);
+            goto fail;
+        }
+        bool shape_ok = st->ndim == t->ndim && st->shape[0] == t->shape[0] &&
+                        (t->ndim == 1 || st->shape[1] == t->shape[1]);
+        if (!shape_ok) {
+            char shape[64];
+            if (st->ndim == 2) snprintf(shape, sizeof shape, "[%lld, %lld]", (long long)st->shape[0], (long long)st->shape[1]);
+            else if (st->ndim == 1) snprintf(shape, sizeof shape, "[%lld]", (long long)st->shape[0]);
+            else snprintf(shape, sizeof shape, "%d dimensions", st->ndim);
+            if (t->ndim == 2)
+                rlhf_error_set(error, "%s: tensor '%s' has shape %s but config.json implies [%d, %d]",
+                               weights_path, t->name, shape, t->shape[0], t->shape[1]);
+            else
+                rlhf_error_set(error, "%s: tensor '%s' has shape %s but config.json implies [%d]",
+                               weights_path, t->name, shape, t->shape[0]);
+            goto fail;
+        }
+        if (safetensors_read_f32(&file, st, host + t->offset, error) != 0) goto fail;
+        for (size_t k = 0; k < t->count; k++)
+            if (!(host[t->offset + k] == host[t->offset + k]) || host[t->offset + k] > 3e38f ||
+                host[t->offset + k] < -3e38f) {
+                rlhf_error_set(error, "%s: tensor '%s' holds a non-finite value at index %zu",
+                               weights_path, t->name, k);
+                goto fail;
+            }
+    }
+    /* An untied LM head would silently be replaced by wte; refuse it instead. */
+    const safetensors_tensor *lm_head = find_canonical(&file, "lm_head.weight");
+    if (lm_head) {
+        const gpt_tensor *wte = gpt_find_tensor(&candidate, "wte.weight");
+        float *copy = malloc(wte->count * sizeof(float));
+        bool tied = copy && lm_head->count == wte->count && safetensors_read_f32(&file, lm_head, copy, NULL) == 0 &&
+                    memcmp(copy, host + wte->offset, wte->count * sizeof(float)) == 0;
+        free(copy);
+        if (!tied) {
+            rlhf_error_set(error, "%s: lm_head.weight differs from wte.weight; only tied LM heads are supported",
+                           weights_path);
+            goto fail;
+        }
+    }
+    gpt_write_parameters(&candidate, host);
+    free(host);
+    safetensors_close(&file);
+    *model = candidate;
+    return 0;
+fail:
+    free(host);
+    gpt_destroy(&candidate);
+    safetensors_close(&file);
+    return -1;
+}
+
+int gpt_save(const gpt_model *model, const char *dir, rlhf_error *error) {
+    if (rlhf_make_directory(dir, error) != 0) return -1;
+    char config_path[4096], weights_path[4096];
+    snprintf(config_path, sizeof config_path, "%s/config.json", dir);
+    snprintf(weights_path, sizeof weights_path, "%s/model.safetensors", dir);
+    float *host = malloc(model->parameter_count * sizeof(float));
+    if (!host) {
+        rlhf_error_set(error, "out of memory saving %s", weights_path);
+        return -1;
+    }
+    gpt_read_parameters(model, host, false);
+    safetensors_writer writer;
+    safetensors_writer_init(&writer);
+    safetensors_writer_set_metadata(&writer, "format", "pt");
+    for (int i = 0; i < model->tensor_count; i++) {
+        const gpt_tensor *t = &model->tensors[i];
+        int64_t shape[2] = {t->shape[0], t->shape[1]};
+        safetensors_writer_add(&writer, t->name, SAFETENSORS_F32, t->ndim, shape, host + t->offset);
+    }
+    /* Weights first, config last: a directory whose config.json is present is complete. */
+    int status = safetensors_writer_save(&writer, weights_path, error);
+    if (status == 0) status = gpt_config_save(&model->config, config_path, error);
+    safetensors_writer_free(&writer);
+    free(host);
+    return status;
+}
+
+/* ------------------------------------------------------------------ training state */
+
+int nn_training_state_save(const nn_adamw *optimizer, const gpt_model *model, const char *dir,
+                           const char *const *keys, const char *const *values, int count,
+                           rlhf_error *error) {
+    if (rlhf_make_directory(dir, error) != 0) return -1;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
+    size_t n = model->parameter_count;
+    float *host = malloc(2 * n * sizeof(float));
+    if (!host) {
+        rlhf_error_set(error, "out of memory saving %s", path);
+        return -1;
+    }
+    model->backend->download(host, optimizer->m, 2 * n * sizeof(float));
+    safetensors_writer writer;
+    safetensors_writer_init(&writer);
+    char text[64];
+    snprintf(text, sizeof text, "%ld", optimizer->step);
+    safetensors_writer_set_metadata(&writer, "adamw_step", text);
+    snprintf(text, sizeof text, "%zu", n);
+    safetensors_writer_set_metadata(&writer, "parameter_count", text);
+    for (int i = 0; i < count; i++) safetensors_writer_set_metadata(&writer, keys[i], values[i]);
+    int64_t shape[1] = {(int64_t)n};
+    safetensors_writer_add(&writer, "adamw.m", SAFETENSORS_F32, 1, shape, host);
+    safetensors_writer_add(&writer, "adamw.v", SAFETENSORS_F32, 1, shape, host + n);
+    int status = safetensors_writer_save(&writer, path, error);
+    safetensors_writer_free(&writer);
+    free(host);
+    return status;
+}
+
+int nn_training_state_load(nn_adamw *optimizer, const gpt_model *model, const char *dir,
+                           safetensors_file *state, rlhf_error *error) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
+    if (safetensors_open(state, path, error) != 0) return -1;
+    size_t n = model->parameter_count;
+    const safetensors_tensor *m = safetensors_find(state, "adamw.m");
+    const safetensors_tensor *v = safetensors_find(state, "adamw.v");
+    const char *step = safetensors_metadata(state, "adamw_step");
+    if (!m || !v || !step || m->count != n || v->count != n) {
+        rlhf_error_set(error, "%s: missing adamw.m / adamw.v / adamw_step, or sized for another model", path);
+        safetensors_close(state);
+        return -1;
+    }
+    float *host = malloc(2 * n * sizeof(float));
+    if (!host || safetensors_read_f32(state, m, host, error) || safetensors_read_f32(state, v, host + n, error)) {
+        free(host);
+        safetensors_close(state);
+        return -1;
+    }
+    model->backend->upload(optimizer->m, host, 2 * n * sizeof(float));
+    optimizer->step = atol(step);
+    free(host);
+    return 0;
+}

@@ -1,0 +1,360 @@
+/* safetensors: an 8-byte little-endian header length, a JSON header naming each tensor's
+ * dtype, shape and byte range, then the raw data. Files are read whole and validated
+ * before any tensor is handed out, so a damaged file is refused, never half-used.
+ * (This host is little-endian, as the format is; nn/safetensors.c would need byte swaps
+ * elsewhere.) */
+#include "rlhf/nn.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    safetensors_dtype dtype;
+    size_t size;
+} dtypes[] = {
+    {"F64", SAFETENSORS_F64, 8}, {"F32", SAFETENSORS_F32, 4}, {"F16", SAFETENSORS_F16, 2},
+    {"BF16", SAFETENSORS_BF16, 2}, {"I64", SAFETENSORS_I64, 8}, {"I32", SAFETENSORS_I32, 4},
+    {"U8", SAFETENSORS_U8, 1},
+};
+
+static size_t dtype_size(safetensors_dtype dtype) {
+    for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
+        if (dtypes[i].dtype == dtype) return dtypes[i].size;
+    return 0;
+}
+
+static const char *dtype_name(safetensors_dtype dtype) {
+    for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
+        if (dtypes[i].dtype == dtype) return dtypes[i].name;
+    return "?";
+}
+
+/* Orders tensors by their first byte, for the overlap check. */
+static int compare_begin(const void *a, const void *b) {
+    const safetensors_tensor *x = *(safetensors_tensor *const *)a, *y = *(safetensors_tensor *const *)b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* Parses one header entry into tensor; fails naming the tensor. */
+static int parse_entry(safetensors_file *file, const char *name, json_t *entry,
+                       safetensors_tensor *tensor, size_t data_size, rlhf_error *error) {
+    const char *path = file->path;
+    if (!json_is_object(entry)) {
+        rlhf_error_set(error, "%s: tensor '%s': header entry is not an object", path, name);
+        return -1;
+    }
+    json_t *dtype = json_object_get(entry, "dtype");
+    json_t *shape = json_object_get(entry, "shape");
+    json_t *offsets = json_object_get(entry, "data_offsets");
+    if (!json_is_string(dtype) || !json_is_array(shape) || !json_is_array(offsets) ||
+        json_array_size(offsets) != 2) {
+        rlhf_error_set(error, "%s: tensor '%s': header entry needs dtype, shape and data_offsets", path, name);
+        return -1;
+    }
+    bool known = false;
+    for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
+        if (strcmp(json_string_value(dtype), dtypes[i].name) == 0) {
+            tensor->dtype = dtypes[i].dtype;
+            known = true;
+        }
+    if (!known) {
+        rlhf_error_set(error, "%s: tensor '%s': unsupported dtype '%s'", path, name, json_string_value(dtype));
+        return -1;
+    }
+    if (json_array_size(shape) > 8) {
+        rlhf_error_set(error, "%s: tensor '%s': more than 8 dimensions", path, name);
+        return -1;
+    }
+    tensor->ndim = (int)json_array_size(shape);
+    size_t count = 1;
+    for (int d = 0; d < tensor->ndim; d++) {
+        json_t *dim = json_array_get(shape, (size_t)d);
+        if (!json_is_integer(dim) || json_integer_value(dim) < 0 || json_integer_value(dim) > (1LL << 40)) {
+            rlhf_error_set(error, "%s: tensor '%s': bad shape", path, name);
+            return -1;
+        }
+        tensor->shape[d] = json_integer_value(dim);
+        count *= (size_t)tensor->shape[d];
+    }
+    json_t *begin = json_array_get(offsets, 0), *end = json_array_get(offsets, 1);
+    if (!json_is_integer(begin) || !json_is_integer(end) || json_integer_value(begin) < 0 ||
+        json_integer_value(end) < json_integer_value(begin)) {
+        rlhf_error_set(error, "%s: tensor '%s': bad data_offsets", path, name);
+        return -1;
+    }
+    tensor->begin = (size_t)json_integer_value(begin);
+    tensor->end = (size_t)json_integer_value(end);
+    tensor->count = count;
+    if (tensor->end > data_size) {
+        rlhf_error_set(error, "%s: tensor '%s': data runs past the end of the file (truncated?)", path, name);
+        return -1;
+    }
+    if (count * dtype_size(tensor->dtype) != tensor->end - tensor->begin) {
+        rlhf_error_set(error, "%s: tensor '%s': shape needs %zu bytes but data_offsets give %zu", path,
+                       name, count * dtype_size(tensor->dtype), tensor->end - tensor->begin);
+        return -1;
+    }
+    tensor->name = strdup(name);
+    return tensor->name ? 0 : -1;
+}
+
+int safetensors_open(safetensors_file *file, const char *path, rlhf_error *error) {
+    memset(file, 0, sizeof *file);
+    file->path = strdup(path);
+    char *bytes = NULL;
+    size_t size = 0;
+    if (rlhf_read_file(path, &bytes, &size, error) != 0) goto fail;
+    file->bytes = (unsigned char *)bytes;
+    file->size = size;
+    if (size < 8) {
+        rlhf_error_set(error, "%s: too short for a safetensors file (%zu bytes)", path, size);
+        goto fail;
+    }
+    uint64_t header_length = 0;
+    memcpy(&header_length, bytes, 8);
+    if (header_length > size - 8 || header_length > (100u << 20)) {
+        rlhf_error_set(error, "%s: bad header length %llu for a %zu-byte file (truncated or not safetensors)",
+                       path, (unsigned long long)header_length, size);
+        goto fail;
+    }
+    json_error_t json_error;
+    json_t *header = json_loadb(bytes + 8, header_length, JSON_REJECT_DUPLICATES, &json_error);
+    if (!header || !json_is_object(header)) {
+        rlhf_error_set(error, "%s: header is not a JSON object (%s)", path, header ? "" : json_error.text);
+        json_decref(header);
+        goto fail;
+    }
+    file->data_offset = 8 + header_length;
+    size_t data_size = size - file->data_offset;
+    size_t entries = json_object_size(header);
+    file->tensors = calloc(entries ? entries : 1, sizeof *file->tensors);
+    file->metadata_keys = calloc(64, sizeof(char *));
+    file->metadata_values = calloc(64, sizeof(char *));
+    const char *key;
+    json_t *value;
+    json_object_foreach(header, key, value) {
+        if (strcmp(key, "__metadata__") == 0) {
+            const char *meta_key;
+            json_t *meta_value;
+            json_object_foreach(value, meta_key, meta_value) {
+                if (!json_is_string(meta_value) || file->metadata_count >= 64) {
+                    rlhf_error_set(error, "%s: __metadata__ must map up to 64 strings to strings", path);
+                    json_decref(header);
+                    goto fail;
+                }
+                file->metadata_keys[file->metadata_count] = strdup(meta_key);
+                file->metadata_values[file->metadata_count++] = strdup(json_string_value(meta_value));
+            }
+            continue;
+        }
+        if (parse_entry(file, key, value, &file->tensors[file->tensor_count], data_size, error) != 0) {
+            json_decref(header);
+            goto fail;
+        }
+        file->tensor_count++;
+    }
+    json_decref(header);
+    /* No two tensors may share bytes. */
+    safetensors_tensor **order = malloc(sizeof *order * (file->tensor_count + 1));
+    for (int i = 0; i < file->tensor_count; i++) order[i] = &file->tensors[i];
+    qsort(order, (size_t)file->tensor_count, sizeof *order, compare_begin);
+    for (int i = 1; i < file->tensor_count; i++)
+        if (order[i]->begin < order[i - 1]->end) {
+            rlhf_error_set(error, "%s: tensors '%s' and '%s' overlap", path, order[i - 1]->name, order[i]->name);
+            free(order);
+            goto fail;
+        }
+    free(order);
+    return 0;
+fail:
+    safetensors_close(file);
+    return -1;
+}
+
+void safetensors_close(safetensors_file *file) {
+    for (int i = 0; i < file->tensor_count; i++) free(file->tensors[i].name);
+    for (int i = 0; i < file->metadata_count; i++) {
+        free(file->metadata_keys[i]);
+        free(file->metadata_values[i]);
+    }
+    free(file->metadata_keys);
+    free(file->metadata_values);
+    free(file->tensors);
+    free(file->bytes);
+    free(file->path);
+    memset(file, 0, sizeof *file);
+}
+
+const safetensors_tensor *safetensors_find(const safetensors_file *file, const char *name) {
+    for (int i = 0; i < file->tensor_count; i++)
+        if (strcmp(file->tensors[i].name, name) == 0) return &file->tensors[i];
+    return NULL;
+}
+
+const char *safetensors_metadata(const safetensors_file *file, const char *key) {
+    for (int i = 0; i < file->metadata_count; i++)
+        if (strcmp(file->metadata_keys[i], key) == 0) return file->metadata_values[i];
+    return NULL;
+}
+
+/* IEEE half to float. */
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exponent = (h >> 10) & 31, mantissa = h & 1023;
+    float value;
+    if (exponent == 0) value = ldexpf((float)mantissa, -24);
+    else if (exponent == 31) value = mantissa ? NAN : INFINITY;
+    else value = ldexpf((float)(mantissa | 1024), (int)exponent - 25);
+    return sign ? -value : value;
+}
+
+int safetensors_read_f32(const safetensors_file *file, const safetensors_tensor *tensor, float *out,
+                         rlhf_error *error) {
+    const unsigned char *data = file->bytes + file->data_offset + tensor->begin;
+    size_t n = tensor->count;
+    switch (tensor->dtype) {
+    case SAFETENSORS_F32: memcpy(out, data, n * 4); return 0;
+    case SAFETENSORS_F64:
+        for (size_t i = 0; i < n; i++) {
+            double x;
+            memcpy(&x, data + 8 * i, 8);
+            out[i] = (float)x;
+        }
+        return 0;
+    case SAFETENSORS_F16:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, data + 2 * i, 2);
+            out[i] = half_to_float(h);
+        }
+        return 0;
+    case SAFETENSORS_BF16:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, data + 2 * i, 2);
+            uint32_t bits = (uint32_t)h << 16;
+            memcpy(&out[i], &bits, 4);
+        }
+        return 0;
+    default:
+        rlhf_error_set(error, "%s: tensor '%s' has dtype %s, expected a float type", file->path,
+                       tensor->name, dtype_name(tensor->dtype));
+        return -1;
+    }
+}
+
+int safetensors_read_i32(const safetensors_file *file, const safetensors_tensor *tensor, int *out,
+                         rlhf_error *error) {
+    const unsigned char *data = file->bytes + file->data_offset + tensor->begin;
+    for (size_t i = 0; i < tensor->count; i++) {
+        switch (tensor->dtype) {
+        case SAFETENSORS_I32: memcpy(&out[i], data + 4 * i, 4); break;
+        case SAFETENSORS_I64: {
+            int64_t x;
+            memcpy(&x, data + 8 * i, 8);
+            out[i] = (int)x;
+            break;
+        }
+        case SAFETENSORS_U8: out[i] = data[i]; break;
+        default:
+            rlhf_error_set(error, "%s: tensor '%s' has dtype %s, expected an integer type", file->path,
+                           tensor->name, dtype_name(tensor->dtype));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ writer */
+
+void safetensors_writer_init(safetensors_writer *writer) { memset(writer, 0, sizeof *writer); }
+
+int safetensors_writer_add(safetensors_writer *writer, const char *name, safetensors_dtype dtype,
+                           int ndim, const int64_t *shape, const void *data) {
+    if (writer->count == writer->capacity) {
+        int capacity = writer->capacity ? 2 * writer->capacity : 64;
+        void *grown = realloc(writer->entries, sizeof *writer->entries * (size_t)capacity);
+        if (!grown) return -1;
+        writer->entries = grown;
+        writer->capacity = capacity;
+    }
+    struct safetensors_entry *e = &writer->entries[writer->count++];
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->dtype = dtype;
+    e->ndim = ndim;
+    for (int d = 0; d < ndim; d++) e->shape[d] = shape[d];
+    e->data = data;
+    return 0;
+}
+
+int safetensors_writer_set_metadata(safetensors_writer *writer, const char *key, const char *value) {
+    if (writer->metadata_count >= 32) return -1;
+    writer->metadata_keys[writer->metadata_count] = strdup(key);
+    writer->metadata_values[writer->metadata_count++] = strdup(value);
+    return 0;
+}
+
+int safetensors_writer_save(safetensors_writer *writer, const char *path, rlhf_error *error) {
+    json_t *header = json_object();
+    if (writer->metadata_count > 0) {
+        json_t *metadata = json_object();
+        for (int i = 0; i < writer->metadata_count; i++)
+            json_object_set_new(metadata, writer->metadata_keys[i], json_string(writer->metadata_values[i]));
+        json_object_set_new(header, "__metadata__", metadata);
+    }
+    size_t offset = 0;
+    size_t *sizes = calloc((size_t)writer->count + 2, sizeof(size_t));
+    const void **chunks = calloc((size_t)writer->count + 2, sizeof(void *));
+    for (int i = 0; i < writer->count; i++) {
+        struct safetensors_entry *e = &writer->entries[i];
+        size_t count = 1;
+        json_t *shape = json_array();
+        for (int d = 0; d < e->ndim; d++) {
+            json_array_append_new(shape, json_integer(e->shape[d]));
+            count *= (size_t)e->shape[d];
+        }
+        size_t bytes = count * dtype_size(e->dtype);
+        json_t *entry = json_object();
+        json_object_set_new(entry, "dtype", json_string(dtype_name(e->dtype)));
+        json_object_set_new(entry, "shape", shape);
+        json_t *offsets = json_array();
+        json_array_append_new(offsets, json_integer((json_int_t)offset));
+        json_array_append_new(offsets, json_integer((json_int_t)(offset + bytes)));
+        json_object_set_new(entry, "data_offsets", offsets);
+        json_object_set_new(header, e->name, entry);
+        chunks[i + 2] = e->data;
+        sizes[i + 2] = bytes;
+        offset += bytes;
+    }
+    char *text = json_dumps(header, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(header);
+    /* Pad the header with spaces to a multiple of 8 bytes, as the reference writer does,
+     * so the data section is aligned. */
+    size_t length = strlen(text);
+    size_t padded = (length + 7) & ~(size_t)7;
+    char *header_text = malloc(padded);
+    memcpy(header_text, text, length);
+    memset(header_text + length, ' ', padded - length);
+    free(text);
+    uint64_t header_length = padded;
+    chunks[0] = &header_length;
+    sizes[0] = 8;
+    chunks[1] = header_text;
+    sizes[1] = padded;
+    int status = rlhf_write_file_atomic_chunks(path, chunks, sizes, writer->count + 2, error);
+    free(header_text);
+    free(chunks);
+    free(sizes);
+    return status;
+}
+
+void safetensors_writer_free(safetensors_writer *writer) {
+    for (int i = 0; i < writer->metadata_count; i++) {
+        free(writer->metadata_keys[i]);
+        free(writer->metadata_values[i]);
+    }
+    free(writer->entries);
+    memset(writer, 0, sizeof *writer);
+}

@@ -1,0 +1,192 @@
+/* Pretraining: next-token prediction on random windows of a token stream, with a held-out
+ * validation tail, checkpoints and exact resume. */
+#include "rlhf/policy.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Fills tokens/targets [B, T] with B windows starting at random offsets of stream. */
+static void sample_batch(const int *stream, size_t length, int B, int T, rlhf_rng *rng, int *tokens,
+                         int *targets) {
+    for (int b = 0; b < B; b++) {
+        size_t start = (size_t)(rlhf_rng_uniform(rng) * (double)(length - (size_t)T));
+        for (int t = 0; t < T; t++) {
+            tokens[b * T + t] = stream[start + t];
+            targets[b * T + t] = stream[start + t + 1];
+        }
+    }
+}
+
+/* Mean loss on the first `windows` consecutive windows of the validation stream. */
+static int validation_loss(gpt_model *model, const int *stream, size_t length, int B, int T,
+                           int windows, float *loss, rlhf_error *error) {
+    int *tokens = malloc(sizeof(int) * (size_t)B * T), *targets = malloc(sizeof(int) * (size_t)B * T);
+    double total = 0.0;
+    long count = 0;
+    int available = (int)((length - 1) / (size_t)T);
+    if (windows > available) windows = available;
+    int status = 0;
+    bool was_training = model->training;
+    model->training = false;
+    for (int first = 0; first < windows && status == 0; first += B) {
+        int rows = windows - first < B ? windows - first : B;
+        for (int b = 0; b < rows; b++)
+            for (int t = 0; t < T; t++) {
+                size_t at = (size_t)(first + b) * T + t;
+                tokens[b * T + t] = stream[at];
+                targets[b * T + t] = stream[at + 1];
+            }
+        gpt_batch batch = {.batch_size = rows, .seq_len = T, .tokens = tokens, .targets = targets};
+        gpt_outputs out = {0};
+        status = gpt_forward(model, &batch, &out, error);
+        total += (double)out.loss * out.target_count;
+        count += out.target_count;
+    }
+    model->training = was_training;
+    free(tokens);
+    free(targets);
+    *loss = count > 0 ? (float)(total / count) : NAN;
+    return status;
+}
+
+/* Saves the model and the state needed to resume exactly: moments, step, data RNG,
+ * dropout counter. */
+static int save_checkpoint(const gpt_model *model, const nn_adamw *optimizer, const rlhf_rng *rng,
+                           int step, const char *dir, rlhf_error *error) {
+    if (gpt_save(model, dir, error) != 0) return -1;
+    char step_text[32], rng_text[96], forward_text[32];
+    snprintf(step_text, sizeof step_text, "%d", step);
+    snprintf(rng_text, sizeof rng_text, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, rng->state[0],
+             rng->state[1], rng->state[2], rng->state[3]);
+    snprintf(forward_text, sizeof forward_text, "%" PRIu64, model->forward_count);
+    const char *keys[] = {"step", "data_rng", "forward_count"};
+    const char *values[] = {step_text, rng_text, forward_text};
+    return nn_training_state_save(optimizer, model, dir, keys, values, 3, error);
+}
+
+/* Restores step, RNG and dropout counter from a training state's metadata. */
+static int restore_metadata(const safetensors_file *state, int *step, rlhf_rng *rng, gpt_model *model,
+                            rlhf_error *error) {
+    const char *step_text = safetensors_metadata(state, "step");
+    const char *rng_text = safetensors_metadata(state, "data_rng");
+    const char *forward_text = safetensors_metadata(state, "forward_count");
+    if (!step_text || !rng_text || !forward_text || strlen(rng_text) != 64) {
+        rlhf_error_set(error, "%s: training state lacks step, data_rng or forward_count", state->path);
+        return -1;
+    }
+    *step = atoi(step_text);
+    for (int i = 0; i < 4; i++) {
+        char part[17];
+        memcpy(part, rng_text + 16 * i, 16);
+        part[16] = '\0';
+        rng->state[i] = strtoull(part, NULL, 16);
+    }
+    model->forward_count = strtoull(forward_text, NULL, 10);
+    return 0;
+}
+
+int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options *options,
+                    const nn_backend *backend, policy_pretrain_callback callback, void *user,
+                    policy_pretrain_result *result, rlhf_error *error) {
+    memset(result, 0, sizeof *result);
+    int B = options->batch_size, T = options->seq_len;
+    size_t val_length = (size_t)((double)count * options->validation_fraction);
+    size_t train_length = count - val_length;
+    if (train_length < (size_t)T + 2 || (val_length > 0 && val_length < (size_t)T + 1)) {
+        rlhf_error_set(error, "%zu tokens are too few for windows of %d (train %zu, validation %zu)", count, T,
+                       train_length, val_length);
+        return -1;
+    }
+    const int *train = ids, *val = ids + train_length;
+    gpt_model model;
+    nn_adamw optimizer;
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, options->seed);
+    int start_step = 0;
+    if (options->resume) {
+        if (gpt_load(&model, options->out_dir, backend, error) != 0) return -1;
+    } else {
+        if (gpt_create(&model, &options->config, backend, error) != 0) return -1;
+        gpt_init_random(&model, options->seed);
+    }
+    for (size_t i = 0; i < count; i++)
+        if (ids[i] >= model.config.vocab_size) {
+            rlhf_error_set(error, "token id %d at position %zu is outside the model's vocabulary of %d", ids[i], i,
+                           model.config.vocab_size);
+            gpt_destroy(&model);
+            return -1;
+        }
+    if (gpt_reserve(&model, B, T, true, error) != 0 ||
+        nn_adamw_create(&optimizer, &model, &options->adamw, error) != 0) {
+        gpt_destroy(&model);
+        return -1;
+    }
+    if (options->resume) {
+        safetensors_file state;
+        if (nn_training_state_load(&optimizer, &model, options->out_dir, &state, error) != 0) goto fail;
+        int status = restore_metadata(&state, &start_step, &rng, &model, error);
+        safetensors_close(&state);
+        if (status != 0) goto fail;
+    }
+    model.training = true;
+    int *tokens = malloc(sizeof(int) * (size_t)B * T), *targets = malloc(sizeof(int) * (size_t)B * T);
+    result->start_step = start_step;
+    result->parameter_count = model.parameter_count;
+    result->train_tokens = (long)train_length;
+    result->val_tokens = (long)val_length;
+    result->final_val_loss = NAN;
+    double start_time = rlhf_seconds();
+    for (int step = start_step; step < options->steps; step++) {
+        double step_start = rlhf_seconds();
+        sample_batch(train, train_length, B, T, &rng, tokens, targets);
+        gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .targets = targets};
+        gpt_outputs out = {0};
+        gpt_zero_grad(&model);
+        if (gpt_forward(&model, &batch, &out, error) != 0 || gpt_backward_loss(&model, error) != 0) {
+            free(tokens);
+            free(targets);
+            goto fail;
+        }
+        float lr = nn_lr_at(&options->schedule, step);
+        float norm = nn_adamw_step(&optimizer, &model, lr);
+        policy_pretrain_report report = {.step = step + 1, .steps = options->steps, .train_loss = out.loss,
+                                         .val_loss = -1.0f, .learning_rate = lr, .grad_norm = norm};
+        report.tokens_per_second = (double)B * T / (rlhf_seconds() - step_start);
+        if (step == start_step) result->first_train_loss = out.loss;
+        result->final_train_loss = out.loss;
+        bool last = step + 1 == options->steps;
+        bool evaluate = val_length > 0 && (last || (options->eval_every > 0 && (step + 1) % options->eval_every == 0));
+        if (evaluate) {
+            if (validation_loss(&model, val, val_length, B, T, options->eval_windows, &report.val_loss, error) != 0) {
+                free(tokens);
+                free(targets);
+                goto fail;
+            }
+            result->final_val_loss = report.val_loss;
+        }
+        if (last || (options->save_every > 0 && (step + 1) % options->save_every == 0)) {
+            if (save_checkpoint(&model, &optimizer, &rng, step + 1, options->out_dir, error) != 0) {
+                free(tokens);
+                free(targets);
+                goto fail;
+            }
+            report.checkpoint_saved = true;
+        }
+        result->steps_run++;
+        if (callback) callback(&report, user);
+    }
+    double elapsed = rlhf_seconds() - start_time;
+    result->tokens_per_second = elapsed > 0 ? (double)result->steps_run * B * T / elapsed : 0.0;
+    free(tokens);
+    free(targets);
+    nn_adamw_destroy(&optimizer);
+    gpt_destroy(&model);
+    return 0;
+fail:
+    nn_adamw_destroy(&optimizer);
+    gpt_destroy(&model);
+    return -1;
+}

@@ -1,0 +1,165 @@
+/* Files: atomic replacement (temporary file, fsync, rename), whole-file reads, mkdir -p,
+ * and the clock and memory figures the benchmarks print. */
+#include "rlhf/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Writes all of size bytes to fd, retrying short writes. */
+static int write_all(int fd, const void *data, size_t size) {
+    const char *p = data;
+    while (size > 0) {
+        ssize_t n = write(fd, p, size);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+/* fsyncs the directory holding path so the rename itself is durable. */
+static void sync_parent_directory(const char *path) {
+    char *copy = strdup(path);
+    if (!copy) return;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(copy);
+}
+
+int rlhf_write_file_atomic_chunks(const char *path, const void *const *chunks, const size_t *sizes,
+                                  int chunk_count, rlhf_error *error) {
+    size_t length = strlen(path);
+    char *temporary = malloc(length + 16);
+    if (!temporary) {
+        rlhf_error_set(error, "%s: out of memory", path);
+        return -1;
+    }
+    snprintf(temporary, length + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(temporary);
+    if (fd < 0) {
+        rlhf_error_set(error, "%s: cannot create temporary file: %s", path, strerror(errno));
+        free(temporary);
+        return -1;
+    }
+    for (int i = 0; i < chunk_count; i++) {
+        if (write_all(fd, chunks[i], sizes[i]) != 0) {
+            rlhf_error_set(error, "%s: write failed: %s", path, strerror(errno));
+            goto fail;
+        }
+    }
+    if (fsync(fd) != 0) {
+        rlhf_error_set(error, "%s: fsync failed: %s", path, strerror(errno));
+        goto fail;
+    }
+    fchmod(fd, 0644);
+    if (close(fd) != 0) {
+        fd = -1;
+        rlhf_error_set(error, "%s: close failed: %s", path, strerror(errno));
+        goto fail;
+    }
+    fd = -1;
+    if (rename(temporary, path) != 0) {
+        rlhf_error_set(error, "%s: rename failed: %s", path, strerror(errno));
+        goto fail;
+    }
+    sync_parent_directory(path);
+    free(temporary);
+    return 0;
+fail:
+    if (fd >= 0) close(fd);
+    unlink(temporary);
+    free(temporary);
+    return -1;
+}
+
+int rlhf_write_file_atomic(const char *path, const void *data, size_t size, rlhf_error *error) {
+    const void *chunks[1] = {data};
+    size_t sizes[1] = {size};
+    return rlhf_write_file_atomic_chunks(path, chunks, sizes, 1, error);
+}
+
+int rlhf_read_file(const char *path, char **data, size_t *size, rlhf_error *error) {
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        rlhf_error_set(error, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat info;
+    if (fstat(fileno(file), &info) != 0 || !S_ISREG(info.st_mode)) {
+        rlhf_error_set(error, "%s: not a regular file", path);
+        fclose(file);
+        return -1;
+    }
+    size_t length = (size_t)info.st_size;
+    char *buffer = malloc(length + 1);
+    if (!buffer) {
+        rlhf_error_set(error, "%s: out of memory reading %zu bytes", path, length);
+        fclose(file);
+        return -1;
+    }
+    if (length > 0 && fread(buffer, 1, length, file) != length) {
+        rlhf_error_set(error, "%s: read failed", path);
+        free(buffer);
+        fclose(file);
+        return -1;
+    }
+    fclose(file);
+    buffer[length] = '\0';
+    *data = buffer;
+    *size = length;
+    return 0;
+}
+
+int rlhf_make_directory(const char *path, rlhf_error *error) {
+    char *copy = strdup(path);
+    if (!copy) {
+        rlhf_error_set(error, "%s: out of memory", path);
+        return -1;
+    }
+    for (char *p = copy + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
+                rlhf_error_set(error, "%s: cannot create directory: %s", copy, strerror(errno));
+                free(copy);
+                return -1;
+            }
+            *p = saved;
+            if (saved == '\0') break;
+        }
+    }
+    free(copy);
+    struct stat info;
+    if (stat(path, &info) != 0 || !S_ISDIR(info.st_mode)) {
+        rlhf_error_set(error, "%s: exists and is not a directory", path);
+        return -1;
+    }
+    return 0;
+}
+
+double rlhf_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+double rlhf_peak_rss_mb(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+}

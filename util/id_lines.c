@@ -1,0 +1,82 @@
+/* Reading token-id files: one sequence a line, ids separated by whitespace. */
+#include "rlhf/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rlhf_id_lines_read(rlhf_id_lines *lines, const char *path, int vocab_size, rlhf_error *error) {
+    memset(lines, 0, sizeof *lines);
+    char *text;
+    size_t size;
+    if (rlhf_read_file(path, &text, &size, error) != 0) return -1;
+    size_t capacity = 1024, line_capacity = 64;
+    lines->ids = malloc(capacity * sizeof(int));
+    lines->starts = malloc(line_capacity * sizeof(size_t));
+    if (!lines->ids || !lines->starts) goto out_of_memory;
+    lines->starts[0] = 0;
+    char *p = text;
+    long line_number = 0;
+    while (p < text + size) {
+        line_number++;
+        char *end = memchr(p, '\n', (size_t)(text + size - p));
+        if (!end) end = text + size;
+        *end = '\0';
+        size_t before = lines->total;
+        char *q = p;
+        while (*q) {
+            while (*q && isspace((unsigned char)*q)) q++;
+            if (!*q) break;
+            char *number_end;
+            errno = 0;
+            long id = strtol(q, &number_end, 10);
+            if (number_end == q || errno || (*number_end && !isspace((unsigned char)*number_end))) {
+                rlhf_error_set(error, "%s: line %ld: '%.20s' is not a token id", path, line_number, q);
+                goto fail;
+            }
+            if (id < 0 || (vocab_size > 0 && id >= vocab_size)) {
+                rlhf_error_set(error, "%s: line %ld: token id %ld is outside [0, %d)", path, line_number, id,
+                               vocab_size > 0 ? vocab_size : 0);
+                goto fail;
+            }
+            if (lines->total == capacity) {
+                capacity *= 2;
+                int *grown = realloc(lines->ids, capacity * sizeof(int));
+                if (!grown) goto out_of_memory;
+                lines->ids = grown;
+            }
+            lines->ids[lines->total++] = (int)id;
+            q = number_end;
+        }
+        if (lines->total > before) {
+            if (lines->count + 2 > line_capacity) {
+                line_capacity *= 2;
+                size_t *grown = realloc(lines->starts, line_capacity * sizeof(size_t));
+                if (!grown) goto out_of_memory;
+                lines->starts = grown;
+            }
+            lines->starts[++lines->count] = lines->total;
+        }
+        p = end + 1;
+    }
+    free(text);
+    if (lines->count == 0) {
+        rlhf_error_set(error, "%s: no token ids", path);
+        rlhf_id_lines_free(lines);
+        return -1;
+    }
+    return 0;
+out_of_memory:
+    rlhf_error_set(error, "%s: out of memory", path);
+fail:
+    free(text);
+    rlhf_id_lines_free(lines);
+    return -1;
+}
+
+void rlhf_id_lines_free(rlhf_id_lines *lines) {
+    free(lines->ids);
+    free(lines->starts);
+    memset(lines, 0, sizeof *lines);
+}
