@@ -1,0 +1,41 @@
+/* Plain double-precision reference implementations of every layer, written for clarity
+ * only. Tests compare the engine's float kernels against them, and take finite-difference
+ * gradients of them in double precision. */
+#ifndef RLHF_TESTS_REFERENCE_H
+#define RLHF_TESTS_REFERENCE_H
+
+#include <stddef.h>
+
+#include "rlhf/nn.h"
+
+void reference_embedding(double *out, const int *tokens, const int *positions, const double *wte,
+                         const double *wpe, int N, int C);
+void reference_layernorm(double *out, const double *inp, const double *weight, const double *bias,
+                         int N, int C, double epsilon);
+/* out[N,OC] = inp[N,C] W (+ bias), W [C,OC] or [OC,C] by layout. */
+void reference_matmul(double *out, const double *inp, const double *weight, const double *bias,
+                      int N, int C, int OC, nn_weight_layout layout);
+void reference_attention(double *out, const double *qkv, const int *key_mask, int B, int T, int C,
+                         int NH);
+void reference_gelu(double *out, const double *inp, size_t n);
+/* log_softmax(logits / temperature)[target], 0 where target < 0. */
+void reference_target_logprobs(double *logprobs, const double *logits, const int *targets, int N,
+                               int V, double temperature);
+
+/* A whole GPT-2 in double, parameters in the engine's arena layout (model->tensors). Returns
+ * the objective sum_n w_logprob[n] * logprob[n] + sum_n w_value[n] * value[n] and, if the
+ * pointers are non-NULL, the log-probs, values [N] and logits [N,V]. */
+double reference_gpt_objective(const gpt_model *layout, const double *params, const int *tokens,
+                               const int *attention_mask, const int *targets, int B, int T,
+                               double temperature, const double *w_logprob, const double *w_value,
+                               double *logprobs, double *values, double *logits);
+
+/* Largest |a - b| over the largest |b| (a float array against a double one). */
+double relative_error(const float *a, const double *b, size_t n);
+double relative_error_float(const float *a, const float *b, size_t n);
+
+/* Fills x with normal(0, std) values from a fixed seed. */
+void random_fill(float *x, size_t n, float std, unsigned long long seed);
+void to_double(double *out, const float *in, size_t n);
+
+#endif
