@@ -24,6 +24,7 @@ static const cli_option options[] = {
     {"eval-every", "N", "steps between validation losses", "50"},
     {"save-every", "N", "steps between checkpoints (0: only at the end)", "0"},
     {"seed", "N", "random seed (initialisation and batches)", "1337"},
+    {"stop-after", "N", "end this run after N steps with a checkpoint (resume later with --resume)", "0"},
     {"resume", NULL, "continue from the checkpoint in --out", NULL},
     {"device", "NAME", "auto, cpu or cuda", "auto"},
     {"quiet", NULL, "print only the summary", NULL},
@@ -81,7 +82,8 @@ int cmd_pretrain(int argc, char **argv) {
         cli_int(&args, "warmup", &o.schedule.warmup_steps) || cli_float(&args, "weight-decay", &o.adamw.weight_decay) ||
         cli_float(&args, "grad-clip", &o.adamw.max_grad_norm) || cli_float(&args, "dropout", &dropout) ||
         cli_float(&args, "val-fraction", &o.validation_fraction) || cli_int(&args, "eval-every", &o.eval_every) ||
-        cli_int(&args, "save-every", &o.save_every) || cli_long(&args, "seed", &seed))
+        cli_int(&args, "save-every", &o.save_every) || cli_int(&args, "stop-after", &o.stop_after) ||
+        cli_long(&args, "seed", &seed))
         return 2;
     if (o.steps <= 0 || o.batch_size <= 0 || o.seq_len <= 1) return cli_fail("pretrain: --steps, --batch-size must be positive and --seq-len at least 2");
     if (!(o.validation_fraction >= 0.0f && o.validation_fraction < 0.9f)) return cli_fail("pretrain: --val-fraction must be in [0, 0.9)");

@@ -139,7 +139,9 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
     result->val_tokens = (long)val_length;
     result->final_val_loss = NAN;
     double start_time = rlhf_seconds();
-    for (int step = start_step; step < options->steps; step++) {
+    int end_step = options->steps;
+    if (options->stop_after > 0 && start_step + options->stop_after < end_step) end_step = start_step + options->stop_after;
+    for (int step = start_step; step < end_step; step++) {
         double step_start = rlhf_seconds();
         sample_batch(train, train_length, B, T, &rng, tokens, targets);
         gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .targets = targets};
@@ -167,7 +169,8 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
             }
             result->final_val_loss = report.val_loss;
         }
-        if (last || (options->save_every > 0 && (step + 1) % options->save_every == 0)) {
+        bool stopping = step + 1 == end_step;
+        if (stopping || (options->save_every > 0 && (step + 1) % options->save_every == 0)) {
             if (save_checkpoint(&model, &optimizer, &rng, step + 1, options->out_dir, error) != 0) {
                 free(tokens);
                 free(targets);

@@ -21,6 +21,7 @@ typedef struct policy_pretrain_options {
     int save_every;               /* steps between checkpoints (0: only at the end) */
     float validation_fraction;    /* tail of the stream held out */
     uint64_t seed;
+    int stop_after;               /* end this run after this many steps, with a checkpoint (0: run to steps) */
     bool resume;                  /* continue from out_dir's model and training state */
 } policy_pretrain_options;
 

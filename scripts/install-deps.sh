@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs what rlhf needs to build and test on Debian 12, skipping what is already there.
+# Run as root (or with sudo available). Safe to run again.
+set -eu
+
+packages="gcc libc6-dev pkg-config meson ninja-build libopenblas-openmp-dev libjansson-dev
+libsqlite3-dev check libsubunit-dev coreutils sed"
+
+missing=""
+for package in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $package"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    echo "rlhf: installing:$missing"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# OpenBLAS comes in pthread and OpenMP builds; the engine calls sgemm from inside OpenMP
+# regions, which only the OpenMP build handles without oversubscribing the cores. If both
+# are installed, Debian's alternatives prefer pthread: say so rather than change the system.
+if dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "install ok installed"; then
+    echo "rlhf: note: libopenblas0-pthread is installed; for full speed remove it or run"
+    echo "      update-alternatives --config libopenblas.so.0-x86_64-linux-gnu (choose openblas-openmp)"
+fi

@@ -1,0 +1,96 @@
+#!/bin/sh
+# The rlhf command as a user runs it: help and version, error format and exit codes,
+# pretrain (loss falls; --resume equals an uninterrupted run), ppl against the Hugging
+# Face fixture's loss.  Usage: test_cli.sh RLHF_BINARY FIXTURES_DIR
+set -u
+rlhf=$1
+fixtures=$2
+work=$(mktemp -d /tmp/rlhf-test-cli-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# expect_error STATUS NEEDLE COMMAND...: the command exits with STATUS and its stderr is
+# one "rlhf: error: ..." line containing NEEDLE.
+expect_error() {
+    want=$1 needle=$2
+    shift 2
+    "$@" > "$work/out" 2> "$work/err"
+    got=$?
+    [ "$got" -eq "$want" ] || fail "$* exited $got, expected $want"
+    grep -q "^rlhf: error: .*$needle" "$work/err" || fail "$*: stderr lacks '$needle': $(cat "$work/err")"
+}
+
+# json_number KEY FILE: the number after "KEY": in a one-line JSON object.
+json_number() {
+    sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" "$2"
+}
+
+# --- help, version, dispatch
+"$rlhf" --help | grep -q "pretrain" || fail "rlhf --help does not list pretrain"
+"$rlhf" --version | grep -q "^rlhf [0-9]" || fail "rlhf --version"
+for command in pretrain ppl; do
+    "$rlhf" $command --help | grep -q "^usage: rlhf $command" || fail "rlhf $command --help"
+done
+expect_error 1 "unknown command 'frobnicate'" "$rlhf" frobnicate
+expect_error 2 "unknown option '--bogus'" "$rlhf" ppl --bogus 1
+expect_error 2 "missing --ids" "$rlhf" ppl --model "$fixtures/gpt2/lm_small"
+expect_error 2 "expects an integer" "$rlhf" ppl --model x --ids y --batch-size many
+
+# --- ppl equals the loss transformers computed for the same sequences
+for case in lm_small lm_padded; do
+    "$rlhf" ppl --model "$fixtures/gpt2/$case" --ids "$fixtures/gpt2/$case/input_ids.txt" --json > "$work/ppl.json" ||
+        fail "ppl on $case"
+    ours=$(json_number loss "$work/ppl.json")
+    theirs=$(json_number loss "$fixtures/gpt2/$case/ppl_reference.json")
+    awk -v a="$ours" -v b="$theirs" 'BEGIN { exit !((a - b) ^ 2 < (1e-5 * b) ^ 2) }' ||
+        fail "ppl $case: loss $ours, transformers $theirs"
+    [ "$(json_number tokens "$work/ppl.json")" = "$(json_number tokens "$fixtures/gpt2/$case/ppl_reference.json")" ] ||
+        fail "ppl $case: token count"
+done
+
+# --- ppl refuses bad input with the file and line
+printf '1 2 3\n4 x 5\n' > "$work/bad.txt"
+expect_error 1 "bad.txt: line 2" "$rlhf" ppl --model "$fixtures/gpt2/lm_small" --ids "$work/bad.txt"
+printf '1 2 3\n4 500 5\n' > "$work/range.txt"
+expect_error 1 "range.txt: line 2: token id 500 is outside" "$rlhf" ppl --model "$fixtures/gpt2/lm_small" --ids "$work/range.txt"
+expect_error 1 "config.json" "$rlhf" ppl --model "$work/nowhere" --ids "$work/range.txt"
+
+# --- pretrain: a small model on a repetitive stream learns it
+awk 'BEGIN { srand(3); for (l = 0; l < 400; l++) { line = ""; for (i = 0; i < 32; i++) line = line " " (i * 7 + int(rand() * 2)) % 50; print line } }' > "$work/ids.txt"
+train() {
+    "$rlhf" pretrain --ids "$work/ids.txt" --config tiny --vocab-size 50 --batch-size 4 --seq-len 32 \
+        --lr 3e-3 --warmup 2 --eval-every 0 --quiet --json --device cpu "$@"
+}
+train --steps 40 --out "$work/full" > "$work/full.json" || fail "pretrain"
+first=$(json_number first_loss "$work/full.json")
+final=$(json_number final_loss "$work/full.json")
+awk -v a="$first" -v b="$final" 'BEGIN { exit !(b < a - 1.0) }' || fail "pretrain: loss $first -> $final did not fall by 1 nat"
+[ -f "$work/full/config.json" ] && [ -f "$work/full/model.safetensors" ] && [ -f "$work/full/training_state.safetensors" ] ||
+    fail "pretrain did not write the model directory"
+ls "$work/full" | grep -q tmp && fail "temporary files left in the model directory"
+
+# stopped after 20 of 40 steps, then resumed: the same model as the uninterrupted run,
+# bit for bit (parameters, AdamW moments, data order and schedule all restored)
+train --steps 40 --stop-after 20 --out "$work/resumed" > "$work/stop.json" || fail "pretrain --stop-after"
+[ "$(json_number steps "$work/stop.json")" = 20 ] || fail "--stop-after 20 ran $(json_number steps "$work/stop.json") steps"
+cmp -s "$work/resumed/model.safetensors" "$work/full/model.safetensors" && fail "20 and 40 steps gave the same model"
+train --steps 40 --resume --out "$work/resumed" > "$work/resume.json" || fail "pretrain --resume"
+[ "$(json_number start_step "$work/resume.json")" = 20 ] || fail "resume did not start at step 20"
+cmp -s "$work/resumed/model.safetensors" "$work/full/model.safetensors" || fail "resumed model differs from the uninterrupted one"
+cmp -s "$work/resumed/training_state.safetensors" "$work/full/training_state.safetensors" || fail "resumed optimizer state differs"
+
+# --- pretrain refuses bad input before writing anything
+expect_error 1 "ids.txt: line 1: token id" "$rlhf" pretrain --ids "$work/ids.txt" --vocab-size 10 --out "$work/never"
+[ -e "$work/never" ] && fail "a failed pretrain created its output directory"
+expect_error 1 "unknown model config 'huge'" "$rlhf" pretrain --ids "$work/ids.txt" --config huge --out "$work/never"
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures check(s) failed"
+    exit 1
+fi
+echo "all CLI checks passed"
