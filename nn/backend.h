@@ -56,11 +56,15 @@ struct nn_backend {
     /* Causal multi-head attention. qkv [B,T,3C] holds q, k, v for each position; key_mask
      * [B,T] is 1 for real tokens and 0 for padding (keys that are padding get no weight;
      * a query with no visible key outputs zeros). probs [B,NH,T,T] keeps the softmax for
-     * backward. out [B,T,C]. scratch is [B,NH,T,T] for backward's use. */
+     * backward. out [B,T,C]. scratch is [B,NH,T,T] for backward's use. With dropout > 0
+     * the probabilities are dropped out (as Hugging Face's attn_dropout) with a mask that
+     * is a function of (seed, index into probs), like the dropout op; probs keeps the
+     * undropped softmax, and backward regenerates the mask from the same seed. */
     void (*attention_forward)(float *out, float *probs, const float *qkv, const int *key_mask,
-                              int B, int T, int C, int NH);
+                              int B, int T, int C, int NH, float dropout, uint64_t seed);
     void (*attention_backward)(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                               const float *probs, int B, int T, int C, int NH);
+                               const float *probs, int B, int T, int C, int NH, float dropout,
+                               uint64_t seed);
 
     /* GELU, tanh form (Hugging Face "gelu_new"). */
     void (*gelu_forward)(float *out, const float *inp, size_t n);

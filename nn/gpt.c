@@ -463,7 +463,8 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
                               w->ln_1_bias, (int)N, C, c->layer_norm_epsilon);
         be->matmul_forward(la->qkv, la->ln_1, w->attn_c_attn_weight, w->attn_c_attn_bias, (int)N, C,
                            3 * C, NN_WEIGHT_IN_OUT);
-        be->attention_forward(la->attn_out, la->attn_probs, la->qkv, a->key_mask, B, T, C, NH);
+        be->attention_forward(la->attn_out, la->attn_probs, la->qkv, a->key_mask, B, T, C, NH,
+                              dropout ? c->attn_pdrop : 0.0f, dropout_site_seed(model, l, 3));
         be->matmul_forward(la->attn_proj, la->attn_out, w->attn_c_proj_weight, w->attn_c_proj_bias,
                            (int)N, C, C, NN_WEIGHT_IN_OUT);
         if (dropout) be->dropout(la->attn_proj, N * C, c->resid_pdrop, dropout_site_seed(model, l, 1));
@@ -612,7 +613,8 @@ int gpt_backward(gpt_model *model, const float *d_logprobs, const float *d_value
         be->matmul_backward(a->d_ln, gw->attn_c_proj_weight, gw->attn_c_proj_bias, a->d_branch,
                             la->attn_out, w->attn_c_proj_weight, (int)N, C, C, NN_WEIGHT_IN_OUT);
         be->zero(a->d_qkv, N * 3 * C);
-        be->attention_backward(a->d_qkv, a->d_attn_scratch, a->d_ln, la->qkv, la->attn_probs, B, T, C, NH);
+        be->attention_backward(a->d_qkv, a->d_attn_scratch, a->d_ln, la->qkv, la->attn_probs, B, T, C, NH,
+                               dropout ? c->attn_pdrop : 0.0f, dropout_site_seed(model, l, 3));
         be->zero(a->d_ln, N * C);
         be->matmul_backward(a->d_ln, gw->attn_c_attn_weight, gw->attn_c_attn_bias, a->d_qkv, la->ln_1,
                             w->attn_c_attn_weight, (int)N, C, 3 * C, NN_WEIGHT_IN_OUT);

@@ -39,7 +39,7 @@ void reference_matmul(double *out, const double *inp, const double *weight, cons
 }
 
 void reference_attention(double *out, const double *qkv, const int *key_mask, int B, int T, int C,
-                         int NH) {
+                         int NH, const float *dropout_multipliers) {
     int hs = C / NH;
     double *weights = malloc(sizeof(double) * T);
     for (int b = 0; b < B; b++)
@@ -66,7 +66,8 @@ void reference_attention(double *out, const double *qkv, const int *key_mask, in
                 }
                 for (int j = 0; j <= t; j++) {
                     const double *v = qkv + ((size_t)b * T + j) * 3 * C + 2 * C + h * hs;
-                    for (int i = 0; i < hs; i++) o[i] += weights[j] / sum * v[i];
+                    double multiplier = dropout_multipliers ? dropout_multipliers[(((size_t)b * NH + h) * T + t) * T + j] : 1.0;
+                    for (int i = 0; i < hs; i++) o[i] += weights[j] / sum * multiplier * v[i];
                 }
             }
     free(weights);
@@ -116,7 +117,7 @@ double reference_gpt_objective(const gpt_model *layout, const double *params, co
 #define LP(suffix) (snprintf(name, sizeof name, "h.%d.%s", l, suffix), P(name))
         reference_layernorm(ln, x, LP("ln_1.weight"), LP("ln_1.bias"), N, C, cfg->layer_norm_epsilon);
         reference_matmul(qkv, ln, LP("attn.c_attn.weight"), LP("attn.c_attn.bias"), N, C, 3 * C, NN_WEIGHT_IN_OUT);
-        reference_attention(att, qkv, mask, B, T, C, cfg->n_head);
+        reference_attention(att, qkv, mask, B, T, C, cfg->n_head, NULL);
         reference_matmul(proj, att, LP("attn.c_proj.weight"), LP("attn.c_proj.bias"), N, C, C, NN_WEIGHT_IN_OUT);
         for (int i = 0; i < N * C; i++) x[i] += proj[i];
         reference_layernorm(ln, x, LP("ln_2.weight"), LP("ln_2.bias"), N, C, cfg->layer_norm_epsilon);

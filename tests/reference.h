@@ -15,8 +15,9 @@ void reference_layernorm(double *out, const double *inp, const double *weight, c
 /* out[N,OC] = inp[N,C] W (+ bias), W [C,OC] or [OC,C] by layout. */
 void reference_matmul(double *out, const double *inp, const double *weight, const double *bias,
                       int N, int C, int OC, nn_weight_layout layout);
+/* dropout_multipliers [B,NH,T,T] (or NULL) scale each attention weight after the softmax. */
 void reference_attention(double *out, const double *qkv, const int *key_mask, int B, int T, int C,
-                         int NH);
+                         int NH, const float *dropout_multipliers);
 void reference_gelu(double *out, const double *inp, size_t n);
 /* log_softmax(logits / temperature)[target], 0 where target < 0. */
 void reference_target_logprobs(double *logprobs, const double *logits, const int *targets, int N,

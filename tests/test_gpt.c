@@ -396,7 +396,7 @@ END_TEST
 
 START_TEST(test_dropout_only_when_training) {
     gpt_config config = small_config();
-    config.embd_pdrop = config.resid_pdrop = 0.3f;
+    config.embd_pdrop = config.resid_pdrop = config.attn_pdrop = 0.3f;
     gpt_model model;
     rlhf_error error;
     ck_assert_int_eq(gpt_create(&model, &config, be, &error), 0);
@@ -411,6 +411,57 @@ START_TEST(test_dropout_only_when_training) {
     model.training = true;
     ck_assert_int_eq(gpt_forward(&model, &batch, &c, &error), 0);
     ck_assert_float_ne(a.loss, c.loss);
+    gpt_destroy(&model);
+}
+END_TEST
+
+START_TEST(test_dropout_gradient_matches_finite_differences) {
+    /* With dropout on at all three sites, backward must regenerate the forward's masks.
+     * The masks are functions of the forward's seed, so the float model itself can be
+     * differentiated numerically by replaying that seed. Float32 differences at h = 1e-2
+     * carry ~1e-4 absolute noise; a wrong mask gives O(1) errors. Allowed: 1e-2 of each
+     * tensor's largest gradient. */
+    gpt_config config = small_config();
+    config.has_score_head = false;
+    config.embd_pdrop = config.resid_pdrop = config.attn_pdrop = 0.2f;
+    gpt_model model;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_create(&model, &config, be, &error), 0);
+    randomise(&model, 12);
+    ck_assert_int_eq(gpt_reserve(&model, 2, 5, true, &error), 0);
+    model.training = true;
+    int tokens[10] = {1, 5, 2, 7, 3, 9, 4, 4, 0, 18}, targets[10] = {5, 2, 7, 3, -1, 4, 4, 0, 18, -1};
+    gpt_batch batch = {.batch_size = 2, .seq_len = 5, .tokens = tokens, .targets = targets};
+    gpt_outputs out = {0};
+    uint64_t replay = model.forward_count;
+    ck_assert_int_eq(gpt_forward(&model, &batch, &out, &error), 0);
+    gpt_zero_grad(&model);
+    ck_assert_int_eq(gpt_backward_loss(&model, &error), 0);
+    size_t P = model.parameter_count;
+    float *params = malloc(sizeof(float) * P), *grads = malloc(sizeof(float) * P);
+    double *numeric = malloc(sizeof(double) * P);
+    gpt_read_parameters(&model, params, false);
+    gpt_read_parameters(&model, grads, true);
+    const float h = 1e-2f;
+    for (size_t i = 0; i < P; i++) {
+        float saved = params[i];
+        double loss[2];
+        for (int side = 0; side < 2; side++) {
+            params[i] = saved + (side ? -h : h);
+            gpt_write_parameters(&model, params);
+            model.forward_count = replay; /* same seed, same masks */
+            ck_assert_int_eq(gpt_forward(&model, &batch, &out, &error), 0);
+            loss[side] = out.loss;
+        }
+        params[i] = saved;
+        numeric[i] = (loss[0] - loss[1]) / (2.0 * h);
+    }
+    for (int t = 0; t < model.tensor_count; t++) {
+        const gpt_tensor *tensor = &model.tensors[t];
+        double e = relative_error(grads + tensor->offset, numeric + tensor->offset, tensor->count);
+        ck_assert_msg(e <= 1e-2, "tensor %s: relative gradient error %g with dropout", tensor->name, e);
+    }
+    free(params); free(grads); free(numeric);
     gpt_destroy(&model);
 }
 END_TEST
@@ -655,6 +706,7 @@ int main(void) {
     tcase_add_test(tc, test_adamw_decays_only_matrices_and_clips);
     tcase_add_test(tc, test_learning_rate_schedules);
     tcase_add_test(tc, test_dropout_only_when_training);
+    tcase_add_test(tc, test_dropout_gradient_matches_finite_differences);
     tcase_add_test(tc, test_save_load_gives_identical_logits);
     tcase_add_test(tc, test_loader_refuses_damaged_directories);
     tcase_add_test(tc, test_training_state_round_trip);

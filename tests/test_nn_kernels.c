@@ -176,17 +176,20 @@ END_TEST
 typedef struct attention_case {
     double *qkv, *out;
     const int *mask;
+    const float *dropout_multipliers;
     const float *r;
     int B, T, C, NH;
 } attention_case;
 
 static double attention_objective(void *context) {
     attention_case *a = context;
-    reference_attention(a->out, a->qkv, a->mask, a->B, a->T, a->C, a->NH);
+    reference_attention(a->out, a->qkv, a->mask, a->B, a->T, a->C, a->NH, a->dropout_multipliers);
     return dot(a->out, a->r, (size_t)a->B * a->T * a->C);
 }
 
-START_TEST(test_attention_with_padding) {
+/* Attention with padding (and, with dropout > 0, dropped-out probabilities whose mask the
+ * reference takes from the dropout op itself on a tensor of ones). */
+static void check_attention(float dropout) {
     /* Row 0 left-padded by 2 (its first queries see no key), row 1 right-padded by 1,
      * row 2 a middle hole, so every masking path runs. */
     int B = 3, T = 6, C = 12, NH = 3;
@@ -194,8 +197,13 @@ START_TEST(test_attention_with_padding) {
     size_t nqkv = (size_t)B * T * 3 * C, nout = (size_t)B * T * C;
     float *qkv = random_floats(nqkv, 1, 21), *out = malloc(sizeof(float) * nout);
     float *probs = malloc(sizeof(float) * B * NH * T * T), *scratch = malloc(sizeof(float) * B * NH * T * T);
-    be->attention_forward(out, probs, qkv, mask, B, T, C, NH);
-    attention_case a = {doubles_of(qkv, nqkv), malloc(sizeof(double) * nout), mask, NULL, B, T, C, NH};
+    uint64_t seed = 1234;
+    be->attention_forward(out, probs, qkv, mask, B, T, C, NH, dropout, seed);
+    size_t nprobs = (size_t)B * NH * T * T;
+    float *multipliers = malloc(sizeof(float) * nprobs);
+    for (size_t i = 0; i < nprobs; i++) multipliers[i] = 1.0f;
+    be->dropout(multipliers, nprobs, dropout, seed);
+    attention_case a = {doubles_of(qkv, nqkv), malloc(sizeof(double) * nout), mask, multipliers, NULL, B, T, C, NH};
     attention_objective(&a);
     ck_assert_double_le(relative_error(out, a.out, nout), FORWARD_TOLERANCE);
     /* probabilities of each visible row sum to one, masked keys get exactly zero */
@@ -216,14 +224,18 @@ START_TEST(test_attention_with_padding) {
     a.r = r;
     float *dqkv = random_floats(nqkv, 1, 23), *dqkv0 = malloc(sizeof(float) * nqkv);
     memcpy(dqkv0, dqkv, sizeof(float) * nqkv);
-    be->attention_backward(dqkv, scratch, r, qkv, probs, B, T, C, NH);
+    be->attention_backward(dqkv, scratch, r, qkv, probs, B, T, C, NH, dropout, seed);
     subtract(dqkv, dqkv0, nqkv);
     double *numeric = malloc(sizeof(double) * nqkv);
     finite_difference(attention_objective, &a, a.qkv, nqkv, numeric);
     ck_assert_double_le(relative_error(dqkv, numeric, nqkv), BACKWARD_TOLERANCE);
     free(qkv); free(out); free(probs); free(scratch); free(r); free(dqkv); free(dqkv0); free(numeric);
-    free(a.qkv); free(a.out);
+    free(a.qkv); free(a.out); free(multipliers);
 }
+
+START_TEST(test_attention_with_padding) { check_attention(0.0f); }
+END_TEST
+START_TEST(test_attention_with_dropout) { check_attention(0.3f); }
 END_TEST
 
 /* ------------------------------------------------------------------ GELU, embedding */
@@ -409,6 +421,7 @@ int main(void) {
     tcase_add_test(tc, test_matmul_linear_layout);
     tcase_add_test(tc, test_layernorm);
     tcase_add_test(tc, test_attention_with_padding);
+    tcase_add_test(tc, test_attention_with_dropout);
     tcase_add_test(tc, test_gelu);
     tcase_add_test(tc, test_embedding);
     tcase_add_test(tc, test_target_logprobs);

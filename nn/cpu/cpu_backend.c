@@ -193,13 +193,40 @@ static void cpu_matmul_backward(float *dinp, float *dweight, float *dbias, const
     }
 }
 
+/* ------------------------------------------------------------------ dropout masks */
+
+/* A 64-bit mix (splitmix64's finaliser) of seed and index: the dropout mask as a pure
+ * function, identical on every backend. */
+static inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The dropout multiplier of element i: 0 with probability p, else 1 / (1 - p). */
+static inline float dropout_multiplier(uint64_t seed, size_t i, uint32_t threshold, float keep_scale) {
+    uint32_t r = (uint32_t)(mix64(seed + 0x9e3779b97f4a7c15ULL * (i + 1)) >> 32);
+    return r < threshold ? 0.0f : keep_scale;
+}
+
+/* Threshold on 32 random bits below which an element is dropped. */
+static inline uint32_t dropout_threshold(float p) { return (uint32_t)((double)p * 4294967296.0); }
+
 /* ------------------------------------------------------------------ attention */
 
 /* Each (sequence, head) pair is independent: threads take whole pairs and call sgemm on
  * them (OpenBLAS runs single-threaded inside an OpenMP region), so attention costs two
  * T x T x hs products forward and four backward, never O(T^3). */
+/* Copies the T x T probabilities of pair bh into dropped, with the dropout mask applied. */
+static void drop_probabilities(float *dropped, const float *p, int bh, int T, float dropout, uint64_t seed) {
+    uint32_t threshold = dropout_threshold(dropout);
+    float keep_scale = 1.0f / (1.0f - dropout);
+    size_t base = (size_t)bh * T * T;
+    for (size_t i = 0; i < (size_t)T * T; i++) dropped[i] = p[i] * dropout_multiplier(seed, base + i, threshold, keep_scale);
+}
+
 static void cpu_attention_forward(float *out, float *probs, const float *qkv, const int *key_mask,
-                                  int B, int T, int C, int NH) {
+                                  int B, int T, int C, int NH, float dropout, uint64_t seed) {
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
     #pragma omp parallel for schedule(static)
@@ -232,14 +259,20 @@ static void cpu_attention_forward(float *out, float *probs, const float *qkv, co
             for (int j = 0; j <= t; j++) row[j] *= inverse;
             for (int j = t + 1; j < T; j++) row[j] = 0.0f;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, p, T, v, 3 * C,
+        float *weights = p;
+        if (dropout > 0.0f) {
+            weights = malloc(sizeof(float) * T * T);
+            drop_probabilities(weights, p, bh, T, dropout, seed);
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, v, 3 * C,
                     0.0f, out + (size_t)b * T * C + h * hs, C);
+        if (weights != p) free(weights);
     }
 }
 
 static void cpu_attention_backward(float *dqkv, float *scratch, const float *dout,
                                    const float *qkv, const float *probs, int B, int T, int C,
-                                   int NH) {
+                                   int NH, float dropout, uint64_t seed) {
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
     #pragma omp parallel for schedule(static)
@@ -257,9 +290,20 @@ static void cpu_attention_backward(float *dqkv, float *scratch, const float *dou
         /* dP = dO . V^T */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, d_out, C, v, 3 * C,
                     0.0f, ds, T);
-        /* dV += P^T . dO */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, p, T, d_out, C, 1.0f,
+        /* dV += P^T . dO, with P as used forward (dropped out, if dropout is on); and dP
+         * passes back through the same mask. */
+        float *weights = (float *)p;
+        if (dropout > 0.0f) {
+            weights = malloc(sizeof(float) * T * T);
+            drop_probabilities(weights, p, bh, T, dropout, seed);
+            uint32_t threshold = dropout_threshold(dropout);
+            float keep_scale = 1.0f / (1.0f - dropout);
+            size_t base = (size_t)bh * T * T;
+            for (size_t i = 0; i < (size_t)T * T; i++) ds[i] *= dropout_multiplier(seed, base + i, threshold, keep_scale);
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, d_out, C, 1.0f,
                     dv, 3 * C);
+        if (weights != p) free(weights);
         /* softmax backward: dS = P * (dP - sum_j P dP), row by row */
         for (int t = 0; t < T; t++) {
             const float *p_row = p + (size_t)t * T;
@@ -319,23 +363,12 @@ static void cpu_scale(float *x, float factor, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] *= factor;
 }
 
-/* A 64-bit mix (splitmix64's finaliser) of seed and index: the dropout mask as a pure
- * function, identical on every backend. */
-static inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 static void cpu_dropout(float *x, size_t n, float p, uint64_t seed) {
     if (p <= 0.0f) return;
     float keep_scale = 1.0f / (1.0f - p);
-    uint32_t threshold = (uint32_t)((double)p * 4294967296.0);
+    uint32_t threshold = dropout_threshold(p);
     #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        uint32_t r = (uint32_t)(mix64(seed + 0x9e3779b97f4a7c15ULL * (i + 1)) >> 32);
-        x[i] = r < threshold ? 0.0f : x[i] * keep_scale;
-    }
+    for (size_t i = 0; i < n; i++) x[i] *= dropout_multiplier(seed, i, threshold, keep_scale);
 }
 
 /* ------------------------------------------------------------------ log-probs */
