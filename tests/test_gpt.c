@@ -552,45 +552,30 @@ START_TEST(test_loader_refuses_damaged_directories) {
     save_small_model("model", &model);
     rlhf_error error;
 
-    copy_model("truncated");
-    edit("truncated", "truncate -s -100 model.safetensors");
-    expect_load_failure("truncated", "model.safetensors", "truncated");
-
-    copy_model("short");
-    edit("short", "truncate -s 5 model.safetensors");
-    expect_load_failure("short", "model.safetensors", "too short");
-
-    copy_model("header_length");
-    edit("header_length", "printf '\\377\\377\\377\\377\\000\\000\\000\\000' | dd of=model.safetensors bs=1 count=8 conv=notrunc status=none");
-    expect_load_failure("header_length", "model.safetensors", "header length");
-
-    copy_model("header_json");
-    edit("header_json", "printf 'x' | dd of=model.safetensors bs=1 seek=8 count=1 conv=notrunc status=none");
-    expect_load_failure("header_json", "model.safetensors", "JSON");
-
-    copy_model("dtype");
-    edit("dtype", "sed -i '0,/\"F32\"/s//\"X32\"/' model.safetensors");
-    expect_load_failure("dtype", "unsupported dtype 'X32'", "model.safetensors");
-
-    copy_model("shape");
-    edit("shape", "sed -i 's/\"n_positions\": 8/\"n_positions\": 9/' config.json");
-    expect_load_failure("shape", "wpe.weight", "[8, 12]");
-
-    copy_model("missing_field");
-    edit("missing_field", "sed -i '/\"n_embd\"/d' config.json");
-    expect_load_failure("missing_field", "config.json", "n_embd");
-
-    copy_model("bad_json");
-    edit("bad_json", "echo '{\"n_embd\": ' > config.json");
-    expect_load_failure("bad_json", "config.json", "line");
-
-    copy_model("no_weights");
-    edit("no_weights", "rm model.safetensors");
-    expect_load_failure("no_weights", "model.safetensors", "No such file");
-
-    copy_model("activation");
-    edit("activation", "sed -i 's/\"gelu_new\"/\"relu\"/' config.json");
-    expect_load_failure("activation", "activation_function", "relu");
+    /* Each case: a copy of the good directory, one shell edit, and two pieces the error
+     * message must contain (the file or field, and what is wrong). */
+    static const struct {
+        const char *name, *edit, *needle1, *needle2;
+    } damages[] = {
+        {"truncated", "truncate -s -100 model.safetensors", "model.safetensors", "truncated"},
+        {"short", "truncate -s 5 model.safetensors", "model.safetensors", "too short"},
+        {"header_length",
+         "printf '\\377\\377\\377\\377\\000\\000\\000\\000' | dd of=model.safetensors bs=1 count=8 conv=notrunc status=none",
+         "model.safetensors", "header length"},
+        {"header_json", "printf 'x' | dd of=model.safetensors bs=1 seek=8 count=1 conv=notrunc status=none",
+         "model.safetensors", "JSON"},
+        {"dtype", "sed -i '0,/\"F32\"/s//\"X32\"/' model.safetensors", "unsupported dtype 'X32'", "model.safetensors"},
+        {"shape", "sed -i 's/\"n_positions\": 8/\"n_positions\": 9/' config.json", "wpe.weight", "[8, 12]"},
+        {"missing_field", "sed -i '/\"n_embd\"/d' config.json", "config.json", "n_embd"},
+        {"bad_json", "echo '{\"n_embd\": ' > config.json", "config.json", "line"},
+        {"no_weights", "rm model.safetensors", "model.safetensors", "No such file"},
+        {"activation", "sed -i 's/\"gelu_new\"/\"relu\"/' config.json", "activation_function", "relu"},
+    };
+    for (size_t i = 0; i < sizeof damages / sizeof damages[0]; i++) {
+        copy_model(damages[i].name);
+        edit(damages[i].name, damages[i].edit);
+        expect_load_failure(damages[i].name, damages[i].needle1, damages[i].needle2);
+    }
 
     /* a file missing one tensor, one with an unknown tensor, one with NaN, one untied head */
     float *host = malloc(sizeof(float) * model.parameter_count);
