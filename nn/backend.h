@@ -66,6 +66,28 @@ struct nn_backend {
                                const float *probs, int B, int T, int C, int NH, float dropout,
                                uint64_t seed);
 
+    /* Attention for inference with a key/value cache. key_cache and value_cache are
+     * [B, NH, max_len, hs]; positions [0, past) already hold earlier keys and values. The
+     * T new positions' keys and values (from qkv [B,T,3C]) are first written at
+     * [past, past + T), then each new query t attends causally to cache positions
+     * [0, past + t] whose key_mask [B, max_len] entry is 1. out [B,T,C]. */
+    void (*attention_cached)(float *out, const float *qkv, float *key_cache, float *value_cache,
+                             const int *key_mask, int B, int T, int past, int max_len, int C,
+                             int NH);
+
+    /* out[i,:] = inp[rows[i],:] for i < count (rows of width C). */
+    void (*gather_rows)(float *out, const float *inp, const int *rows, int count, int C);
+
+    /* Draws one token per row of logits [B,V] from softmax(logits / temperature) restricted
+     * to the top_k most likely tokens (0: all) and to the smallest set whose probability
+     * reaches top_p (1: all), using uniforms[b] in [0, 1) as the random number, so the host
+     * owns the RNG and every backend draws the same tokens. temperature 0 means greedy.
+     * logprobs[b] is the chosen token's log-probability under that (renormalised)
+     * distribution (0 for greedy). tokens and logprobs are backend memory. */
+    void (*sample_tokens)(int *tokens, float *logprobs, const float *logits,
+                          const float *uniforms, int B, int V, float temperature, int top_k,
+                          float top_p);
+
     /* GELU, tanh form (Hugging Face "gelu_new"). */
     void (*gelu_forward)(float *out, const float *inp, size_t n);
     void (*gelu_backward)(float *dinp, const float *inp, const float *dout, size_t n);

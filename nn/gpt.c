@@ -243,6 +243,8 @@ static size_t layout_activations(gpt_model *model, float *arena, int B, int T, b
     TAKE(a->logits, N * V);
     TAKE(a->logprobs, N);
     TAKE(a->values, N);
+    TAKE(a->last_hidden, (size_t)B * C);
+    TAKE_INT(a->rows, (size_t)B);
     if (training) {
         TAKE(a->d_residual, N * C);
         TAKE(a->d_branch, N * C);
@@ -643,4 +645,153 @@ int gpt_backward_loss(gpt_model *model, rlhf_error *error) {
     int status = gpt_backward(model, d_logprobs, NULL, error);
     free(d_logprobs);
     return status;
+}
+
+/* ------------------------------------------------------------------ KV cache */
+
+int gpt_kv_cache_create(gpt_kv_cache *cache, const gpt_model *model, int batch_size, int max_len,
+                        rlhf_error *error) {
+    memset(cache, 0, sizeof *cache);
+    const gpt_config *c = &model->config;
+    if (batch_size <= 0 || max_len <= 0) {
+        rlhf_error_set(error, "KV cache needs a positive batch size and length");
+        return -1;
+    }
+    if (max_len > c->n_positions) {
+        rlhf_error_set(error, "prompt plus new tokens (%d) exceed the model's n_positions %d", max_len, c->n_positions);
+        return -1;
+    }
+    cache->backend = model->backend;
+    cache->batch_size = batch_size;
+    cache->max_len = max_len;
+    cache->n_layer = c->n_layer;
+    cache->n_embd = c->n_embd;
+    cache->n_head = c->n_head;
+    size_t floats = (size_t)c->n_layer * 2 * batch_size * max_len * c->n_embd;
+    cache->memory = model->backend->alloc(floats * sizeof(float));
+    cache->key_mask = model->backend->alloc(sizeof(int) * (size_t)batch_size * max_len);
+    cache->host_mask = calloc((size_t)batch_size * max_len, sizeof(int));
+    cache->real_count = calloc((size_t)batch_size, sizeof(int));
+    if (!cache->memory || !cache->key_mask || !cache->host_mask || !cache->real_count) {
+        rlhf_error_set(error, "out of memory for a KV cache of %.1f MiB (batch %d x %d positions)",
+                       floats * 4.0 / 1048576.0, batch_size, max_len);
+        gpt_kv_cache_destroy(cache);
+        return -1;
+    }
+    return 0;
+}
+
+void gpt_kv_cache_destroy(gpt_kv_cache *cache) {
+    if (cache->backend) {
+        if (cache->memory) cache->backend->free(cache->memory);
+        if (cache->key_mask) cache->backend->free(cache->key_mask);
+    }
+    free(cache->host_mask);
+    free(cache->real_count);
+    memset(cache, 0, sizeof *cache);
+}
+
+void gpt_kv_cache_reset(gpt_kv_cache *cache) {
+    cache->length = 0;
+    memset(cache->host_mask, 0, sizeof(int) * (size_t)cache->batch_size * cache->max_len);
+    memset(cache->real_count, 0, sizeof(int) * (size_t)cache->batch_size);
+}
+
+int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
+                       const int *attention_mask, int T, rlhf_error *error) {
+    const nn_backend *be = model->backend;
+    const gpt_config *c = &model->config;
+    int B = cache->batch_size, C = c->n_embd, V = c->vocab_size, NH = c->n_head, L = c->n_layer;
+    int past = cache->length;
+    size_t N = (size_t)B * T;
+    if (T <= 0 || past + T > cache->max_len) {
+        rlhf_error_set(error, "KV cache holds %d of %d positions; %d more do not fit", past, cache->max_len, T);
+        return -1;
+    }
+    if (!model->activation_arena || B > model->max_batch || T > model->max_seq_len) {
+        rlhf_error_set(error, "cached forward of %d x %d exceeds the reserved %d x %d", B, T, model->max_batch,
+                       model->max_seq_len);
+        return -1;
+    }
+    int *host = calloc(N * 2 + (size_t)B, sizeof(int));
+    if (!host) {
+        rlhf_error_set(error, "out of memory");
+        return -1;
+    }
+    int *ids = host, *positions = host + N, *rows = host + 2 * N;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            size_t n = (size_t)b * T + t;
+            int real = attention_mask ? attention_mask[n] != 0 : 1;
+            if (real && (tokens[n] < 0 || tokens[n] >= V)) {
+                rlhf_error_set(error, "token id %d at batch row %d is outside the vocabulary of %d", tokens[n], b, V);
+                free(host);
+                return -1;
+            }
+            ids[n] = real ? tokens[n] : 0;
+            positions[n] = real ? cache->real_count[b] : 1;
+            if (positions[n] >= c->n_positions) positions[n] = c->n_positions - 1;
+            cache->real_count[b] += real;
+            cache->host_mask[(size_t)b * cache->max_len + past + t] = real;
+        }
+    for (int b = 0; b < B; b++) rows[b] = b * T + T - 1;
+    gpt_activations *a = &model->acts;
+    be->upload(a->tokens, ids, sizeof(int) * N);
+    be->upload(a->positions, positions, sizeof(int) * N);
+    be->upload(a->rows, rows, sizeof(int) * B);
+    be->upload(cache->key_mask, cache->host_mask, sizeof(int) * (size_t)B * cache->max_len);
+    free(host);
+
+    /* Inference only: every layer reuses layer 0's buffers; the residual stream moves
+     * from `encoded` into residual_3 and stays there. */
+    const gpt_tensors *p = &model->params;
+    gpt_layer_activations *la = &a->layers[0];
+    size_t layer_floats = (size_t)2 * B * cache->max_len * C;
+    be->embedding_forward(a->encoded, a->tokens, a->positions, p->wte, p->wpe, (int)N, C);
+    const float *x = a->encoded;
+    for (int l = 0; l < L; l++) {
+        const gpt_layer_tensors *w = &p->layers[l];
+        float *keys = cache->memory + (size_t)l * layer_floats;
+        float *values = keys + layer_floats / 2;
+        be->layernorm_forward(la->ln_1, la->ln_1_mean, la->ln_1_rstd, x, w->ln_1_weight, w->ln_1_bias, (int)N, C,
+                              c->layer_norm_epsilon);
+        be->matmul_forward(la->qkv, la->ln_1, w->attn_c_attn_weight, w->attn_c_attn_bias, (int)N, C, 3 * C,
+                           NN_WEIGHT_IN_OUT);
+        be->attention_cached(la->attn_out, la->qkv, keys, values, cache->key_mask, B, T, past, cache->max_len, C, NH);
+        be->matmul_forward(la->attn_proj, la->attn_out, w->attn_c_proj_weight, w->attn_c_proj_bias, (int)N, C, C,
+                           NN_WEIGHT_IN_OUT);
+        be->add(la->residual_2, x, la->attn_proj, N * C);
+        be->layernorm_forward(la->ln_2, la->ln_2_mean, la->ln_2_rstd, la->residual_2, w->ln_2_weight, w->ln_2_bias,
+                              (int)N, C, c->layer_norm_epsilon);
+        be->matmul_forward(la->fc, la->ln_2, w->mlp_c_fc_weight, w->mlp_c_fc_bias, (int)N, C, 4 * C, NN_WEIGHT_IN_OUT);
+        be->gelu_forward(la->fc_gelu, la->fc, N * 4 * C);
+        be->matmul_forward(la->mlp_proj, la->fc_gelu, w->mlp_c_proj_weight, w->mlp_c_proj_bias, (int)N, 4 * C, C,
+                           NN_WEIGHT_IN_OUT);
+        be->add(la->residual_3, la->residual_2, la->mlp_proj, N * C);
+        x = la->residual_3;
+    }
+    be->layernorm_forward(a->ln_f, a->ln_f_mean, a->ln_f_rstd, x, p->ln_f_weight, p->ln_f_bias, (int)N, C,
+                          c->layer_norm_epsilon);
+    /* The LM head only on each row's last new position: B rows, not B x T. */
+    be->gather_rows(a->last_hidden, a->ln_f, a->rows, B, C);
+    be->matmul_forward(a->logits, a->last_hidden, p->wte, NULL, B, C, V, NN_WEIGHT_OUT_IN);
+    cache->length += T;
+    model->have_logits = false; /* acts.logits holds [B, V] next-token logits, not a training forward's */
+    return 0;
+}
+
+void gpt_copy_next_logits(const gpt_model *model, int B, float *host) {
+    model->backend->download(host, model->acts.logits, sizeof(float) * (size_t)B * model->config.vocab_size);
+}
+
+void gpt_sample_next(gpt_model *model, int B, const float *uniforms, float temperature, int top_k,
+                     float top_p, int *tokens, float *logprobs) {
+    const nn_backend *be = model->backend;
+    gpt_activations *a = &model->acts;
+    /* uniforms, tokens and log-probs travel through small backend buffers */
+    be->upload(a->values, uniforms, sizeof(float) * B);
+    be->sample_tokens(a->targets, a->logprobs, a->logits, a->values, B, model->config.vocab_size, temperature,
+                      top_k, top_p);
+    be->download(tokens, a->targets, sizeof(int) * B);
+    be->download(logprobs, a->logprobs, sizeof(float) * B);
 }

@@ -103,6 +103,8 @@ typedef struct gpt_activations {
     float *logits;                        /* [N,V]; overwritten by its gradient in backward */
     float *logprobs;                      /* [N] */
     float *values;                        /* [N] scalar head */
+    float *last_hidden;                   /* [B,C] rows gathered for the cached path's LM head */
+    int *rows;                            /* [B] which rows to gather */
     /* backward scratch (training only) */
     float *d_residual, *d_branch, *d_ln;  /* [N,C] each */
     float *d_qkv;                         /* [N,3C] */
@@ -212,6 +214,42 @@ int gpt_backward(gpt_model *model, const float *d_logprobs, const float *d_value
 /* Backward of the mean cross-entropy loss the last forward reported. */
 int gpt_backward_loss(gpt_model *model, rlhf_error *error);
 void gpt_zero_grad(gpt_model *model);
+
+/* ---------------------------------------------------------------- generation with a KV cache */
+
+/* Keys and values of every layer for B sequences of up to max_len positions, in one
+ * backend allocation, plus the attention mask and real-token count of each sequence. */
+typedef struct gpt_kv_cache {
+    const nn_backend *backend;
+    int batch_size, max_len, n_layer, n_embd, n_head;
+    float *memory;        /* [n_layer][keys, values][B, NH, max_len, hs] */
+    int *key_mask;        /* backend [B, max_len]: 1 where a real token was cached */
+    int *host_mask;       /* host copy */
+    int *real_count;      /* host [B]: real tokens cached so far (the next position id) */
+    int length;           /* positions filled (same for every row; padding included) */
+} gpt_kv_cache;
+
+int gpt_kv_cache_create(gpt_kv_cache *cache, const gpt_model *model, int batch_size, int max_len,
+                        rlhf_error *error);
+void gpt_kv_cache_destroy(gpt_kv_cache *cache);
+/* Empties the cache for a new batch (memory is kept). */
+void gpt_kv_cache_reset(gpt_kv_cache *cache);
+
+/* Runs T new positions of each of the cache's B sequences (tokens [B*T], attention_mask
+ * [B*T] or NULL for all real) on top of what the cache holds, appends their keys and
+ * values, and leaves the logits of each row's last new position on the backend for
+ * gpt_sample_next / gpt_copy_next_logits. Position ids continue each row's real-token
+ * count, as Hugging Face's generate computes them. The model must be reserved for at
+ * least B x T. */
+int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
+                       const int *attention_mask, int T, rlhf_error *error);
+/* Copies the last gpt_forward_cached's logits [B, V] to host. */
+void gpt_copy_next_logits(const gpt_model *model, int B, float *host);
+/* Samples one token per row from the last gpt_forward_cached's logits (see the backend's
+ * sample_tokens: temperature 0 is greedy). uniforms [B] host random numbers in [0, 1);
+ * tokens and logprobs [B] host outputs. */
+void gpt_sample_next(gpt_model *model, int B, const float *uniforms, float temperature, int top_k,
+                     float top_p, int *tokens, float *logprobs);
 
 /* FLOPs of one training step per token, llm.c's convention: 6N + 6 L C T. */
 double gpt_training_flops_per_token(const gpt_config *config, size_t parameter_count, int seq_len);

@@ -322,6 +322,161 @@ static void cpu_attention_backward(float *dqkv, float *scratch, const float *dou
     }
 }
 
+/* Inference attention over a key/value cache (see nn/backend.h). Each (sequence, head)
+ * pair copies its new keys and values into the cache, then scores its T queries against
+ * the past + T cached keys with one sgemm, and mixes the values with another. */
+static void cpu_attention_cached(float *out, const float *qkv, float *key_cache, float *value_cache,
+                                 const int *key_mask, int B, int T, int past, int max_len, int C,
+                                 int NH) {
+    int hs = C / NH, total = past + T;
+    float scale = 1.0f / sqrtf((float)hs);
+    #pragma omp parallel for schedule(static)
+    for (int bh = 0; bh < B * NH; bh++) {
+        int b = bh / NH, h = bh % NH;
+        float *keys = key_cache + (size_t)bh * max_len * hs;
+        float *values = value_cache + (size_t)bh * max_len * hs;
+        for (int t = 0; t < T; t++) {
+            const float *row = qkv + ((size_t)b * T + t) * 3 * C + h * hs;
+            memcpy(keys + (size_t)(past + t) * hs, row + C, sizeof(float) * hs);
+            memcpy(values + (size_t)(past + t) * hs, row + 2 * C, sizeof(float) * hs);
+        }
+        const int *mask = key_mask + (size_t)b * max_len;
+        float *scores = malloc(sizeof(float) * (size_t)T * total);
+        const float *q = qkv + (size_t)b * T * 3 * C + h * hs;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, total, hs, scale, q, 3 * C, keys, hs, 0.0f,
+                    scores, total);
+        for (int t = 0; t < T; t++) {
+            float *row = scores + (size_t)t * total;
+            int visible = past + t; /* last cache position this query may see */
+            float max_score = -INFINITY;
+            for (int j = 0; j <= visible; j++)
+                if (mask[j] && row[j] > max_score) max_score = row[j];
+            if (max_score == -INFINITY) {
+                memset(row, 0, sizeof(float) * total);
+                continue;
+            }
+            float sum = 0.0f;
+            #pragma omp simd reduction(+ : sum)
+            for (int j = 0; j <= visible; j++) {
+                float e = expf(row[j] - max_score) * (float)(mask[j] != 0);
+                row[j] = e;
+                sum += e;
+            }
+            float inverse = 1.0f / sum;
+            for (int j = 0; j <= visible; j++) row[j] *= inverse;
+            for (int j = visible + 1; j < total; j++) row[j] = 0.0f;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, total, 1.0f, scores, total, values, hs,
+                    0.0f, out + (size_t)b * T * C + h * hs, C);
+        free(scores);
+    }
+}
+
+static void cpu_gather_rows(float *out, const float *inp, const int *rows, int count, int C) {
+    for (int i = 0; i < count; i++) memcpy(out + (size_t)i * C, inp + (size_t)rows[i] * C, sizeof(float) * C);
+}
+
+/* ------------------------------------------------------------------ sampling */
+
+/* Smallest value threshold such that at least k entries of x are >= it: the k-th largest
+ * value (ties at it all count as kept, as with torch.topk followed by masking). Found by
+ * bisection over the value range, then snapped to an actual element. */
+static float kth_largest(const float *x, int V, int k) {
+    float low = INFINITY, high = -INFINITY;
+    for (int i = 0; i < V; i++) {
+        low = x[i] < low ? x[i] : low;
+        high = x[i] > high ? x[i] : high;
+    }
+    /* invariant: count(x >= low) >= k; count(x >= above) < k for any above > high */
+    for (int iteration = 0; iteration < 64 && low < high; iteration++) {
+        float middle = low + (high - low) * 0.5f;
+        if (middle <= low || middle >= high) break;
+        int count = 0;
+        for (int i = 0; i < V; i++) count += x[i] >= middle;
+        if (count >= k) low = middle;
+        else high = middle;
+    }
+    /* snap to the smallest element >= low so that the threshold is a real value */
+    float threshold = INFINITY;
+    for (int i = 0; i < V; i++)
+        if (x[i] >= low && x[i] < threshold) threshold = x[i];
+    return threshold;
+}
+
+/* Largest probability threshold tau such that the entries of p >= tau carry at least
+ * top_p of the mass: the nucleus of top-p sampling, found by bisection (no sort). */
+static float nucleus_threshold(const float *p, int V, float top_p) {
+    float low = 0.0f, high = 1.0f;
+    for (int iteration = 0; iteration < 40; iteration++) {
+        float middle = 0.5f * (low + high);
+        double mass = 0.0;
+        for (int i = 0; i < V; i++) mass += p[i] >= middle ? p[i] : 0.0f;
+        if (mass >= top_p) low = middle;
+        else high = middle;
+    }
+    /* snap down to the smallest probability still kept */
+    float threshold = 1.0f;
+    for (int i = 0; i < V; i++)
+        if (p[i] >= low && p[i] < threshold) threshold = p[i];
+    return threshold;
+}
+
+static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits, const float *uniforms,
+                              int B, int V, float temperature, int top_k, float top_p) {
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        const float *row = logits + (size_t)b * V;
+        if (temperature <= 0.0f) { /* greedy: the first maximum, as torch.argmax */
+            int best = 0;
+            for (int i = 1; i < V; i++)
+                if (row[i] > row[best]) best = i;
+            tokens[b] = best;
+            logprobs[b] = 0.0f;
+            continue;
+        }
+        float *p = malloc(sizeof(float) * V);
+        float inverse_temperature = 1.0f / temperature;
+        float max_value = -INFINITY;
+        for (int i = 0; i < V; i++) {
+            p[i] = row[i] * inverse_temperature;
+            max_value = p[i] > max_value ? p[i] : max_value;
+        }
+        float cut = -INFINITY; /* logits below cut are excluded */
+        if (top_k > 0 && top_k < V) cut = kth_largest(p, V, top_k);
+        double sum = 0.0;
+        for (int i = 0; i < V; i++) {
+            p[i] = p[i] >= cut ? expf(p[i] - max_value) : 0.0f;
+            sum += p[i];
+        }
+        for (int i = 0; i < V; i++) p[i] = (float)(p[i] / sum);
+        if (top_p > 0.0f && top_p < 1.0f) {
+            float tau = nucleus_threshold(p, V, top_p);
+            sum = 0.0;
+            for (int i = 0; i < V; i++) {
+                if (p[i] < tau) p[i] = 0.0f;
+                sum += p[i];
+            }
+            for (int i = 0; i < V; i++) p[i] = (float)(p[i] / sum);
+        }
+        /* inverse CDF in index order */
+        double target = uniforms[b], cumulative = 0.0;
+        int chosen = -1, last_kept = 0;
+        for (int i = 0; i < V; i++) {
+            if (p[i] <= 0.0f) continue;
+            last_kept = i;
+            cumulative += p[i];
+            if (cumulative > target) {
+                chosen = i;
+                break;
+            }
+        }
+        if (chosen < 0) chosen = last_kept; /* rounding left the total just under target */
+        tokens[b] = chosen;
+        logprobs[b] = logf(p[chosen]);
+        free(p);
+    }
+}
+
 /* ------------------------------------------------------------------ GELU */
 
 #define GELU_SCALE 0.7978845608028654f /* sqrt(2 / pi) */
@@ -468,6 +623,9 @@ static const nn_backend cpu_backend = {
     .matmul_backward = cpu_matmul_backward,
     .attention_forward = cpu_attention_forward,
     .attention_backward = cpu_attention_backward,
+    .attention_cached = cpu_attention_cached,
+    .gather_rows = cpu_gather_rows,
+    .sample_tokens = cpu_sample_tokens,
     .gelu_forward = cpu_gelu_forward,
     .gelu_backward = cpu_gelu_backward,
     .add = cpu_add,

@@ -1,0 +1,313 @@
+/* Generation: the cached forward against full recomputation, greedy parity with Hugging
+ * Face's generate, repeatable seeds, the sampler's distribution, top-k / top-p, stops. */
+#include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/backend.h"
+#include "rlhf/policy.h"
+#include "tests/reference.h"
+
+static const nn_backend *be;
+
+static void setup(void) { be = nn_cpu_backend(); }
+
+static gpt_config small_config(void) {
+    gpt_config c = {.vocab_size = 29, .n_positions = 24, .n_embd = 16, .n_layer = 2, .n_head = 4,
+                    .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    return c;
+}
+
+/* N(0, 0.3) parameters (LayerNorm weights near 1) so logits vary from step to step. */
+static void make_model(gpt_model *model, unsigned long long seed) {
+    gpt_config config = small_config();
+    rlhf_error error;
+    ck_assert_int_eq(gpt_create(model, &config, be, &error), 0);
+    float *host = malloc(sizeof(float) * model->parameter_count);
+    random_fill(host, model->parameter_count, 0.3f, seed);
+    for (int i = 0; i < model->tensor_count; i++)
+        if (strstr(model->tensors[i].name, "ln_") && strstr(model->tensors[i].name, "weight"))
+            for (size_t k = 0; k < model->tensors[i].count; k++) host[model->tensors[i].offset + k] += 1.0f;
+    gpt_write_parameters(model, host);
+    free(host);
+}
+
+/* Logits at the last position of each left-padded row, from a full (uncached) forward. */
+static void full_forward_last_logits(gpt_model *model, const int *tokens, const int *mask, int B, int T, float *out) {
+    rlhf_error error;
+    gpt_model *m = model;
+    ck_assert_int_eq(gpt_reserve(m, B, T, false, &error), 0);
+    gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .attention_mask = mask, .want_logits = true};
+    ck_assert_int_eq(gpt_forward(m, &batch, NULL, &error), 0);
+    int V = model->config.vocab_size;
+    float *logits = malloc(sizeof(float) * B * T * V);
+    gpt_copy_logits(m, logits);
+    for (int b = 0; b < B; b++) memcpy(out + b * V, logits + ((size_t)b * T + T - 1) * V, sizeof(float) * V);
+    free(logits);
+}
+
+START_TEST(test_cached_logits_equal_full_recomputation) {
+    gpt_model model;
+    rlhf_error error;
+    make_model(&model, 3);
+    int B = 3, V = 29, prompt = 5, steps = 6, T = prompt + steps;
+    /* rows: prompt lengths 5, 2 and 4, left-padded to 5 */
+    int lengths[3] = {5, 2, 4};
+    int *tokens = calloc((size_t)B * T, sizeof(int)), *mask = calloc((size_t)B * T, sizeof(int));
+    for (int b = 0; b < B; b++)
+        for (int t = prompt - lengths[b]; t < prompt; t++) {
+            tokens[b * T + t] = (b * 7 + t * 3) % V;
+            mask[b * T + t] = 1;
+        }
+    gpt_kv_cache cache;
+    ck_assert_int_eq(gpt_reserve(&model, B, T, false, &error), 0);
+    ck_assert_int_eq(gpt_kv_cache_create(&cache, &model, B, T, &error), 0);
+    int *chunk = malloc(sizeof(int) * B * prompt), *chunk_mask = malloc(sizeof(int) * B * prompt);
+    for (int b = 0; b < B; b++) {
+        memcpy(chunk + b * prompt, tokens + b * T, sizeof(int) * prompt);
+        memcpy(chunk_mask + b * prompt, mask + b * T, sizeof(int) * prompt);
+    }
+    ck_assert_int_eq(gpt_forward_cached(&model, &cache, chunk, chunk_mask, prompt, &error), 0);
+    float *cached = malloc(sizeof(float) * B * V), *full = malloc(sizeof(float) * B * V);
+    int *next = malloc(sizeof(int) * B);
+    for (int step = 0; step <= steps; step++) {
+        int length = prompt + step;
+        gpt_copy_next_logits(&model, B, cached);
+        /* the same sequences, recomputed from scratch as a [B, length] batch */
+        int *prefix = malloc(sizeof(int) * B * length), *prefix_mask = malloc(sizeof(int) * B * length);
+        for (int b = 0; b < B; b++) {
+            memcpy(prefix + b * length, tokens + b * T, sizeof(int) * length);
+            memcpy(prefix_mask + b * length, mask + b * T, sizeof(int) * length);
+        }
+        full_forward_last_logits(&model, prefix, prefix_mask, B, length, full);
+        /* float32 sums in another order: within 1e-5 of the largest logit */
+        ck_assert_msg(relative_error_float(cached, full, (size_t)B * V) <= 1e-5, "step %d: %g", step,
+                      relative_error_float(cached, full, (size_t)B * V));
+        free(prefix);
+        free(prefix_mask);
+        if (step == steps) break;
+        for (int b = 0; b < B; b++) { /* feed a fixed token stream, real for every row */
+            next[b] = (step * 5 + b) % V;
+            tokens[b * T + length] = next[b];
+            mask[b * T + length] = 1;
+        }
+        ck_assert_int_eq(gpt_forward_cached(&model, &cache, next, NULL, 1, &error), 0);
+    }
+    free(tokens); free(mask); free(chunk); free(chunk_mask); free(cached); free(full); free(next);
+    gpt_kv_cache_destroy(&cache);
+    gpt_destroy(&model);
+}
+END_TEST
+
+START_TEST(test_greedy_matches_hugging_face_generate) {
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/gpt2/lm_small", FIXTURES_DIR);
+    snprintf(path, sizeof path, "%s/generate.json", dir);
+    rlhf_error error;
+    gpt_model model;
+    ck_assert_msg(gpt_load(&model, dir, be, &error) == 0, "%s", error.message);
+    json_error_t json_error;
+    json_t *root = json_load_file(path, 0, &json_error);
+    ck_assert_ptr_nonnull(root);
+    json_t *prompts = json_object_get(root, "prompts"), *greedy = json_object_get(root, "greedy");
+    int count = (int)json_array_size(prompts);
+    int **ids = malloc(sizeof(int *) * count), *lengths = malloc(sizeof(int) * count);
+    for (int i = 0; i < count; i++) {
+        json_t *prompt = json_array_get(prompts, (size_t)i);
+        lengths[i] = (int)json_array_size(prompt);
+        ids[i] = malloc(sizeof(int) * lengths[i]);
+        for (int t = 0; t < lengths[i]; t++) ids[i][t] = (int)json_integer_value(json_array_get(prompt, (size_t)t));
+    }
+    policy_sampling sampling = {.temperature = 0.0f, .top_p = 1.0f, .seed = 1,
+                                .max_new_tokens = (int)json_integer_value(json_object_get(root, "max_new_tokens")),
+                                .eos_id = (int)json_integer_value(json_object_get(root, "eos_token_id"))};
+    policy_generation out;
+    ck_assert_msg(policy_generate(&model, (const int *const *)ids, lengths, count, &sampling, &out, &error) == 0, "%s",
+                  error.message);
+    for (int i = 0; i < count; i++) {
+        json_t *expected = json_array_get(greedy, (size_t)i);
+        ck_assert_int_eq(out.lengths[i], (int)json_array_size(expected));
+        for (int t = 0; t < out.lengths[i]; t++)
+            ck_assert_int_eq(out.tokens[i * out.max_new_tokens + t], (int)json_integer_value(json_array_get(expected, (size_t)t)));
+        int last = out.tokens[i * out.max_new_tokens + out.lengths[i] - 1];
+        ck_assert_int_eq(out.stop_reasons[i], last == sampling.eos_id ? POLICY_STOP_EOS : POLICY_STOP_LENGTH);
+        free(ids[i]);
+    }
+    policy_generation_free(&out);
+    free(ids);
+    free(lengths);
+    json_decref(root);
+    gpt_destroy(&model);
+}
+END_TEST
+
+/* Generates from three prompts with the given sampling and returns the generation. */
+static void generate(gpt_model *model, const policy_sampling *sampling, policy_generation *out) {
+    int p0[3] = {1, 2, 3}, p1[1] = {7}, p2[4] = {4, 4, 5, 9};
+    const int *prompts[3] = {p0, p1, p2};
+    int lengths[3] = {3, 1, 4};
+    rlhf_error error;
+    ck_assert_msg(policy_generate(model, prompts, lengths, 3, sampling, out, &error) == 0, "%s", error.message);
+}
+
+START_TEST(test_seed_makes_sampling_repeatable) {
+    gpt_model model;
+    make_model(&model, 4);
+    policy_sampling sampling = {.temperature = 1.0f, .top_p = 1.0f, .max_new_tokens = 12, .seed = 42, .eos_id = -1};
+    policy_generation a, b, c;
+    generate(&model, &sampling, &a);
+    generate(&model, &sampling, &b);
+    sampling.seed = 43;
+    generate(&model, &sampling, &c);
+    ck_assert_mem_eq(a.tokens, b.tokens, sizeof(int) * 3 * 12);
+    ck_assert_mem_eq(a.logprobs, b.logprobs, sizeof(float) * 3 * 12);
+    ck_assert(memcmp(a.tokens, c.tokens, sizeof(int) * 3 * 12) != 0);
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(a.lengths[i], 12);
+    policy_generation_free(&a);
+    policy_generation_free(&b);
+    policy_generation_free(&c);
+    gpt_destroy(&model);
+}
+END_TEST
+
+START_TEST(test_sampled_logprobs_match_the_model) {
+    /* With temperature T and no truncation, each returned log-prob is log_softmax(logits/T)
+     * of the chosen token, as a full forward with that temperature computes it. */
+    gpt_model model;
+    rlhf_error error;
+    make_model(&model, 5);
+    policy_sampling sampling = {.temperature = 0.7f, .top_p = 1.0f, .max_new_tokens = 8, .seed = 9, .eos_id = -1};
+    policy_generation out;
+    generate(&model, &sampling, &out);
+    int p0[3] = {1, 2, 3}, p1[1] = {7}, p2[4] = {4, 4, 5, 9};
+    const int *prompts[3] = {p0, p1, p2};
+    int lengths[3] = {3, 1, 4};
+    for (int b = 0; b < 3; b++) {
+        int T = lengths[b] + 8;
+        int *tokens = malloc(sizeof(int) * T), *targets = malloc(sizeof(int) * T);
+        float *logprobs = malloc(sizeof(float) * T);
+        memcpy(tokens, prompts[b], sizeof(int) * lengths[b]);
+        memcpy(tokens + lengths[b], out.tokens + b * 8, sizeof(int) * 8);
+        for (int t = 0; t < T; t++) targets[t] = t + 1 < T && t + 1 >= lengths[b] ? tokens[t + 1] : -1;
+        ck_assert_int_eq(gpt_reserve(&model, 1, T, false, &error), 0);
+        gpt_batch batch = {.batch_size = 1, .seq_len = T, .tokens = tokens, .targets = targets, .temperature = 0.7f};
+        gpt_outputs outputs = {.target_logprobs = logprobs};
+        ck_assert_int_eq(gpt_forward(&model, &batch, &outputs, &error), 0);
+        for (int i = 0; i < 8; i++)
+            ck_assert_float_eq_tol(out.logprobs[b * 8 + i], logprobs[lengths[b] - 1 + i], 1e-5f);
+        free(tokens);
+        free(targets);
+        free(logprobs);
+    }
+    policy_generation_free(&out);
+    gpt_destroy(&model);
+}
+END_TEST
+
+START_TEST(test_sampler_follows_the_distribution) {
+    /* 20000 draws from fixed logits: each token's frequency is within 5 standard errors of
+     * its probability; top-k and top-p keep exactly the expected sets. */
+    int V = 6, draws = 20000;
+    float logits[6] = {1.0f, 2.0f, 0.5f, -1.0f, 2.0f, 0.0f};
+    double p[6], sum = 0;
+    for (int i = 0; i < V; i++) sum += p[i] = exp(logits[i]);
+    for (int i = 0; i < V; i++) p[i] /= sum;
+    float *many = malloc(sizeof(float) * V * draws), *uniforms = malloc(sizeof(float) * draws);
+    float *logprobs = malloc(sizeof(float) * draws);
+    int *tokens = malloc(sizeof(int) * draws);
+    for (int d = 0; d < draws; d++) memcpy(many + d * V, logits, sizeof logits);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, 1);
+    for (int d = 0; d < draws; d++) uniforms[d] = (float)rlhf_rng_uniform(&rng);
+    be->sample_tokens(tokens, logprobs, many, uniforms, draws, V, 1.0f, 0, 1.0f);
+    int counts[6] = {0};
+    for (int d = 0; d < draws; d++) {
+        counts[tokens[d]]++;
+        ck_assert_float_eq_tol(logprobs[d], (float)log(p[tokens[d]]), 1e-5f);
+    }
+    for (int i = 0; i < V; i++) {
+        double standard_error = sqrt(p[i] * (1 - p[i]) / draws);
+        ck_assert_double_le(fabs(counts[i] / (double)draws - p[i]), 5 * standard_error);
+    }
+    /* top-k 2: the two tied largest logits (1 and 4), each with probability 1/2 */
+    be->sample_tokens(tokens, logprobs, many, uniforms, draws, V, 1.0f, 2, 1.0f);
+    for (int d = 0; d < draws; d++) {
+        ck_assert(tokens[d] == 1 || tokens[d] == 4);
+        ck_assert_float_eq_tol(logprobs[d], logf(0.5f), 1e-6f);
+    }
+    /* top-p 0.8: probabilities are .360 .360 .132 .080 .049 .018 (tokens 1, 4, 0, 2, 5, 3);
+     * the smallest set reaching 0.8 is {1, 4, 0} (.720 < .8 <= .853). */
+    be->sample_tokens(tokens, logprobs, many, uniforms, draws, V, 1.0f, 0, 0.8f);
+    double kept = p[0] + p[1] + p[4];
+    for (int d = 0; d < draws; d++) {
+        ck_assert(tokens[d] == 0 || tokens[d] == 1 || tokens[d] == 4);
+        ck_assert_float_eq_tol(logprobs[d], (float)log(p[tokens[d]] / kept), 1e-5f);
+    }
+    /* greedy takes the first maximum, log-prob 0 */
+    be->sample_tokens(tokens, logprobs, many, uniforms, 1, V, 0.0f, 0, 1.0f);
+    ck_assert_int_eq(tokens[0], 1);
+    ck_assert_float_eq(logprobs[0], 0.0f);
+    free(many); free(uniforms); free(logprobs); free(tokens);
+}
+END_TEST
+
+/* Stops a sequence once it holds three tokens (a stand-in for a stop string). */
+static bool stop_at_three(const int *generated, int count, void *user) {
+    (void)generated;
+    (void)user;
+    return count == 3;
+}
+
+START_TEST(test_generation_stops) {
+    gpt_model model;
+    make_model(&model, 6);
+    policy_sampling sampling = {.temperature = 0.0f, .top_p = 1.0f, .max_new_tokens = 10, .eos_id = -1,
+                                .should_stop = stop_at_three};
+    policy_generation out;
+    generate(&model, &sampling, &out);
+    for (int b = 0; b < 3; b++) {
+        ck_assert_int_eq(out.lengths[b], 3);
+        ck_assert_int_eq(out.stop_reasons[b], POLICY_STOP_CALLBACK);
+    }
+    /* make the first greedy token of row 0 the end-of-text token: it stops at once */
+    int first = out.tokens[0];
+    policy_generation_free(&out);
+    sampling.should_stop = NULL;
+    sampling.eos_id = first;
+    generate(&model, &sampling, &out);
+    ck_assert_int_eq(out.lengths[0], 1);
+    ck_assert_int_eq(out.stop_reasons[0], POLICY_STOP_EOS);
+    policy_generation_free(&out);
+    /* a prompt that does not fit with its new tokens is refused */
+    sampling.max_new_tokens = 30;
+    policy_generation too_long;
+    int prompt[2] = {1, 2};
+    const int *prompts[1] = {prompt};
+    int lengths[1] = {2};
+    rlhf_error error;
+    ck_assert_int_eq(policy_generate(&model, prompts, lengths, 1, &sampling, &too_long, &error), -1);
+    ck_assert_ptr_nonnull(strstr(error.message, "exceeds the model's 24 positions"));
+    gpt_destroy(&model);
+}
+END_TEST
+
+int main(void) {
+    Suite *suite = suite_create("generate");
+    TCase *tc = tcase_create("cpu");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_cached_logits_equal_full_recomputation);
+    tcase_add_test(tc, test_greedy_matches_hugging_face_generate);
+    tcase_add_test(tc, test_seed_makes_sampling_repeatable);
+    tcase_add_test(tc, test_sampled_logprobs_match_the_model);
+    tcase_add_test(tc, test_sampler_follows_the_distribution);
+    tcase_add_test(tc, test_generation_stops);
+    suite_add_tcase(suite, tc);
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
