@@ -5,9 +5,12 @@
 
 #include "cli/cli.h"
 #include "rlhf/policy.h"
+#include "rlhf/tokenizer.h"
 
 static const cli_option options[] = {
-    {"ids", "FILE", "training data: token ids, one sequence a line (joined into one stream)", NULL},
+    {"corpus", "FILE", "training text (documents separated by <|endoftext|>), tokenized once into DIR/corpus.tokens", NULL},
+    {"tokenizer", "DIR", "tokenizer (vocab.json + merges.txt) for --corpus; copied into --out", NULL},
+    {"ids", "FILE", "or training data as token ids, one sequence a line (joined into one stream)", NULL},
     {"config", "NAME", "model size for a fresh model: tiny or gpt2", "tiny"},
     {"vocab-size", "N", "override the config's vocabulary size", NULL},
     {"out", "DIR", "model directory to write (checkpoints and the final model)", NULL},
@@ -33,10 +36,11 @@ static const cli_option options[] = {
 };
 
 static const cli_command command = {
-    "pretrain", "pretrain --ids FILE --out DIR [--config tiny] [--steps N] [...]",
+    "pretrain", "pretrain (--corpus FILE --tokenizer DIR | --ids FILE) --out DIR [--config tiny] [...]",
     "Trains a GPT-2 language model from scratch on next-token prediction over random windows of\n"
-    "the token stream, reporting train and validation loss, and saves a Hugging Face model\n"
-    "directory plus training_state.safetensors so --resume continues exactly.",
+    "the token stream (the tail held out for validation), reporting train and validation loss,\n"
+    "and saves a Hugging Face model directory plus training_state.safetensors so --resume\n"
+    "continues exactly. With --corpus the text is tokenized once into DIR/corpus.tokens.",
     options,
 };
 
@@ -67,9 +71,12 @@ int cmd_pretrain(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);
     if (parsed != 0) return parsed > 0 ? 0 : 2;
-    const char *ids_path = cli_require(&args, "ids");
+    const char *ids_path = cli_string(&args, "ids"), *corpus_path = cli_string(&args, "corpus");
+    const char *tokenizer_dir = cli_string(&args, "tokenizer");
     const char *out_dir = cli_require(&args, "out");
-    if (!ids_path || !out_dir) return 2;
+    if (!out_dir) return 2;
+    if (!ids_path == !corpus_path) return cli_fail("pretrain: give either --corpus (with --tokenizer) or --ids");
+    if (corpus_path && !tokenizer_dir) return cli_fail("pretrain: --corpus needs --tokenizer DIR");
     rlhf_error error;
     policy_pretrain_options o = {.out_dir = out_dir, .resume = cli_flag(&args, "resume")};
     long seed;
@@ -99,16 +106,45 @@ int cmd_pretrain(int argc, char **argv) {
     const char *device;
     const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
     if (!backend) return cli_fail("%s", error.message);
-    rlhf_id_lines lines;
-    if (rlhf_id_lines_read(&lines, ids_path, o.resume ? 0 : o.config.vocab_size, &error) != 0)
-        return cli_fail("%s", error.message);
+    /* The training stream: token ids from a file, or the corpus tokenized once into
+     * out/corpus.tokens (kept across runs and resumes while the corpus is unchanged). */
+    rlhf_id_lines lines = {0};
+    policy_token_file token_file = {0};
+    const int *stream;
+    size_t stream_length;
+    if (corpus_path) {
+        tokenizer *tok;
+        if (tokenizer_load(&tok, tokenizer_dir, &error) != 0) return cli_fail("%s", error.message);
+        o.config.vocab_size = tokenizer_vocab_size(tok);
+        o.config.eos_token_id = o.config.bos_token_id = tokenizer_eos_id(tok);
+        char token_path[4096];
+        snprintf(token_path, sizeof token_path, "%s/corpus.tokens", out_dir);
+        bool reused = false;
+        double start = rlhf_seconds();
+        int status = rlhf_make_directory(out_dir, &error);
+        if (status == 0) status = policy_token_file_build(corpus_path, tok, token_path, &reused, &error);
+        if (status == 0) status = tokenizer_save(tok, out_dir, &error);
+        tokenizer_free(tok);
+        if (status != 0 || policy_token_file_open(&token_file, token_path, &error) != 0) return cli_fail("pretrain: %s", error.message);
+        if (!cli_flag(&args, "json"))
+            fprintf(stderr, "rlhf: %s %zu tokens of %s in %.1f s\n", reused ? "reused" : "tokenized", token_file.count,
+                    corpus_path, rlhf_seconds() - start);
+        stream = token_file.ids;
+        stream_length = token_file.count;
+    } else {
+        if (rlhf_id_lines_read(&lines, ids_path, o.resume ? 0 : o.config.vocab_size, &error) != 0)
+            return cli_fail("%s", error.message);
+        stream = lines.ids;
+        stream_length = lines.total;
+    }
     printer p = {.quiet = cli_flag(&args, "quiet"), .json = cli_flag(&args, "json")};
-    if (!p.json) fprintf(stderr, "rlhf: device %s, %zu tokens from %s\n", device, lines.total, ids_path);
+    if (!p.json) fprintf(stderr, "rlhf: device %s, %zu tokens\n", device, stream_length);
     cli_progress_start(&p.progress, o.steps);
     policy_pretrain_result result;
-    int status = policy_pretrain(lines.ids, lines.total, &o, backend, on_step, &p, &result, &error);
+    int status = policy_pretrain(stream, stream_length, &o, backend, on_step, &p, &result, &error);
     cli_progress_finish(&p.progress);
     rlhf_id_lines_free(&lines);
+    policy_token_file_close(&token_file);
     if (status != 0) return cli_fail("pretrain: %s", error.message);
     if (p.json) {
         printf("{\"parameters\": %zu, \"steps\": %d, \"start_step\": %d, \"first_loss\": %.6g, \"final_loss\": %.6g, "

@@ -9,6 +9,29 @@
 
 #include "rlhf/nn.h"
 
+/* ---------------------------------------------------------------- token files */
+
+struct tokenizer;
+
+/* A tokenized corpus on disk, memory-mapped: a 32-byte header ("RLHFTOK1", token count,
+ * corpus size, FNV-1a hash of the corpus) followed by int32 token ids. */
+typedef struct policy_token_file {
+    const int *ids;
+    size_t count;
+    void *mapping;
+    size_t mapping_size;
+} policy_token_file;
+
+/* Tokenizes corpus_path (documents separated by <|endoftext|>) into out_path, unless
+ * out_path already holds the tokens of this exact corpus (same size and hash), in which
+ * case it is kept. *reused says which. The file is written atomically. */
+int policy_token_file_build(const char *corpus_path, const struct tokenizer *tokenizer, const char *out_path,
+                            bool *reused, rlhf_error *error);
+int policy_token_file_open(policy_token_file *file, const char *path, rlhf_error *error);
+void policy_token_file_close(policy_token_file *file);
+
+/* ---------------------------------------------------------------- pretraining */
+
 typedef struct policy_pretrain_options {
     const char *out_dir;          /* model directory written at checkpoints and at the end */
     gpt_config config;            /* used when starting fresh */
@@ -51,6 +74,54 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
                     const nn_backend *backend, policy_pretrain_callback callback, void *user,
                     policy_pretrain_result *result, rlhf_error *error);
 
+/* ---------------------------------------------------------------- supervised fine-tuning */
+
+/* Tokenized SFT examples. Row i has lengths[i] ids; scored[i][t] is 1 where token t is
+ * part of a response (so position t - 1 is trained to predict it). */
+typedef struct policy_sft_data {
+    int count;
+    int **ids;
+    unsigned char **scored;
+    int *lengths;
+    uint64_t *hashes;          /* of each line's text: fixes the train/validation split */
+    int truncated_prompts;     /* examples whose prompt lost tokens on the left to fit */
+    int truncated_responses;   /* examples whose response was cut on the right to fit */
+} policy_sft_data;
+
+/* Reads JSONL of {"prompt", "response"} or {"messages": [{"role", "content"}, ...]}
+ * (roles system, user, assistant; see README for the template) and tokenizes it, fitting
+ * every example into max_length tokens by cutting the prompt from the left (then the
+ * response from the right). Any malformed line fails the whole file, naming the line. */
+int policy_sft_load(const char *path, const struct tokenizer *tokenizer, int max_length,
+                    policy_sft_data *data, rlhf_error *error);
+void policy_sft_data_free(policy_sft_data *data);
+
+typedef struct policy_sft_options {
+    const char *out_dir;
+    int epochs, batch_size;
+    nn_lr_schedule schedule;   /* total_steps is filled in from epochs and data */
+    nn_adamw_config adamw;
+    float validation_fraction; /* share of examples (by hash of their line) held out */
+    uint64_t seed;
+} policy_sft_options;
+
+typedef struct policy_sft_report {
+    int step, steps, epoch;
+    float train_loss, val_loss, learning_rate;  /* val_loss < 0 when not evaluated */
+} policy_sft_report;
+
+typedef void (*policy_sft_callback)(const policy_sft_report *report, void *user);
+
+typedef struct policy_sft_result {
+    int train_examples, val_examples, steps;
+    float first_val_loss, final_val_loss, final_train_loss;
+    long response_tokens;
+} policy_sft_result;
+
+/* Fine-tunes model on data, the loss on response tokens only, and saves it to out_dir. */
+int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_options *options,
+               policy_sft_callback callback, void *user, policy_sft_result *result, rlhf_error *error);
+
 /* ---------------------------------------------------------------- generation */
 
 typedef struct policy_sampling {
@@ -86,5 +157,22 @@ typedef struct policy_generation {
 int policy_generate(gpt_model *model, const int *const *prompts, const int *prompt_lengths, int count,
                     const policy_sampling *sampling, policy_generation *out, rlhf_error *error);
 void policy_generation_free(policy_generation *generation);
+
+/* One completion as text. */
+typedef struct policy_text_sample {
+    char *text;                 /* the new text, without <|endoftext|> and cut before a stop string */
+    int *ids;                   /* every generated token (end-of-text or stop-string tokens included) */
+    int token_count;
+    double logprob_sum;         /* sum of the tokens' sampling log-probabilities */
+    policy_stop_reason stop_reason;
+} policy_text_sample;
+
+/* Tokenizes count prompts, generates in one batch (stopping at <|endoftext|> and, if stop
+ * is non-NULL, once the new text contains stop), and decodes. sampling->eos_id and the
+ * callback are set here. out has count entries. */
+int policy_sample_texts(gpt_model *model, const struct tokenizer *tokenizer, const char *const *prompts, int count,
+                        const policy_sampling *sampling, const char *stop, policy_text_sample *out,
+                        rlhf_error *error);
+void policy_text_sample_free(policy_text_sample *sample);
 
 #endif

@@ -1,0 +1,78 @@
+/* Text in, text out: tokenize prompts, generate, decode, honour stop strings. */
+#include "rlhf/policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rlhf/tokenizer.h"
+
+typedef struct stop_check {
+    const tokenizer *tokenizer;
+    const char *stop;
+} stop_check;
+
+/* True once the decoded new tokens contain the stop string. Only the tail that could hold
+ * it is decoded (a token is at most a few dozen bytes, so 64 tokens are plenty). */
+static bool contains_stop(const int *generated, int count, void *user) {
+    const stop_check *check = user;
+    int from = count > 64 ? count - 64 : 0;
+    char *text;
+    size_t length;
+    if (tokenizer_decode(check->tokenizer, generated + from, (size_t)(count - from), &text, &length, NULL) != 0)
+        return false;
+    bool found = strstr(text, check->stop) != NULL;
+    free(text);
+    return found;
+}
+
+void policy_text_sample_free(policy_text_sample *sample) {
+    free(sample->text);
+    free(sample->ids);
+    memset(sample, 0, sizeof *sample);
+}
+
+int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const char *const *prompts, int count,
+                        const policy_sampling *sampling, const char *stop, policy_text_sample *out,
+                        rlhf_error *error) {
+    memset(out, 0, sizeof *out * (size_t)count);
+    int **ids = calloc((size_t)count, sizeof(int *)), *lengths = calloc((size_t)count, sizeof(int));
+    int status = -1;
+    policy_generation generation = {0};
+    for (int i = 0; i < count; i++) {
+        size_t length;
+        if (tokenizer_encode(tok, prompts[i], strlen(prompts[i]), true, &ids[i], &length, error) != 0) goto done;
+        lengths[i] = (int)length;
+    }
+    policy_sampling settings = *sampling;
+    stop_check check = {tok, stop};
+    settings.eos_id = tokenizer_eos_id(tok);
+    settings.should_stop = stop && *stop ? contains_stop : NULL;
+    settings.user = &check;
+    if (policy_generate(model, (const int *const *)ids, lengths, count, &settings, &generation, error) != 0) goto done;
+    for (int i = 0; i < count; i++) {
+        const int *row = generation.tokens + (size_t)i * generation.max_new_tokens;
+        int n = generation.lengths[i];
+        policy_text_sample *sample = &out[i];
+        sample->ids = malloc(sizeof(int) * (n > 0 ? n : 1));
+        memcpy(sample->ids, row, sizeof(int) * n);
+        sample->token_count = n;
+        sample->stop_reason = generation.stop_reasons[i];
+        for (int t = 0; t < n; t++) sample->logprob_sum += generation.logprobs[(size_t)i * generation.max_new_tokens + t];
+        int text_tokens = sample->stop_reason == POLICY_STOP_EOS ? n - 1 : n;
+        size_t length;
+        if (tokenizer_decode(tok, row, (size_t)text_tokens, &sample->text, &length, error) != 0) goto done;
+        if (sample->stop_reason == POLICY_STOP_CALLBACK) {
+            char *at = strstr(sample->text, stop);
+            if (at) *at = '\0';
+        }
+    }
+    status = 0;
+done:
+    for (int i = 0; i < count; i++) free(ids[i]);
+    free(ids);
+    free(lengths);
+    policy_generation_free(&generation);
+    if (status != 0)
+        for (int i = 0; i < count; i++) policy_text_sample_free(&out[i]);
+    return status;
+}

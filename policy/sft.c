@@ -1,0 +1,320 @@
+/* Supervised fine-tuning: prompt/response pairs (or chat transcripts) with the loss on
+ * response tokens only. */
+#include "rlhf/policy.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rlhf/tokenizer.h"
+
+/* A growing token sequence with a per-token "scored" flag. */
+typedef struct piece_list {
+    int *ids;
+    unsigned char *scored;
+    int length, capacity;
+} piece_list;
+
+/* Tokenizes text and appends it, every token flagged `scored`. */
+static int append_text(piece_list *list, const tokenizer *tok, const char *text, bool scored, rlhf_error *error) {
+    int *ids;
+    size_t count;
+    if (tokenizer_encode(tok, text, strlen(text), false, &ids, &count, error) != 0) return -1;
+    if (list->length + (int)count > list->capacity) {
+        list->capacity = 2 * (list->length + (int)count) + 16;
+        list->ids = realloc(list->ids, sizeof(int) * list->capacity);
+        list->scored = realloc(list->scored, list->capacity);
+    }
+    for (size_t i = 0; i < count; i++) {
+        list->ids[list->length] = ids[i];
+        list->scored[list->length++] = scored;
+    }
+    free(ids);
+    return 0;
+}
+
+static int append_token(piece_list *list, int id, bool scored) {
+    if (list->length + 1 > list->capacity) {
+        list->capacity = 2 * list->length + 16;
+        list->ids = realloc(list->ids, sizeof(int) * list->capacity);
+        list->scored = realloc(list->scored, list->capacity);
+    }
+    list->ids[list->length] = id;
+    list->scored[list->length++] = scored;
+    return 0;
+}
+
+/* Returns the string field, or NULL after setting an error naming the line. */
+static const char *string_field(json_t *object, const char *key, const char *path, long line, rlhf_error *error) {
+    json_t *value = json_object_get(object, key);
+    if (!json_is_string(value)) {
+        rlhf_error_set(error, "%s: line %ld: \"%s\" must be a string", path, line, key);
+        return NULL;
+    }
+    return json_string_value(value);
+}
+
+/* Renders one JSONL record into tokens (see the README's SFT template). */
+static int render_example(json_t *record, const char *path, long line, const tokenizer *tok, piece_list *list,
+                          rlhf_error *error) {
+    int eos = tokenizer_eos_id(tok);
+    if (!json_is_object(record)) {
+        rlhf_error_set(error, "%s: line %ld: expected a JSON object", path, line);
+        return -1;
+    }
+    json_t *messages = json_object_get(record, "messages");
+    if (messages) {
+        if (!json_is_array(messages) || json_array_size(messages) == 0) {
+            rlhf_error_set(error, "%s: line %ld: \"messages\" must be a non-empty array", path, line);
+            return -1;
+        }
+        size_t index;
+        json_t *message;
+        bool any_assistant = false, last_assistant = false;
+        json_array_foreach(messages, index, message) {
+            const char *role = string_field(message, "role", path, line, error);
+            const char *content = role ? string_field(message, "content", path, line, error) : NULL;
+            if (!content) return -1;
+            const char *header = strcmp(role, "system") == 0 ? "System: "
+                                 : strcmp(role, "user") == 0 ? "User: "
+                                 : strcmp(role, "assistant") == 0 ? "Assistant: " : NULL;
+            if (!header) {
+                rlhf_error_set(error, "%s: line %ld: message %zu has role \"%s\" (system, user or assistant)", path,
+                               line, index, role);
+                return -1;
+            }
+            last_assistant = strcmp(role, "assistant") == 0;
+            any_assistant |= last_assistant;
+            if (append_text(list, tok, header, false, error) || append_text(list, tok, content, last_assistant, error))
+                return -1;
+            if (index + 1 < json_array_size(messages) && append_text(list, tok, "\n\n", false, error)) return -1;
+        }
+        if (!any_assistant) {
+            rlhf_error_set(error, "%s: line %ld: no assistant message to learn from", path, line);
+            return -1;
+        }
+        if (eos >= 0) append_token(list, eos, last_assistant);
+        return 0;
+    }
+    const char *prompt = string_field(record, "prompt", path, line, error);
+    const char *response = prompt ? string_field(record, "response", path, line, error) : NULL;
+    if (!response) return -1;
+    if (!*response) {
+        rlhf_error_set(error, "%s: line %ld: \"response\" is empty", path, line);
+        return -1;
+    }
+    if (append_text(list, tok, prompt, false, error) || append_text(list, tok, response, true, error)) return -1;
+    if (eos >= 0) append_token(list, eos, true);
+    return 0;
+}
+
+/* Cuts an example to max_length: prompt tokens (before the first scored token) go first,
+ * from the left; if the response alone is too long, it is cut on the right. */
+static void fit_example(piece_list *list, int max_length, policy_sft_data *data) {
+    if (list->length <= max_length) return;
+    int first_scored = 0;
+    while (first_scored < list->length && !list->scored[first_scored]) first_scored++;
+    int excess = list->length - max_length;
+    int from_prompt = excess < first_scored - 1 ? excess : (first_scored > 1 ? first_scored - 1 : 0);
+    if (from_prompt > 0) { /* keep at least one prompt token to condition on */
+        memmove(list->ids, list->ids + from_prompt, sizeof(int) * (list->length - from_prompt));
+        memmove(list->scored, list->scored + from_prompt, list->length - from_prompt);
+        list->length -= from_prompt;
+        data->truncated_prompts++;
+    }
+    if (list->length > max_length) {
+        list->length = max_length;
+        data->truncated_responses++;
+    }
+}
+
+static uint64_t hash_text(const char *text, size_t length) {
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < length; i++) hash = (hash ^ (unsigned char)text[i]) * 0x100000001b3ULL;
+    return hash;
+}
+
+int policy_sft_load(const char *path, const struct tokenizer *tok, int max_length, policy_sft_data *data,
+                    rlhf_error *error) {
+    memset(data, 0, sizeof *data);
+    char *text;
+    size_t size;
+    if (rlhf_read_file(path, &text, &size, error) != 0) return -1;
+    int capacity = 0;
+    long line = 0;
+    char *p = text;
+    int status = 0;
+    while (p < text + size && status == 0) {
+        line++;
+        char *end = memchr(p, '\n', (size_t)(text + size - p));
+        if (!end) end = text + size;
+        size_t length = (size_t)(end - p);
+        char *start = p;
+        p = end + 1;
+        size_t blank = 0;
+        while (blank < length && (start[blank] == ' ' || start[blank] == '\t' || start[blank] == '\r')) blank++;
+        if (blank == length) continue;
+        json_error_t json_error;
+        json_t *record = json_loadb(start, length, JSON_REJECT_DUPLICATES, &json_error);
+        if (!record) {
+            rlhf_error_set(error, "%s: line %ld: %s", path, line, json_error.text);
+            status = -1;
+            break;
+        }
+        piece_list list = {0};
+        status = render_example(record, path, line, tok, &list, error);
+        json_decref(record);
+        if (status == 0 && list.length < 2) {
+            rlhf_error_set(error, "%s: line %ld: too short to train on (%d tokens)", path, line, list.length);
+            status = -1;
+        }
+        if (status != 0) {
+            free(list.ids);
+            free(list.scored);
+            break;
+        }
+        fit_example(&list, max_length, data);
+        if (data->count == capacity) {
+            capacity = capacity ? 2 * capacity : 64;
+            data->ids = realloc(data->ids, sizeof(int *) * capacity);
+            data->scored = realloc(data->scored, sizeof(unsigned char *) * capacity);
+            data->lengths = realloc(data->lengths, sizeof(int) * capacity);
+            data->hashes = realloc(data->hashes, sizeof(uint64_t) * capacity);
+        }
+        data->ids[data->count] = list.ids;
+        data->scored[data->count] = list.scored;
+        data->lengths[data->count] = list.length;
+        data->hashes[data->count++] = hash_text(start, length);
+    }
+    free(text);
+    if (status == 0 && data->count == 0) {
+        rlhf_error_set(error, "%s: no examples", path);
+        status = -1;
+    }
+    if (status != 0) policy_sft_data_free(data);
+    return status;
+}
+
+void policy_sft_data_free(policy_sft_data *data) {
+    for (int i = 0; i < data->count; i++) {
+        free(data->ids[i]);
+        free(data->scored[i]);
+    }
+    free(data->ids);
+    free(data->scored);
+    free(data->lengths);
+    free(data->hashes);
+    memset(data, 0, sizeof *data);
+}
+
+/* Builds a right-padded batch of the given examples: tokens, mask and response targets. */
+static int fill_batch(const policy_sft_data *data, const int *examples, int rows, int *tokens, int *mask,
+                      int *targets) {
+    int T = 2;
+    for (int r = 0; r < rows; r++) T = data->lengths[examples[r]] > T ? data->lengths[examples[r]] : T;
+    for (int r = 0; r < rows; r++) {
+        int e = examples[r], n = data->lengths[e];
+        for (int t = 0; t < T; t++) {
+            int at = r * T + t;
+            tokens[at] = t < n ? data->ids[e][t] : 0;
+            mask[at] = t < n;
+            targets[at] = t + 1 < n && data->scored[e][t + 1] ? data->ids[e][t + 1] : -1;
+        }
+    }
+    return T;
+}
+
+/* Mean response-token loss over the listed examples. */
+static float evaluate(gpt_model *model, const policy_sft_data *data, const int *examples, int count, int B,
+                      int *tokens, int *mask, int *targets, rlhf_error *error) {
+    double total = 0;
+    long scored = 0;
+    for (int first = 0; first < count; first += B) {
+        int rows = count - first < B ? count - first : B;
+        int T = fill_batch(data, examples + first, rows, tokens, mask, targets);
+        gpt_batch batch = {.batch_size = rows, .seq_len = T, .tokens = tokens, .attention_mask = mask, .targets = targets};
+        gpt_outputs out = {0};
+        if (gpt_forward(model, &batch, &out, error) != 0) return NAN;
+        total += (double)out.loss * out.target_count;
+        scored += out.target_count;
+    }
+    return scored ? (float)(total / scored) : NAN;
+}
+
+int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_options *options,
+               policy_sft_callback callback, void *user, policy_sft_result *result, rlhf_error *error) {
+    memset(result, 0, sizeof *result);
+    int B = options->batch_size, longest = 2;
+    int *train = malloc(sizeof(int) * data->count), *val = malloc(sizeof(int) * data->count);
+    int train_count = 0, val_count = 0;
+    uint64_t cut = (uint64_t)(options->validation_fraction * 1000.0f);
+    for (int i = 0; i < data->count; i++) {
+        if (data->hashes[i] % 1000 < cut && data->count > 1) val[val_count++] = i;
+        else train[train_count++] = i;
+        longest = data->lengths[i] > longest ? data->lengths[i] : longest;
+        for (int t = 1; t < data->lengths[i]; t++) result->response_tokens += data->scored[i][t];
+    }
+    int *tokens = malloc(sizeof(int) * B * longest), *mask = malloc(sizeof(int) * B * longest);
+    int *targets = malloc(sizeof(int) * B * longest);
+    nn_adamw optimizer = {0};
+    int status = -1;
+    if (train_count == 0) {
+        rlhf_error_set(error, "no training examples left after holding out validation");
+        goto done;
+    }
+    if (gpt_reserve(model, B, longest, true, error) != 0 || nn_adamw_create(&optimizer, model, &options->adamw, error) != 0)
+        goto done;
+    int steps_per_epoch = (train_count + B - 1) / B;
+    nn_lr_schedule schedule = options->schedule;
+    schedule.total_steps = steps_per_epoch * options->epochs;
+    result->train_examples = train_count;
+    result->val_examples = val_count;
+    result->first_val_loss = result->final_val_loss = NAN;
+    if (val_count > 0) {
+        result->first_val_loss = evaluate(model, data, val, val_count, B, tokens, mask, targets, error);
+        if (isnan(result->first_val_loss)) goto done;
+    }
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, options->seed);
+    int step = 0;
+    for (int epoch = 0; epoch < options->epochs; epoch++) {
+        for (int i = train_count - 1; i > 0; i--) { /* Fisher-Yates shuffle per epoch */
+            int j = (int)(rlhf_rng_next(&rng) % (uint64_t)(i + 1));
+            int swap = train[i];
+            train[i] = train[j];
+            train[j] = swap;
+        }
+        for (int first = 0; first < train_count; first += B, step++) {
+            int rows = train_count - first < B ? train_count - first : B;
+            int T = fill_batch(data, train + first, rows, tokens, mask, targets);
+            gpt_batch batch = {.batch_size = rows, .seq_len = T, .tokens = tokens, .attention_mask = mask, .targets = targets};
+            gpt_outputs out = {0};
+            gpt_zero_grad(model);
+            if (gpt_forward(model, &batch, &out, error) != 0) goto done;
+            if (out.target_count > 0 && gpt_backward_loss(model, error) != 0) goto done;
+            float lr = nn_lr_at(&schedule, step);
+            if (out.target_count > 0) nn_adamw_step(&optimizer, model, lr);
+            result->final_train_loss = out.loss;
+            policy_sft_report report = {.step = step + 1, .steps = schedule.total_steps, .epoch = epoch + 1,
+                                        .train_loss = out.loss, .val_loss = -1.0f, .learning_rate = lr};
+            bool epoch_end = first + B >= train_count;
+            if (epoch_end && val_count > 0) {
+                report.val_loss = evaluate(model, data, val, val_count, B, tokens, mask, targets, error);
+                if (isnan(report.val_loss)) goto done;
+                result->final_val_loss = report.val_loss;
+            }
+            if (callback) callback(&report, user);
+        }
+    }
+    result->steps = step;
+    status = gpt_save(model, options->out_dir, error);
+done:
+    nn_adamw_destroy(&optimizer);
+    free(train);
+    free(val);
+    free(tokens);
+    free(mask);
+    free(targets);
+    return status;
+}
