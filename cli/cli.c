@@ -31,6 +31,16 @@ int cli_fail(const char *format, ...) {
     return 1;
 }
 
+int cli_usage_error(const char *format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    fputs("rlhf: error: ", stderr);
+    vfprintf(stderr, format, arguments);
+    fputc('\n', stderr);
+    va_end(arguments);
+    return 2;
+}
+
 static int option_index(const cli_command *command, const char *name, size_t length) {
     int i = 0;
     for (const cli_option *o = command->options; o && o->name; o++, i++)

@@ -47,6 +47,8 @@ const char *cli_require(const cli_args *args, const char *name);
 
 /* Prints "rlhf: error: MESSAGE" on stderr. Returns 1, the exit status to use. */
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* The same for a misused command line (wrong or missing options). Returns 2. */
+int cli_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* A progress bar on stderr, drawn only when stderr is a terminal. */
 typedef struct cli_progress {
@@ -62,5 +64,8 @@ void cli_progress_finish(cli_progress *progress);
 /* Subcommands. Each takes argc/argv after its name and returns the exit status. */
 int cmd_pretrain(int argc, char **argv);
 int cmd_ppl(int argc, char **argv);
+int cmd_tokenizer(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_sft(int argc, char **argv);
 
 #endif

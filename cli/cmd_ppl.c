@@ -34,7 +34,7 @@ int cmd_ppl(int argc, char **argv) {
     const char *ids_path = cli_string(&args, "ids"), *text_path = cli_string(&args, "text-file");
     int batch_size;
     if (!model_dir || cli_int(&args, "batch-size", &batch_size) != 0) return 2;
-    if (!ids_path == !text_path) return cli_fail("ppl: give either --text-file or --ids");
+    if (!ids_path == !text_path) return cli_usage_error("ppl: give either --text-file or --ids");
     if (batch_size <= 0) return cli_fail("ppl: --batch-size must be positive");
     rlhf_error error;
     const char *device;

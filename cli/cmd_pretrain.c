@@ -75,8 +75,8 @@ int cmd_pretrain(int argc, char **argv) {
     const char *tokenizer_dir = cli_string(&args, "tokenizer");
     const char *out_dir = cli_require(&args, "out");
     if (!out_dir) return 2;
-    if (!ids_path == !corpus_path) return cli_fail("pretrain: give either --corpus (with --tokenizer) or --ids");
-    if (corpus_path && !tokenizer_dir) return cli_fail("pretrain: --corpus needs --tokenizer DIR");
+    if (!ids_path == !corpus_path) return cli_usage_error("pretrain: give either --corpus (with --tokenizer) or --ids");
+    if (corpus_path && !tokenizer_dir) return cli_usage_error("pretrain: --corpus needs --tokenizer DIR");
     rlhf_error error;
     policy_pretrain_options o = {.out_dir = out_dir, .resume = cli_flag(&args, "resume")};
     long seed;

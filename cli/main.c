@@ -11,8 +11,11 @@ typedef struct subcommand {
 } subcommand;
 
 static const subcommand subcommands[] = {
-    {"pretrain", cmd_pretrain, "train a language model from scratch on token ids"},
-    {"ppl", cmd_ppl, "mean next-token loss and perplexity of token-id sequences"},
+    {"tokenizer", cmd_tokenizer, "train, inspect and use a byte-level BPE tokenizer"},
+    {"pretrain", cmd_pretrain, "train a language model from scratch on a corpus"},
+    {"sft", cmd_sft, "supervised fine-tuning on prompt/response pairs"},
+    {"sample", cmd_sample, "generate text from a model"},
+    {"ppl", cmd_ppl, "mean next-token loss and perplexity of a text or token ids"},
 };
 
 static void print_usage(FILE *stream) {

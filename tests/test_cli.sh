@@ -33,12 +33,13 @@ json_number() {
 # --- help, version, dispatch
 "$rlhf" --help | grep -q "pretrain" || fail "rlhf --help does not list pretrain"
 "$rlhf" --version | grep -q "^rlhf [0-9]" || fail "rlhf --version"
-for command in pretrain ppl; do
+for command in tokenizer pretrain sft sample ppl; do
     "$rlhf" $command --help | grep -q "^usage: rlhf $command" || fail "rlhf $command --help"
+    "$rlhf" --help | grep -q "^  $command " || fail "rlhf --help does not list $command"
 done
 expect_error 1 "unknown command 'frobnicate'" "$rlhf" frobnicate
 expect_error 2 "unknown option '--bogus'" "$rlhf" ppl --bogus 1
-expect_error 2 "missing --ids" "$rlhf" ppl --model "$fixtures/gpt2/lm_small"
+expect_error 2 "give either --text-file or --ids" "$rlhf" ppl --model "$fixtures/gpt2/lm_small"
 expect_error 2 "expects an integer" "$rlhf" ppl --model x --ids y --batch-size many
 
 # --- ppl equals the loss transformers computed for the same sequences
@@ -88,6 +89,46 @@ cmp -s "$work/resumed/training_state.safetensors" "$work/full/training_state.saf
 expect_error 1 "ids.txt: line 1: token id" "$rlhf" pretrain --ids "$work/ids.txt" --vocab-size 10 --out "$work/never"
 [ -e "$work/never" ] && fail "a failed pretrain created its output directory"
 expect_error 1 "unknown model config 'huge'" "$rlhf" pretrain --ids "$work/ids.txt" --config huge --out "$work/never"
+
+# --- tokenizer: training reproduces Hugging Face's merges; encode/decode round trip
+"$rlhf" tokenizer train --corpus "$fixtures/tokenizer/corpus.txt" --vocab-size 1000 --out "$work/tok" > /dev/null || fail "tokenizer train"
+cmp -s "$work/tok/merges.txt" "$fixtures/tokenizer/merges.txt" || fail "tokenizer train merges differ from Hugging Face's"
+ids=$("$rlhf" tokenizer encode --tokenizer "$work/tok" --text "Hello <|endoftext|> wörld")
+[ "$("$rlhf" tokenizer decode --tokenizer "$work/tok" --ids "$ids")" = "Hello <|endoftext|> wörld" ] || fail "tokenizer round trip"
+expect_error 1 "outside \[0, 1000)" "$rlhf" tokenizer decode --tokenizer "$work/tok" --ids "5 1000"
+expect_error 2 "missing --vocab-size" "$rlhf" tokenizer train --corpus x --out y
+
+# --- pretrain on a corpus: tokenized once into a token file, then reused on resume
+corpus="$fixtures/tokenizer/corpus.txt"
+"$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" --config tiny --steps 40 --stop-after 20 --batch-size 4 \
+    --seq-len 32 --eval-every 0 --json --device cpu --out "$work/lm" > "$work/lm.json" 2> "$work/lm.err" || fail "pretrain --corpus"
+[ -f "$work/lm/corpus.tokens" ] && [ -f "$work/lm/vocab.json" ] && [ -f "$work/lm/merges.txt" ] ||
+    fail "pretrain --corpus did not write corpus.tokens and the tokenizer into the model directory"
+"$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" --config tiny --steps 40 --batch-size 4 --seq-len 32 \
+    --eval-every 0 --resume --device cpu --out "$work/lm" > /dev/null 2> "$work/lm.err" || fail "pretrain --corpus --resume"
+grep -q "reused" "$work/lm.err" || fail "resume tokenized the corpus again"
+
+# --- sample: repeatable with a seed, n samples, stop strings cut the text
+"$rlhf" sample --model "$work/lm" --prompt "The" --n 3 --max-new-tokens 12 --seed 7 --json > "$work/s1.json" || fail "sample"
+"$rlhf" sample --model "$work/lm" --prompt "The" --n 3 --max-new-tokens 12 --seed 7 --json > "$work/s2.json" || fail "sample again"
+cmp -s "$work/s1.json" "$work/s2.json" || fail "the same seed gave different samples"
+[ "$(grep -o '"stop_reason"' "$work/s1.json" | wc -l)" -eq 3 ] || fail "sample --n 3 did not give 3 samples"
+"$rlhf" sample --model "$work/lm" --prompt "The" --n 2 --max-new-tokens 40 --seed 7 --stop " " --json > "$work/s3.json" || fail "sample --stop"
+grep -q '"text":"[^" ]*"' "$work/s3.json" || fail "--stop ' ' left a space in the text: $(cat "$work/s3.json")"
+expect_error 1 "exceeds the model's 256 positions" "$rlhf" sample --model "$work/lm" --prompt "The" --max-new-tokens 300
+
+# --- ppl on text
+"$rlhf" ppl --model "$work/lm" --text-file "$corpus" --json > "$work/ppl_text.json" || fail "ppl --text-file"
+grep -q '"perplexity"' "$work/ppl_text.json" || fail "ppl --text-file output"
+
+# --- sft: trains on responses; a malformed line fails before anything is written
+printf '{"prompt": "Q: the", "response": " answer"}\n%.0s' 1 2 3 4 5 6 7 8 > "$work/sft.jsonl"
+"$rlhf" sft --data "$work/sft.jsonl" --model "$work/lm" --out "$work/sft" --epochs 2 --batch-size 4 --val-fraction 0 \
+    --json --device cpu > "$work/sft.json" || fail "sft"
+[ -f "$work/sft/model.safetensors" ] && [ -f "$work/sft/vocab.json" ] || fail "sft did not write a model directory"
+printf '{"prompt": "a", "response": "b"}\n{"prompt": "a", "response": 7}\n' > "$work/bad.jsonl"
+expect_error 1 "bad.jsonl: line 2" "$rlhf" sft --data "$work/bad.jsonl" --model "$work/lm" --out "$work/sft_bad"
+[ -e "$work/sft_bad" ] && fail "a failed sft created its output directory"
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures check(s) failed"

@@ -1,0 +1,205 @@
+/* Supervised fine-tuning: JSONL parsing and its errors, the chat template's scored tokens,
+ * truncation, the token file, and a fine-tune that learns its responses. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nn/backend.h"
+#include "rlhf/policy.h"
+#include "rlhf/tokenizer.h"
+
+static tokenizer *tok;
+static char directory[256];
+
+/* A tokenizer trained on a small text that covers the test's words. */
+static void setup(void) {
+    const char *text = "User: what is the colour of the sky? Assistant: the sky is blue.\n\n"
+                       "System: be brief. User: name a fruit. Assistant: an apple.\n"
+                       "prompt response apple banana cherry red green blue yellow <|endoftext|>";
+    char corpus[4096] = "";
+    for (int i = 0; i < 20; i++) strcat(corpus, text);
+    tokenizer_train_options options = {.vocab_size = 300, .min_frequency = 2};
+    rlhf_error error;
+    ck_assert_msg(tokenizer_train(&tok, corpus, strlen(corpus), &options, &error) == 0, "%s", error.message);
+    snprintf(directory, sizeof directory, "/tmp/rlhf-test-sft-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(directory));
+}
+
+static void teardown(void) { tokenizer_free(tok); }
+
+/* Writes text to directory/name and returns the path (static buffer). */
+static const char *write_file(const char *name, const char *text) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", directory, name);
+    FILE *file = fopen(path, "w");
+    fputs(text, file);
+    fclose(file);
+    return path;
+}
+
+/* Decodes the scored tokens of example i. */
+static char *scored_text(const policy_sft_data *data, int i) {
+    int *ids = malloc(sizeof(int) * data->lengths[i]);
+    size_t count = 0, length;
+    for (int t = 0; t < data->lengths[i]; t++)
+        if (data->scored[i][t]) ids[count++] = data->ids[i][t];
+    char *text;
+    ck_assert_int_eq(tokenizer_decode(tok, ids, count, &text, &length, NULL), 0);
+    free(ids);
+    return text;
+}
+
+START_TEST(test_only_responses_are_scored) {
+    const char *path = write_file("pairs.jsonl",
+                                  "{\"prompt\": \"name a fruit.\", \"response\": \" an apple.\"}\n"
+                                  "\n"
+                                  "{\"messages\": [{\"role\": \"system\", \"content\": \"be brief.\"},"
+                                  " {\"role\": \"user\", \"content\": \"what is the colour of the sky?\"},"
+                                  " {\"role\": \"assistant\", \"content\": \"the sky is blue.\"}]}\n");
+    policy_sft_data data;
+    rlhf_error error;
+    ck_assert_msg(policy_sft_load(path, tok, 128, &data, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(data.count, 2);
+    char *first = scored_text(&data, 0), *second = scored_text(&data, 1);
+    ck_assert_str_eq(first, " an apple.<|endoftext|>");
+    ck_assert_str_eq(second, "the sky is blue.<|endoftext|>");
+    /* the full rendering of the chat example follows the documented template */
+    char *all;
+    size_t length;
+    ck_assert_int_eq(tokenizer_decode(tok, data.ids[1], (size_t)data.lengths[1], &all, &length, NULL), 0);
+    ck_assert_str_eq(all, "System: be brief.\n\nUser: what is the colour of the sky?\n\nAssistant: the sky is blue.<|endoftext|>");
+    free(first);
+    free(second);
+    free(all);
+    policy_sft_data_free(&data);
+}
+END_TEST
+
+START_TEST(test_long_examples_lose_their_prompt_first) {
+    const char *path = write_file("long.jsonl", "{\"prompt\": \"red green blue yellow red green blue yellow red green\","
+                                                " \"response\": \" apple\"}\n");
+    policy_sft_data data;
+    rlhf_error error;
+    ck_assert_int_eq(policy_sft_load(path, tok, 5, &data, &error), 0);
+    ck_assert_int_eq(data.lengths[0], 5);
+    ck_assert_int_eq(data.truncated_prompts, 1);
+    ck_assert_int_eq(data.truncated_responses, 0);
+    char *scored = scored_text(&data, 0);
+    ck_assert_str_eq(scored, " apple<|endoftext|>"); /* the response survives whole */
+    free(scored);
+    policy_sft_data_free(&data);
+}
+END_TEST
+
+START_TEST(test_malformed_lines_name_the_line) {
+    static const struct {
+        const char *text, *needle;
+    } cases[] = {
+        {"{\"prompt\": \"a\", \"response\": \"b\"}\n{\"prompt\": \"a\"\n", "line 2"},
+        {"{\"prompt\": \"a\", \"response\": \"b\"}\n\n{\"prompt\": 3, \"response\": \"b\"}\n", "line 3: \"prompt\" must be a string"},
+        {"{\"prompt\": \"a\", \"response\": \"\"}\n", "line 1: \"response\" is empty"},
+        {"[1, 2]\n", "line 1: expected a JSON object"},
+        {"{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}]}\n", "role \"robot\""},
+        {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}\n", "no assistant message"},
+        {"\n\n", "no examples"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = write_file("bad.jsonl", cases[i].text);
+        policy_sft_data data;
+        rlhf_error error;
+        ck_assert_int_eq(policy_sft_load(path, tok, 64, &data, &error), -1);
+        ck_assert_msg(strstr(error.message, cases[i].needle) && strstr(error.message, "bad.jsonl"),
+                      "case %zu: '%s' lacks '%s'", i, error.message, cases[i].needle);
+        ck_assert_int_eq(data.count, 0);
+    }
+}
+END_TEST
+
+START_TEST(test_fine_tuning_learns_the_responses) {
+    /* Each colour prompt maps to one fruit; after a few epochs the response loss on the
+     * same pairs falls well below its starting value. */
+    char text[4096] = "";
+    const char *colours[4] = {"red", "green", "blue", "yellow"}, *fruits[4] = {" cherry", " apple", " banana", " banana"};
+    for (int repeat = 0; repeat < 8; repeat++)
+        for (int i = 0; i < 4; i++) {
+            char line[128];
+            snprintf(line, sizeof line, "{\"prompt\": \"%s\", \"response\": \"%s\"}\n", colours[i], fruits[i]);
+            strcat(text, line);
+        }
+    const char *path = write_file("fruit.jsonl", text);
+    policy_sft_data data;
+    rlhf_error error;
+    ck_assert_int_eq(policy_sft_load(path, tok, 32, &data, &error), 0);
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 32, .n_layer = 2,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_model model;
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 3);
+    char out[600];
+    snprintf(out, sizeof out, "%s/sft-model", directory);
+    policy_sft_options options = {.out_dir = out, .epochs = 30, .batch_size = 8, .adamw = nn_adamw_defaults(),
+                                  .validation_fraction = 0.0f, .seed = 1,
+                                  .schedule = {.kind = NN_LR_CONSTANT, .peak = 3e-3f}};
+    policy_sft_result result;
+    ck_assert_msg(policy_sft(&model, &data, &options, NULL, NULL, &result, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(result.train_examples, 32);
+    ck_assert_int_eq(result.steps, 30 * 4);
+    /* two response tokens per example: the fruit word and <|endoftext|> (or more pieces) */
+    ck_assert_int_ge(result.response_tokens, 64);
+    /* the colour determines the fruit, so the loss approaches zero; random init starts near ln V */
+    ck_assert_msg(result.final_train_loss < 0.05f, "final loss %g", result.final_train_loss);
+    char config_path[700];
+    snprintf(config_path, sizeof config_path, "%s/config.json", out);
+    ck_assert_int_eq(access(config_path, F_OK), 0);
+    gpt_destroy(&model);
+    policy_sft_data_free(&data);
+}
+END_TEST
+
+START_TEST(test_token_file_is_built_once) {
+    const char *corpus = write_file("corpus.txt", "red apple<|endoftext|>green apple<|endoftext|>");
+    char tokens[600];
+    snprintf(tokens, sizeof tokens, "%s/corpus.tokens", directory);
+    bool reused = true;
+    rlhf_error error;
+    ck_assert_int_eq(policy_token_file_build(corpus, tok, tokens, &reused, &error), 0);
+    ck_assert(!reused);
+    ck_assert_int_eq(policy_token_file_build(corpus, tok, tokens, &reused, &error), 0);
+    ck_assert(reused);
+    policy_token_file file;
+    ck_assert_int_eq(policy_token_file_open(&file, tokens, &error), 0);
+    int *expected;
+    size_t count;
+    ck_assert_int_eq(tokenizer_encode(tok, "red apple<|endoftext|>green apple<|endoftext|>", 46, true, &expected, &count, NULL), 0);
+    ck_assert_uint_eq(file.count, count);
+    ck_assert_mem_eq(file.ids, expected, sizeof(int) * count);
+    ck_assert_int_eq(file.ids[count - 1], tokenizer_eos_id(tok));
+    free(expected);
+    policy_token_file_close(&file);
+    /* a changed corpus is tokenized again */
+    write_file("corpus.txt", "blue apple<|endoftext|>");
+    ck_assert_int_eq(policy_token_file_build(corpus, tok, tokens, &reused, &error), 0);
+    ck_assert(!reused);
+}
+END_TEST
+
+int main(void) {
+    Suite *suite = suite_create("sft");
+    TCase *tc = tcase_create("policy");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_only_responses_are_scored);
+    tcase_add_test(tc, test_long_examples_lose_their_prompt_first);
+    tcase_add_test(tc, test_malformed_lines_name_the_line);
+    tcase_add_test(tc, test_fine_tuning_learns_the_responses);
+    tcase_add_test(tc, test_token_file_is_built_once);
+    suite_add_tcase(suite, tc);
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
