@@ -67,5 +67,6 @@ int cmd_ppl(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_sft(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@ typedef struct subcommand {
 } subcommand;
 
 static const subcommand subcommands[] = {
+    {"demo", cmd_demo, "the demo task: generated reviews, prompts, gold sentiment score"},
     {"tokenizer", cmd_tokenizer, "train, inspect and use a byte-level BPE tokenizer"},
     {"pretrain", cmd_pretrain, "train a language model from scratch on a corpus"},
     {"sft", cmd_sft, "supervised fine-tuning on prompt/response pairs"},

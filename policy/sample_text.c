@@ -38,10 +38,19 @@ int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const cha
     int **ids = calloc((size_t)count, sizeof(int *)), *lengths = calloc((size_t)count, sizeof(int));
     int status = -1;
     policy_generation generation = {0};
+    /* Each prompt starts a new document: <|endoftext|> first, as between documents in
+     * training (GPT-2's convention), so the model knows nothing precedes it. */
+    int eos = tokenizer_eos_id(tok);
     for (int i = 0; i < count; i++) {
+        int *prompt_ids;
         size_t length;
-        if (tokenizer_encode(tok, prompts[i], strlen(prompts[i]), true, &ids[i], &length, error) != 0) goto done;
-        lengths[i] = (int)length;
+        if (tokenizer_encode(tok, prompts[i], strlen(prompts[i]), true, &prompt_ids, &length, error) != 0) goto done;
+        int offset = eos >= 0 ? 1 : 0;
+        ids[i] = malloc(sizeof(int) * (length + 1));
+        if (offset) ids[i][0] = eos;
+        memcpy(ids[i] + offset, prompt_ids, sizeof(int) * length);
+        free(prompt_ids);
+        lengths[i] = (int)length + offset;
     }
     policy_sampling settings = *sampling;
     stop_check check = {tok, stop};

@@ -167,7 +167,7 @@ typedef struct policy_text_sample {
     policy_stop_reason stop_reason;
 } policy_text_sample;
 
-/* Tokenizes count prompts, generates in one batch (stopping at <|endoftext|> and, if stop
+/* Tokenizes count prompts (each preceded by <|endoftext|>, as a new document), generates in one batch (stopping at <|endoftext|> and, if stop
  * is non-NULL, once the new text contains stop), and decodes. sampling->eos_id and the
  * callback are set here. out has count entries. */
 int policy_sample_texts(gpt_model *model, const struct tokenizer *tokenizer, const char *const *prompts, int count,
