@@ -1,23 +1,33 @@
 #!/bin/sh
-# The main job: install what is missing, build, and run the end-to-end demo.
-# For now the demo trains the `tiny` GPT-2 on the bytes of this repository's own source
-# (one token per byte, vocabulary 256), prints its loss falling, saves a Hugging Face model
-# directory and measures its perplexity on held-out text.
+# The main job: install what is missing, build, and run the demo end to end on the shipped
+# task (CPU unless a GPU is usable): generate the review corpus, train a tokenizer on it,
+# pretrain the `tiny` GPT-2 for a few minutes, and sample reviews from the demo prompts.
+# Later stages of the loop (labels, reward model, PPO) join here as they land.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
 
+rlhf=./build/cli/rlhf
 out=${RLHF_DEMO_OUT:-demo-out}
+steps=${RLHF_DEMO_STEPS:-1500}
 mkdir -p "$out"
-# Token ids: the bytes of the C sources, 64 to a line; the last files are held out.
-cat nn/*.c nn/cpu/*.c policy/*.c util/*.c | od -An -tu1 -v -w64 > "$out/train-ids.txt"
-cat cli/*.c bench/*.c | od -An -tu1 -v -w64 > "$out/heldout-ids.txt"
 
-echo "== rlhf pretrain: tiny GPT-2 on $(wc -l < "$out/train-ids.txt") lines of byte ids"
-./build/cli/rlhf pretrain --ids "$out/train-ids.txt" --config tiny --vocab-size 256 \
-    --steps 300 --batch-size 16 --seq-len 128 --lr 3e-3 --out "$out/model"
-echo "== rlhf ppl on held-out source (the CLI and benchmark files)"
-./build/cli/rlhf ppl --model "$out/model" --ids "$out/heldout-ids.txt"
-echo "== model directory (loads in transformers as GPT2LMHeadModel)"
-ls -l "$out/model"
+echo "== 1. the demo corpus: generated product, film and place reviews of every sentiment"
+$rlhf demo corpus --out "$out/corpus.txt" --size-mb 8 --seed 1
+$rlhf demo prompts --out "$out/prompts.jsonl"
+
+echo "== 2. a byte-level BPE tokenizer with 4096 tokens"
+$rlhf tokenizer train --corpus "$out/corpus.txt" --vocab-size 4096 --out "$out/tokenizer"
+
+echo "== 3. pretrain the tiny GPT-2 ($steps steps of 16 x 128 tokens; a few minutes on 2 cores)"
+$rlhf pretrain --corpus "$out/corpus.txt" --tokenizer "$out/tokenizer" --config tiny \
+    --steps "$steps" --batch-size 16 --seq-len 128 --lr 3e-3 --warmup 50 --eval-every 250 \
+    --out "$out/policy"
+
+echo "== 4. samples: the policy continues review openings from the demo prompts"
+for prompt in "We booked the Lighthouse Hostel for a work trip and" \
+              "Our book club picked Glass Bridge this month and" \
+              "Sproutbase is a note-taking app for phones and tablets."; do
+    $rlhf sample --model "$out/policy" --prompt "$prompt" --n 3 --max-new-tokens 60 --temperature 0.8 --seed 1
+done
