@@ -1,0 +1,193 @@
+/* Preference pairs with their texts: listing for training, TRL JSONL export and import
+ * (including Anthropic HH transcripts). */
+#include "store/store_internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int store_list_preferences(store *db, unsigned choices, store_preference **preferences, long *count,
+                           rlhf_error *error) {
+    *preferences = NULL;
+    *count = 0;
+    sqlite3_stmt *statement;
+    if (store_prepare(db, &statement,
+                      "SELECT c.id, c.annotator_id, an.name, p.text, ca.text, cb.text, c.choice, c.strength "
+                      "FROM comparisons c JOIN annotators an ON an.id = c.annotator_id "
+                      "JOIN completions ca ON ca.id = c.completion_a JOIN completions cb ON cb.id = c.completion_b "
+                      "JOIN prompts p ON p.id = ca.prompt_id ORDER BY c.id", error) != 0)
+        return -1;
+    long capacity = 0;
+    int rc;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        store_choice choice;
+        if (store_choice_parse((const char *)sqlite3_column_text(statement, 6), &choice) != 0) continue;
+        if (!(choices & (1u << choice))) continue;
+        if (*count == capacity) {
+            capacity = capacity ? 2 * capacity : 256;
+            *preferences = realloc(*preferences, sizeof **preferences * (size_t)capacity);
+        }
+        store_preference *p = &(*preferences)[(*count)++];
+        bool b_won = choice == STORE_CHOICE_B;
+        p->comparison_id = sqlite3_column_int64(statement, 0);
+        p->annotator_id = sqlite3_column_int64(statement, 1);
+        p->annotator = store_column_text(statement, 2);
+        p->prompt = store_column_text(statement, 3);
+        p->chosen = store_column_text(statement, b_won ? 5 : 4);
+        p->rejected = store_column_text(statement, b_won ? 4 : 5);
+        p->choice = choice;
+        p->strength = sqlite3_column_int(statement, 7);
+    }
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE) {
+        store_preferences_free(*preferences, *count);
+        *preferences = NULL;
+        *count = 0;
+        return store_fail(db, error, "listing preferences");
+    }
+    return 0;
+}
+
+void store_preferences_free(store_preference *preferences, long count) {
+    for (long i = 0; i < count; i++) {
+        free(preferences[i].annotator);
+        free(preferences[i].prompt);
+        free(preferences[i].chosen);
+        free(preferences[i].rejected);
+    }
+    free(preferences);
+}
+
+int store_export_preferences(store *db, const char *path, store_export_result *result, rlhf_error *error) {
+    memset(result, 0, sizeof *result);
+    store_preference *all;
+    long count;
+    if (store_list_preferences(db, 0x1f, &all, &count, error) != 0) return -1;
+    size_t capacity = 4096, length = 0;
+    char *text = malloc(capacity);
+    for (long i = 0; i < count; i++) {
+        switch (all[i].choice) {
+        case STORE_CHOICE_TIE: result->ties++; continue;
+        case STORE_CHOICE_BOTH_BAD: result->both_bad++; continue;
+        case STORE_CHOICE_SKIP: result->skips++; continue;
+        default: break;
+        }
+        json_t *line = json_object();
+        json_object_set_new(line, "prompt", json_string(all[i].prompt));
+        json_object_set_new(line, "chosen", json_string(all[i].chosen));
+        json_object_set_new(line, "rejected", json_string(all[i].rejected));
+        char *encoded = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(line);
+        size_t n = strlen(encoded);
+        while (length + n + 2 > capacity) capacity *= 2;
+        text = realloc(text, capacity);
+        memcpy(text + length, encoded, n);
+        length += n;
+        text[length++] = '\n';
+        free(encoded);
+        result->written++;
+    }
+    store_preferences_free(all, count);
+    int status = rlhf_write_file_atomic(path, text, length, error);
+    free(text);
+    return status;
+}
+
+typedef struct preference_import {
+    store *db;
+    const char *path;
+    int64_t model_id, annotator_id;
+    store_import_result *result;
+} preference_import;
+
+/* Splits an HH transcript pair at the last "\n\nAssistant:" of chosen: the prompt is
+ * everything up to and including that marker, which rejected must share. */
+static int split_transcripts(const char *chosen, const char *rejected, char **prompt, const char **chosen_reply,
+                             const char **rejected_reply) {
+    const char *marker = "\n\nAssistant:";
+    const char *last = NULL;
+    for (const char *at = strstr(chosen, marker); at; at = strstr(at + 1, marker)) last = at;
+    if (!last) return -1;
+    size_t prompt_length = (size_t)(last - chosen) + strlen(marker);
+    if (strncmp(chosen, rejected, prompt_length) != 0) return -1;
+    *prompt = strndup(chosen, prompt_length);
+    *chosen_reply = chosen + prompt_length;
+    *rejected_reply = rejected + prompt_length;
+    return 0;
+}
+
+/* Inserts one imported completion and returns its id. */
+static int insert_completion(store *db, int64_t prompt_id, int64_t model_id, const char *text, int64_t *id,
+                             rlhf_error *error) {
+    sqlite3_stmt *statement;
+    if (store_prepare(db, &statement,
+                      "INSERT INTO completions (prompt_id, model_id, text, token_count) VALUES (?1, ?2, ?3, 0)", error))
+        return -1;
+    sqlite3_bind_int64(statement, 1, prompt_id);
+    sqlite3_bind_int64(statement, 2, model_id);
+    sqlite3_bind_text(statement, 3, text, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(statement);
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE) return store_fail(db, error, "inserting an imported completion");
+    *id = sqlite3_last_insert_rowid(db->db);
+    return 0;
+}
+
+static int import_preference_line(long line, json_t *object, void *user, rlhf_error *error) {
+    preference_import *import = user;
+    json_t *prompt = json_object_get(object, "prompt"), *chosen = json_object_get(object, "chosen");
+    json_t *rejected = json_object_get(object, "rejected");
+    if (!json_is_string(chosen) || !json_is_string(rejected) || (prompt && !json_is_string(prompt))) {
+        rlhf_error_set(error, "%s: line %ld: need string fields \"chosen\" and \"rejected\" (and \"prompt\", unless "
+                              "they are whole Human/Assistant transcripts)", import->path, line);
+        return -1;
+    }
+    char *prompt_text;
+    const char *chosen_text = json_string_value(chosen), *rejected_text = json_string_value(rejected);
+    if (prompt) {
+        prompt_text = strdup(json_string_value(prompt));
+    } else if (split_transcripts(chosen_text, rejected_text, &prompt_text, &chosen_text, &rejected_text) != 0) {
+        rlhf_error_set(error, "%s: line %ld: no \"prompt\", and chosen/rejected are not transcripts sharing "
+                              "everything up to the last \"\\n\\nAssistant:\"", import->path, line);
+        return -1;
+    }
+    /* prompts are shared with store_import_prompts's duplicate rule (by text) */
+    int64_t prompt_id, a, b;
+    int status = store_find_or_add_prompt(import->db, prompt_text, &prompt_id, error);
+    free(prompt_text);
+    if (status || insert_completion(import->db, prompt_id, import->model_id, chosen_text, &a, error) ||
+        insert_completion(import->db, prompt_id, import->model_id, rejected_text, &b, error))
+        return -1;
+    sqlite3_stmt *statement;
+    if (store_prepare(import->db, &statement,
+                      "INSERT INTO comparisons (completion_a, completion_b, annotator_id, choice) VALUES (?1, ?2, ?3, 'a')",
+                      error))
+        return -1;
+    sqlite3_bind_int64(statement, 1, a);
+    sqlite3_bind_int64(statement, 2, b);
+    sqlite3_bind_int64(statement, 3, import->annotator_id);
+    int rc = sqlite3_step(statement);
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE) return store_fail(import->db, error, "inserting an imported comparison");
+    import->result->imported++;
+    return 0;
+}
+
+int store_import_preferences(store *db, const char *path, const char *annotator_name, store_import_result *result,
+                             rlhf_error *error) {
+    memset(result, 0, sizeof *result);
+    preference_import import = {db, path, 0, 0, result};
+    char model_path[4200];
+    snprintf(model_path, sizeof model_path, "import:%s", path);
+    if (store_annotator(db, annotator_name, STORE_ANNOTATOR_IMPORT, &import.annotator_id, error) != 0 ||
+        store_add_model(db, model_path, model_path, &import.model_id, error) != 0)
+        return -1;
+    if (store_begin(db, error) != 0) return -1;
+    if (store_read_jsonl(path, import_preference_line, &import, error) != 0) {
+        store_rollback(db);
+        memset(result, 0, sizeof *result);
+        return -1;
+    }
+    return store_commit(db, error);
+}
