@@ -68,5 +68,12 @@ int cmd_tokenizer(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_sft(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_prompts(int argc, char **argv);
+int cmd_prefs(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_oracle(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 #endif

@@ -17,6 +17,13 @@ static const subcommand subcommands[] = {
     {"sft", cmd_sft, "supervised fine-tuning on prompt/response pairs"},
     {"sample", cmd_sample, "generate text from a model"},
     {"ppl", cmd_ppl, "mean next-token loss and perplexity of a text or token ids"},
+    {"init", cmd_init, "create or migrate the preference store"},
+    {"prompts", cmd_prompts, "import prompts into the store"},
+    {"generate", cmd_generate, "sample completions of stored prompts and queue pairs for labeling"},
+    {"label", cmd_label, "label the queue: the app for people, or a scripted oracle"},
+    {"oracle", cmd_oracle, "the scripted annotator's gold score of a text"},
+    {"prefs", cmd_prefs, "import or export preference pairs (TRL JSONL)"},
+    {"stats", cmd_stats, "label counts, agreement, gold accuracy, position bias"},
 };
 
 static void print_usage(FILE *stream) {

@@ -1,0 +1,96 @@
+/* rlhf generate: sample K completions per stored prompt and queue their pairs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "rlhf/collect.h"
+#include "rlhf/tokenizer.h"
+
+static const cli_option options[] = {
+    {"db", "FILE", "the store", NULL},
+    {"model", "DIR", "the policy's model directory (with its tokenizer)", NULL},
+    {"per-prompt", "K", "completions per prompt", "2"},
+    {"pairs", "MODE", "all: every pair of a prompt's completions; random: one random pair", "all"},
+    {"overlap", "N", "distinct annotators each pair needs", "1"},
+    {"limit", "N", "prompts to use at most (0: every prompt without completions from this model)", "0"},
+    {"batch-prompts", "N", "prompts per generation batch", "8"},
+    {"max-new-tokens", "N", "new tokens at most per completion", "64"},
+    {"temperature", "T", "sampling temperature", "0.8"},
+    {"top-k", "K", "sample from the K most likely tokens (0: all)", "0"},
+    {"top-p", "P", "nucleus sampling mass (1: all)", "1.0"},
+    {"seed", "N", "random seed (sampling, pair choice and which side is shown first)", "1"},
+    {"device", "NAME", "auto, cpu or cuda", "auto"},
+    {"json", NULL, "print one JSON object on stdout", NULL},
+    {0},
+};
+
+static const cli_command command = {
+    "generate", "generate --db FILE --model DIR --per-prompt K [--pairs all|random] [--overlap N] [...]",
+    "Samples K completions for each stored prompt that has none from this model yet, records the\n"
+    "model by content hash, and queues pairs of each prompt's completions for labeling, with the\n"
+    "side each is shown on drawn at random and recorded.",
+    options,
+};
+
+static void on_progress(int done, int total, void *user) {
+    cli_progress_update(user, done, "prompts");
+    (void)total;
+}
+
+int cmd_generate(int argc, char **argv) {
+    cli_args args;
+    int parsed = cli_parse(&command, argc, argv, &args);
+    if (parsed != 0) return parsed > 0 ? 0 : 2;
+    const char *path = cli_require(&args, "db"), *model_dir = cli_require(&args, "model");
+    if (!path || !model_dir) return 2;
+    collect_generate_options o = {.model_dir = model_dir};
+    long seed;
+    if (cli_int(&args, "per-prompt", &o.per_prompt) || cli_int(&args, "overlap", &o.queue.overlap) ||
+        cli_int(&args, "limit", &o.prompt_limit) || cli_int(&args, "batch-prompts", &o.batch_prompts) ||
+        cli_int(&args, "max-new-tokens", &o.sampling.max_new_tokens) ||
+        cli_float(&args, "temperature", &o.sampling.temperature) || cli_int(&args, "top-k", &o.sampling.top_k) ||
+        cli_float(&args, "top-p", &o.sampling.top_p) || cli_long(&args, "seed", &seed))
+        return 2;
+    const char *pairs = cli_string(&args, "pairs");
+    if (strcmp(pairs, "all") == 0) o.queue.pairing = STORE_PAIRS_ALL;
+    else if (strcmp(pairs, "random") == 0) o.queue.pairing = STORE_PAIRS_RANDOM;
+    else return cli_usage_error("generate: --pairs is all or random, not '%s'", pairs);
+    if (o.per_prompt < 2 || o.queue.overlap < 1 || o.batch_prompts < 1 || o.sampling.max_new_tokens < 1)
+        return cli_usage_error("generate: need --per-prompt >= 2, --overlap >= 1, --batch-prompts >= 1");
+    o.sampling.seed = o.queue.seed = (uint64_t)seed;
+    rlhf_error error;
+    const char *device;
+    const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
+    if (!backend) return cli_fail("%s", error.message);
+    store *db;
+    tokenizer *tok;
+    gpt_model model;
+    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    if (tokenizer_load(&tok, model_dir, &error) != 0) {
+        store_close(db);
+        return cli_fail("%s", error.message);
+    }
+    if (gpt_load(&model, model_dir, backend, &error) != 0) {
+        tokenizer_free(tok);
+        store_close(db);
+        return cli_fail("%s", error.message);
+    }
+    bool json = cli_flag(&args, "json");
+    if (!json) fprintf(stderr, "rlhf: device %s\n", device);
+    cli_progress progress;
+    cli_progress_start(&progress, o.prompt_limit > 0 ? o.prompt_limit : 1);
+    collect_generate_result result;
+    int status = collect_generate(db, &model, tok, &o, on_progress, &progress, &result, &error);
+    cli_progress_finish(&progress);
+    gpt_destroy(&model);
+    tokenizer_free(tok);
+    store_close(db);
+    if (status != 0) return cli_fail("generate: %s", error.message);
+    if (json)
+        printf("{\"prompts\": %d, \"completions\": %ld, \"pairs\": %ld, \"model_id\": %lld, \"device\": \"%s\"}\n",
+               result.prompts, result.completions, result.pairs, (long long)result.model_id, device);
+    else
+        printf("sampled %ld completions for %d prompts and queued %ld pairs\n", result.completions, result.prompts,
+               result.pairs);
+    return 0;
+}

@@ -1,0 +1,112 @@
+/* Store subcommands: rlhf init, rlhf prompts import, rlhf prefs import/export. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "rlhf/store.h"
+
+static const cli_option init_options[] = {
+    {"db", "FILE", "the store (SQLite) to create or migrate", NULL},
+    {"json", NULL, "print one JSON object on stdout", NULL},
+    {0},
+};
+static const cli_command init_command = {
+    "init", "init --db FILE [--json]",
+    "Creates the preference store, or migrates an older one to this version's schema. A store\n"
+    "from a newer version is refused and left untouched.",
+    init_options,
+};
+
+int cmd_init(int argc, char **argv) {
+    cli_args args;
+    int parsed = cli_parse(&init_command, argc, argv, &args);
+    if (parsed != 0) return parsed > 0 ? 0 : 2;
+    const char *path = cli_require(&args, "db");
+    if (!path) return 2;
+    store *db;
+    rlhf_error error;
+    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    store_close(db);
+    if (cli_flag(&args, "json")) printf("{\"db\": \"%s\", \"schema_version\": %d}\n", path, STORE_SCHEMA_VERSION);
+    else printf("store %s ready (schema version %d)\n", path, STORE_SCHEMA_VERSION);
+    return 0;
+}
+
+static const cli_option import_options[] = {
+    {"db", "FILE", "the store", NULL},
+    {"annotator", "NAME", "prefs import: who the preferences are recorded as (default import:FILE)", NULL},
+    {"json", NULL, "print one JSON object on stdout", NULL},
+    {0},
+};
+static const cli_command prompts_command = {
+    "prompts", "prompts import F.jsonl --db FILE [--json]",
+    "Imports prompts: one {\"prompt\": text} a line, with an optional \"id\" and any other fields\n"
+    "kept as metadata. Prompts already stored (same id, or same text) are counted and skipped.\n"
+    "A malformed line or invalid UTF-8 fails the whole import, naming the line.",
+    import_options,
+};
+
+int cmd_prompts(int argc, char **argv) {
+    cli_args args;
+    int parsed = cli_parse(&prompts_command, argc, argv, &args);
+    if (parsed != 0) return parsed > 0 ? 0 : 2;
+    if (args.positional_count != 2 || strcmp(args.positional[0], "import") != 0)
+        return cli_usage_error("prompts: usage: rlhf %s", prompts_command.usage);
+    const char *path = cli_require(&args, "db");
+    if (!path) return 2;
+    store *db;
+    rlhf_error error;
+    store_import_result result;
+    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    int status = store_import_prompts(db, args.positional[1], &result, &error);
+    store_close(db);
+    if (status != 0) return cli_fail("prompts import: %s", error.message);
+    if (cli_flag(&args, "json")) printf("{\"imported\": %ld, \"duplicates\": %ld}\n", result.imported, result.duplicates);
+    else printf("imported %ld prompts (%ld duplicates skipped)\n", result.imported, result.duplicates);
+    return 0;
+}
+
+static const cli_command prefs_command = {
+    "prefs", "prefs import|export F.jsonl --db FILE [--annotator NAME] [--json]",
+    "Preference pairs in TRL's format, one {\"prompt\", \"chosen\", \"rejected\"} a line. Export writes\n"
+    "every a/b comparison (ties, both-bad and skips are left out and counted). Import also takes\n"
+    "Anthropic HH lines, whose chosen/rejected hold whole Human/Assistant transcripts.",
+    import_options,
+};
+
+int cmd_prefs(int argc, char **argv) {
+    cli_args args;
+    int parsed = cli_parse(&prefs_command, argc, argv, &args);
+    if (parsed != 0) return parsed > 0 ? 0 : 2;
+    bool export = args.positional_count == 2 && strcmp(args.positional[0], "export") == 0;
+    bool import = args.positional_count == 2 && strcmp(args.positional[0], "import") == 0;
+    if (!export && !import) return cli_usage_error("prefs: usage: rlhf %s", prefs_command.usage);
+    const char *path = cli_require(&args, "db");
+    if (!path) return 2;
+    const char *file = args.positional[1];
+    store *db;
+    rlhf_error error;
+    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    bool json = cli_flag(&args, "json");
+    int status;
+    if (export) {
+        store_export_result result;
+        status = store_export_preferences(db, file, &result, &error);
+        if (status == 0 && json)
+            printf("{\"written\": %ld, \"left_out\": {\"tie\": %ld, \"both-bad\": %ld, \"skip\": %ld}}\n", result.written,
+                   result.ties, result.both_bad, result.skips);
+        else if (status == 0)
+            printf("wrote %ld preference pairs to %s; left out %ld ties, %ld both-bad and %ld skips (no preferred side)\n",
+                   result.written, file, result.ties, result.both_bad, result.skips);
+    } else {
+        char annotator[4200];
+        snprintf(annotator, sizeof annotator, "import:%s", file);
+        if (cli_string(&args, "annotator")) snprintf(annotator, sizeof annotator, "%s", cli_string(&args, "annotator"));
+        store_import_result result;
+        status = store_import_preferences(db, file, annotator, &result, &error);
+        if (status == 0 && json) printf("{\"imported\": %ld}\n", result.imported);
+        else if (status == 0) printf("imported %ld preference pairs as annotator %s\n", result.imported, annotator);
+    }
+    store_close(db);
+    return status == 0 ? 0 : cli_fail("prefs %s: %s", args.positional[0], error.message);
+}

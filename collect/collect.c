@@ -1,0 +1,137 @@
+/* Sampling into the labeling queue, and the scripted annotator. */
+#include "rlhf/collect.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rlhf/demo.h"
+
+int collect_model_hash(const char *model_dir, char hash[17], rlhf_error *error) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const char *files[2] = {"config.json", "model.safetensors"};
+    for (int f = 0; f < 2; f++) {
+        char path[4096], *bytes;
+        size_t size;
+        snprintf(path, sizeof path, "%s/%s", model_dir, files[f]);
+        if (rlhf_read_file(path, &bytes, &size, error) != 0) return -1;
+        for (size_t i = 0; i < size; i++) h = (h ^ (unsigned char)bytes[i]) * 0x100000001b3ULL;
+        free(bytes);
+    }
+    snprintf(hash, 17, "%016llx", (unsigned long long)h);
+    return 0;
+}
+
+int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokenizer,
+                     const collect_generate_options *options, collect_progress progress, void *user,
+                     collect_generate_result *result, rlhf_error *error) {
+    memset(result, 0, sizeof *result);
+    int K = options->per_prompt;
+    if (K < 1 || options->batch_prompts < 1) {
+        rlhf_error_set(error, "need at least one completion per prompt and one prompt per batch");
+        return -1;
+    }
+    char hash[17];
+    if (collect_model_hash(options->model_dir, hash, error) != 0 ||
+        store_add_model(db, options->model_dir, hash, &result->model_id, error) != 0)
+        return -1;
+    store_prompt *prompts;
+    int prompt_count;
+    if (store_list_prompts(db, result->model_id, options->prompt_limit, &prompts, &prompt_count, error) != 0) return -1;
+    int B = options->batch_prompts;
+    const char **texts = malloc(sizeof(char *) * (size_t)B * K);
+    policy_text_sample *samples = calloc((size_t)B * K, sizeof *samples);
+    store_new_completion *rows = calloc((size_t)B * K, sizeof *rows);
+    json_t *settings = json_object();
+    json_object_set_new(settings, "temperature", json_real(options->sampling.temperature));
+    json_object_set_new(settings, "top_k", json_integer(options->sampling.top_k));
+    json_object_set_new(settings, "top_p", json_real(options->sampling.top_p));
+    json_object_set_new(settings, "max_new_tokens", json_integer(options->sampling.max_new_tokens));
+    json_object_set_new(settings, "seed", json_integer((json_int_t)options->sampling.seed));
+    char *settings_text = json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(settings);
+    int status = 0;
+    for (int first = 0; first < prompt_count && status == 0; first += B) {
+        int n = prompt_count - first < B ? prompt_count - first : B;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < K; k++) texts[i * K + k] = prompts[first + i].text;
+        policy_sampling sampling = options->sampling;
+        sampling.seed = options->sampling.seed + (uint64_t)first; /* each batch its own streams */
+        status = policy_sample_texts(model, tokenizer, texts, n * K, &sampling, NULL, samples, error);
+        if (status != 0) break;
+        for (int r = 0; r < n * K; r++) {
+            rows[r].prompt_id = prompts[first + r / K].id;
+            rows[r].text = samples[r].text;
+            rows[r].token_count = samples[r].token_count;
+            rows[r].sampling_json = settings_text;
+        }
+        store_queue_options queue = options->queue;
+        queue.seed = options->queue.seed + (uint64_t)first;
+        long pairs = 0;
+        status = store_add_completions(db, result->model_id, rows, n * K, &queue, &pairs, error);
+        for (int r = 0; r < n * K; r++) policy_text_sample_free(&samples[r]);
+        if (status != 0) break;
+        result->prompts += n;
+        result->completions += n * K;
+        result->pairs += pairs;
+        if (progress) progress(first + n, prompt_count, user);
+    }
+    free(settings_text);
+    free(texts);
+    free(samples);
+    free(rows);
+    store_prompts_free(prompts, prompt_count);
+    return status;
+}
+
+int collect_oracle_score(const char *name, const char *text, double *score, rlhf_error *error) {
+    if (strcmp(name, "sentiment") != 0) {
+        rlhf_error_set(error, "unknown oracle '%s' (known: sentiment)", name);
+        *score = NAN;
+        return -1;
+    }
+    *score = demo_sentiment_score(text, strlen(text));
+    return 0;
+}
+
+int collect_oracle_label(store *db, const collect_oracle_options *options, collect_oracle_result *result,
+                         rlhf_error *error) {
+    memset(result, 0, sizeof *result);
+    double unused;
+    if (collect_oracle_score(options->name, "", &unused, error) != 0) return -1;
+    char annotator[96];
+    snprintf(annotator, sizeof annotator, "oracle:%s", options->name);
+    if (store_annotator(db, annotator, STORE_ANNOTATOR_ORACLE, &result->annotator_id, error) != 0) return -1;
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, options->seed);
+    while (options->limit <= 0 || result->labeled < options->limit) {
+        store_pair pair;
+        bool found;
+        if (store_next_pair(db, result->annotator_id, &pair, &found, error) != 0) return -1;
+        if (!found) break;
+        double left, right;
+        collect_oracle_score(options->name, pair.left_text, &left, NULL);
+        collect_oracle_score(options->name, pair.right_text, &right, NULL);
+        double gap = left - right;
+        /* Bradley-Terry: like a person, sometimes inconsistent when the gap is small */
+        int left_wins;
+        if (options->noise <= 0) left_wins = gap > 0 ? 1 : gap < 0 ? 0 : -1;
+        else left_wins = rlhf_rng_uniform(&rng) < 1.0 / (1.0 + exp(-gap / options->noise));
+        store_choice choice = STORE_CHOICE_TIE;
+        if (left_wins >= 0) choice = (left_wins == 1) == pair.left_is_a ? STORE_CHOICE_A : STORE_CHOICE_B;
+        double size = fabs(gap);
+        int strength = choice == STORE_CHOICE_TIE ? 0 : size < 0.1 ? 1 : size < 0.3 ? 2 : size < 0.6 ? 3 : 4;
+        store_label label = {.pair_id = pair.pair_id, .annotator_id = result->annotator_id, .choice = choice,
+                             .strength = strength, .left_completion_id = pair.left_completion_id, .seconds = 0.0};
+        int status = store_add_comparison(db, &label, NULL, error);
+        store_pair_free(&pair);
+        if (status != 0) return -1;
+        result->labeled++;
+        result->a += choice == STORE_CHOICE_A;
+        result->b += choice == STORE_CHOICE_B;
+        result->ties += choice == STORE_CHOICE_TIE;
+    }
+    return 0;
+}
