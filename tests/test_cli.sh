@@ -130,6 +130,37 @@ printf '{"prompt": "a", "response": "b"}\n{"prompt": "a", "response": 7}\n' > "$
 expect_error 1 "bad.jsonl: line 2" "$rlhf" sft --data "$work/bad.jsonl" --model "$work/lm" --out "$work/sft_bad"
 [ -e "$work/sft_bad" ] && fail "a failed sft created its output directory"
 
+# --- the store: init, prompts, generate, the oracle, stats, export
+db="$work/prefs.db"
+"$rlhf" init --db "$db" > /dev/null || fail "init"
+printf '{"prompt": "The hotel was"}\n{"prompt": "My new phone is", "id": "p2"}\n{"prompt": "The hotel was"}\n' > "$work/prompts.jsonl"
+"$rlhf" prompts import "$work/prompts.jsonl" --db "$db" --json > "$work/import.json" || fail "prompts import"
+grep -q '"imported": 2, "duplicates": 1' "$work/import.json" || fail "prompts import counts: $(cat "$work/import.json")"
+printf '{"prompt": "fine"}\n{"prompt": 3}\n' > "$work/badprompts.jsonl"
+expect_error 1 "badprompts.jsonl: line 2" "$rlhf" prompts import "$work/badprompts.jsonl" --db "$db"
+"$rlhf" generate --db "$db" --model "$work/lm" --per-prompt 3 --max-new-tokens 8 --json --device cpu > "$work/gen.json" ||
+    fail "generate"
+grep -q '"prompts": 2, "completions": 6, "pairs": 6' "$work/gen.json" || fail "generate counts: $(cat "$work/gen.json")"
+"$rlhf" generate --db "$db" --model "$work/lm" --per-prompt 3 --json --device cpu > "$work/gen2.json" || fail "generate again"
+grep -q '"prompts": 0' "$work/gen2.json" || fail "generate sampled prompts that already had completions from this model"
+"$rlhf" label --db "$db" --oracle sentiment --noise 0 --limit 4 --json > "$work/oracle.json" || fail "label --oracle"
+grep -q '"labeled": 4' "$work/oracle.json" || fail "oracle labels: $(cat "$work/oracle.json")"
+"$rlhf" label --db "$db" --oracle sentiment --json > "$work/oracle2.json" || fail "label --oracle (rest)"
+grep -q '"labeled": 2' "$work/oracle2.json" || fail "oracle did not finish the queue: $(cat "$work/oracle2.json")"
+expect_error 1 "unknown oracle 'astrology'" "$rlhf" label --db "$db" --oracle astrology
+"$rlhf" stats --db "$db" --json > "$work/stats.json" || fail "stats"
+grep -q '"comparisons":6' "$work/stats.json" && grep -q '"name":"oracle:sentiment","labels":6' "$work/stats.json" ||
+    fail "stats: $(cat "$work/stats.json")"
+"$rlhf" prefs export "$work/out.jsonl" --db "$db" --json > "$work/export.json" || fail "prefs export"
+written=$(json_number written "$work/export.json")
+[ "$(wc -l < "$work/out.jsonl")" -eq "$written" ] || fail "prefs export wrote $(wc -l < "$work/out.jsonl") lines, said $written"
+"$rlhf" prefs import "$work/out.jsonl" --db "$db" --json > "$work/reimport.json" || fail "prefs import"
+[ "$(json_number imported "$work/reimport.json")" = "$written" ] || fail "prefs import count"
+[ "$("$rlhf" oracle score --text "This blender is excellent.")" != "$("$rlhf" oracle score --text "This blender is awful.")" ] ||
+    fail "oracle score"
+printf 'not a database at all, not even close...........................................................' > "$work/junk.db"
+expect_error 1 "junk.db" "$rlhf" stats --db "$work/junk.db"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures check(s) failed"
     exit 1

@@ -1,0 +1,509 @@
+/* The preference store: schema and migrations, imports and their errors, the queue and its
+ * blindness, comparisons, undo, rankings, export/import, statistics against worked
+ * examples, two writers at once, and SIGKILL at random moments. */
+#include <check.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rlhf/store.h"
+
+static char directory[256];
+
+static void setup(void) {
+    snprintf(directory, sizeof directory, "/tmp/rlhf-test-store-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(directory));
+}
+
+static const char *path_in(const char *name) {
+    static char path[4][512];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, 512, "%s/%s", directory, name);
+    return p;
+}
+
+static const char *write_file(const char *name, const char *text, size_t length) {
+    const char *path = path_in(name);
+    FILE *file = fopen(path, "wb");
+    fwrite(text, 1, length, file);
+    fclose(file);
+    return path;
+}
+
+static store *open_store(const char *name) {
+    store *db;
+    rlhf_error error;
+    ck_assert_msg(store_open(&db, path_in(name), &error) == 0, "%s", error.message);
+    return db;
+}
+
+/* A store with P prompts, each with K completions from one model and all pairs queued. */
+static store *populated_store(const char *name, int P, int K, int overlap, long *pairs) {
+    store *db = open_store(name);
+    rlhf_error error;
+    char text[64 * 1024];
+    size_t length = 0;
+    for (int p = 0; p < P; p++) length += (size_t)snprintf(text + length, sizeof text - length, "{\"prompt\": \"prompt %d\"}\n", p);
+    store_import_result imported;
+    ck_assert_int_eq(store_import_prompts(db, write_file("prompts.jsonl", text, length), &imported, &error), 0);
+    int64_t model;
+    ck_assert_int_eq(store_add_model(db, "/models/m", "hash-m", &model, &error), 0);
+    store_prompt *prompts;
+    int count;
+    ck_assert_int_eq(store_list_prompts(db, 0, 0, &prompts, &count, &error), 0);
+    store_new_completion *rows = calloc((size_t)P * K, sizeof *rows);
+    char (*texts)[32] = calloc((size_t)P * K, 32);
+    for (int p = 0; p < P; p++)
+        for (int k = 0; k < K; k++) {
+            snprintf(texts[p * K + k], 32, "answer %d.%d", p, k);
+            rows[p * K + k] = (store_new_completion){.prompt_id = prompts[p].id, .text = texts[p * K + k], .token_count = 3};
+        }
+    store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = overlap, .seed = 7};
+    ck_assert_int_eq(store_add_completions(db, model, rows, P * K, &queue, pairs, &error), 0);
+    free(rows);
+    free(texts);
+    store_prompts_free(prompts, count);
+    return db;
+}
+
+/* Labels the annotator's next pair with choice; returns the pair id (0 if none). */
+static int64_t label_next(store *db, int64_t annotator, store_choice choice, int strength) {
+    store_pair pair;
+    bool found;
+    rlhf_error error;
+    ck_assert_int_eq(store_next_pair(db, annotator, &pair, &found, &error), 0);
+    if (!found) return 0;
+    store_label label = {.pair_id = pair.pair_id, .annotator_id = annotator, .choice = choice, .strength = strength,
+                         .left_completion_id = pair.left_completion_id, .seconds = 2.5};
+    ck_assert_msg(store_add_comparison(db, &label, NULL, &error) == 0, "%s", error.message);
+    int64_t id = pair.pair_id;
+    store_pair_free(&pair);
+    return id;
+}
+
+START_TEST(test_new_store_and_future_version) {
+    store *db = open_store("new.db");
+    store_close(db);
+    /* reopening migrates nothing and works */
+    db = open_store("new.db");
+    store_close(db);
+    /* user_version lives at byte 60 of the SQLite header (big-endian): make it 99 */
+    const char *path = path_in("new.db");
+    int fd = open(path, O_RDWR);
+    unsigned char version[4] = {0, 0, 0, 99};
+    ck_assert_int_eq(pwrite(fd, version, 4, 60), 4);
+    close(fd);
+    char before[64], after[64], command[700];
+    snprintf(command, sizeof command, "cat %s* | md5sum > %s/before", path, directory);
+    ck_assert_int_eq(system(command), 0);
+    rlhf_error error;
+    ck_assert_int_eq(store_open(&db, path, &error), -1);
+    ck_assert_msg(strstr(error.message, "schema version 99") && strstr(error.message, "not modified"), "%s", error.message);
+    snprintf(command, sizeof command, "cat %s* | md5sum > %s/after", path, directory);
+    ck_assert_int_eq(system(command), 0);
+    FILE *a = fopen(path_in("before"), "r"), *b = fopen(path_in("after"), "r");
+    ck_assert_ptr_nonnull(fgets(before, sizeof before, a));
+    ck_assert_ptr_nonnull(fgets(after, sizeof after, b));
+    fclose(a);
+    fclose(b);
+    ck_assert_str_eq(before, after);
+    /* a file that is not SQLite */
+    write_file("junk.db", "this is not a database, just some text that is long enough..............................."
+                          "................................................................................", 170);
+    ck_assert_int_eq(store_open(&db, path_in("junk.db"), &error), -1);
+    ck_assert_ptr_nonnull(strstr(error.message, "junk.db"));
+}
+END_TEST
+
+START_TEST(test_prompt_import_duplicates_and_errors) {
+    store *db = open_store("prompts.db");
+    rlhf_error error;
+    store_import_result result;
+    const char *good = "{\"prompt\": \"one\", \"id\": \"p1\", \"topic\": \"x\"}\n\n{\"prompt\": \"two\"}\n{\"prompt\": \"two\"}\n"
+                       "{\"prompt\": \"other text\", \"id\": \"p1\"}\n";
+    ck_assert_int_eq(store_import_prompts(db, write_file("good.jsonl", good, strlen(good)), &result, &error), 0);
+    ck_assert_int_eq(result.imported, 2);
+    ck_assert_int_eq(result.duplicates, 2); /* same text, same id */
+    static const struct {
+        const char *text, *needle;
+    } bad[] = {
+        {"{\"prompt\": \"fine\"}\n{\"prompt\": \"broken\"\n", "line 2"},
+        {"{\"prompt\": \"fine\"}\n{\"prompt\": 5}\n", "line 2: \"prompt\" must be a string"},
+        {"{\"prompt\": \"fine\"}\n[1]\n", "line 2: expected a JSON object"},
+        {"{\"prompt\": \"fine\"}\n\n{\"prompt\": \"bad \xff byte\"}\n", "line 3"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(store_import_prompts(db, write_file("bad.jsonl", bad[i].text, strlen(bad[i].text)), &result, &error), -1);
+        ck_assert_msg(strstr(error.message, bad[i].needle) && strstr(error.message, "bad.jsonl"), "%zu: %s", i, error.message);
+    }
+    store_stats stats;
+    ck_assert_int_eq(store_compute_stats(db, &stats, &error), 0);
+    ck_assert_int_eq(stats.prompts, 2); /* nothing of the bad files was written ("fine" included) */
+    store_stats_free(&stats);
+    /* a very long prompt is fine */
+    size_t n = 2 * 1024 * 1024;
+    char *huge = malloc(n + 32);
+    strcpy(huge, "{\"prompt\": \"");
+    memset(huge + 12, 'x', n);
+    strcpy(huge + 12 + n, "\"}\n");
+    ck_assert_int_eq(store_import_prompts(db, write_file("huge.jsonl", huge, strlen(huge)), &result, &error), 0);
+    ck_assert_int_eq(result.imported, 1);
+    free(huge);
+    store_close(db);
+}
+END_TEST
+
+START_TEST(test_queue_overlap_gold_and_blindness) {
+    long pairs;
+    store *db = populated_store("queue.db", 4, 3, 2, &pairs);
+    ck_assert_int_eq(pairs, 4 * 3); /* 3 pairs per prompt */
+    rlhf_error error;
+    int64_t ann[3];
+    const char *names[3] = {"ann", "bob", "cat"};
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(store_annotator(db, names[i], STORE_ANNOTATOR_HUMAN, &ann[i], &error), 0);
+    /* the left side is random per pair: over 12 pairs both sides occur */
+    int left_is_a = 0;
+    for (int i = 0; i < 12; i++) {
+        store_pair pair;
+        bool found;
+        ck_assert_int_eq(store_next_pair(db, ann[0], &pair, &found, &error), 0);
+        ck_assert(found);
+        left_is_a += pair.left_is_a;
+        store_label label = {.pair_id = pair.pair_id, .annotator_id = ann[0], .choice = STORE_CHOICE_SKIP,
+                             .left_completion_id = pair.left_completion_id};
+        ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
+        store_pair_free(&pair);
+    }
+    ck_assert(left_is_a > 0 && left_is_a < 12);
+    store_queue_progress progress;
+    ck_assert_int_eq(store_queue_progress_for(db, ann[0], &progress, &error), 0);
+    ck_assert_int_eq(progress.done, 12);
+    ck_assert_int_eq(progress.remaining, 0);
+    /* overlap 2: bob still sees every pair; after bob, cat sees none */
+    for (int i = 0; i < 12; i++) ck_assert(label_next(db, ann[1], STORE_CHOICE_A, 2) != 0);
+    ck_assert_int_eq(label_next(db, ann[1], STORE_CHOICE_A, 2), 0);
+    ck_assert_int_eq(store_queue_progress_for(db, ann[2], &progress, &error), 0);
+    ck_assert_int_eq(progress.remaining, 0);
+    /* a gold pair is shown to everyone who has not labeled it */
+    ck_assert_int_eq(store_set_gold(db, 5, STORE_CHOICE_B, &error), 0);
+    ck_assert_int_eq(store_queue_progress_for(db, ann[2], &progress, &error), 0);
+    ck_assert_int_eq(progress.remaining, 1);
+    ck_assert_int_eq(label_next(db, ann[2], STORE_CHOICE_B, 4), 5);
+    store_close(db);
+}
+END_TEST
+
+START_TEST(test_comparison_validation_undo_and_rankings) {
+    long pairs;
+    store *db = populated_store("labels.db", 2, 3, 1, &pairs);
+    rlhf_error error;
+    int64_t ann;
+    ck_assert_int_eq(store_annotator(db, "ann", STORE_ANNOTATOR_HUMAN, &ann, &error), 0);
+    ck_assert_int_eq(store_annotator(db, "", STORE_ANNOTATOR_HUMAN, &ann, &error), -1);
+    ck_assert_int_eq(store_annotator(db, "ann", STORE_ANNOTATOR_HUMAN, &ann, &error), 0);
+    store_pair pair;
+    bool found;
+    ck_assert_int_eq(store_next_pair(db, ann, &pair, &found, &error), 0);
+    const char *flags[2] = {"unsafe", "gibberish"}, *unknown[1] = {"boring"};
+    store_label label = {.pair_id = pair.pair_id, .annotator_id = ann, .choice = STORE_CHOICE_TIE, .strength = 2,
+                         .left_completion_id = pair.left_completion_id, .seconds = 4.0};
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), -1); /* strength on a tie */
+    ck_assert_ptr_nonnull(strstr(error.message, "strength"));
+    label.choice = STORE_CHOICE_A;
+    label.strength = 5;
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), -1);
+    label.strength = 3;
+    label.flags = unknown;
+    label.flag_count = 1;
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), -1);
+    ck_assert_ptr_nonnull(strstr(error.message, "boring"));
+    label.flags = flags;
+    label.flag_count = 2;
+    label.left_completion_id = 9999;
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), -1);
+    label.left_completion_id = pair.left_completion_id;
+    label.rationale = "clearer";
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), -1); /* twice */
+    ck_assert_ptr_nonnull(strstr(error.message, "already labeled"));
+    /* the pair left the queue; undo brings it back */
+    store_pair next;
+    ck_assert_int_eq(store_next_pair(db, ann, &next, &found, &error), 0);
+    ck_assert_int_ne(next.pair_id, pair.pair_id);
+    store_pair_free(&next);
+    bool undone;
+    int64_t undone_pair;
+    ck_assert_int_eq(store_undo_last(db, ann, &undone, &undone_pair, &error), 0);
+    ck_assert(undone);
+    ck_assert_int_eq(undone_pair, pair.pair_id);
+    ck_assert_int_eq(store_next_pair(db, ann, &next, &found, &error), 0);
+    ck_assert_int_eq(next.pair_id, pair.pair_id);
+    store_pair_free(&next);
+    /* flags come from the store and can be changed */
+    char **kinds;
+    int kind_count;
+    ck_assert_int_eq(store_flag_kinds(db, &kinds, &kind_count, &error), 0);
+    ck_assert_int_eq(kind_count, 4);
+    ck_assert_str_eq(kinds[1], "factually wrong");
+    store_strings_free(kinds, kind_count);
+    const char *project[2] = {"off topic", "boring"};
+    ck_assert_int_eq(store_set_flag_kinds(db, project, 2, &error), 0);
+    label.flags = unknown;
+    label.flag_count = 1;
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
+    /* a ranking of three completions: one ranking row, three implied a-wins comparisons */
+    store_ranking_task task;
+    ck_assert_int_eq(store_next_ranking_task(db, ann, &task, &found, &error), 0);
+    ck_assert(found);
+    ck_assert_int_eq(task.count, 3);
+    int64_t order[3] = {task.completion_ids[2], task.completion_ids[0], task.completion_ids[1]};
+    int64_t twice[3] = {order[0], order[0], order[1]};
+    ck_assert_int_eq(store_add_ranking(db, ann, task.prompt_id, twice, 3, 9.0, NULL, &error), -1);
+    ck_assert_int_eq(store_add_ranking(db, ann, task.prompt_id, order, 3, 9.0, NULL, &error), 0);
+    store_preference *prefs;
+    long count;
+    ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &prefs, &count, &error), 0);
+    ck_assert_int_eq(count, 4); /* the relabeled pair and the three implied pairs */
+    ck_assert_str_eq(prefs[1].chosen, task.texts[2]);
+    ck_assert_str_eq(prefs[1].rejected, task.texts[0]);
+    ck_assert_str_eq(prefs[3].chosen, task.texts[0]);
+    ck_assert_str_eq(prefs[3].rejected, task.texts[1]);
+    store_preferences_free(prefs, count);
+    /* undo removes the whole ranking */
+    ck_assert_int_eq(store_undo_last(db, ann, &undone, NULL, &error), 0);
+    ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &prefs, &count, &error), 0);
+    ck_assert_int_eq(count, 1);
+    store_preferences_free(prefs, count);
+    store_ranking_task_free(&task);
+    store_pair_free(&pair);
+    store_close(db);
+}
+END_TEST
+
+START_TEST(test_export_and_import_preferences) {
+    long pairs;
+    store *db = populated_store("export.db", 3, 2, 1, &pairs);
+    rlhf_error error;
+    int64_t ann;
+    ck_assert_int_eq(store_annotator(db, "ann", STORE_ANNOTATOR_HUMAN, &ann, &error), 0);
+    label_next(db, ann, STORE_CHOICE_B, 1);
+    label_next(db, ann, STORE_CHOICE_TIE, 0);
+    label_next(db, ann, STORE_CHOICE_SKIP, 0);
+    store_export_result result;
+    const char *out = path_in("prefs.jsonl");
+    ck_assert_int_eq(store_export_preferences(db, out, &result, &error), 0);
+    ck_assert_int_eq(result.written, 1);
+    ck_assert_int_eq(result.ties, 1);
+    ck_assert_int_eq(result.skips, 1);
+    char *text;
+    size_t size;
+    ck_assert_int_eq(rlhf_read_file(out, &text, &size, &error), 0);
+    ck_assert_str_eq(text, "{\"prompt\":\"prompt 0\",\"chosen\":\"answer 0.1\",\"rejected\":\"answer 0.0\"}\n");
+    free(text);
+    /* import: TRL lines and an Anthropic HH line */
+    const char *lines =
+        "{\"prompt\": \"Say hi\", \"chosen\": \"hi!\", \"rejected\": \"no.\"}\n"
+        "{\"chosen\": \"\\n\\nHuman: Hello?\\n\\nAssistant: Hi there.\", \"rejected\": \"\\n\\nHuman: Hello?\\n\\nAssistant: Go away.\"}\n";
+    store_import_result imported;
+    ck_assert_int_eq(store_import_preferences(db, write_file("in.jsonl", lines, strlen(lines)), "import:test", &imported, &error), 0);
+    ck_assert_int_eq(imported.imported, 2);
+    store_preference *prefs;
+    long count;
+    ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &prefs, &count, &error), 0);
+    ck_assert_int_eq(count, 2);
+    ck_assert_str_eq(prefs[1].prompt, "\n\nHuman: Hello?\n\nAssistant:");
+    ck_assert_str_eq(prefs[1].chosen, " Hi there.");
+    ck_assert_str_eq(prefs[1].rejected, " Go away.");
+    ck_assert_str_eq(prefs[1].annotator, "import:test");
+    store_preferences_free(prefs, count);
+    const char *bad = "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}\n{\"chosen\": \"x\", \"rejected\": \"y\"}\n";
+    ck_assert_int_eq(store_import_preferences(db, write_file("bad.jsonl", bad, strlen(bad)), "import:bad", &imported, &error), -1);
+    ck_assert_msg(strstr(error.message, "bad.jsonl: line 2"), "%s", error.message);
+    ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &prefs, &count, &error), 0);
+    ck_assert_int_eq(count, 2); /* line 1 of the bad file was not kept */
+    store_preferences_free(prefs, count);
+    store_close(db);
+}
+END_TEST
+
+START_TEST(test_statistics_against_worked_examples) {
+    /* Four pairs labeled by X and Y: X a, a, b, tie; Y a, b, b, tie.
+     * Agreement 3/4. Cohen: marginals X (a 2, b 1, tie 1), Y (a 1, b 2, tie 1):
+     * p_e = (2*1 + 1*2 + 1*1) / 16 = 5/16, kappa = (3/4 - 5/16) / (11/16) = 7/11.
+     * Fleiss (2 raters): P = (1 + 0 + 1 + 1) / 4 = 3/4; p = (3/8, 3/8, 2/8):
+     * P_e = 22/64, kappa = (3/4 - 22/64) / (42/64) = 26/42. */
+    long pairs;
+    store *db = populated_store("stats.db", 4, 2, 2, &pairs);
+    rlhf_error error;
+    int64_t x, y;
+    ck_assert_int_eq(store_annotator(db, "X", STORE_ANNOTATOR_HUMAN, &x, &error), 0);
+    ck_assert_int_eq(store_annotator(db, "Y", STORE_ANNOTATOR_HUMAN, &y, &error), 0);
+    ck_assert_int_eq(store_set_gold(db, 3, STORE_CHOICE_B, &error), 0);
+    store_choice xs[4] = {STORE_CHOICE_A, STORE_CHOICE_A, STORE_CHOICE_B, STORE_CHOICE_TIE};
+    store_choice ys[4] = {STORE_CHOICE_A, STORE_CHOICE_B, STORE_CHOICE_B, STORE_CHOICE_TIE};
+    int left_wins = 0, decided = 0;
+    for (int i = 0; i < 4; i++) {
+        for (int who = 0; who < 2; who++) {
+            store_pair pair;
+            bool found;
+            ck_assert_int_eq(store_next_pair(db, who ? y : x, &pair, &found, &error), 0);
+            store_choice c = who ? ys[i] : xs[i];
+            store_label label = {.pair_id = pair.pair_id, .annotator_id = who ? y : x, .choice = c,
+                                 .left_completion_id = pair.left_completion_id, .seconds = who ? 2.0 + i : 10.0 * (i + 1)};
+            if (c == STORE_CHOICE_A || c == STORE_CHOICE_B) {
+                decided++;
+                left_wins += (c == STORE_CHOICE_A) == pair.left_is_a;
+            }
+            ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
+            store_pair_free(&pair);
+        }
+    }
+    store_stats s;
+    ck_assert_int_eq(store_compute_stats(db, &s, &error), 0);
+    ck_assert_int_eq(s.comparisons, 8);
+    ck_assert_int_eq(s.queue_needed, 8);
+    ck_assert_int_eq(s.queue_done, 8);
+    ck_assert_int_eq(s.by_choice[STORE_CHOICE_A], 3);
+    ck_assert_int_eq(s.overlap_pairs, 4);
+    ck_assert_double_eq_tol(s.percent_agreement, 0.75, 1e-12);
+    ck_assert_int_eq(s.agreement_count, 1);
+    ck_assert_double_eq_tol(s.agreements[0].kappa, 7.0 / 11.0, 1e-12);
+    ck_assert_int_eq(s.fleiss_raters, 2);
+    ck_assert_int_eq(s.fleiss_items, 4);
+    ck_assert_double_eq_tol(s.fleiss_kappa, 26.0 / 42.0, 1e-12);
+    ck_assert_double_eq_tol(s.left_win_rate, (double)left_wins / decided, 1e-12);
+    /* X's seconds 10, 20, 30, 40 -> median 25; Y's 2..5 -> 3.5; all -> (5 + 10) / 2 */
+    ck_assert_double_eq_tol(s.annotators[0].median_seconds, 25.0, 1e-12);
+    ck_assert_double_eq_tol(s.annotators[1].median_seconds, 3.5, 1e-12);
+    ck_assert_double_eq_tol(s.median_seconds, 7.5, 1e-12);
+    /* gold pair 3 (answer b): X chose b there, Y chose b */
+    ck_assert_int_eq(s.annotators[0].gold_seen, 1);
+    ck_assert_int_eq(s.annotators[0].gold_correct, 1);
+    store_stats_free(&s);
+    store_close(db);
+}
+END_TEST
+
+/* Labels everything left for `name`, one decision per transaction; writes each pair id to
+ * fd after its commit returns (the acknowledgement). */
+static void label_all(const char *path, const char *name, int fd) {
+    store *db;
+    rlhf_error error;
+    if (store_open(&db, path, &error) != 0) _exit(3);
+    int64_t ann;
+    if (store_annotator(db, name, STORE_ANNOTATOR_HUMAN, &ann, &error) != 0) _exit(4);
+    for (;;) {
+        store_pair pair;
+        bool found;
+        if (store_next_pair(db, ann, &pair, &found, &error) != 0) _exit(5);
+        if (!found) break;
+        store_label label = {.pair_id = pair.pair_id, .annotator_id = ann, .choice = STORE_CHOICE_A, .strength = 1,
+                             .left_completion_id = pair.left_completion_id, .seconds = 1.0};
+        if (store_add_comparison(db, &label, NULL, &error) != 0) _exit(6);
+        if (fd >= 0 && write(fd, &pair.pair_id, sizeof pair.pair_id) != sizeof pair.pair_id) _exit(7);
+        store_pair_free(&pair);
+    }
+    store_close(db);
+    _exit(0);
+}
+
+START_TEST(test_two_writers_at_once) {
+    long pairs;
+    store *db = populated_store("two.db", 20, 3, 2, &pairs); /* 60 pairs, each wanted twice */
+    store_close(db);
+    pid_t children[2];
+    const char *names[2] = {"left-hand", "right-hand"};
+    for (int i = 0; i < 2; i++)
+        if ((children[i] = fork()) == 0) label_all(path_in("two.db"), names[i], -1);
+    for (int i = 0; i < 2; i++) {
+        int status;
+        waitpid(children[i], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d failed (%d)", i, status);
+    }
+    db = open_store("two.db");
+    store_stats s;
+    rlhf_error error;
+    ck_assert_int_eq(store_compute_stats(db, &s, &error), 0);
+    ck_assert_int_eq(s.comparisons, 2 * pairs); /* every label of both writers */
+    ck_assert_int_eq(s.annotators[0].labels, pairs);
+    ck_assert_int_eq(s.annotators[1].labels, pairs);
+    store_stats_free(&s);
+    store_close(db);
+}
+END_TEST
+
+START_TEST(test_sigkill_loses_no_acknowledged_label) {
+    srand((unsigned)time(NULL));
+    int killed_mid_write = 0;
+    for (int round = 0; round < 6; round++) {
+        char name[32];
+        snprintf(name, sizeof name, "kill%d.db", round);
+        long pairs;
+        store *db = populated_store(name, 40, 3, 1, &pairs);
+        store_close(db);
+        int channel[2];
+        ck_assert_int_eq(pipe(channel), 0);
+        pid_t child = fork();
+        if (child == 0) {
+            close(channel[0]);
+            label_all(path_in(name), "victim", channel[1]);
+        }
+        close(channel[1]);
+        usleep((useconds_t)(rand() % 40000)); /* kill somewhere in the middle of writing */
+        kill(child, SIGKILL);
+        int status;
+        waitpid(child, &status, 0);
+        int64_t acknowledged[200];
+        long count = 0;
+        while (count < 200 && read(channel[0], &acknowledged[count], sizeof(int64_t)) == sizeof(int64_t)) count++;
+        close(channel[0]);
+        db = open_store(name);
+        rlhf_error error;
+        bool ok;
+        ck_assert_int_eq(store_integrity_check(db, &ok, &error), 0);
+        ck_assert(ok);
+        int64_t victim;
+        ck_assert_int_eq(store_annotator(db, "victim", STORE_ANNOTATOR_HUMAN, &victim, &error), 0);
+        store_preference *prefs;
+        long stored;
+        ck_assert_int_eq(store_list_preferences(db, 0x1f, &prefs, &stored, &error), 0);
+        ck_assert_int_ge(stored, count); /* every acknowledged label is there (maybe one more) */
+        ck_assert_int_le(stored, count + 1);
+        store_preferences_free(prefs, stored);
+        store_queue_progress progress;
+        ck_assert_int_eq(store_queue_progress_for(db, victim, &progress, &error), 0);
+        ck_assert_int_eq(progress.done + progress.remaining, pairs);
+        killed_mid_write += count > 0 && progress.remaining > 0;
+        store_close(db);
+    }
+    ck_assert_msg(killed_mid_write > 0, "no kill landed while labels were being written");
+}
+END_TEST
+
+int main(void) {
+    Suite *suite = suite_create("store");
+    TCase *tc = tcase_create("sqlite");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_new_store_and_future_version);
+    tcase_add_test(tc, test_prompt_import_duplicates_and_errors);
+    tcase_add_test(tc, test_queue_overlap_gold_and_blindness);
+    tcase_add_test(tc, test_comparison_validation_undo_and_rankings);
+    tcase_add_test(tc, test_export_and_import_preferences);
+    tcase_add_test(tc, test_statistics_against_worked_examples);
+    tcase_add_test(tc, test_two_writers_at_once);
+    tcase_add_test(tc, test_sigkill_loses_no_acknowledged_label);
+    suite_add_tcase(suite, tc);
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
