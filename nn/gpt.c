@@ -179,6 +179,39 @@ void gpt_destroy(gpt_model *model) {
     memset(model, 0, sizeof *model);
 }
 
+int gpt_add_score_head(gpt_model *model, uint64_t seed, rlhf_error *error) {
+    if (model->config.has_score_head) return 0;
+    if (model->gradients) {
+        rlhf_error_set(error, "add the scalar head before reserving for training");
+        return -1;
+    }
+    const nn_backend *backend = model->backend;
+    size_t old_count = model->parameter_count;
+    model->config.has_score_head = true;
+    build_tensor_table(model); /* score.weight is appended after every existing tensor */
+    float *arena = backend->alloc(model->parameter_count * sizeof(float));
+    float *host = malloc(model->parameter_count * sizeof(float));
+    if (!arena || !host) {
+        if (arena) backend->free(arena);
+        free(host);
+        model->config.has_score_head = false;
+        build_tensor_table(model);
+        rlhf_error_set(error, "out of memory adding a scalar head");
+        return -1;
+    }
+    backend->download(host, model->parameters, old_count * sizeof(float));
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, seed);
+    float std = 1.0f / sqrtf(model->config.n_embd + 1.0f);
+    for (size_t i = old_count; i < model->parameter_count; i++) host[i] = std * (float)rlhf_rng_normal(&rng);
+    backend->upload(arena, host, model->parameter_count * sizeof(float));
+    free(host);
+    backend->free(model->parameters);
+    model->parameters = arena;
+    bind_tensors(model, model->parameters, &model->params);
+    return 0;
+}
+
 void gpt_init_random(gpt_model *model, uint64_t seed) {
     rlhf_rng rng;
     rlhf_rng_seed(&rng, seed);

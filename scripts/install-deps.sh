@@ -4,7 +4,7 @@
 set -eu
 
 packages="gcc libc6-dev pkg-config meson ninja-build libopenblas-openmp-dev libjansson-dev
-libsqlite3-dev libpcre2-dev check libsubunit-dev coreutils sed"
+libsqlite3-dev libpcre2-dev libcairo2-dev check libsubunit-dev coreutils sed"
 
 missing=""
 for package in $packages; do

@@ -908,3 +908,54 @@ int store_finish_run(store *db, int64_t run_id, const char *status, rlhf_error *
     sqlite3_finalize(statement);
     return rc == SQLITE_DONE ? 0 : store_fail(db, error, "finishing a run");
 }
+
+int store_run_metrics(store *db, int64_t run_id, char **kind, store_metric_series **series, int *count,
+                      rlhf_error *error) {
+    *series = NULL;
+    *count = 0;
+    *kind = NULL;
+    sqlite3_stmt *statement;
+    if (store_prepare(db, &statement, "SELECT kind FROM runs WHERE id = ?1", error) != 0) return -1;
+    sqlite3_bind_int64(statement, 1, run_id);
+    if (sqlite3_step(statement) == SQLITE_ROW) *kind = store_column_text(statement, 0);
+    sqlite3_finalize(statement);
+    if (!*kind) {
+        rlhf_error_set(error, "%s: no run %lld", db->path, (long long)run_id);
+        return -1;
+    }
+    if (store_prepare(db, &statement, "SELECT name, step, value FROM metrics WHERE run_id = ?1 ORDER BY name, step",
+                      error) != 0)
+        return -1;
+    sqlite3_bind_int64(statement, 1, run_id);
+    int rc;
+    long capacity = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(statement, 0);
+        if (*count == 0 || strcmp((*series)[*count - 1].name, name) != 0) {
+            *series = realloc(*series, sizeof **series * (size_t)(*count + 1));
+            store_metric_series *s = &(*series)[(*count)++];
+            memset(s, 0, sizeof *s);
+            s->name = strdup(name);
+            capacity = 0;
+        }
+        store_metric_series *s = &(*series)[*count - 1];
+        if (s->count == capacity) {
+            capacity = capacity ? 2 * capacity : 64;
+            s->steps = realloc(s->steps, sizeof(long) * (size_t)capacity);
+            s->values = realloc(s->values, sizeof(double) * (size_t)capacity);
+        }
+        s->steps[s->count] = (long)sqlite3_column_int64(statement, 1);
+        s->values[s->count++] = sqlite3_column_double(statement, 2);
+    }
+    sqlite3_finalize(statement);
+    return rc == SQLITE_DONE ? 0 : store_fail(db, error, "reading metrics");
+}
+
+void store_metric_series_free(store_metric_series *series, int count) {
+    for (int i = 0; i < count; i++) {
+        free(series[i].name);
+        free(series[i].steps);
+        free(series[i].values);
+    }
+    free(series);
+}

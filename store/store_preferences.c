@@ -13,7 +13,7 @@ int store_list_preferences(store *db, unsigned choices, store_preference **prefe
     *count = 0;
     sqlite3_stmt *statement;
     if (store_prepare(db, &statement,
-                      "SELECT c.id, c.annotator_id, an.name, p.text, ca.text, cb.text, c.choice, c.strength "
+                      "SELECT c.id, c.annotator_id, an.name, p.text, ca.text, cb.text, c.choice, c.strength, c.pair_id "
                       "FROM comparisons c JOIN annotators an ON an.id = c.annotator_id "
                       "JOIN completions ca ON ca.id = c.completion_a JOIN completions cb ON cb.id = c.completion_b "
                       "JOIN prompts p ON p.id = ca.prompt_id ORDER BY c.id", error) != 0)
@@ -38,6 +38,7 @@ int store_list_preferences(store *db, unsigned choices, store_preference **prefe
         p->rejected = store_column_text(statement, b_won ? 4 : 5);
         p->choice = choice;
         p->strength = sqlite3_column_int(statement, 7);
+        p->pair_id = sqlite3_column_type(statement, 8) == SQLITE_NULL ? 0 : sqlite3_column_int64(statement, 8);
     }
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE) {

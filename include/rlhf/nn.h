@@ -147,6 +147,11 @@ int gpt_create(gpt_model *model, const gpt_config *config, const nn_backend *bac
                rlhf_error *error);
 void gpt_destroy(gpt_model *model);
 
+/* Gives a model without a scalar head one (score.weight, normal(0, 1/sqrt(n_embd + 1)) from
+ * seed), keeping every other parameter: the trunk of a reward or value model. Must be called
+ * before gpt_reserve(..., training). */
+int gpt_add_score_head(gpt_model *model, uint64_t seed, rlhf_error *error);
+
 /* GPT-2's initialisation: normal(0, 0.02) for matrices and embeddings, the output
  * projections scaled by 1/sqrt(2 * n_layer), LayerNorm weights 1, biases 0, and the scalar
  * head normal(0, 1/sqrt(n_embd + 1)). */

@@ -183,6 +183,7 @@ void store_ranking_task_free(store_ranking_task *task);
 /* One labeled preference with texts, for training and export. */
 typedef struct store_preference {
     int64_t comparison_id;
+    int64_t pair_id;                    /* the queued pair (0 for imports and rankings) */
     int64_t annotator_id;
     char *annotator;
     char *prompt, *chosen, *rejected;   /* for ties: a and b in pair order */
@@ -212,6 +213,19 @@ int store_import_preferences(store *db, const char *path, const char *annotator_
 int store_begin_run(store *db, const char *kind, const char *config_json, int64_t *run_id, rlhf_error *error);
 int store_log_metric(store *db, int64_t run_id, long step, const char *name, double value, rlhf_error *error);
 int store_finish_run(store *db, int64_t run_id, const char *status, rlhf_error *error);
+
+/* One metric's series within a run, by step. */
+typedef struct store_metric_series {
+    char *name;
+    long count;
+    long *steps;
+    double *values;
+} store_metric_series;
+/* Every metric of a run, grouped by name (sorted), each in step order. *kind gets the run's
+ * kind (caller frees). Fails when the run does not exist. */
+int store_run_metrics(store *db, int64_t run_id, char **kind, store_metric_series **series, int *count,
+                      rlhf_error *error);
+void store_metric_series_free(store_metric_series *series, int count);
 
 /* ---------------------------------------------------------------- statistics */
 

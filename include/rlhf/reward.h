@@ -1,0 +1,169 @@
+/* reward: the reward model. A GPT-2 trunk with a scalar head (score.weight) read at the last
+ * token, trained with the Bradley-Terry loss on the store's comparisons, evaluated for
+ * accuracy, calibration and agreement with people, and normalised on samples from the
+ * reference policy. */
+#ifndef RLHF_REWARD_H
+#define RLHF_REWARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rlhf/nn.h"
+#include "rlhf/store.h"
+
+struct tokenizer;
+
+/* ---------------------------------------------------------------- the loss */
+
+/* One pair's loss and its gradient with respect to the two rewards.
+ * Decided pair: -log sigmoid(r_chosen - r_rejected - margin).
+ * Tie (tie = true, trained towards equal rewards): the mean of -log sigmoid(d) and
+ * -log sigmoid(-d) with d = r_chosen - r_rejected (margin unused).
+ * Plus center * (r_chosen + r_rejected)^2 (TRL's center_rewards_coefficient). */
+void reward_pair_loss(double r_chosen, double r_rejected, double margin, bool tie, double center, double *loss,
+                      double *d_chosen, double *d_rejected);
+
+/* Llama 2's margins by strength: negligibly 0, slightly 1/3, better 2/3, significantly 1. */
+double reward_margin_for_strength(int strength);
+
+/* ---------------------------------------------------------------- data */
+
+typedef struct reward_example {
+    int64_t comparison_id, pair_id;
+    int *chosen, *rejected;           /* token ids (for ties: a and b in pair order) */
+    int chosen_length, rejected_length;
+    bool tie;
+    int strength;                      /* 0..4 */
+    int annotator;                     /* index into reward_dataset.annotators */
+    int agreement;                     /* -1 single annotator, 0 annotators disagreed, 1 all agreed */
+    bool validation;
+    char *chosen_text, *rejected_text; /* the responses, for gold scoring */
+} reward_example;
+
+typedef struct reward_dataset {
+    reward_example *examples;
+    long count;
+    char **annotators;
+    int annotator_count;
+    long truncated_prompts, truncated_responses;  /* cut to fit, never dropped */
+    long left_out_both_bad, left_out_skips, left_out_ties;
+    double annotator_agreement;   /* share of agreeing annotator pairs on shared pairs (NAN if none) */
+    long agreement_pairs;
+} reward_dataset;
+
+typedef struct reward_data_options {
+    int max_length;          /* tokens per sequence, prompt cut from the left */
+    bool ties_as_equal;      /* keep ties, trained towards equal rewards (else left out) */
+    int validation_percent;  /* comparisons whose id hashes below this go to validation */
+} reward_data_options;
+
+/* Reads every comparison of the store, tokenizes [<|endoftext|>] prompt response
+ * [<|endoftext|>], and assigns each to train or validation by a hash of its id (fixed, so
+ * evaluation never sees training pairs). */
+int reward_load_dataset(store *db, const struct tokenizer *tokenizer, const reward_data_options *options,
+                        reward_dataset *data, rlhf_error *error);
+void reward_dataset_free(reward_dataset *data);
+
+/* ---------------------------------------------------------------- training */
+
+typedef struct reward_train_options {
+    const char *out_dir;
+    int epochs, batch_pairs;
+    nn_lr_schedule schedule;       /* total_steps is set from epochs and data */
+    nn_adamw_config adamw;
+    bool margin_from_strength;
+    double center;                 /* reward centering coefficient (0: off) */
+    uint64_t seed;
+    bool resume;                   /* continue from out_dir's checkpoint (epoch boundary) */
+    int64_t run_id;                /* store run to log metrics into (0: none) */
+    store *db;
+} reward_train_options;
+
+typedef struct reward_train_report {
+    int step, steps, epoch;
+    float loss, running_accuracy;  /* running over the current epoch */
+    float val_loss, val_accuracy;  /* < 0 when not evaluated this step */
+    float learning_rate;
+} reward_train_report;
+
+typedef void (*reward_train_callback)(const reward_train_report *report, void *user);
+
+typedef struct reward_train_result {
+    long train_pairs, val_pairs;
+    int steps, start_epoch;
+    float final_loss, val_loss, val_accuracy;
+    double pairs_per_second;
+} reward_train_result;
+
+/* Trains model (which must have a scalar head) on the train split, evaluates on validation
+ * after each epoch, logs metrics to the run, and saves out_dir with a checkpoint each epoch. */
+int reward_train(gpt_model *model, const reward_dataset *data, const reward_train_options *options,
+                 reward_train_callback callback, void *user, reward_train_result *result, rlhf_error *error);
+
+/* Rewards of token sequences (batch of up to batch_size), at each sequence's last token. */
+int reward_score_sequences(gpt_model *model, const int *const *sequences, const int *lengths, int count,
+                           int batch_size, float *rewards, rlhf_error *error);
+/* The reward of one prompt/response text pair. */
+int reward_score_text(gpt_model *model, const struct tokenizer *tokenizer, const char *prompt, const char *response,
+                      float *reward, rlhf_error *error);
+
+/* ---------------------------------------------------------------- normalisation */
+
+typedef struct reward_normalization {
+    double gain, bias;       /* normalised = gain * reward + bias */
+    double mean, std;        /* of the raw rewards it was fitted on */
+    int samples;
+} reward_normalization;
+
+/* Fits gain and bias so rewards of the given responses have mean 0 and std 1 (as OpenAI's
+ * lm-human-preferences does on samples from the reference policy). */
+int reward_fit_normalization(gpt_model *model, const struct tokenizer *tokenizer, const char *const *prompts,
+                             const char *const *responses, int count, reward_normalization *normalization,
+                             rlhf_error *error);
+/* dir/reward_normalization.json */
+int reward_save_normalization(const reward_normalization *normalization, const char *dir, rlhf_error *error);
+int reward_load_normalization(reward_normalization *normalization, const char *dir, rlhf_error *error);
+
+/* ---------------------------------------------------------------- evaluation */
+
+#define REWARD_CALIBRATION_BINS 10
+
+typedef struct reward_group_accuracy {
+    long pairs, correct;
+} reward_group_accuracy;
+
+typedef struct reward_evaluation {
+    long pairs;                        /* decided pairs evaluated (ties are not scored for accuracy) */
+    double accuracy, accuracy_low, accuracy_high;   /* Wilson 95% interval */
+    double loss, loss_half_width;      /* mean Bradley-Terry loss +- 1.96 standard errors */
+    double margin, margin_half_width;  /* mean r_chosen - r_rejected */
+    double mean_reward;
+    double ece;                        /* expected calibration error: the model prefers the side with
+                                          the higher reward with confidence sigmoid(|r_a - r_b|) */
+    long bin_count[REWARD_CALIBRATION_BINS];
+    double bin_confidence[REWARD_CALIBRATION_BINS], bin_accuracy[REWARD_CALIBRATION_BINS];
+    reward_group_accuracy *by_annotator;   /* data->annotator_count entries */
+    reward_group_accuracy by_strength[5];  /* index = strength (0 = not given) */
+    reward_group_accuracy agreed, disagreed, single;
+    double annotator_agreement;        /* the ceiling: how often annotators agree with each other */
+    long gold_pairs;                   /* pairs with gold scores (oracle available) */
+    double gold_accuracy;              /* RM ordering matches the gold scores (NAN without) */
+} reward_evaluation;
+
+/* Optional gold scorer for agreement with an oracle: returns the gold score of a response. */
+typedef double (*reward_gold_scorer)(const char *response, void *user);
+
+/* Scores every selected example (validation only, or all) and computes the evaluation. */
+int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
+                    reward_gold_scorer gold, void *gold_user, reward_evaluation *evaluation, rlhf_error *error);
+void reward_evaluation_free(reward_evaluation *evaluation);
+
+/* Wilson score interval for k successes in n trials at z = 1.96. */
+void reward_wilson_interval(long k, long n, double *low, double *high);
+/* Expected calibration error: confidences in [0.5, 1] (the probability the model gives its
+ * preferred side) in `bins` equal-width bins over [0.5, 1], outcomes 1 where that side is
+ * the one people chose: sum over bins of (bin size / n) * |accuracy - mean confidence|. */
+double reward_expected_calibration_error(const double *probabilities, const int *outcomes, long n, int bins,
+                                         long *bin_count, double *bin_confidence, double *bin_accuracy);
+
+#endif

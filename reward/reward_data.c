@@ -1,0 +1,166 @@
+/* The reward model's data: comparisons from the store, tokenized and split. */
+#include "rlhf/reward.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rlhf/tokenizer.h"
+
+double reward_margin_for_strength(int strength) {
+    static const double margins[5] = {0.0, 0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0};
+    return strength >= 0 && strength <= 4 ? margins[strength] : 0.0;
+}
+
+/* splitmix64's finaliser: a well-mixed hash of a comparison id for the split. */
+static uint64_t mix(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Builds [eos] prompt response [eos] within max_length, cutting the prompt from the left
+ * first, then the response from the right. Counts what was cut. */
+static int build_sequence(const tokenizer *tok, const char *prompt, const char *response, int max_length,
+                          int **out, int *length, long *cut_prompts, long *cut_responses, rlhf_error *error) {
+    int *p, *r;
+    size_t np, nr;
+    if (tokenizer_encode(tok, prompt, strlen(prompt), false, &p, &np, error) != 0) return -1;
+    if (tokenizer_encode(tok, response, strlen(response), false, &r, &nr, error) != 0) {
+        free(p);
+        return -1;
+    }
+    int eos = tokenizer_eos_id(tok);
+    int head = eos >= 0, tail = eos >= 0;
+    long total = head + (long)np + (long)nr + tail;
+    size_t keep_prompt = np, keep_response = nr;
+    if (total > max_length) {
+        long excess = total - max_length;
+        size_t from_prompt = (size_t)excess < np ? (size_t)excess : np;
+        keep_prompt = np - from_prompt;
+        excess -= (long)from_prompt;
+        if (from_prompt > 0) (*cut_prompts)++;
+        if (excess > 0) { /* the response alone does not fit: drop the leading eos, then cut the response */
+            head = 0;
+            excess--;
+            if (excess > 0) {
+                keep_response = nr - (size_t)excess;
+                (*cut_responses)++;
+            }
+        }
+    }
+    int n = head + (int)keep_prompt + (int)keep_response + tail;
+    int *sequence = malloc(sizeof(int) * (size_t)n);
+    int at = 0;
+    if (head) sequence[at++] = eos;
+    memcpy(sequence + at, p + (np - keep_prompt), sizeof(int) * keep_prompt);
+    at += (int)keep_prompt;
+    memcpy(sequence + at, r, sizeof(int) * keep_response);
+    at += (int)keep_response;
+    if (tail) sequence[at++] = eos;
+    free(p);
+    free(r);
+    *out = sequence;
+    *length = n;
+    return 0;
+}
+
+/* Index of name in the list, appending it if new. */
+static int annotator_index(reward_dataset *data, const char *name) {
+    for (int i = 0; i < data->annotator_count; i++)
+        if (strcmp(data->annotators[i], name) == 0) return i;
+    data->annotators = realloc(data->annotators, sizeof(char *) * (size_t)(data->annotator_count + 1));
+    data->annotators[data->annotator_count] = strdup(name);
+    return data->annotator_count++;
+}
+
+static int compare_by_pair(const void *a, const void *b) {
+    const store_preference *x = *(store_preference *const *)a, *y = *(store_preference *const *)b;
+    return x->pair_id < y->pair_id ? -1 : x->pair_id > y->pair_id;
+}
+
+int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_data_options *options,
+                        reward_dataset *data, rlhf_error *error) {
+    memset(data, 0, sizeof *data);
+    data->annotator_agreement = NAN;
+    store_preference *all;
+    long count;
+    if (store_list_preferences(db, 0x1f, &all, &count, error) != 0) return -1;
+    /* Agreement per queued pair: group the non-skip labels by pair. */
+    store_preference **order = malloc(sizeof *order * (size_t)(count + 1));
+    for (long i = 0; i < count; i++) order[i] = &all[i];
+    qsort(order, (size_t)count, sizeof *order, compare_by_pair);
+    int *agreement = malloc(sizeof(int) * (size_t)(count + 1)); /* by index into all */
+    long agreeing = 0, compared = 0;
+    for (long first = 0; first < count;) {
+        long end = first;
+        while (end < count && order[end]->pair_id == order[first]->pair_id) end++;
+        int raters = 0;
+        bool same = true;
+        store_choice seen = STORE_CHOICE_SKIP;
+        for (long i = first; i < end; i++) {
+            if (order[i]->choice == STORE_CHOICE_SKIP) continue;
+            if (raters > 0 && order[i]->choice != seen) same = false;
+            seen = order[i]->choice;
+            raters++;
+        }
+        if (order[first]->pair_id != 0)
+            for (long i = first; i < end; i++)
+                for (long j = i + 1; j < end; j++) {
+                    if (order[i]->choice == STORE_CHOICE_SKIP || order[j]->choice == STORE_CHOICE_SKIP) continue;
+                    compared++;
+                    agreeing += order[i]->choice == order[j]->choice;
+                }
+        for (long i = first; i < end; i++)
+            agreement[order[i] - all] = order[first]->pair_id == 0 || raters < 2 ? -1 : same ? 1 : 0;
+        first = end;
+    }
+    free(order);
+    data->agreement_pairs = compared;
+    data->annotator_agreement = compared ? (double)agreeing / compared : NAN;
+
+    data->examples = calloc((size_t)(count > 0 ? count : 1), sizeof *data->examples);
+    int status = 0;
+    for (long i = 0; i < count && status == 0; i++) {
+        store_preference *p = &all[i];
+        if (p->choice == STORE_CHOICE_SKIP) { data->left_out_skips++; continue; }
+        if (p->choice == STORE_CHOICE_BOTH_BAD) { data->left_out_both_bad++; continue; }
+        if (p->choice == STORE_CHOICE_TIE && !options->ties_as_equal) { data->left_out_ties++; continue; }
+        reward_example *e = &data->examples[data->count];
+        e->comparison_id = p->comparison_id;
+        e->pair_id = p->pair_id;
+        e->tie = p->choice == STORE_CHOICE_TIE;
+        e->strength = p->strength;
+        e->annotator = annotator_index(data, p->annotator);
+        e->agreement = agreement[i];
+        e->validation = mix((uint64_t)p->comparison_id) % 100 < (uint64_t)options->validation_percent;
+        status = build_sequence(tok, p->prompt, p->chosen, options->max_length, &e->chosen, &e->chosen_length,
+                                &data->truncated_prompts, &data->truncated_responses, error);
+        if (status == 0)
+            status = build_sequence(tok, p->prompt, p->rejected, options->max_length, &e->rejected, &e->rejected_length,
+                                    &data->truncated_prompts, &data->truncated_responses, error);
+        if (status == 0) {
+            e->chosen_text = strdup(p->chosen);
+            e->rejected_text = strdup(p->rejected);
+            data->count++;
+        }
+    }
+    free(agreement);
+    store_preferences_free(all, count);
+    if (status != 0) reward_dataset_free(data);
+    return status;
+}
+
+void reward_dataset_free(reward_dataset *data) {
+    for (long i = 0; i < data->count; i++) {
+        free(data->examples[i].chosen);
+        free(data->examples[i].rejected);
+        free(data->examples[i].chosen_text);
+        free(data->examples[i].rejected_text);
+    }
+    for (int i = 0; i < data->annotator_count; i++) free(data->annotators[i]);
+    free(data->annotators);
+    free(data->examples);
+    memset(data, 0, sizeof *data);
+}

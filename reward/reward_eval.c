@@ -1,0 +1,143 @@
+/* Reward model evaluation: accuracy with its uncertainty, calibration, accuracy by group,
+ * the annotator-agreement ceiling, and agreement with an oracle's gold scores. */
+#include "rlhf/reward.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void reward_wilson_interval(long k, long n, double *low, double *high) {
+    if (n == 0) {
+        *low = *high = NAN;
+        return;
+    }
+    const double z = 1.959963984540054;
+    double p = (double)k / n, denominator = 1 + z * z / n;
+    double centre = (p + z * z / (2.0 * n)) / denominator;
+    double half = z * sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / denominator;
+    *low = centre - half;
+    *high = centre + half;
+}
+
+double reward_expected_calibration_error(const double *confidences, const int *outcomes, long n, int bins,
+                                         long *bin_count, double *bin_confidence, double *bin_accuracy) {
+    for (int b = 0; b < bins; b++) {
+        bin_count[b] = 0;
+        bin_confidence[b] = bin_accuracy[b] = 0;
+    }
+    for (long i = 0; i < n; i++) {
+        int b = (int)((confidences[i] - 0.5) * 2.0 * bins);
+        b = b < 0 ? 0 : b >= bins ? bins - 1 : b;
+        bin_count[b]++;
+        bin_confidence[b] += confidences[i];
+        bin_accuracy[b] += outcomes[i];
+    }
+    double ece = 0;
+    for (int b = 0; b < bins; b++) {
+        if (bin_count[b] == 0) {
+            bin_confidence[b] = bin_accuracy[b] = NAN;
+            continue;
+        }
+        bin_confidence[b] /= bin_count[b];
+        bin_accuracy[b] /= bin_count[b];
+        ece += (double)bin_count[b] / n * fabs(bin_accuracy[b] - bin_confidence[b]);
+    }
+    return n ? ece : NAN;
+}
+
+/* mean +- 1.96 standard errors of x[0..n) */
+static void mean_interval(const double *x, long n, double *mean, double *half_width) {
+    double sum = 0, sum_squares = 0;
+    for (long i = 0; i < n; i++) sum += x[i];
+    *mean = n ? sum / n : NAN;
+    for (long i = 0; i < n; i++) sum_squares += (x[i] - *mean) * (x[i] - *mean);
+    *half_width = n > 1 ? 1.96 * sqrt(sum_squares / (n - 1) / n) : NAN;
+}
+
+int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
+                    reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
+    memset(ev, 0, sizeof *ev);
+    ev->annotator_agreement = data->annotator_agreement;
+    ev->gold_accuracy = NAN;
+    ev->by_annotator = calloc((size_t)(data->annotator_count + 1), sizeof *ev->by_annotator);
+    long n = 0;
+    for (long i = 0; i < data->count; i++) n += !validation_only || data->examples[i].validation;
+    if (n == 0) {
+        rlhf_error_set(error, "no %spairs to evaluate", validation_only ? "validation " : "");
+        return -1;
+    }
+    const int **sequences = malloc(sizeof(int *) * (size_t)(2 * n));
+    int *lengths = malloc(sizeof(int) * (size_t)(2 * n));
+    float *rewards = malloc(sizeof(float) * (size_t)(2 * n));
+    const reward_example **chosen_examples = malloc(sizeof(reward_example *) * (size_t)n);
+    long k = 0;
+    for (long i = 0; i < data->count; i++) {
+        const reward_example *e = &data->examples[i];
+        if (validation_only && !e->validation) continue;
+        sequences[2 * k] = e->chosen;
+        lengths[2 * k] = e->chosen_length;
+        sequences[2 * k + 1] = e->rejected;
+        lengths[2 * k + 1] = e->rejected_length;
+        chosen_examples[k++] = e;
+    }
+    int status = reward_score_sequences(model, sequences, lengths, (int)(2 * n), batch_size, rewards, error);
+    if (status == 0) {
+        double *losses = malloc(sizeof(double) * (size_t)n), *margins = malloc(sizeof(double) * (size_t)n);
+        double *confidences = malloc(sizeof(double) * (size_t)n);
+        int *outcomes = malloc(sizeof(int) * (size_t)n);
+        long decided = 0, correct = 0, gold_correct = 0;
+        double reward_sum = 0;
+        for (long j = 0; j < n; j++) {
+            const reward_example *e = chosen_examples[j];
+            double rc = rewards[2 * j], rr = rewards[2 * j + 1];
+            reward_sum += rc + rr;
+            if (e->tie) continue;
+            double l, dc, dr;
+            reward_pair_loss(rc, rr, 0.0, false, 0.0, &l, &dc, &dr);
+            losses[decided] = l;
+            margins[decided] = rc - rr;
+            int right = rc > rr;
+            confidences[decided] = 1.0 / (1.0 + exp(-fabs(rc - rr)));
+            outcomes[decided] = right;
+            decided++;
+            correct += right;
+            reward_group_accuracy *groups[4] = {&ev->by_annotator[e->annotator], &ev->by_strength[e->strength],
+                                                e->agreement < 0 ? &ev->single : e->agreement ? &ev->agreed : &ev->disagreed,
+                                                NULL};
+            for (int g = 0; groups[g]; g++) {
+                groups[g]->pairs++;
+                groups[g]->correct += right;
+            }
+            if (gold) {
+                double gc = gold(e->chosen_text, gold_user), gr = gold(e->rejected_text, gold_user);
+                if (gc != gr) { /* equal gold scores give no order to agree with */
+                    ev->gold_pairs++;
+                    gold_correct += (rc > rr) == (gc > gr);
+                }
+            }
+        }
+        ev->pairs = decided;
+        ev->accuracy = decided ? (double)correct / decided : NAN;
+        reward_wilson_interval(correct, decided, &ev->accuracy_low, &ev->accuracy_high);
+        mean_interval(losses, decided, &ev->loss, &ev->loss_half_width);
+        mean_interval(margins, decided, &ev->margin, &ev->margin_half_width);
+        ev->mean_reward = reward_sum / (2.0 * n);
+        ev->ece = reward_expected_calibration_error(confidences, outcomes, decided, REWARD_CALIBRATION_BINS, ev->bin_count,
+                                                    ev->bin_confidence, ev->bin_accuracy);
+        if (ev->gold_pairs) ev->gold_accuracy = (double)gold_correct / ev->gold_pairs;
+        free(losses);
+        free(margins);
+        free(confidences);
+        free(outcomes);
+    }
+    free(sequences);
+    free(lengths);
+    free(rewards);
+    free(chosen_examples);
+    return status;
+}
+
+void reward_evaluation_free(reward_evaluation *evaluation) {
+    free(evaluation->by_annotator);
+    evaluation->by_annotator = NULL;
+}
