@@ -24,6 +24,7 @@ static const subcommand subcommands[] = {
     {"oracle", cmd_oracle, "the scripted annotator's gold score of a text"},
     {"prefs", cmd_prefs, "import or export preference pairs (TRL JSONL)"},
     {"stats", cmd_stats, "label counts, agreement, gold accuracy, position bias"},
+    {"rm", cmd_rm, "reward model: train, eval, score"},
 };
 
 static void print_usage(FILE *stream) {

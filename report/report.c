@@ -140,7 +140,7 @@ int report_reliability_png(const char *title, const long *bin_count, const doubl
     cairo_stroke(cr);
     cairo_set_dash(cr, NULL, 0, 0);
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-    text_at(cr, 70, 495, 12, "bars: accuracy per confidence bin; dots: mean confidence; dashed: perfect calibration");
+    text_at(cr, 70, 495, 12, "bars: accuracy per bin; dots: mean confidence; dashed: calibrated");
     cairo_destroy(cr);
     int status = save_png(surface, path, error);
     cairo_surface_destroy(surface);
