@@ -1,0 +1,290 @@
+/* The reward model: the loss and its gradient against hand-computed values, the interval
+ * and calibration numbers against worked examples, the data split and truncation, the
+ * scalar head's initialisation, normalisation, and a tiny model learning a clear rule. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nn/backend.h"
+#include "rlhf/reward.h"
+#include "rlhf/tokenizer.h"
+
+START_TEST(test_pair_loss_by_hand) {
+    double loss, dc, dr;
+    /* d = 1: loss = log(1 + e^-1) = 0.31326169, d loss / d r_chosen = sigmoid(1) - 1 */
+    reward_pair_loss(1.0, 0.0, 0.0, false, 0.0, &loss, &dc, &dr);
+    ck_assert_double_eq_tol(loss, 0.31326168751822286, 1e-12);
+    ck_assert_double_eq_tol(dc, -0.2689414213699951, 1e-12);
+    ck_assert_double_eq_tol(dr, 0.2689414213699951, 1e-12);
+    /* margin 0.5: d = 0.5 */
+    reward_pair_loss(1.0, 0.0, 0.5, false, 0.0, &loss, &dc, &dr);
+    ck_assert_double_eq_tol(loss, 0.47407698418010669, 1e-12);
+    ck_assert_double_eq_tol(dc, -0.37754066879814541, 1e-12);
+    /* a tie pulls towards equal rewards: (0.31326 + 1.31326) / 2, gradient sigmoid(1) - 1/2 */
+    reward_pair_loss(1.0, 0.0, 0.0, true, 0.0, &loss, &dc, &dr);
+    ck_assert_double_eq_tol(loss, 0.81326168751822286, 1e-12);
+    ck_assert_double_eq_tol(dc, 0.2310585786300049, 1e-12);
+    ck_assert_double_eq_tol(dr, -0.2310585786300049, 1e-12);
+    /* centering 0.01 adds 0.01 (1 + 0)^2 to the loss and 0.02 to both gradients */
+    reward_pair_loss(1.0, 0.0, 0.0, false, 0.01, &loss, &dc, &dr);
+    ck_assert_double_eq_tol(loss, 0.32326168751822286, 1e-12);
+    ck_assert_double_eq_tol(dc, -0.2489414213699951, 1e-12);
+    ck_assert_double_eq_tol(dr, 0.2889414213699951, 1e-12);
+    /* the gradient against central differences, on awkward values (no overflow at large d) */
+    double cases[4][3] = {{0.3, -1.7, 0.0}, {2.0, 2.5, 1.0 / 3.0}, {40.0, -40.0, 0.0}, {-40.0, 40.0, 0.0}};
+    for (int c = 0; c < 4; c++)
+        for (int tie = 0; tie < 2; tie++) {
+            double h = 1e-6, plus, minus, ignored;
+            reward_pair_loss(cases[c][0], cases[c][1], cases[c][2], tie, 0.05, &loss, &dc, &dr);
+            ck_assert(isfinite(loss));
+            reward_pair_loss(cases[c][0] + h, cases[c][1], cases[c][2], tie, 0.05, &plus, &ignored, &ignored);
+            reward_pair_loss(cases[c][0] - h, cases[c][1], cases[c][2], tie, 0.05, &minus, &ignored, &ignored);
+            ck_assert_double_eq_tol(dc, (plus - minus) / (2 * h), 1e-6 * (1 + fabs(dc)));
+            reward_pair_loss(cases[c][0], cases[c][1] + h, cases[c][2], tie, 0.05, &plus, &ignored, &ignored);
+            reward_pair_loss(cases[c][0], cases[c][1] - h, cases[c][2], tie, 0.05, &minus, &ignored, &ignored);
+            ck_assert_double_eq_tol(dr, (plus - minus) / (2 * h), 1e-6 * (1 + fabs(dr)));
+        }
+    ck_assert_double_eq_tol(reward_margin_for_strength(3), 2.0 / 3.0, 1e-15);
+    ck_assert_double_eq(reward_margin_for_strength(0), 0.0);
+}
+END_TEST
+
+START_TEST(test_interval_and_calibration_worked_examples) {
+    double low, high;
+    /* Wilson, 8 of 10 at 95%: 0.4902 - 0.9433 */
+    reward_wilson_interval(8, 10, &low, &high);
+    ck_assert_double_eq_tol(low, 0.49016, 1e-4);
+    ck_assert_double_eq_tol(high, 0.94332, 1e-4);
+    /* ECE with bins of 0.05 over [0.5, 1]: 0.55 -> bin 1, 0.65 -> bin 3, 0.95 -> bin 9:
+     * 1/4 |1 - 0.55| + 1/4 |0 - 0.65| + 2/4 |1 - 0.95| = 0.1125 + 0.1625 + 0.025 = 0.3 */
+    double confidence[4] = {0.55, 0.65, 0.95, 0.95};
+    int outcome[4] = {1, 0, 1, 1};
+    long count[10];
+    double mean_confidence[10], accuracy[10];
+    double ece = reward_expected_calibration_error(confidence, outcome, 4, 10, count, mean_confidence, accuracy);
+    ck_assert_double_eq_tol(ece, 0.3, 1e-12);
+    ck_assert_int_eq(count[1], 1);
+    ck_assert_int_eq(count[9], 2);
+    ck_assert_double_eq_tol(accuracy[9], 1.0, 1e-12);
+    ck_assert(isnan(accuracy[0]));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ a store with a clear rule */
+
+static char directory[256];
+static tokenizer *tok;
+static store *db;
+
+/* Prompts "item N"; per prompt two responses made of filler words, one containing "good"
+ * and one "bad" at a random place; the rule: "good" is chosen. Labeled through the store. */
+static void setup(void) {
+    snprintf(directory, sizeof directory, "/tmp/rlhf-test-reward-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(directory));
+    static const char *filler[8] = {"red", "blue", "tall", "small", "quick", "slow", "round", "flat"};
+    char corpus[8192] = "";
+    for (int i = 0; i < 30; i++) {
+        strcat(corpus, "item good bad ");
+        for (int w = 0; w < 8; w++) {
+            strcat(corpus, filler[w]);
+            strcat(corpus, " ");
+        }
+    }
+    tokenizer_train_options options = {.vocab_size = 300, .min_frequency = 2};
+    rlhf_error error;
+    ck_assert_int_eq(tokenizer_train(&tok, corpus, strlen(corpus), &options, &error), 0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/rule.db", directory);
+    ck_assert_int_eq(store_open(&db, path, &error), 0);
+    snprintf(path, sizeof path, "%s/prompts.jsonl", directory);
+    FILE *file = fopen(path, "w");
+    for (int p = 0; p < 200; p++) fprintf(file, "{\"prompt\": \"item %d\"}\n", p);
+    fclose(file);
+    store_import_result imported;
+    ck_assert_int_eq(store_import_prompts(db, path, &imported, &error), 0);
+    int64_t model;
+    ck_assert_int_eq(store_add_model(db, "/models/rule", "rule", &model, &error), 0);
+    store_prompt *prompts;
+    int count;
+    ck_assert_int_eq(store_list_prompts(db, 0, 0, &prompts, &count, &error), 0);
+    store_new_completion *rows = calloc(400, sizeof *rows);
+    char (*texts)[96] = calloc(400, 96);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, 3);
+    for (int p = 0; p < count; p++)
+        for (int k = 0; k < 2; k++) {
+            char *t = texts[2 * p + k];
+            int at = (int)(rlhf_rng_next(&rng) % 4);
+            t[0] = '\0';
+            for (int w = 0; w < 4; w++) {
+                strcat(t, " ");
+                strcat(t, w == at ? (k == 0 ? "good" : "bad") : filler[rlhf_rng_next(&rng) % 8]);
+            }
+            rows[2 * p + k] = (store_new_completion){.prompt_id = prompts[p].id, .text = t, .token_count = 4};
+        }
+    store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 5};
+    long pairs;
+    ck_assert_int_eq(store_add_completions(db, model, rows, 2 * count, &queue, &pairs, &error), 0);
+    int64_t annotator;
+    ck_assert_int_eq(store_annotator(db, "rule", STORE_ANNOTATOR_HUMAN, &annotator, &error), 0);
+    for (;;) {
+        store_pair pair;
+        bool found;
+        ck_assert_int_eq(store_next_pair(db, annotator, &pair, &found, &error), 0);
+        if (!found) break;
+        bool left_good = strstr(pair.left_text, "good") != NULL;
+        store_choice choice = left_good == pair.left_is_a ? STORE_CHOICE_A : STORE_CHOICE_B;
+        store_label label = {.pair_id = pair.pair_id, .annotator_id = annotator, .choice = choice, .strength = 4,
+                             .left_completion_id = pair.left_completion_id};
+        ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
+        store_pair_free(&pair);
+    }
+    free(rows);
+    free(texts);
+    store_prompts_free(prompts, count);
+}
+
+static void teardown(void) {
+    store_close(db);
+    tokenizer_free(tok);
+}
+
+START_TEST(test_split_is_fixed_and_sequences_are_built) {
+    reward_data_options options = {.max_length = 64, .validation_percent = 20};
+    reward_dataset a, b;
+    rlhf_error error;
+    ck_assert_int_eq(reward_load_dataset(db, tok, &options, &a, &error), 0);
+    ck_assert_int_eq(reward_load_dataset(db, tok, &options, &b, &error), 0);
+    ck_assert_int_eq(a.count, 200);
+    long held_out = 0;
+    for (long i = 0; i < a.count; i++) {
+        ck_assert_int_eq(a.examples[i].validation, b.examples[i].validation);
+        held_out += a.examples[i].validation;
+        /* [eos] prompt response [eos]; "good" always on the chosen side */
+        ck_assert_int_eq(a.examples[i].chosen[0], tokenizer_eos_id(tok));
+        ck_assert_int_eq(a.examples[i].chosen[a.examples[i].chosen_length - 1], tokenizer_eos_id(tok));
+        ck_assert_ptr_nonnull(strstr(a.examples[i].chosen_text, "good"));
+    }
+    ck_assert(held_out > 20 && held_out < 60); /* 20% of 200, give or take the hash */
+    reward_dataset_free(&a);
+    reward_dataset_free(&b);
+    /* sequences longer than max_length lose prompt tokens first, and are counted */
+    options.max_length = 5;
+    ck_assert_int_eq(reward_load_dataset(db, tok, &options, &a, &error), 0);
+    ck_assert_int_eq(a.count, 200);
+    ck_assert_int_gt(a.truncated_prompts, 0);
+    for (long i = 0; i < a.count; i++) ck_assert_int_le(a.examples[i].chosen_length, 5);
+    reward_dataset_free(&a);
+}
+END_TEST
+
+START_TEST(test_tiny_reward_model_learns_a_clear_rule) {
+    /* 2 layers, width 32, from scratch: held-out accuracy at least 0.95 within 60 steps of
+     * 16 pairs (a word decides the preference; a bag-of-words model would get it). */
+    reward_data_options data_options = {.max_length = 32, .validation_percent = 20};
+    reward_dataset data;
+    rlhf_error error;
+    ck_assert_int_eq(reward_load_dataset(db, tok, &data_options, &data, &error), 0);
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 32, .n_layer = 2,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_model model;
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 11);
+    ck_assert_int_eq(gpt_add_score_head(&model, 12, &error), 0);
+    char out[400];
+    snprintf(out, sizeof out, "%s/rm", directory);
+    reward_train_options options = {.out_dir = out, .epochs = 6, .batch_pairs = 16, .adamw = nn_adamw_defaults(),
+                                    .seed = 1, .schedule = {.kind = NN_LR_CONSTANT, .peak = 3e-3f, .warmup_steps = 5}};
+    reward_train_result result;
+    ck_assert_msg(reward_train(&model, &data, &options, NULL, NULL, &result, &error) == 0, "%s", error.message);
+    ck_assert_int_le(result.steps, 60);
+    reward_evaluation ev;
+    ck_assert_int_eq(reward_evaluate(&model, &data, true, 16, NULL, NULL, &ev, &error), 0);
+    ck_assert_msg(ev.accuracy >= 0.95, "held-out accuracy %.3f after %d steps", ev.accuracy, result.steps);
+    ck_assert_double_eq_tol(ev.accuracy, result.val_accuracy, 1e-6);
+    ck_assert_int_eq(ev.by_annotator[0].pairs, ev.pairs);
+    ck_assert_int_eq(ev.by_strength[4].pairs, ev.pairs);
+    ck_assert_int_eq(ev.single.pairs, ev.pairs);
+    reward_evaluation_free(&ev);
+    /* the saved directory is a sequence-classification model that scores the same */
+    gpt_model loaded;
+    ck_assert_int_eq(gpt_load(&loaded, out, nn_cpu_backend(), &error), 0);
+    ck_assert(loaded.config.has_score_head);
+    float a, b;
+    ck_assert_int_eq(reward_score_text(&model, tok, "item 1", " red good flat", &a, &error), 0);
+    ck_assert_int_eq(reward_score_text(&loaded, tok, "item 1", " red good flat", &b, &error), 0);
+    ck_assert_float_eq(a, b);
+    ck_assert_int_eq(reward_score_text(&loaded, tok, "item 1", " red bad flat", &b, &error), 0);
+    ck_assert_float_gt(a, b);
+    /* normalisation: mean 0 and std 1 on the texts it was fitted on */
+    const char *prompts[4] = {"item 1", "item 2", "item 3", "item 4"};
+    const char *responses[4] = {" good red", " bad blue", " tall good", " flat bad slow"};
+    reward_normalization n;
+    ck_assert_int_eq(reward_fit_normalization(&loaded, tok, prompts, responses, 4, &n, &error), 0);
+    double sum = 0, sum_squares = 0;
+    for (int i = 0; i < 4; i++) {
+        float r;
+        ck_assert_int_eq(reward_score_text(&loaded, tok, prompts[i], responses[i], &r, &error), 0);
+        double z = n.gain * r + n.bias;
+        sum += z;
+        sum_squares += z * z;
+    }
+    ck_assert_double_eq_tol(sum / 4, 0.0, 1e-5);
+    ck_assert_double_eq_tol(sum_squares / 4, 1.0, 1e-5);
+    ck_assert_int_eq(reward_save_normalization(&n, out, &error), 0);
+    reward_normalization back;
+    ck_assert_int_eq(reward_load_normalization(&back, out, &error), 0);
+    ck_assert_double_eq_tol(back.gain, n.gain, 1e-9 * fabs(n.gain));
+    gpt_destroy(&loaded);
+    gpt_destroy(&model);
+    reward_dataset_free(&data);
+}
+END_TEST
+
+START_TEST(test_score_head_keeps_the_trunk) {
+    gpt_config config = {.vocab_size = 50, .n_positions = 16, .n_embd = 64, .n_layer = 1, .n_head = 2,
+                         .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_model model;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 2);
+    size_t before = model.parameter_count;
+    float *old = malloc(sizeof(float) * before);
+    gpt_read_parameters(&model, old, false);
+    ck_assert_int_eq(gpt_add_score_head(&model, 3, &error), 0);
+    ck_assert_uint_eq(model.parameter_count, before + 64);
+    float *now = malloc(sizeof(float) * model.parameter_count);
+    gpt_read_parameters(&model, now, false);
+    ck_assert_mem_eq(now, old, sizeof(float) * before);
+    double sum_squares = 0;
+    for (int i = 0; i < 64; i++) sum_squares += (double)now[before + i] * now[before + i];
+    /* std 1/sqrt(65) = 0.124; 64 draws put the sample std within about 25% of it */
+    ck_assert_double_eq_tol(sqrt(sum_squares / 64), 1.0 / sqrt(65.0), 0.25 / sqrt(65.0));
+    free(old);
+    free(now);
+    gpt_destroy(&model);
+}
+END_TEST
+
+int main(void) {
+    Suite *suite = suite_create("reward");
+    TCase *math_case = tcase_create("math");
+    tcase_add_test(math_case, test_pair_loss_by_hand);
+    tcase_add_test(math_case, test_interval_and_calibration_worked_examples);
+    tcase_add_test(math_case, test_score_head_keeps_the_trunk);
+    suite_add_tcase(suite, math_case);
+    TCase *data_case = tcase_create("data");
+    tcase_add_checked_fixture(data_case, setup, teardown);
+    tcase_set_timeout(data_case, 300);
+    tcase_add_test(data_case, test_split_is_fixed_and_sequences_are_built);
+    tcase_add_test(data_case, test_tiny_reward_model_learns_a_clear_rule);
+    suite_add_tcase(suite, data_case);
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
