@@ -1,8 +1,10 @@
 #!/bin/sh
 # The main job: install what is missing, build, and run the demo end to end on the shipped
 # task (CPU unless a GPU is usable): generate the review corpus, train a tokenizer on it,
-# pretrain the `tiny` GPT-2 for a few minutes, and sample reviews from the demo prompts.
-# Later stages of the loop (labels, reward model, PPO) join here as they land.
+# pretrain the `tiny` GPT-2 for a few minutes, sample reviews from the demo prompts, queue
+# pairs of completions in a preference store, label them with the scripted annotator (the
+# demo's gold preference: more positive is better), and train and evaluate a reward model.
+# PPO joins here when it lands.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -31,3 +33,23 @@ for prompt in "We booked the Lighthouse Hostel for a work trip and" \
               "Sproutbase is a note-taking app for phones and tablets."; do
     $rlhf sample --model "$out/policy" --prompt "$prompt" --n 3 --max-new-tokens 60 --temperature 0.8 --seed 1
 done
+
+echo "== 5. the preference store: 6 completions per demo prompt, all 15 pairs of each queued"
+rm -f "$out/prefs.db" "$out/prefs.db-wal" "$out/prefs.db-shm"
+$rlhf init --db "$out/prefs.db"
+$rlhf prompts import "$out/prompts.jsonl" --db "$out/prefs.db"
+$rlhf generate --db "$out/prefs.db" --model "$out/policy" --per-prompt 6 --max-new-tokens 48 --batch-prompts 16
+
+echo "== 6. the scripted annotator labels the queue (Bradley-Terry at temperature 0.05)"
+$rlhf label --db "$out/prefs.db" --oracle sentiment --noise 0.05
+$rlhf stats --db "$out/prefs.db"
+
+echo "== 7. a reward model on the labels (the policy's trunk plus a scalar head)"
+$rlhf rm train --db "$out/prefs.db" --model "$out/policy" --out "$out/reward" --epochs 3 --batch-pairs 16 \
+    --lr 1e-4 --warmup 20
+$rlhf rm eval --db "$out/prefs.db" --model "$out/reward" --plot "$out/reward-calibration.png"
+echo "== the reward model's view of two reviews"
+$rlhf rm score --model "$out/reward" --prompt "Our book club picked Glass Bridge this month and" \
+    --response " it is wonderful. The ending is unforgettable."
+$rlhf rm score --model "$out/reward" --prompt "Our book club picked Glass Bridge this month and" \
+    --response " it is dreadful. The ending is a chore."
