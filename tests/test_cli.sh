@@ -161,6 +161,25 @@ written=$(json_number written "$work/export.json")
 printf 'not a database at all, not even close...........................................................' > "$work/junk.db"
 expect_error 1 "junk.db" "$rlhf" stats --db "$work/junk.db"
 
+# --- reward model: train on the oracle's labels, evaluate, score, plot
+"$rlhf" label --db "$db" --oracle sentiment > /dev/null || fail "oracle on the re-imported pairs"
+"$rlhf" rm train --db "$db" --model "$work/lm" --out "$work/rm" --epochs 1 --batch-pairs 4 --norm-samples 2 \
+    --val-percent 30 --json --device cpu > "$work/rm.json" || fail "rm train"
+grep -q '"train_pairs"' "$work/rm.json" || fail "rm train output: $(cat "$work/rm.json")"
+for f in config.json model.safetensors vocab.json merges.txt reward_normalization.json reward_training.json training_state.safetensors; do
+    [ -f "$work/rm/$f" ] || fail "rm train did not write $f"
+done
+grep -q GPT2ForSequenceClassification "$work/rm/config.json" || fail "the reward model is not a GPT2ForSequenceClassification"
+"$rlhf" rm eval --db "$db" --model "$work/rm" --split all --plot "$work/cal.png" --json > "$work/eval.json" || fail "rm eval"
+grep -q '"accuracy_95"' "$work/eval.json" && grep -q '"ece"' "$work/eval.json" || fail "rm eval output: $(cat "$work/eval.json")"
+[ -s "$work/cal.png" ] && [ -s "$work/cal-curves.png" ] || fail "rm eval --plot did not draw both pictures"
+"$rlhf" rm score --model "$work/rm" --prompt "The hotel was" --response " lovely" --json | grep -q '"normalized"' ||
+    fail "rm score"
+expect_error 1 "not a reward model" "$rlhf" rm score --model "$work/lm" --response " x"
+run=$(json_number run_id "$work/rm.json")
+"$rlhf" report --db "$db" --run "$run" --out "$work/run.png" > /dev/null && [ -s "$work/run.png" ] || fail "report"
+expect_error 1 "no run 999" "$rlhf" report --db "$db" --run 999 --out "$work/none.png"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures check(s) failed"
     exit 1
