@@ -191,10 +191,10 @@ static int rm_train(int argc, char **argv) {
     }
     if (run_id) store_finish_run(db, run_id, status == 0 ? "finished" : "failed", NULL);
     if (status == 0 && p.json)
-        printf("{\"train_pairs\": %ld, \"val_pairs\": %ld, \"steps\": %d, \"val_loss\": %.6g, \"val_accuracy\": %.6g, "
+        printf("{\"train_pairs\": %ld, \"val_pairs\": %ld, \"start_epoch\": %d, \"steps\": %d, \"val_loss\": %.6g, \"val_accuracy\": %.6g, "
                "\"pairs_per_s\": %.2f, \"run_id\": %lld, \"normalization\": {\"gain\": %.6g, \"bias\": %.6g, \"samples\": %d}, "
                "\"truncated\": %ld, \"device\": \"%s\"}\n",
-               result.train_pairs, result.val_pairs, result.steps, result.val_loss, result.val_accuracy,
+               result.train_pairs, result.val_pairs, result.start_epoch, result.steps, result.val_loss, result.val_accuracy,
                result.pairs_per_second, (long long)run_id, normalization.gain, normalization.bias, normalization.samples,
                data.truncated_prompts + data.truncated_responses, device);
     else if (status == 0)

@@ -176,6 +176,9 @@ grep -q '"accuracy_95"' "$work/eval.json" && grep -q '"ece"' "$work/eval.json" |
 "$rlhf" rm score --model "$work/rm" --prompt "The hotel was" --response " lovely" --json | grep -q '"normalized"' ||
     fail "rm score"
 expect_error 1 "not a reward model" "$rlhf" rm score --model "$work/lm" --response " x"
+"$rlhf" rm train --db "$db" --model "$work/lm" --out "$work/rm" --epochs 2 --batch-pairs 4 --norm-samples 2 \
+    --val-percent 30 --resume --json --device cpu > "$work/rm2.json" || fail "rm train --resume"
+[ "$(json_number start_epoch "$work/rm2.json")" = 1 ] || fail "rm train --resume did not continue after epoch 1: $(cat "$work/rm2.json")"
 run=$(json_number run_id "$work/rm.json")
 "$rlhf" report --db "$db" --run "$run" --out "$work/run.png" > /dev/null && [ -s "$work/run.png" ] || fail "report"
 expect_error 1 "no run 999" "$rlhf" report --db "$db" --run 999 --out "$work/none.png"
