@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rlhf/nn.h"
+#include "rlhf/tokenizer.h"
 #include "rlhf/util.h"
 
 void cli_print_help(const cli_command *command, FILE *stream) {
@@ -21,12 +23,17 @@ void cli_print_help(const cli_command *command, FILE *stream) {
     fprintf(stream, "  %-24s %s\n", "--help", "show this help");
 }
 
-int cli_fail(const char *format, ...) {
-    va_list arguments;
-    va_start(arguments, format);
+/* Prints one "rlhf: error: ..." line on stderr. */
+static void print_error(const char *format, va_list arguments) {
     fputs("rlhf: error: ", stderr);
     vfprintf(stderr, format, arguments);
     fputc('\n', stderr);
+}
+
+int cli_fail(const char *format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    print_error(format, arguments);
     va_end(arguments);
     return 1;
 }
@@ -34,9 +41,7 @@ int cli_fail(const char *format, ...) {
 int cli_usage_error(const char *format, ...) {
     va_list arguments;
     va_start(arguments, format);
-    fputs("rlhf: error: ", stderr);
-    vfprintf(stderr, format, arguments);
-    fputc('\n', stderr);
+    print_error(format, arguments);
     va_end(arguments);
     return 2;
 }
@@ -171,4 +176,17 @@ void cli_progress_update(cli_progress *progress, long done, const char *detail) 
 
 void cli_progress_finish(cli_progress *progress) {
     if (progress->enabled) fputc('\n', stderr);
+}
+
+int cli_load_model(const char *dir, const char *device_option, tokenizer **tok, gpt_model *model, const char **device) {
+    rlhf_error error;
+    const nn_backend *backend = nn_backend_select(device_option, device, &error);
+    if (!backend) return cli_fail("%s", error.message);
+    if (tokenizer_load(tok, dir, &error) != 0) return cli_fail("%s", error.message);
+    if (gpt_load(model, dir, backend, &error) != 0) {
+        tokenizer_free(*tok);
+        *tok = NULL;
+        return cli_fail("%s", error.message);
+    }
+    return 0;
 }

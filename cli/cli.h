@@ -50,6 +50,14 @@ int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 /* The same for a misused command line (wrong or missing options). Returns 2. */
 int cli_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
+/* Loads a model directory (model and its tokenizer) on the backend named by --device.
+ * Prints the error and returns the exit status (1) on failure, 0 on success; *device gets
+ * the backend's name. */
+struct tokenizer;
+struct gpt_model;
+int cli_load_model(const char *dir, const char *device_option, struct tokenizer **tokenizer, struct gpt_model *model,
+                   const char **device);
+
 /* A progress bar on stderr, drawn only when stderr is a terminal. */
 typedef struct cli_progress {
     bool enabled;

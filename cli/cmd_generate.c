@@ -60,19 +60,13 @@ int cmd_generate(int argc, char **argv) {
     o.sampling.seed = o.queue.seed = (uint64_t)seed;
     rlhf_error error;
     const char *device;
-    const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
-    if (!backend) return cli_fail("%s", error.message);
     store *db;
     tokenizer *tok;
     gpt_model model;
-    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
-    if (tokenizer_load(&tok, model_dir, &error) != 0) {
-        store_close(db);
-        return cli_fail("%s", error.message);
-    }
-    if (gpt_load(&model, model_dir, backend, &error) != 0) {
+    if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) return 1;
+    if (store_open(&db, path, &error) != 0) {
+        gpt_destroy(&model);
         tokenizer_free(tok);
-        store_close(db);
         return cli_fail("%s", error.message);
     }
     bool json = cli_flag(&args, "json");

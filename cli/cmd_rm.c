@@ -408,15 +408,9 @@ static int rm_score(int argc, char **argv) {
     if (!model_dir || !response) return 2;
     rlhf_error error;
     const char *device;
-    const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
-    if (!backend) return cli_fail("%s", error.message);
     tokenizer *tok;
     gpt_model model;
-    if (tokenizer_load(&tok, model_dir, &error) != 0) return cli_fail("%s", error.message);
-    if (gpt_load(&model, model_dir, backend, &error) != 0) {
-        tokenizer_free(tok);
-        return cli_fail("%s", error.message);
-    }
+    if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) return 1;
     float reward;
     int status = model.config.has_score_head ? reward_score_text(&model, tok, cli_string(&args, "prompt"), response, &reward, &error)
                                              : (rlhf_error_set(&error, "%s: not a reward model (no score.weight)", model_dir), -1);

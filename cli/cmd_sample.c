@@ -53,15 +53,9 @@ int cmd_sample(int argc, char **argv) {
     sampling.seed = (uint64_t)seed;
     rlhf_error error;
     const char *device;
-    const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
-    if (!backend) return cli_fail("%s", error.message);
     tokenizer *tok;
-    if (tokenizer_load(&tok, model_dir, &error) != 0) return cli_fail("%s", error.message);
     gpt_model model;
-    if (gpt_load(&model, model_dir, backend, &error) != 0) {
-        tokenizer_free(tok);
-        return cli_fail("%s", error.message);
-    }
+    if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) return 1;
     const char *prompt = cli_string(&args, "prompt");
     const char **prompts = malloc(sizeof(char *) * n);
     for (int i = 0; i < n; i++) prompts[i] = prompt;

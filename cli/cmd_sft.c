@@ -67,15 +67,9 @@ int cmd_sft(int argc, char **argv) {
     if (!(o.validation_fraction >= 0 && o.validation_fraction < 1)) return cli_fail("sft: --val-fraction must be in [0, 1)");
     o.seed = (uint64_t)seed;
     const char *device;
-    const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
-    if (!backend) return cli_fail("%s", error.message);
     tokenizer *tok;
-    if (tokenizer_load(&tok, model_dir, &error) != 0) return cli_fail("%s", error.message);
     gpt_model model;
-    if (gpt_load(&model, model_dir, backend, &error) != 0) {
-        tokenizer_free(tok);
-        return cli_fail("%s", error.message);
-    }
+    if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) return 1;
     if (max_length > model.config.n_positions) max_length = model.config.n_positions;
     policy_sft_data data;
     bool json = cli_flag(&args, "json");

@@ -135,59 +135,53 @@ static uint64_t hash_text(const char *text, size_t length) {
     return hash;
 }
 
+/* What the JSONL visitor needs to render and keep each example. */
+typedef struct sft_loader {
+    const char *path;
+    const tokenizer *tok;
+    int max_length, capacity;
+    policy_sft_data *data;
+} sft_loader;
+
+/* Renders, fits and keeps one line's example; the split hash is of the line's canonical
+ * JSON, so it does not depend on the line's position or formatting. */
+static int load_line(long line, json_t *record, void *user, rlhf_error *error) {
+    sft_loader *loader = user;
+    policy_sft_data *data = loader->data;
+    piece_list list = {0};
+    if (render_example(record, loader->path, line, loader->tok, &list, error) != 0) {
+        free(list.ids);
+        free(list.scored);
+        return -1;
+    }
+    if (list.length < 2) {
+        rlhf_error_set(error, "%s: line %ld: too short to train on (%d tokens)", loader->path, line, list.length);
+        free(list.ids);
+        free(list.scored);
+        return -1;
+    }
+    fit_example(&list, loader->max_length, data);
+    if (data->count == loader->capacity) {
+        loader->capacity = loader->capacity ? 2 * loader->capacity : 64;
+        data->ids = realloc(data->ids, sizeof(int *) * loader->capacity);
+        data->scored = realloc(data->scored, sizeof(unsigned char *) * loader->capacity);
+        data->lengths = realloc(data->lengths, sizeof(int) * loader->capacity);
+        data->hashes = realloc(data->hashes, sizeof(uint64_t) * loader->capacity);
+    }
+    char *canonical = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS);
+    data->ids[data->count] = list.ids;
+    data->scored[data->count] = list.scored;
+    data->lengths[data->count] = list.length;
+    data->hashes[data->count++] = hash_text(canonical, strlen(canonical));
+    free(canonical);
+    return 0;
+}
+
 int policy_sft_load(const char *path, const struct tokenizer *tok, int max_length, policy_sft_data *data,
                     rlhf_error *error) {
     memset(data, 0, sizeof *data);
-    char *text;
-    size_t size;
-    if (rlhf_read_file(path, &text, &size, error) != 0) return -1;
-    int capacity = 0;
-    long line = 0;
-    char *p = text;
-    int status = 0;
-    while (p < text + size && status == 0) {
-        line++;
-        char *end = memchr(p, '\n', (size_t)(text + size - p));
-        if (!end) end = text + size;
-        size_t length = (size_t)(end - p);
-        char *start = p;
-        p = end + 1;
-        size_t blank = 0;
-        while (blank < length && (start[blank] == ' ' || start[blank] == '\t' || start[blank] == '\r')) blank++;
-        if (blank == length) continue;
-        json_error_t json_error;
-        json_t *record = json_loadb(start, length, JSON_REJECT_DUPLICATES, &json_error);
-        if (!record) {
-            rlhf_error_set(error, "%s: line %ld: %s", path, line, json_error.text);
-            status = -1;
-            break;
-        }
-        piece_list list = {0};
-        status = render_example(record, path, line, tok, &list, error);
-        json_decref(record);
-        if (status == 0 && list.length < 2) {
-            rlhf_error_set(error, "%s: line %ld: too short to train on (%d tokens)", path, line, list.length);
-            status = -1;
-        }
-        if (status != 0) {
-            free(list.ids);
-            free(list.scored);
-            break;
-        }
-        fit_example(&list, max_length, data);
-        if (data->count == capacity) {
-            capacity = capacity ? 2 * capacity : 64;
-            data->ids = realloc(data->ids, sizeof(int *) * capacity);
-            data->scored = realloc(data->scored, sizeof(unsigned char *) * capacity);
-            data->lengths = realloc(data->lengths, sizeof(int) * capacity);
-            data->hashes = realloc(data->hashes, sizeof(uint64_t) * capacity);
-        }
-        data->ids[data->count] = list.ids;
-        data->scored[data->count] = list.scored;
-        data->lengths[data->count] = list.length;
-        data->hashes[data->count++] = hash_text(start, length);
-    }
-    free(text);
+    sft_loader loader = {path, tok, max_length, 0, data};
+    int status = rlhf_read_jsonl(path, load_line, &loader, error);
     if (status == 0 && data->count == 0) {
         rlhf_error_set(error, "%s: no examples", path);
         status = -1;

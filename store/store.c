@@ -208,41 +208,6 @@ static int insert_prompt(store *db, const char *text, const char *external_id, c
     return 0;
 }
 
-/* Calls visit(line_number, object) for every non-blank line of a JSONL file, failing on
- * the first line that is not a JSON object (jansson also refuses invalid UTF-8). */
-typedef int (*jsonl_visitor)(long line, json_t *object, void *user, rlhf_error *error);
-
-int store_read_jsonl(const char *path, jsonl_visitor visit, void *user, rlhf_error *error) {
-    char *text;
-    size_t size;
-    if (rlhf_read_file(path, &text, &size, error) != 0) return -1;
-    long line = 0;
-    int status = 0;
-    for (char *p = text; p < text + size && status == 0;) {
-        line++;
-        char *end = memchr(p, '\n', (size_t)(text + size - p));
-        if (!end) end = text + size;
-        size_t length = (size_t)(end - p);
-        char *start = p;
-        p = end + 1;
-        size_t blank = 0;
-        while (blank < length && (start[blank] == ' ' || start[blank] == '\t' || start[blank] == '\r')) blank++;
-        if (blank == length) continue;
-        json_error_t json_error;
-        json_t *object = json_loadb(start, length, JSON_REJECT_DUPLICATES, &json_error);
-        if (!object || !json_is_object(object)) {
-            rlhf_error_set(error, "%s: line %ld: %s", path, line, object ? "expected a JSON object" : json_error.text);
-            json_decref(object);
-            status = -1;
-            break;
-        }
-        status = visit(line, object, user, error);
-        json_decref(object);
-    }
-    free(text);
-    return status;
-}
-
 int store_find_or_add_prompt(store *db, const char *text, int64_t *id, rlhf_error *error) {
     bool inserted;
     return insert_prompt(db, text, NULL, NULL, id, &inserted, error);
@@ -292,7 +257,7 @@ int store_import_prompts(store *db, const char *path, store_import_result *resul
     memset(result, 0, sizeof *result);
     if (store_begin(db, error) != 0) return -1;
     prompt_import import = {db, path, result};
-    if (store_read_jsonl(path, import_prompt_line, &import, error) != 0) {
+    if (rlhf_read_jsonl(path, import_prompt_line, &import, error) != 0) {
         store_rollback(db);
         memset(result, 0, sizeof *result);
         return -1;

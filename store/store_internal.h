@@ -24,11 +24,6 @@ int store_fail(store *db, rlhf_error *error, const char *context);
 int store_begin(store *db, rlhf_error *error);
 int store_commit(store *db, rlhf_error *error);
 void store_rollback(store *db);
-/* Calls visit for every non-blank line of a JSONL file (each must be a JSON object); the
- * first failure stops it, naming the file and line. */
-#include <jansson.h>
-int store_read_jsonl(const char *path, int (*visit)(long line, json_t *object, void *user, rlhf_error *error),
-                     void *user, rlhf_error *error);
 /* The prompt with this text, added if new. */
 int store_find_or_add_prompt(store *db, const char *text, int64_t *id, rlhf_error *error);
 /* Duplicates a column's text (NULL stays NULL). */

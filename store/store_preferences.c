@@ -185,7 +185,7 @@ int store_import_preferences(store *db, const char *path, const char *annotator_
         store_add_model(db, model_path, model_path, &import.model_id, error) != 0)
         return -1;
     if (store_begin(db, error) != 0) return -1;
-    if (store_read_jsonl(path, import_preference_line, &import, error) != 0) {
+    if (rlhf_read_jsonl(path, import_preference_line, &import, error) != 0) {
         store_rollback(db);
         memset(result, 0, sizeof *result);
         return -1;

@@ -19,6 +19,7 @@
 #include "data/demo_corpus.h"
 #include "data/demo_lexicon.h"
 #include "rlhf/demo.h"
+#include "tests/test_support.h"
 
 #define MB 1000000
 #define SPEARMAN_BOUND 0.9
@@ -533,9 +534,5 @@ int main(void) {
     tcase_add_test(tc, test_prompts_are_neutral_openings_of_reviews);
     tcase_add_test(tc, test_prompts_jsonl_escapes);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tests_run_suite(suite);
 }

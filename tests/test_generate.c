@@ -9,6 +9,7 @@
 #include "nn/backend.h"
 #include "rlhf/policy.h"
 #include "tests/reference.h"
+#include "tests/test_support.h"
 
 static const nn_backend *be;
 
@@ -305,9 +306,5 @@ int main(void) {
     tcase_add_test(tc, test_sampler_follows_the_distribution);
     tcase_add_test(tc, test_generation_stops);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tests_run_suite(suite);
 }

@@ -10,6 +10,7 @@
 
 #include "nn/backend.h"
 #include "tests/reference.h"
+#include "tests/test_support.h"
 
 #ifndef FIXTURES_DIR
 #error "FIXTURES_DIR must point at tests/fixtures"
@@ -697,9 +698,5 @@ int main(void) {
     tcase_add_test(tc, test_training_state_round_trip);
     tcase_add_test(tc, test_named_configs);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tests_run_suite(suite);
 }

@@ -15,6 +15,7 @@
 
 #include "nn/backend.h"
 #include "tests/reference.h"
+#include "tests/test_support.h"
 
 #define FORWARD_TOLERANCE 1e-5
 #define BACKWARD_TOLERANCE 2e-5
@@ -430,9 +431,5 @@ int main(void) {
     tcase_add_test(tc, test_sum_squares_and_scale);
     tcase_add_test(tc, test_adamw_update_by_hand);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tests_run_suite(suite);
 }

@@ -11,6 +11,7 @@
 #include "nn/backend.h"
 #include "rlhf/reward.h"
 #include "rlhf/tokenizer.h"
+#include "tests/test_support.h"
 
 START_TEST(test_pair_loss_by_hand) {
     double loss, dc, dr;
@@ -282,9 +283,5 @@ int main(void) {
     tcase_add_test(data_case, test_split_is_fixed_and_sequences_are_built);
     tcase_add_test(data_case, test_tiny_reward_model_learns_a_clear_rule);
     suite_add_tcase(suite, data_case);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tests_run_suite(suite);
 }

@@ -10,6 +10,7 @@
 #include "nn/backend.h"
 #include "rlhf/policy.h"
 #include "rlhf/tokenizer.h"
+#include "tests/test_support.h"
 
 static tokenizer *tok;
 static char directory[256];
@@ -197,9 +198,5 @@ int main(void) {
     tcase_add_test(tc, test_fine_tuning_learns_the_responses);
     tcase_add_test(tc, test_token_file_is_built_once);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tests_run_suite(suite);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rlhf/store.h"
+#include "tests/test_support.h"
 
 static char directory[256];
 
@@ -501,9 +502,5 @@ int main(void) {
     tcase_add_test(tc, test_two_writers_at_once);
     tcase_add_test(tc, test_sigkill_loses_no_acknowledged_label);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tests_run_suite(suite);
 }

@@ -17,6 +17,7 @@
 
 #include "rlhf/tokenizer.h"
 #include "rlhf/util.h"
+#include "tests/test_support.h"
 
 #define TOKENIZER_DIR FIXTURES_DIR "/tokenizer"
 
@@ -760,9 +761,5 @@ int main(void) {
     tcase_add_test(tc, test_training_size_determinism_and_options);
     tcase_add_test(tc, test_real_gpt2_vocabulary_if_available);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tests_run_suite(suite);
 }

@@ -51,6 +51,14 @@ double rlhf_rng_uniform(rlhf_rng *rng);
 /* Standard normal (Box-Muller). */
 double rlhf_rng_normal(rlhf_rng *rng);
 
+/* JSON Lines: calls visit(line_number, object, user, error) for every non-blank line of
+ * path, in order. A line that is not a JSON object (or not valid UTF-8, which jansson
+ * refuses) stops the reading with "PATH: line N: ..."; so does a visitor returning non-zero
+ * (it sets the error itself). */
+struct json_t;
+typedef int (*rlhf_jsonl_visitor)(long line, struct json_t *object, void *user, rlhf_error *error);
+int rlhf_read_jsonl(const char *path, rlhf_jsonl_visitor visit, void *user, rlhf_error *error);
+
 /* Token-id sequences: a text file with one sequence a line, ids separated by spaces.
  * Empty lines are skipped. Every id must be in [0, vocab_size) (vocab_size <= 0: any
  * non-negative id). Errors name the file and line. */

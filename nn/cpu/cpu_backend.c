@@ -217,6 +217,29 @@ static inline uint32_t dropout_threshold(float p) { return (uint32_t)((double)p 
 /* Each (sequence, head) pair is independent: threads take whole pairs and call sgemm on
  * them (OpenBLAS runs single-threaded inside an OpenMP region), so attention costs two
  * T x T x hs products forward and four backward, never O(T^3). */
+/* Turns one row of attention scores into probabilities over keys [0, last] whose mask entry
+ * is 1 (the rest, and everything after last, become 0). A row with no visible key becomes
+ * all zeros, so its query outputs zeros. */
+static void masked_softmax_row(float *row, const int *mask, int last, int length) {
+    float max_score = -INFINITY;
+    for (int j = 0; j <= last; j++)
+        if (mask[j] && row[j] > max_score) max_score = row[j];
+    if (max_score == -INFINITY) {
+        memset(row, 0, sizeof(float) * length);
+        return;
+    }
+    float sum = 0.0f;
+    #pragma omp simd reduction(+ : sum)
+    for (int j = 0; j <= last; j++) {
+        float e = expf(row[j] - max_score) * (float)(mask[j] != 0);
+        row[j] = e;
+        sum += e;
+    }
+    float inverse = 1.0f / sum;
+    for (int j = 0; j <= last; j++) row[j] *= inverse;
+    for (int j = last + 1; j < length; j++) row[j] = 0.0f;
+}
+
 /* Copies the T x T probabilities of pair bh into dropped, with the dropout mask applied. */
 static void drop_probabilities(float *dropped, const float *p, int bh, int T, float dropout, uint64_t seed) {
     uint32_t threshold = dropout_threshold(dropout);
@@ -239,26 +262,7 @@ static void cpu_attention_forward(float *out, float *probs, const float *qkv, co
         const int *mask = key_mask + (size_t)b * T;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, 3 * C, k, 3 * C,
                     0.0f, p, T);
-        for (int t = 0; t < T; t++) {
-            float *row = p + (size_t)t * T;
-            float max_score = -INFINITY;
-            for (int j = 0; j <= t; j++)
-                if (mask[j] && row[j] > max_score) max_score = row[j];
-            if (max_score == -INFINITY) { /* no visible key: output zeros */
-                memset(row, 0, sizeof(float) * T);
-                continue;
-            }
-            float sum = 0.0f;
-            #pragma omp simd reduction(+ : sum)
-            for (int j = 0; j <= t; j++) {
-                float e = expf(row[j] - max_score) * (float)(mask[j] != 0);
-                row[j] = e;
-                sum += e;
-            }
-            float inverse = 1.0f / sum;
-            for (int j = 0; j <= t; j++) row[j] *= inverse;
-            for (int j = t + 1; j < T; j++) row[j] = 0.0f;
-        }
+        for (int t = 0; t < T; t++) masked_softmax_row(p + (size_t)t * T, mask, t, T);
         float *weights = p;
         if (dropout > 0.0f) {
             weights = malloc(sizeof(float) * T * T);
@@ -345,27 +349,8 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
         const float *q = qkv + (size_t)b * T * 3 * C + h * hs;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, total, hs, scale, q, 3 * C, keys, hs, 0.0f,
                     scores, total);
-        for (int t = 0; t < T; t++) {
-            float *row = scores + (size_t)t * total;
-            int visible = past + t; /* last cache position this query may see */
-            float max_score = -INFINITY;
-            for (int j = 0; j <= visible; j++)
-                if (mask[j] && row[j] > max_score) max_score = row[j];
-            if (max_score == -INFINITY) {
-                memset(row, 0, sizeof(float) * total);
-                continue;
-            }
-            float sum = 0.0f;
-            #pragma omp simd reduction(+ : sum)
-            for (int j = 0; j <= visible; j++) {
-                float e = expf(row[j] - max_score) * (float)(mask[j] != 0);
-                row[j] = e;
-                sum += e;
-            }
-            float inverse = 1.0f / sum;
-            for (int j = 0; j <= visible; j++) row[j] *= inverse;
-            for (int j = visible + 1; j < total; j++) row[j] = 0.0f;
-        }
+        /* query t sits at cache position past + t and sees positions up to it */
+        for (int t = 0; t < T; t++) masked_softmax_row(scores + (size_t)t * total, mask, past + t, total);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, total, 1.0f, scores, total, values, hs,
                     0.0f, out + (size_t)b * T * C + h * hs, C);
         free(scores);
