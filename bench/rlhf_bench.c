@@ -1,7 +1,17 @@
-/* rlhf-bench: times the engine. `rlhf-bench train` runs full training steps (forward,
- * backward, AdamW) on random tokens and reports tokens/s, achieved GFLOP/s (llm.c's
- * 6N + 6LCT FLOPs per token), the machine's sgemm ceiling measured in the same run, and
- * peak memory. */
+/* rlhf-bench: times the engine.
+ *
+ * `rlhf-bench train` runs full training steps (forward, backward, AdamW) on random tokens and
+ * reports tokens/s, achieved GFLOP/s (llm.c's 6N + 6LCT FLOPs per token), the device's
+ * matrix-product ceiling measured in the same run (OpenBLAS sgemm on the CPU, cuBLAS SGEMM
+ * on a GPU), and memory. On a GPU it also reports model FLOPs utilisation: achieved FLOP/s
+ * over the card's published peak for the math in use (FP32, or TF32 with RLHF_TF32=1).
+ *
+ * `rlhf-bench generate` times policy_generate: B random prompts of the same length, greedy
+ * (or sampled) continuation of a fixed number of new tokens with the KV cache, end-of-text
+ * disabled so every row produces all of them; tokens/s counts new tokens.
+ *
+ * `rlhf-bench rm` times reward-model training steps: B pairs (2B sequences of T random
+ * tokens) through the scalar head, the Bradley-Terry loss, backward and AdamW; pairs/s. */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -10,14 +20,27 @@
 #include <sys/utsname.h>
 
 #include "rlhf/nn.h"
+#include "rlhf/policy.h"
+#include "rlhf/reward.h"
+#ifdef RLHF_HAVE_CUDA
+#include "nn/cuda/cuda_backend.h"
+#endif
 
 void openblas_set_num_threads(int num_threads);
 
+/* Prints the command line of both benchmarks. */
 static void usage(FILE *stream) {
     fprintf(stream,
             "usage: rlhf-bench train [--config tiny|gpt2] [-B N] [-T N] [--steps N] [--threads N]\n"
+            "                        [--device auto|cpu|cuda] [--json]\n"
+            "       rlhf-bench generate [--config tiny|gpt2] [-B N] [--prompt-len N] [--new-tokens N]\n"
+            "                        [--repeats N] [--temperature T] [--threads N]\n"
+            "                        [--device auto|cpu|cuda] [--json]\n"
+            "       rlhf-bench rm [--config tiny|gpt2] [-B PAIRS] [-T N] [--steps N] [--threads N]\n"
             "                        [--device auto|cpu|cuda] [--json]\n\n"
-            "Times full training steps (forward, backward, AdamW) and the sgemm ceiling.\n");
+            "train: times full training steps (forward, backward, AdamW) and the matrix-product\n"
+            "ceiling. generate: times batched generation with the KV cache (greedy by default).\n"
+            "On CUDA, RLHF_TF32=1 lets the matrix products use TF32 tensor cores.\n");
 }
 
 /* Best-of-three sgemm GFLOP/s at M = N = K = size: the most this machine's BLAS gives,
@@ -43,44 +66,111 @@ static double sgemm_ceiling(int size) {
     return best;
 }
 
-static int bench_train(int argc, char **argv) {
-    const char *config_name = "tiny", *device = "cpu";
-    int B = 4, T = 64, steps = 5, threads = 2;
-    bool json = false;
+/* What the benchmarks say about the device they ran on. */
+typedef struct device_report {
+    bool on_gpu;
+    char gpu_name[256];
+    bool tf32;
+    double peak_gflops;    /* published peak for the math in use; 0 when unknown or CPU */
+} device_report;
+
+/* Fills report for the chosen backend ("cpu" or "cuda"). */
+static void describe_device(const char *chosen, device_report *report) {
+    memset(report, 0, sizeof *report);
+    snprintf(report->gpu_name, sizeof report->gpu_name, "-");
+#ifdef RLHF_HAVE_CUDA
+    if (strcmp(chosen, "cuda") == 0) {
+        nn_cuda_device_info info;
+        rlhf_error error;
+        report->on_gpu = true;
+        report->tf32 = nn_cuda_tf32_enabled();
+        if (nn_cuda_device_describe(&info, &error) == 0) {
+            snprintf(report->gpu_name, sizeof report->gpu_name, "%s", info.name);
+            report->peak_gflops = 1e3 * (report->tf32 ? info.peak_tf32_tflops : info.peak_fp32_tflops);
+        }
+    }
+#else
+    (void)chosen;
+#endif
+}
+
+/* Waits for queued device work, so host timers measure it (nothing to do on the CPU). */
+static void device_synchronize(const device_report *report) {
+#ifdef RLHF_HAVE_CUDA
+    if (report->on_gpu) nn_cuda_synchronize();
+#else
+    (void)report;
+#endif
+}
+
+/* The matrix-product ceiling of the device: cuBLAS SGEMM at 8192 on a GPU (with the current
+ * TF32 setting), OpenBLAS sgemm at 2048 on the CPU. */
+static double device_ceiling(const device_report *report) {
+#ifdef RLHF_HAVE_CUDA
+    if (report->on_gpu) return nn_cuda_sgemm_ceiling(8192);
+#else
+    (void)report;
+#endif
+    return sgemm_ceiling(2048);
+}
+
+/* The options of both benchmarks (each uses its own subset). */
+typedef struct bench_options {
+    const char *config_name, *device;
+    int B, T, steps, threads, prompt_len, new_tokens, repeats;
+    float temperature;
+    bool json;
+} bench_options;
+
+/* Reads argv into options. Returns 0, 1 after --help, or 2 (usage error, message printed). */
+static int parse_options(int argc, char **argv, bench_options *options) {
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(arg, "--json") == 0) json = true;
-        else if (strcmp(arg, "--help") == 0) { usage(stdout); return 0; }
+        if (strcmp(arg, "--json") == 0) options->json = true;
+        else if (strcmp(arg, "--help") == 0) { usage(stdout); return 1; }
         else if (!value) { fprintf(stderr, "rlhf-bench: error: %s needs a value\n", arg); return 2; }
-        else if (strcmp(arg, "--config") == 0) { config_name = value; i++; }
-        else if (strcmp(arg, "-B") == 0) { B = atoi(value); i++; }
-        else if (strcmp(arg, "-T") == 0) { T = atoi(value); i++; }
-        else if (strcmp(arg, "--steps") == 0) { steps = atoi(value); i++; }
-        else if (strcmp(arg, "--threads") == 0) { threads = atoi(value); i++; }
-        else if (strcmp(arg, "--device") == 0) { device = value; i++; }
+        else if (strcmp(arg, "--config") == 0) { options->config_name = value; i++; }
+        else if (strcmp(arg, "-B") == 0) { options->B = atoi(value); i++; }
+        else if (strcmp(arg, "-T") == 0) { options->T = atoi(value); i++; }
+        else if (strcmp(arg, "--steps") == 0) { options->steps = atoi(value); i++; }
+        else if (strcmp(arg, "--threads") == 0) { options->threads = atoi(value); i++; }
+        else if (strcmp(arg, "--device") == 0) { options->device = value; i++; }
+        else if (strcmp(arg, "--prompt-len") == 0) { options->prompt_len = atoi(value); i++; }
+        else if (strcmp(arg, "--new-tokens") == 0) { options->new_tokens = atoi(value); i++; }
+        else if (strcmp(arg, "--repeats") == 0) { options->repeats = atoi(value); i++; }
+        else if (strcmp(arg, "--temperature") == 0) { options->temperature = (float)atof(value); i++; }
         else { fprintf(stderr, "rlhf-bench: error: unknown option %s\n", arg); return 2; }
     }
-    if (B <= 0 || T <= 0 || steps <= 0 || threads <= 0) {
-        fprintf(stderr, "rlhf-bench: error: -B, -T, --steps and --threads must be positive\n");
+    if (options->B <= 0 || options->T <= 0 || options->steps <= 0 || options->threads <= 0 ||
+        options->prompt_len <= 0 || options->new_tokens <= 0 || options->repeats <= 0 || options->temperature < 0) {
+        fprintf(stderr, "rlhf-bench: error: sizes, counts and --threads must be positive, --temperature >= 0\n");
         return 2;
     }
-    omp_set_num_threads(threads);
-    openblas_set_num_threads(threads);
+    return 0;
+}
+
+/* rlhf-bench train: warm-up step, timed steps, ceiling, report (text or one JSON line). */
+static int bench_train(const bench_options *o) {
+    int B = o->B, T = o->T, steps = o->steps;
+    omp_set_num_threads(o->threads);
+    openblas_set_num_threads(o->threads);
     rlhf_error error;
     const char *chosen;
-    const nn_backend *backend = nn_backend_select(device, &chosen, &error);
+    const nn_backend *backend = nn_backend_select(o->device, &chosen, &error);
     gpt_config config;
     gpt_model model;
     nn_adamw optimizer;
     nn_adamw_config adamw = nn_adamw_defaults();
     adamw.weight_decay = 0.1f;
-    if (!backend || gpt_config_named(&config, config_name, &error) != 0 ||
+    if (!backend || gpt_config_named(&config, o->config_name, &error) != 0 ||
         gpt_create(&model, &config, backend, &error) != 0 || gpt_reserve(&model, B, T, true, &error) != 0 ||
         nn_adamw_create(&optimizer, &model, &adamw, &error) != 0) {
         fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
         return 1;
     }
+    device_report device;
+    describe_device(chosen, &device);
     gpt_init_random(&model, 1);
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 2);
@@ -91,14 +181,21 @@ static int bench_train(int argc, char **argv) {
     gpt_outputs out = {0};
     double forward_time = 0, backward_time = 0, optimizer_time = 0;
     float loss = 0;
-    for (int step = -1; step < steps; step++) { /* step -1 warms up caches and threads */
+    int status = 0;
+    for (int step = -1; step < steps && status == 0; step++) { /* step -1 warms up caches and threads */
+        device_synchronize(&device);
         double t0 = rlhf_seconds();
         gpt_zero_grad(&model);
-        if (gpt_forward(&model, &batch, &out, &error) != 0) break;
+        status = gpt_forward(&model, &batch, &out, &error);
+        if (status != 0) break;
+        device_synchronize(&device);
         double t1 = rlhf_seconds();
-        if (gpt_backward_loss(&model, &error) != 0) break;
+        status = gpt_backward_loss(&model, &error);
+        if (status != 0) break;
+        device_synchronize(&device);
         double t2 = rlhf_seconds();
         nn_adamw_step(&optimizer, &model, 1e-4f);
+        device_synchronize(&device);
         double t3 = rlhf_seconds();
         loss = out.loss;
         if (step >= 0) {
@@ -107,30 +204,45 @@ static int bench_train(int argc, char **argv) {
             optimizer_time += t3 - t2;
         }
     }
+    if (status != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+        free(tokens);
+        free(targets);
+        nn_adamw_destroy(&optimizer);
+        gpt_destroy(&model);
+        return 1;
+    }
     double step_time = (forward_time + backward_time + optimizer_time) / steps;
     double tokens_per_s = (double)B * T / step_time;
     double flops_per_token = gpt_training_flops_per_token(&config, model.parameter_count, T);
     double gflops = tokens_per_s * flops_per_token / 1e9;
-    double ceiling = sgemm_ceiling(2048);
+    double ceiling = device_ceiling(&device);
+    double mfu = device.peak_gflops > 0 ? gflops / device.peak_gflops : 0.0;
     gpt_memory memory = gpt_memory_use(&model);
+    double arena_mb = (memory.parameters * 4.0 + memory.activations) / 1048576.0;
     struct utsname machine;
     uname(&machine);
-    if (json) {
-        printf("{\"config\": \"%s\", \"B\": %d, \"T\": %d, \"steps\": %d, \"threads\": %d, \"device\": \"%s\", "
-               "\"parameters\": %zu, \"tokens_per_s\": %.2f, \"ms_per_step\": %.1f, \"forward_ms\": %.1f, "
-               "\"backward_ms\": %.1f, \"optimizer_ms\": %.1f, \"gflops\": %.2f, \"ceiling_gflops\": %.2f, "
-               "\"fraction_of_ceiling\": %.3f, \"peak_rss_mb\": %.1f, \"arena_mb\": %.1f, \"loss\": %.4f, \"machine\": \"%s\"}\n",
-               config_name, B, T, steps, threads, chosen, model.parameter_count, tokens_per_s, 1e3 * step_time,
-               1e3 * forward_time / steps, 1e3 * backward_time / steps, 1e3 * optimizer_time / steps, gflops, ceiling,
-               gflops / ceiling, rlhf_peak_rss_mb(),
-               (memory.parameters * 4.0 + memory.activations) / 1048576.0, loss, machine.machine);
+    if (o->json) {
+        printf("{\"bench\": \"train\", \"config\": \"%s\", \"B\": %d, \"T\": %d, \"steps\": %d, \"threads\": %d, "
+               "\"device\": \"%s\", \"gpu\": \"%s\", \"tf32\": %s, \"parameters\": %zu, \"tokens_per_s\": %.2f, "
+               "\"ms_per_step\": %.1f, \"forward_ms\": %.1f, \"backward_ms\": %.1f, \"optimizer_ms\": %.1f, "
+               "\"gflops\": %.2f, \"ceiling_gflops\": %.2f, \"fraction_of_ceiling\": %.3f, \"peak_gflops\": %.1f, "
+               "\"mfu\": %.4f, \"peak_rss_mb\": %.1f, \"arena_mb\": %.1f, \"loss\": %.4f, \"machine\": \"%s\"}\n",
+               o->config_name, B, T, steps, o->threads, chosen, device.gpu_name, device.tf32 ? "true" : "false",
+               model.parameter_count, tokens_per_s, 1e3 * step_time, 1e3 * forward_time / steps,
+               1e3 * backward_time / steps, 1e3 * optimizer_time / steps, gflops, ceiling, gflops / ceiling,
+               device.peak_gflops, mfu, rlhf_peak_rss_mb(), arena_mb, loss, machine.machine);
     } else {
-        printf("config %s  B=%d T=%d  %zu parameters  %d threads  %s\n", config_name, B, T, model.parameter_count,
-               threads, chosen);
+        printf("config %s  B=%d T=%d  %zu parameters  %d threads  %s%s%s%s\n", o->config_name, B, T,
+               model.parameter_count, o->threads, chosen, device.on_gpu ? " (" : "",
+               device.on_gpu ? device.gpu_name : "", device.on_gpu ? (device.tf32 ? ", TF32)" : ", FP32)") : "");
         printf("step %.1f ms (forward %.1f, backward %.1f, adamw %.1f)\n", 1e3 * step_time, 1e3 * forward_time / steps,
                1e3 * backward_time / steps, 1e3 * optimizer_time / steps);
-        printf("%.1f tokens/s  %.1f GFLOP/s  sgemm ceiling %.1f GFLOP/s  achieved/ceiling %.0f%%\n", tokens_per_s,
-               gflops, ceiling, 100.0 * gflops / ceiling);
+        printf("%.1f tokens/s  %.1f GFLOP/s  %s ceiling %.1f GFLOP/s  achieved/ceiling %.0f%%\n", tokens_per_s, gflops,
+               device.on_gpu ? "cuBLAS SGEMM" : "sgemm", ceiling, 100.0 * gflops / ceiling);
+        if (device.on_gpu)
+            printf("model FLOPs utilisation %.1f%% of the card's %.1f TFLOP/s %s peak\n", 100.0 * mfu,
+                   device.peak_gflops / 1e3, device.tf32 ? "TF32" : "FP32");
         printf("memory: parameters+gradients+adam %.1f MiB, activations %.1f MiB, peak RSS %.1f MiB\n",
                memory.parameters * 4.0 / 1048576.0, memory.activations / 1048576.0, rlhf_peak_rss_mb());
     }
@@ -141,12 +253,157 @@ static int bench_train(int argc, char **argv) {
     return 0;
 }
 
+/* rlhf-bench generate: random prompts, one warm-up policy_generate, timed repeats, report. */
+static int bench_generate(const bench_options *o) {
+    int B = o->B, prompt_len = o->prompt_len, new_tokens = o->new_tokens;
+    omp_set_num_threads(o->threads);
+    openblas_set_num_threads(o->threads);
+    rlhf_error error;
+    const char *chosen;
+    const nn_backend *backend = nn_backend_select(o->device, &chosen, &error);
+    gpt_config config;
+    gpt_model model;
+    if (!backend || gpt_config_named(&config, o->config_name, &error) != 0 ||
+        gpt_create(&model, &config, backend, &error) != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+        return 1;
+    }
+    device_report device;
+    describe_device(chosen, &device);
+    gpt_init_random(&model, 1);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, 2);
+    int *ids = malloc(sizeof(int) * B * prompt_len), *lengths = malloc(sizeof(int) * B);
+    const int **prompts = malloc(sizeof(int *) * B);
+    for (int i = 0; i < B * prompt_len; i++) ids[i] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
+    for (int b = 0; b < B; b++) {
+        prompts[b] = ids + (size_t)b * prompt_len;
+        lengths[b] = prompt_len;
+    }
+    policy_sampling sampling = {.temperature = o->temperature, .top_k = 0, .top_p = 1.0f,
+                                .max_new_tokens = new_tokens, .seed = 3, .eos_id = -1};
+    policy_generation out;
+    double first_time = 0, total_time = 0;
+    int status = 0, produced = 0;
+    for (int repeat = -1; repeat < o->repeats && status == 0; repeat++) { /* repeat -1 warms up */
+        device_synchronize(&device);
+        double start = rlhf_seconds();
+        status = policy_generate(&model, prompts, lengths, B, &sampling, &out, &error);
+        if (status != 0) break;
+        device_synchronize(&device);
+        double elapsed = rlhf_seconds() - start;
+        if (repeat < 0) first_time = elapsed;
+        else total_time += elapsed;
+        produced = 0;
+        for (int b = 0; b < B; b++) produced += out.lengths[b];
+        policy_generation_free(&out);
+    }
+    free(ids);
+    free(lengths);
+    free(prompts);
+    if (status != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+        gpt_destroy(&model);
+        return 1;
+    }
+    double seconds = total_time / o->repeats;
+    double tokens_per_s = produced / seconds;
+    if (o->json) {
+        printf("{\"bench\": \"generate\", \"config\": \"%s\", \"B\": %d, \"prompt_len\": %d, \"new_tokens\": %d, "
+               "\"repeats\": %d, \"temperature\": %g, \"threads\": %d, \"device\": \"%s\", \"gpu\": \"%s\", "
+               "\"tf32\": %s, \"tokens_generated\": %d, \"tokens_per_s\": %.1f, \"ms_per_generate\": %.2f, "
+               "\"ms_per_token_step\": %.3f, \"first_call_ms\": %.1f, \"peak_rss_mb\": %.1f}\n",
+               o->config_name, B, prompt_len, new_tokens, o->repeats, o->temperature, o->threads, chosen,
+               device.gpu_name, device.tf32 ? "true" : "false", produced, tokens_per_s, 1e3 * seconds,
+               1e3 * seconds / new_tokens, 1e3 * first_time, rlhf_peak_rss_mb());
+    } else {
+        printf("config %s  %zu parameters  %s%s%s%s  %d prompts of %d tokens, %d new tokens each (%s)\n",
+               o->config_name, model.parameter_count, chosen, device.on_gpu ? " (" : "",
+               device.on_gpu ? device.gpu_name : "", device.on_gpu ? ")" : "", B, prompt_len, new_tokens,
+               o->temperature > 0 ? "sampled" : "greedy");
+        printf("%.1f new tokens/s  %.2f ms per generate call  %.3f ms per token step  (first call %.1f ms)\n",
+               tokens_per_s, 1e3 * seconds, 1e3 * seconds / new_tokens, 1e3 * first_time);
+    }
+    gpt_destroy(&model);
+    return 0;
+}
+
+/* rlhf-bench rm: reward-model training steps on random pairs; pairs/s. */
+static int bench_reward(const bench_options *o) {
+    int P = o->B, T = o->T, rows = 2 * o->B;
+    omp_set_num_threads(o->threads);
+    openblas_set_num_threads(o->threads);
+    rlhf_error error;
+    const char *chosen;
+    const nn_backend *backend = nn_backend_select(o->device, &chosen, &error);
+    gpt_config config;
+    gpt_model model;
+    nn_adamw optimizer;
+    nn_adamw_config adamw = nn_adamw_defaults();
+    if (!backend || gpt_config_named(&config, o->config_name, &error) != 0 ||
+        gpt_create(&model, &config, backend, &error) != 0 || gpt_add_score_head(&model, 1, &error) != 0 ||
+        gpt_reserve(&model, rows, T, true, &error) != 0 || nn_adamw_create(&optimizer, &model, &adamw, &error) != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+        return 1;
+    }
+    gpt_init_random(&model, 1);
+    device_report report;
+    describe_device(chosen, &report);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, 3);
+    int *tokens = malloc(sizeof(int) * (size_t)rows * T), *last = malloc(sizeof(int) * (size_t)rows);
+    float *rewards = malloc(sizeof(float) * (size_t)rows), *d_values = calloc((size_t)rows * T, sizeof(float));
+    for (int i = 0; i < rows * T; i++) tokens[i] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
+    gpt_batch batch = {.batch_size = rows, .seq_len = T, .tokens = tokens, .want_values = true};
+    double elapsed = 0;
+    for (int step = -1; step < o->steps; step++) { /* step -1 warms up */
+        double start = rlhf_seconds();
+        gpt_outputs out = {.last_values = rewards, .last_index = last};
+        gpt_zero_grad(&model);
+        if (gpt_forward(&model, &batch, &out, &error) != 0) break;
+        for (int p = 0; p < P; p++) {
+            double loss, dc, dr;
+            reward_pair_loss(rewards[2 * p], rewards[2 * p + 1], 0.0, false, 0.0, &loss, &dc, &dr);
+            d_values[(2 * p) * T + last[2 * p]] = (float)(dc / P);
+            d_values[(2 * p + 1) * T + last[2 * p + 1]] = (float)(dr / P);
+        }
+        if (gpt_backward(&model, NULL, d_values, &error) != 0) break;
+        nn_adamw_step(&optimizer, &model, 1e-5f);
+        device_synchronize(&report);
+        if (step >= 0) elapsed += rlhf_seconds() - start;
+    }
+    double pairs_per_s = (double)P * o->steps / elapsed;
+    if (o->json)
+        printf("{\"benchmark\": \"rm\", \"config\": \"%s\", \"pairs_per_step\": %d, \"T\": %d, \"device\": \"%s\", "
+               "\"threads\": %d, \"pairs_per_s\": %.2f, \"ms_per_step\": %.1f}\n",
+               o->config_name, P, T, chosen, o->threads, pairs_per_s, 1e3 * elapsed / o->steps);
+    else
+        printf("reward model %s  %d pairs x %d tokens  %s  %d threads: %.1f pairs/s (%.1f ms a step)\n", o->config_name, P,
+               T, chosen, o->threads, pairs_per_s, 1e3 * elapsed / o->steps);
+    free(tokens);
+    free(last);
+    free(rewards);
+    free(d_values);
+    nn_adamw_destroy(&optimizer);
+    gpt_destroy(&model);
+    return 0;
+}
+
+/* Dispatches to the benchmark named by the first argument. */
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (strcmp(argv[1], "train") == 0) return bench_train(argc - 2, argv + 2);
-    fprintf(stderr, "rlhf-bench: error: unknown benchmark '%s' (train)\n", argv[1]);
-    return 2;
+    bool train = strcmp(argv[1], "train") == 0, generate = strcmp(argv[1], "generate") == 0;
+    bool reward = strcmp(argv[1], "rm") == 0;
+    if (!train && !generate && !reward) {
+        fprintf(stderr, "rlhf-bench: error: unknown benchmark '%s' (train, generate, rm)\n", argv[1]);
+        return 2;
+    }
+    bench_options options = {.config_name = "tiny", .device = "cpu", .B = train ? 4 : 8, .T = 64, .steps = 5,
+                             .threads = 2, .prompt_len = 16, .new_tokens = 32, .repeats = 3, .temperature = 0.0f};
+    int parsed = parse_options(argc - 2, argv + 2, &options);
+    if (parsed != 0) return parsed == 1 ? 0 : 2;
+    return train ? bench_train(&options) : generate ? bench_generate(&options) : bench_reward(&options);
 }

@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Time GPT-2 training steps on the CPU with PyTorch + HF transformers.
+"""Time GPT-2 training steps with PyTorch + HF transformers, on the CPU or a GPU.
 
 This is the reference figure for the C engine's training benchmark: the same
 model shapes, float32, batch B x T of random tokens, AdamW.  One untimed warm-up
 step (allocations, AdamW state creation), then `--steps` timed full steps of
-zero_grad + forward(with labels) + backward + optimizer.step.
+zero_grad + forward(with labels) + backward + optimizer.step.  On CUDA the timer
+waits for the GPU (torch.cuda.synchronize) before it starts and stops; matrix
+products stay in full float32 unless --tf32 (PyTorch's default is off, as
+rlhf's RLHF_TF32), and attention is PyTorch's default (SDPA).
 
 GFLOP/s counts 6*N + 6*n_layer*n_embd*T FLOPs per token (N = all parameters,
 embeddings included, tied wte/lm_head counted once): the usual 6N estimate for
 forward+backward matmuls plus the attention score/value matmuls.
 
 Usage: torch_train.py [--config tiny|gpt2] [-B 4] [-T 64] [--steps 3]
-                      [--threads 2] [--json]
+                      [--threads 2] [--device cpu|cuda] [--tf32] [--json]
 """
 
 import argparse
@@ -29,14 +32,24 @@ CONFIGS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Time GPT-2 training steps in PyTorch (CPU).")
+    ap = argparse.ArgumentParser(description="Time GPT-2 training steps in PyTorch (CPU or CUDA).")
     ap.add_argument("--config", choices=CONFIGS, default="tiny")
     ap.add_argument("-B", type=int, default=4, help="batch size")
     ap.add_argument("-T", type=int, default=64, help="sequence length")
     ap.add_argument("--steps", type=int, default=3, help="timed steps")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where the model runs")
+    ap.add_argument("--tf32", action="store_true", help="allow TF32 tensor-core matrix products (CUDA)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: PyTorch sees no usable CUDA device")
+    device = torch.device(args.device)
+    on_gpu = device.type == "cuda"
+    if on_gpu:
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.allow_tf32 = args.tf32
+    sync = torch.cuda.synchronize if on_gpu else (lambda: None)
 
     shape = CONFIGS[args.config]
     if args.T > shape["n_positions"]:
@@ -46,9 +59,9 @@ def main():
     torch.manual_seed(0)
 
     cfg = GPT2Config(**shape, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
-    model = GPT2LMHeadModel(cfg).float().train()  # default (sdpa) attention
+    model = GPT2LMHeadModel(cfg).float().train().to(device)  # default (sdpa) attention
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
-    tokens = torch.randint(0, shape["vocab_size"], (args.B, args.T))
+    tokens = torch.randint(0, shape["vocab_size"], (args.B, args.T), device=device)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -57,9 +70,11 @@ def main():
         opt.step()
 
     step()  # warm-up, untimed
+    sync()
     t0 = time.perf_counter()
     for _ in range(args.steps):
         step()
+    sync()
     elapsed = time.perf_counter() - t0
 
     params = sum(p.numel() for p in model.parameters())  # tied weights counted once
@@ -79,11 +94,16 @@ def main():
         config=args.config,
         B=args.B,
         T=args.T,
+        device=args.device,
+        gpu=torch.cuda.get_device_name(device) if on_gpu else "-",
+        tf32=bool(args.tf32 and on_gpu),
+        peak_memory_mb=torch.cuda.max_memory_allocated(device) / 2**20 if on_gpu else 0.0,
     )
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"torch {result['torch_version']}, {result['threads']} threads, "
+        where = f"{result['gpu']}{' TF32' if result['tf32'] else ''}" if on_gpu else f"{result['threads']} threads"
+        print(f"torch {result['torch_version']}, {where}, "
               f"config {args.config} ({params:,} params), B={args.B} T={args.T}, "
               f"{args.steps} timed steps")
         print(f"{ms_per_step:.1f} ms/step, {tokens_per_s:.1f} tokens/s, {gflops:.2f} GFLOP/s")

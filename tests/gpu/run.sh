@@ -1,0 +1,224 @@
+#!/bin/sh
+# The whole GPU proof in one call, from the repository root on a machine with an NVIDIA GPU:
+#   tests/gpu/run.sh
+# 1. checks the tools it needs (and says what is missing), configures build-gpu with
+#    -Dcuda=enabled and builds the parity test and the benchmark;
+# 2. runs tests/test_cuda: CPU-vs-CUDA parity of every backend op on fresh random inputs,
+#    whole training steps and generation (it prints one line per comparison); if it fails,
+#    reruns the op tests under compute-sanitizer (memcheck) to point at the kernel;
+# 3. benchmarks on the GPU: a GPT-2 124M training step at B=8, T=1024 (FP32, then TF32) and
+#    greedy generation for 64 prompts of 16 tokens with 64 new tokens each, in rlhf
+#    (bench/rlhf_bench.c) and in PyTorch + transformers (bench/torch_train.py,
+#    bench/torch_generate.py) on the same card;
+# 4. prints a short table last.
+# Every piece runs under `timeout`, and the pieces share a deadline (RUN_BUDGET seconds,
+# default 540) so the whole run stays under 10 minutes. Results (JSON and logs) go to
+# build-gpu/gpu-results/ and, when the environment sets OUT, to $OUT as well.
+# Environment: RUN_BUDGET, PYTHON (a Python with torch and transformers), RLHF_TEST_SEED.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+start_time=$(date +%s)
+budget=${RUN_BUDGET:-540}
+results=build-gpu/gpu-results
+mkdir -p "$results"
+missing=""
+
+say() { printf '\n== %s\n' "$*"; }
+
+# remaining: seconds left before the shared deadline.
+remaining() { echo $((budget - ($(date +%s) - start_time))); }
+
+# limit WANTED: a timeout for the next piece, at most what is left (minus 20 s for the table).
+limit() {
+    left=$(($(remaining) - 20))
+    if [ "$left" -lt "$1" ]; then echo "$left"; else echo "$1"; fi
+}
+
+# run_piece NAME SECONDS COMMAND...: runs COMMAND with a timeout, output to the console and
+# to $results/NAME.log; returns its status (124: timed out, 125: no time left).
+run_piece() {
+    name=$1
+    seconds=$(limit "$2")
+    shift 2
+    if [ "$seconds" -lt 10 ]; then
+        echo "skipped $name: no time left in the ${budget}s budget" | tee "$results/$name.log"
+        return 125
+    fi
+    echo "\$ $* (timeout ${seconds}s)"
+    timeout "$seconds" "$@" > "$results/$name.log" 2>&1
+    status=$?
+    cat "$results/$name.log"
+    [ "$status" -eq 124 ] && echo "TIMED OUT after ${seconds}s: $name"
+    return "$status"
+}
+
+# ------------------------------------------------------------------ 1. tools and build
+say "machine"
+uname -srm
+nproc
+if command -v nvidia-smi > /dev/null 2>&1; then
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
+else
+    echo "nvidia-smi not found (the driver's tools); continuing, the test says whether CUDA is usable"
+fi
+
+say "tools"
+NVCC=$(command -v nvcc || true)
+[ -z "$NVCC" ] && [ -x /usr/local/cuda/bin/nvcc ] && NVCC=/usr/local/cuda/bin/nvcc
+[ -n "$NVCC" ] && PATH="$(dirname "$NVCC"):$PATH" && export PATH
+for tool in meson ninja cc pkg-config timeout nvcc; do
+    if command -v "$tool" > /dev/null 2>&1; then
+        echo "found $tool: $(command -v "$tool")"
+    else
+        echo "MISSING: $tool"
+        missing="$missing $tool"
+    fi
+done
+if command -v pkg-config > /dev/null 2>&1; then
+    for package in openblas jansson sqlite3 libpcre2-8 cairo check; do
+        if pkg-config --exists "$package"; then
+            echo "found library $package $(pkg-config --modversion "$package")"
+        else
+            echo "MISSING library (pkg-config): $package"
+            missing="$missing lib:$package"
+        fi
+    done
+fi
+PYTHON=${PYTHON:-}
+for candidate in "$PYTHON" python3 /root/ref-venv/bin/python python; do
+    [ -n "$candidate" ] || continue
+    if "$candidate" -c "import torch, transformers" > /dev/null 2>&1; then
+        PYTHON=$candidate
+        break
+    fi
+    PYTHON=""
+done
+if [ -n "$PYTHON" ]; then
+    echo "found python with torch and transformers: $PYTHON ($("$PYTHON" -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__, "cuda", torch.cuda.is_available())'))"
+else
+    echo "MISSING: a python with torch and transformers (set PYTHON=...); the PyTorch rows are skipped"
+    missing="$missing python-torch"
+fi
+[ -n "$missing" ] && echo "missing:$missing"
+
+say "build (build-gpu, -Dcuda=enabled)"
+build_ok=0
+reconfigure=""
+[ -f build-gpu/build.ninja ] && reconfigure="--reconfigure"
+# shellcheck disable=SC2086
+if run_piece setup 120 meson setup $reconfigure build-gpu -Dcuda=enabled --buildtype=release; then
+    targets="bench/rlhf-bench"
+    grep -q "build tests/test_cuda:" build-gpu/build.ninja 2> /dev/null && targets="$targets tests/test_cuda"
+    # shellcheck disable=SC2086
+    run_piece build 300 ninja -C build-gpu $targets && build_ok=1
+fi
+[ "$build_ok" -eq 1 ] || echo "BUILD FAILED: see $results/setup.log and $results/build.log"
+
+# ------------------------------------------------------------------ 2. parity
+say "CPU-vs-CUDA parity (tests/test_cuda)"
+parity="not run"
+if [ "$build_ok" -eq 1 ] && [ -x build-gpu/tests/test_cuda ]; then
+    run_piece parity 300 build-gpu/tests/test_cuda
+    case $? in
+        0) parity="PASS" ;;
+        77) parity="SKIPPED (no usable CUDA device)" ;;
+        124) parity="TIMED OUT" ;;
+        125) parity="not run (no time left)" ;;
+        *) parity="FAIL"
+           if command -v compute-sanitizer > /dev/null 2>&1 || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+               sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+               say "compute-sanitizer memcheck of the op tests (after the failure)"
+               run_piece memcheck 150 env CK_RUN_CASE=ops RLHF_CUDA_SYNC=1 "$sanitizer" --tool memcheck \
+                   --print-limit 20 build-gpu/tests/test_cuda
+           fi ;;
+    esac
+elif [ "$build_ok" -eq 1 ]; then
+    parity="not built (the check library is missing)"
+fi
+comparisons=$(grep -c "(tolerance" "$results/parity.log" 2> /dev/null)
+comparisons=${comparisons:-0}
+checks=$(grep -m1 "Checks:" "$results/parity.log" 2> /dev/null || true)
+
+# ------------------------------------------------------------------ 3. benchmarks
+bench_json() { # NAME: the last JSON line of a piece's log (empty when none)
+    grep '^{' "$results/$1.log" 2> /dev/null | tail -n 1
+}
+if [ "$build_ok" -eq 1 ]; then
+    say "training step, gpt2 124M, B=8 T=1024: rlhf FP32"
+    run_piece rlhf_train_fp32 90 build-gpu/bench/rlhf-bench train --device cuda --config gpt2 -B 8 -T 1024 --steps 10 --json
+    say "training step: rlhf TF32 (RLHF_TF32=1)"
+    run_piece rlhf_train_tf32 90 env RLHF_TF32=1 build-gpu/bench/rlhf-bench train --device cuda --config gpt2 -B 8 -T 1024 --steps 10 --json
+    say "generation, gpt2 124M, 64 prompts x 16 tokens + 64 new (greedy): rlhf"
+    run_piece rlhf_generate 90 build-gpu/bench/rlhf-bench generate --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 5 --json
+fi
+if [ -n "$PYTHON" ]; then
+    say "training step: PyTorch FP32"
+    run_piece torch_train_fp32 120 "$PYTHON" bench/torch_train.py --device cuda --config gpt2 -B 8 -T 1024 --steps 10 --json
+    say "training step: PyTorch TF32"
+    run_piece torch_train_tf32 120 "$PYTHON" bench/torch_train.py --device cuda --tf32 --config gpt2 -B 8 -T 1024 --steps 10 --json
+    say "generation: PyTorch GPT2LMHeadModel.generate"
+    run_piece torch_generate 120 "$PYTHON" bench/torch_generate.py --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 5 --json
+fi
+
+# ------------------------------------------------------------------ 4. the table
+if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then cp "$results"/*.log "$OUT"/ 2> /dev/null; fi
+say "summary ($(($(date +%s) - start_time)) s)"
+echo "parity: $parity; $comparisons comparisons printed; $checks"
+[ -n "$missing" ] && echo "missing tools:$missing"
+table_python=${PYTHON:-$(command -v python3 || true)}
+if [ -n "$table_python" ]; then
+    RT32="$(bench_json rlhf_train_fp32)" RTTF="$(bench_json rlhf_train_tf32)" RGEN="$(bench_json rlhf_generate)" \
+    PT32="$(bench_json torch_train_fp32)" PTTF="$(bench_json torch_train_tf32)" PGEN="$(bench_json torch_generate)" \
+    "$table_python" - << 'EOF'
+import json, os
+
+def load(name):
+    text = os.environ.get(name, "").strip()
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+rt32, rttf, rgen = load("RT32"), load("RTTF"), load("RGEN")
+pt32, pttf, pgen = load("PT32"), load("PTTF"), load("PGEN")
+gpu = next((r["gpu"] for r in (rt32, rttf, rgen, pt32, pttf, pgen) if r and r.get("gpu", "-") != "-"), "?")
+print(f"GPU: {gpu}")
+print()
+print("training step, gpt2 124M, B=8 x T=1024 (6N + 6LCT FLOPs per token)")
+print(f"{'':16} {'tokens/s':>10} {'ms/step':>9} {'TFLOP/s':>9} {'MFU':>7} {'rlhf/torch':>11}")
+
+def train_row(label, r, peak_of, theirs=None):
+    if not r:
+        print(f"{label:16} {'(no result)':>10}")
+        return
+    tflops = r["gflops"] / 1e3 if "gflops" in r else None
+    peak = peak_of.get("peak_gflops") if peak_of else None
+    mfu = f"{100 * r['gflops'] / peak:.1f}%" if peak else "-"
+    ratio = f"{r['tokens_per_s'] / theirs['tokens_per_s']:.2f}x" if theirs else ""
+    print(f"{label:16} {r['tokens_per_s']:>10.0f} {r['ms_per_step']:>9.1f} {tflops:>9.1f} {mfu:>7} {ratio:>11}")
+
+train_row("rlhf FP32", rt32, rt32, pt32)
+train_row("PyTorch FP32", pt32, rt32)
+train_row("rlhf TF32", rttf, rttf, pttf)
+train_row("PyTorch TF32", pttf, rttf)
+if rt32:
+    print(f"(MFU against the card's published dense peak: FP32 {rt32['peak_gflops'] / 1e3:.1f} TFLOP/s"
+          + (f", TF32 {rttf['peak_gflops'] / 1e3:.1f}" if rttf else "")
+          + f"; cuBLAS SGEMM ceiling measured {rt32['ceiling_gflops'] / 1e3:.1f} TFLOP/s FP32"
+          + (f", {rttf['ceiling_gflops'] / 1e3:.1f} TF32" if rttf else "") + ")")
+print()
+print("generation, gpt2 124M, 64 prompts x 16 tokens + 64 new each, greedy, KV cache")
+print(f"{'':16} {'tokens/s':>10} {'ms/token step':>14} {'ms/call':>9} {'rlhf/torch':>11}")
+for label, r, theirs in (("rlhf", rgen, pgen), ("PyTorch generate", pgen, None)):
+    if not r:
+        print(f"{label:16} {'(no result)':>10}")
+        continue
+    ratio = f"{r['tokens_per_s'] / theirs['tokens_per_s']:.2f}x" if theirs else ""
+    print(f"{label:16} {r['tokens_per_s']:>10.0f} {r['ms_per_token_step']:>14.2f} {r['ms_per_generate']:>9.1f} {ratio:>11}")
+EOF
+else
+    for name in rlhf_train_fp32 rlhf_train_tf32 rlhf_generate torch_train_fp32 torch_train_tf32 torch_generate; do
+        echo "$name: $(bench_json "$name")"
+    done
+fi
+case $parity in PASS) exit 0 ;; *) exit 1 ;; esac

@@ -1,0 +1,963 @@
+/* CPU-vs-CUDA parity. Every op of the backend interface runs on fresh random inputs on both
+ * backends and the results are compared; then whole training steps (forward, backward with
+ * dropout, padding and both heads, AdamW with clipping) of small GPTs and of GPT-2's shapes,
+ * greedy and sampled generation through policy_generate, and Hugging Face's greedy tokens on
+ * the GPU.
+ *
+ * The error of a tensor is the largest |cuda - cpu| over the largest |cpu| (non-finite
+ * values where the CPU is finite count as infinite). Tolerances:
+ *   - 1e-5 for float32 ops: both sides are float32 with sums in different orders, and CUDA's
+ *     expf / tanhf / logf are within 2 ulp of glibc's;
+ *   - 1e-6 where the arithmetic is the same operation for operation (embedding, dropout,
+ *     gather, add, AdamW, memory): expected 0, printed so a reader sees it;
+ *   - 1e-4 for gradients of a whole model (a dozen float32 ops deep), and 1e-3 of a learning
+ *     rate for the parameters after one AdamW step (see compare_update);
+ *   - 5e-3 for products in TF32 (inputs rounded to a 10-bit mantissa: 2^-11 relative each
+ *     when rounded to nearest, 2^-10 when truncated),
+ *     and 5e-3 for a TF32 training step's loss and gradient norm;
+ *   - sampled tokens must be identical: the sampler is the CPU's algorithm on the same
+ *     probabilities (see nn/cuda/cuda_sampling.cu), so on the same logits only a ~1e-16
+ *     coincidence could differ; in generation the logits themselves differ by ~1e-6, so a
+ *     draw that close to a boundary could (about 1e-6 per draw).
+ * Each comparison prints one line (name, error, tolerance), so the GPU run's log is the table.
+ *
+ * Inputs are fresh on every run: the seed comes from the clock unless RLHF_TEST_SEED is
+ * set, and it is printed so a failure can be replayed. Without a usable GPU the test checks
+ * that --device cuda fails with a clear message and --device auto falls back to the CPU,
+ * prints "SKIP: no usable CUDA device (reason)" and exits 77, meson's skip code. Tests run
+ * in this process (check's no-fork mode) because a CUDA context does not survive fork. */
+#include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nn/backend.h"
+#include "nn/cuda/cuda_backend.h"
+#include "rlhf/policy.h"
+#include "tests/reference.h"
+
+#define FLOAT_TOLERANCE 1e-5
+#define EXACT_TOLERANCE 1e-6
+#define MODEL_GRADIENT_TOLERANCE 1e-4
+#define TF32_TOLERANCE 5e-3
+#define TF32_STEP_TOLERANCE 5e-3
+
+static const nn_backend *cpu, *gpu;
+static unsigned long long run_seed;
+
+/* Every test starts with TF32 off (a failed TF32 test may have left it on). */
+static void setup(void) { nn_cuda_set_tf32(false); }
+
+/* A seed for one input of one test, different on every run. */
+static unsigned long long seed_for(int salt) { return run_seed * 1000003ULL + (unsigned long long)salt; }
+
+/* n normal(0, std) floats from this run's seed and salt (malloc'd). */
+static float *random_floats(size_t n, float std, int salt) {
+    float *x = malloc(sizeof(float) * (n ? n : 1));
+    random_fill(x, n, std, seed_for(salt));
+    return x;
+}
+
+/* A malloc'd copy of x[0..n). */
+static float *copy_floats(const float *x, size_t n) {
+    float *y = malloc(sizeof(float) * (n ? n : 1));
+    memcpy(y, x, sizeof(float) * n);
+    return y;
+}
+
+/* Device copies of host arrays, and host copies of device arrays. */
+static float *to_device(const float *host, size_t n) {
+    float *device = gpu->alloc(sizeof(float) * n);
+    ck_assert_ptr_nonnull(device);
+    gpu->upload(device, host, sizeof(float) * n);
+    return device;
+}
+
+/* A device copy of n host ints. */
+static int *ints_to_device(const int *host, size_t n) {
+    int *device = gpu->alloc(sizeof(int) * n);
+    ck_assert_ptr_nonnull(device);
+    gpu->upload(device, host, sizeof(int) * n);
+    return device;
+}
+
+/* A malloc'd host copy of n device floats. */
+static float *to_host(const float *device, size_t n) {
+    float *host = malloc(sizeof(float) * (n ? n : 1));
+    gpu->download(host, device, sizeof(float) * n);
+    return host;
+}
+
+/* Largest |a - b| over the largest |b|; infinite when a is not finite where b is. */
+static double parity_error(const float *a, const float *b, size_t n) {
+    double max_difference = 0, max_reference = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(b[i]) && !isfinite(a[i])) return INFINITY;
+        double difference = fabs((double)a[i] - (double)b[i]);
+        if (difference > max_difference) max_difference = difference;
+        if (fabs((double)b[i]) > max_reference) max_reference = fabs((double)b[i]);
+    }
+    return max_reference > 0 ? max_difference / max_reference : max_difference;
+}
+
+/* Prints one line of the parity table and fails the test when error exceeds tolerance. */
+static void report(const char *what, double error, double tolerance) {
+    printf("  %-58s %10.3e  (tolerance %.0e)\n", what, error, tolerance);
+    fflush(stdout);
+    ck_assert_msg(error <= tolerance, "%s: error %g exceeds %g (RLHF_TEST_SEED=%llu)", what, error, tolerance,
+                  run_seed);
+}
+
+/* Downloads n floats of device memory and compares them with the CPU's result. */
+static void compare(const char *what, const float *device, const float *cpu_result, size_t n, double tolerance) {
+    float *host = to_host(device, n);
+    report(what, parity_error(host, cpu_result, n), tolerance);
+    free(host);
+}
+
+/* ------------------------------------------------------------------ memory, elementwise */
+
+START_TEST(test_memory) {
+    size_t n = 1000;
+    float *device = gpu->alloc(sizeof(float) * n);
+    ck_assert_ptr_nonnull(device);
+    float *zeros = calloc(n, sizeof(float));
+    compare("alloc returns zeroed memory", device, zeros, n, 0.0);
+    float *x = random_floats(n, 1, 1);
+    gpu->upload(device, x, sizeof(float) * n);
+    compare("upload then download", device, x, n, 0.0);
+    float *other = gpu->alloc(sizeof(float) * n);
+    gpu->copy(other, device, n);
+    compare("copy", other, x, n, 0.0);
+    gpu->zero(device, n);
+    compare("zero", device, zeros, n, 0.0);
+    void *empty = gpu->alloc(0);
+    ck_assert_ptr_nonnull(empty);
+    gpu->free(empty);
+    gpu->free(device);
+    gpu->free(other);
+    free(zeros);
+    free(x);
+}
+END_TEST
+
+START_TEST(test_elementwise) {
+    size_t n = 100003;
+    float *a = random_floats(n, 2.5f, 10), *b = random_floats(n, 1, 11), *start = random_floats(n, 1, 12);
+    float *device_a = to_device(a, n), *device_b = to_device(b, n), *device_out = to_device(start, n);
+    float *expected = copy_floats(start, n);
+
+    cpu->gelu_forward(expected, a, n);
+    gpu->gelu_forward(device_out, device_a, n);
+    compare("gelu_forward", device_out, expected, n, FLOAT_TOLERANCE);
+
+    memcpy(expected, start, sizeof(float) * n);
+    gpu->upload(device_out, start, sizeof(float) * n);
+    cpu->gelu_backward(expected, a, b, n);
+    gpu->gelu_backward(device_out, device_a, device_b, n);
+    compare("gelu_backward (adds into dinp)", device_out, expected, n, FLOAT_TOLERANCE);
+
+    cpu->add(expected, a, b, n);
+    gpu->add(device_out, device_a, device_b, n);
+    compare("add", device_out, expected, n, EXACT_TOLERANCE);
+
+    cpu->accumulate(expected, a, n);
+    gpu->accumulate(device_out, device_a, n);
+    compare("accumulate", device_out, expected, n, EXACT_TOLERANCE);
+
+    cpu->scale(expected, 0.37f, n);
+    gpu->scale(device_out, 0.37f, n);
+    compare("scale", device_out, expected, n, EXACT_TOLERANCE);
+
+    /* dropout: the same elements dropped on both backends, bit for bit */
+    uint64_t seed = seed_for(13);
+    cpu->dropout(expected, n, 0.3f, seed);
+    gpu->dropout(device_out, n, 0.3f, seed);
+    float *dropped = to_host(device_out, n);
+    size_t different_masks = 0, zeros = 0;
+    for (size_t i = 0; i < n; i++) {
+        different_masks += (dropped[i] == 0.0f) != (expected[i] == 0.0f);
+        zeros += expected[i] == 0.0f;
+    }
+    report("dropout: elements whose mask differs", (double)different_masks, 0.0);
+    report("dropout: values", parity_error(dropped, expected, n), EXACT_TOLERANCE);
+    ck_assert(zeros > n / 5 && zeros < n * 2 / 5); /* p = 0.3 */
+    gpu->dropout(device_out, n, 0.0f, seed); /* p = 0 leaves the tensor alone */
+    compare("dropout with p = 0 is the identity", device_out, expected, n, 0.0);
+
+    free(a); free(b); free(start); free(expected); free(dropped);
+    gpu->free(device_a); gpu->free(device_b); gpu->free(device_out);
+}
+END_TEST
+
+START_TEST(test_sum_squares_and_adamw) {
+    size_t n = 3000017;
+    float *x = random_floats(n, 1, 20);
+    float *device_x = to_device(x, n);
+    double expected = cpu->sum_squares(x, n), got = gpu->sum_squares(device_x, n);
+    report("sum_squares (3M elements)", fabs(got - expected) / expected, 1e-6);
+    gpu->free(device_x);
+    free(x);
+
+    n = 100003;
+    float *param = random_floats(n, 1, 21), *grad = random_floats(n, 0.1f, 22);
+    float *m = calloc(n, sizeof(float)), *v = calloc(n, sizeof(float));
+    float *device_param = to_device(param, n), *device_grad = to_device(grad, n);
+    float *device_m = to_device(m, n), *device_v = to_device(v, n);
+    for (int step = 1; step <= 3; step++) {
+        float bias_correction1 = 1.0f - powf(0.9f, (float)step), bias_correction2 = 1.0f - powf(0.999f, (float)step);
+        cpu->adamw_update(param, grad, m, v, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, bias_correction1,
+                          bias_correction2, 0.7f);
+        gpu->adamw_update(device_param, device_grad, device_m, device_v, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f,
+                          bias_correction1, bias_correction2, 0.7f);
+    }
+    compare("adamw_update x3: parameters", device_param, param, n, EXACT_TOLERANCE);
+    compare("adamw_update x3: first moments", device_m, m, n, EXACT_TOLERANCE);
+    compare("adamw_update x3: second moments", device_v, v, n, EXACT_TOLERANCE);
+    free(param); free(grad); free(m); free(v);
+    gpu->free(device_param); gpu->free(device_grad); gpu->free(device_m); gpu->free(device_v);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ embedding, layernorm */
+
+START_TEST(test_embedding) {
+    int V = 50, P = 40, N = 300, C = 70;
+    int *tokens = malloc(sizeof(int) * N), *positions = malloc(sizeof(int) * N);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, seed_for(30));
+    for (int n = 0; n < N; n++) { /* many repeats, which the backward must accumulate */
+        tokens[n] = (int)(rlhf_rng_next(&rng) % V);
+        positions[n] = (int)(rlhf_rng_next(&rng) % P);
+    }
+    float *wte = random_floats((size_t)V * C, 1, 31), *wpe = random_floats((size_t)P * C, 1, 32);
+    float *out = malloc(sizeof(float) * N * C);
+    int *device_tokens = ints_to_device(tokens, N), *device_positions = ints_to_device(positions, N);
+    float *device_wte = to_device(wte, (size_t)V * C), *device_wpe = to_device(wpe, (size_t)P * C);
+    float *device_out = gpu->alloc(sizeof(float) * N * C);
+    cpu->embedding_forward(out, tokens, positions, wte, wpe, N, C);
+    gpu->embedding_forward(device_out, device_tokens, device_positions, device_wte, device_wpe, N, C);
+    compare("embedding_forward", device_out, out, (size_t)N * C, EXACT_TOLERANCE);
+
+    float *dout = random_floats((size_t)N * C, 1, 33);
+    float *device_dout = to_device(dout, (size_t)N * C);
+    /* gradients start from random values: backward adds */
+    cpu->embedding_backward(wte, wpe, dout, tokens, positions, N, C);
+    gpu->embedding_backward(device_wte, device_wpe, device_dout, device_tokens, device_positions, N, C);
+    compare("embedding_backward: dwte (repeated tokens)", device_wte, wte, (size_t)V * C, EXACT_TOLERANCE);
+    compare("embedding_backward: dwpe", device_wpe, wpe, (size_t)P * C, EXACT_TOLERANCE);
+    free(tokens); free(positions); free(wte); free(wpe); free(out); free(dout);
+    gpu->free(device_tokens); gpu->free(device_positions); gpu->free(device_wte); gpu->free(device_wpe);
+    gpu->free(device_out); gpu->free(device_dout);
+}
+END_TEST
+
+START_TEST(test_layernorm) {
+    int N = 300, C = 300; /* several row chunks and a width that is not a multiple of 32 */
+    size_t NC = (size_t)N * C;
+    float *inp = random_floats(NC, 2, 40), *weight = random_floats(C, 1, 41), *bias = random_floats(C, 1, 42);
+    for (size_t i = 0; i < NC; i++) inp[i] += 0.5f;
+    float *out = malloc(sizeof(float) * NC), *mean = malloc(sizeof(float) * N), *rstd = malloc(sizeof(float) * N);
+    float *device_inp = to_device(inp, NC), *device_weight = to_device(weight, C), *device_bias = to_device(bias, C);
+    float *device_out = gpu->alloc(sizeof(float) * NC), *device_mean = gpu->alloc(sizeof(float) * N);
+    float *device_rstd = gpu->alloc(sizeof(float) * N);
+    cpu->layernorm_forward(out, mean, rstd, inp, weight, bias, N, C, 1e-5f);
+    gpu->layernorm_forward(device_out, device_mean, device_rstd, device_inp, device_weight, device_bias, N, C, 1e-5f);
+    compare("layernorm_forward: out", device_out, out, NC, FLOAT_TOLERANCE);
+    compare("layernorm_forward: mean", device_mean, mean, N, FLOAT_TOLERANCE);
+    compare("layernorm_forward: rstd", device_rstd, rstd, N, FLOAT_TOLERANCE);
+
+    float *dout = random_floats(NC, 1, 43), *dinp = random_floats(NC, 1, 44);
+    float *dweight = random_floats(C, 1, 45), *dbias = random_floats(C, 1, 46);
+    float *device_dout = to_device(dout, NC), *device_dinp = to_device(dinp, NC);
+    float *device_dweight = to_device(dweight, C), *device_dbias = to_device(dbias, C);
+    cpu->layernorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+    gpu->layernorm_backward(device_dinp, device_dweight, device_dbias, device_dout, device_inp, device_weight,
+                            device_mean, device_rstd, N, C);
+    compare("layernorm_backward: dinp", device_dinp, dinp, NC, FLOAT_TOLERANCE);
+    compare("layernorm_backward: dweight", device_dweight, dweight, C, FLOAT_TOLERANCE);
+    compare("layernorm_backward: dbias", device_dbias, dbias, C, FLOAT_TOLERANCE);
+    free(inp); free(weight); free(bias); free(out); free(mean); free(rstd);
+    free(dout); free(dinp); free(dweight); free(dbias);
+    gpu->free(device_inp); gpu->free(device_weight); gpu->free(device_bias); gpu->free(device_out);
+    gpu->free(device_mean); gpu->free(device_rstd); gpu->free(device_dout); gpu->free(device_dinp);
+    gpu->free(device_dweight); gpu->free(device_dbias);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ matmul */
+
+/* Forward and backward of one matmul shape on both backends (gradients accumulate onto
+ * random starting values). */
+static void check_matmul(int N, int C, int OC, nn_weight_layout layout, bool with_bias, bool with_dinp,
+                         double tolerance, int salt) {
+    char label[128];
+    const char *layout_name = layout == NN_WEIGHT_IN_OUT ? "[in,out]" : "[out,in]";
+    size_t n_inp = (size_t)N * C, n_weight = (size_t)C * OC, n_out = (size_t)N * OC;
+    float *inp = random_floats(n_inp, 1, salt), *weight = random_floats(n_weight, 0.5f, salt + 1);
+    float *bias = with_bias ? random_floats(OC, 0.5f, salt + 2) : NULL;
+    float *out = malloc(sizeof(float) * n_out);
+    float *device_inp = to_device(inp, n_inp), *device_weight = to_device(weight, n_weight);
+    float *device_bias = with_bias ? to_device(bias, OC) : NULL, *device_out = gpu->alloc(sizeof(float) * n_out);
+    cpu->matmul_forward(out, inp, weight, bias, N, C, OC, layout);
+    gpu->matmul_forward(device_out, device_inp, device_weight, device_bias, N, C, OC, layout);
+    snprintf(label, sizeof label, "matmul_forward %s %dx%dx%d%s%s", layout_name, N, C, OC, with_bias ? " +bias" : "",
+             nn_cuda_tf32_enabled() ? " TF32" : "");
+    compare(label, device_out, out, n_out, tolerance);
+
+    float *dout = random_floats(n_out, 1, salt + 3), *dinp = random_floats(n_inp, 1, salt + 4);
+    float *dweight = random_floats(n_weight, 1, salt + 5), *dbias = random_floats(OC, 1, salt + 6);
+    float *device_dout = to_device(dout, n_out), *device_dinp = to_device(dinp, n_inp);
+    float *device_dweight = to_device(dweight, n_weight), *device_dbias = to_device(dbias, OC);
+    cpu->matmul_backward(with_dinp ? dinp : NULL, dweight, with_bias ? dbias : NULL, dout, inp, weight, N, C, OC,
+                         layout);
+    gpu->matmul_backward(with_dinp ? device_dinp : NULL, device_dweight, with_bias ? device_dbias : NULL, device_dout,
+                         device_inp, device_weight, N, C, OC, layout);
+    snprintf(label, sizeof label, "matmul_backward %s %dx%dx%d: dinp%s", layout_name, N, C, OC,
+             with_dinp ? "" : " (NULL: untouched)");
+    compare(label, device_dinp, dinp, n_inp, tolerance);
+    snprintf(label, sizeof label, "matmul_backward %s %dx%dx%d: dweight", layout_name, N, C, OC);
+    compare(label, device_dweight, dweight, n_weight, tolerance);
+    snprintf(label, sizeof label, "matmul_backward %s %dx%dx%d: dbias%s", layout_name, N, C, OC,
+             with_bias ? "" : " (NULL: untouched)");
+    compare(label, device_dbias, dbias, OC, tolerance);
+    free(inp); free(weight); free(bias); free(out); free(dout); free(dinp); free(dweight); free(dbias);
+    gpu->free(device_inp); gpu->free(device_weight); gpu->free(device_bias); gpu->free(device_out);
+    gpu->free(device_dout); gpu->free(device_dinp); gpu->free(device_dweight); gpu->free(device_dbias);
+}
+
+START_TEST(test_matmul) {
+    check_matmul(70, 130, 97, NN_WEIGHT_IN_OUT, true, true, FLOAT_TOLERANCE, 50);
+    check_matmul(70, 130, 97, NN_WEIGHT_OUT_IN, false, true, FLOAT_TOLERANCE, 60);
+    check_matmul(70, 130, 97, NN_WEIGHT_OUT_IN, true, false, FLOAT_TOLERANCE, 70);
+    check_matmul(33, 48, 1, NN_WEIGHT_OUT_IN, false, true, FLOAT_TOLERANCE, 80); /* the scalar head */
+    check_matmul(257, 768, 2304, NN_WEIGHT_IN_OUT, true, true, FLOAT_TOLERANCE, 90); /* GPT-2's c_attn */
+}
+END_TEST
+
+START_TEST(test_matmul_tf32) {
+    nn_cuda_set_tf32(true);
+    check_matmul(257, 768, 2304, NN_WEIGHT_IN_OUT, true, true, TF32_TOLERANCE, 100);
+    check_matmul(129, 768, 1000, NN_WEIGHT_OUT_IN, false, true, TF32_TOLERANCE, 110);
+    nn_cuda_set_tf32(false);
+}
+END_TEST
+
+START_TEST(test_gather_rows) {
+    int rows_in = 20, C = 75, count = 7;
+    int rows[7] = {19, 0, 3, 3, 12, 7, 1};
+    float *inp = random_floats((size_t)rows_in * C, 1, 120), *out = malloc(sizeof(float) * count * C);
+    float *device_inp = to_device(inp, (size_t)rows_in * C), *device_out = gpu->alloc(sizeof(float) * count * C);
+    int *device_rows = ints_to_device(rows, count);
+    cpu->gather_rows(out, inp, rows, count, C);
+    gpu->gather_rows(device_out, device_inp, device_rows, count, C);
+    compare("gather_rows", device_out, out, (size_t)count * C, 0.0);
+    free(inp); free(out);
+    gpu->free(device_inp); gpu->free(device_out); gpu->free(device_rows);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ attention */
+
+/* Attention forward and backward on both backends. Row 0 is left-padded (its first queries
+ * see no key), row 1 right-padded, row 2 has a hole, the rest are full. */
+static void check_attention(int B, int T, int C, int NH, float dropout, int salt) {
+    char label[128];
+    int *mask = malloc(sizeof(int) * B * T);
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            int real = 1;
+            if (b == 0 && t < T / 6 + 1) real = 0;
+            if (b == 1 && t >= T - T / 8 - 1) real = 0;
+            if (b == 2 && t >= T / 3 && t < T / 3 + 3) real = 0;
+            mask[b * T + t] = real;
+        }
+    size_t n_qkv = (size_t)B * T * 3 * C, n_out = (size_t)B * T * C, n_probs = (size_t)B * NH * T * T;
+    uint64_t seed = seed_for(salt);
+    float *qkv = random_floats(n_qkv, 1, salt + 1), *out = malloc(sizeof(float) * n_out);
+    float *probs = malloc(sizeof(float) * n_probs), *scratch = malloc(sizeof(float) * n_probs);
+    float *device_qkv = to_device(qkv, n_qkv), *device_out = gpu->alloc(sizeof(float) * n_out);
+    float *device_probs = gpu->alloc(sizeof(float) * n_probs), *device_scratch = gpu->alloc(sizeof(float) * n_probs);
+    ck_assert_ptr_nonnull(device_out);
+    ck_assert_ptr_nonnull(device_probs);
+    ck_assert_ptr_nonnull(device_scratch);
+    int *device_mask = ints_to_device(mask, (size_t)B * T);
+    cpu->attention_forward(out, probs, qkv, mask, B, T, C, NH, dropout, seed);
+    gpu->attention_forward(device_out, device_probs, device_qkv, device_mask, B, T, C, NH, dropout, seed);
+    snprintf(label, sizeof label, "attention_forward B%d T%d C%d NH%d dropout %.1f: out", B, T, C, NH, dropout);
+    compare(label, device_out, out, n_out, FLOAT_TOLERANCE);
+    snprintf(label, sizeof label, "attention_forward B%d T%d C%d NH%d dropout %.1f: probs", B, T, C, NH, dropout);
+    compare(label, device_probs, probs, n_probs, FLOAT_TOLERANCE);
+
+    float *dout = random_floats(n_out, 1, salt + 2), *dqkv = random_floats(n_qkv, 1, salt + 3);
+    float *device_dout = to_device(dout, n_out), *device_dqkv = to_device(dqkv, n_qkv);
+    cpu->attention_backward(dqkv, scratch, dout, qkv, probs, B, T, C, NH, dropout, seed);
+    gpu->attention_backward(device_dqkv, device_scratch, device_dout, device_qkv, device_probs, B, T, C, NH, dropout,
+                            seed);
+    snprintf(label, sizeof label, "attention_backward B%d T%d C%d NH%d dropout %.1f: dqkv", B, T, C, NH, dropout);
+    compare(label, device_dqkv, dqkv, n_qkv, FLOAT_TOLERANCE);
+    free(mask); free(qkv); free(out); free(probs); free(scratch); free(dout); free(dqkv);
+    gpu->free(device_qkv); gpu->free(device_out); gpu->free(device_probs); gpu->free(device_scratch);
+    gpu->free(device_mask); gpu->free(device_dout); gpu->free(device_dqkv);
+}
+
+START_TEST(test_attention) {
+    check_attention(3, 37, 48, 4, 0.0f, 200);
+    check_attention(4, 64, 96, 12, 0.0f, 210);
+}
+END_TEST
+
+START_TEST(test_attention_dropout) {
+    check_attention(3, 37, 48, 4, 0.2f, 220);
+    /* 48 pairs of 600 x 600 probabilities exceed one 2^24-float chunk of dropped copies */
+    check_attention(4, 600, 96, 12, 0.1f, 230);
+}
+END_TEST
+
+START_TEST(test_attention_cached) {
+    int B = 3, NH = 4, C = 32, max_len = 20, hs = C / NH;
+    size_t cache_floats = (size_t)B * NH * max_len * hs;
+    float *keys = calloc(cache_floats, sizeof(float)), *values = calloc(cache_floats, sizeof(float));
+    float *device_keys = gpu->alloc(sizeof(float) * cache_floats), *device_values = gpu->alloc(sizeof(float) * cache_floats);
+    int *mask = calloc((size_t)B * max_len, sizeof(int));
+    int *device_mask = gpu->alloc(sizeof(int) * B * max_len);
+    /* prefill of 6 (row 0 left-padded by 2, row 2 with a hole), one decode step (row 2
+     * finished: masked), then 3 more positions */
+    int steps[3] = {6, 1, 3};
+    int masks[3][3][6] = {{{0, 0, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}, {1, 1, 0, 1, 1, 1}},
+                          {{1}, {1}, {0}},
+                          {{1, 1, 1}, {1, 1, 1}, {1, 0, 1}}};
+    int past = 0;
+    for (int s = 0; s < 3; s++) {
+        int T = steps[s];
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++) mask[b * max_len + past + t] = masks[s][b][t];
+        gpu->upload(device_mask, mask, sizeof(int) * B * max_len);
+        size_t n_qkv = (size_t)B * T * 3 * C, n_out = (size_t)B * T * C;
+        float *qkv = random_floats(n_qkv, 1, 300 + s), *out = malloc(sizeof(float) * n_out);
+        float *device_qkv = to_device(qkv, n_qkv), *device_out = gpu->alloc(sizeof(float) * n_out);
+        cpu->attention_cached(out, qkv, keys, values, mask, B, T, past, max_len, C, NH);
+        gpu->attention_cached(device_out, device_qkv, device_keys, device_values, device_mask, B, T, past, max_len, C,
+                              NH);
+        char label[96];
+        snprintf(label, sizeof label, "attention_cached past %d + %d: out", past, T);
+        compare(label, device_out, out, n_out, FLOAT_TOLERANCE);
+        snprintf(label, sizeof label, "attention_cached past %d + %d: key cache", past, T);
+        compare(label, device_keys, keys, cache_floats, 0.0);
+        snprintf(label, sizeof label, "attention_cached past %d + %d: value cache", past, T);
+        compare(label, device_values, values, cache_floats, 0.0);
+        past += T;
+        free(qkv); free(out);
+        gpu->free(device_qkv); gpu->free(device_out);
+    }
+    free(keys); free(values); free(mask);
+    gpu->free(device_keys); gpu->free(device_values); gpu->free(device_mask);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ log-probs, sampling */
+
+static void check_logprobs(float temperature, int salt) {
+    int N = 37, V = 50257;
+    size_t NV = (size_t)N * V;
+    float *logits = random_floats(NV, 3, salt), *logprobs = malloc(sizeof(float) * N);
+    int *targets = malloc(sizeof(int) * N);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, seed_for(salt + 1));
+    for (int n = 0; n < N; n++) targets[n] = n % 5 == 1 ? -1 : (int)(rlhf_rng_next(&rng) % V);
+    float *device_logits = to_device(logits, NV), *device_logprobs = gpu->alloc(sizeof(float) * N);
+    int *device_targets = ints_to_device(targets, N);
+    cpu->target_logprobs(logprobs, logits, targets, N, V, temperature);
+    gpu->target_logprobs(device_logprobs, device_logits, device_targets, N, V, temperature);
+    char label[96];
+    snprintf(label, sizeof label, "target_logprobs V %d temperature %.1f", V, temperature);
+    compare(label, device_logprobs, logprobs, N, FLOAT_TOLERANCE);
+
+    float *dlogprobs = random_floats(N, 1, salt + 2);
+    dlogprobs[3] = 0.0f; /* a zero weight clears its row */
+    float *device_dlogprobs = to_device(dlogprobs, N);
+    cpu->target_logprobs_backward(logits, dlogprobs, targets, N, V, temperature);
+    gpu->target_logprobs_backward(device_logits, device_dlogprobs, device_targets, N, V, temperature);
+    snprintf(label, sizeof label, "target_logprobs_backward V %d temperature %.1f", V, temperature);
+    compare(label, device_logits, logits, NV, FLOAT_TOLERANCE);
+    free(logits); free(logprobs); free(targets); free(dlogprobs);
+    gpu->free(device_logits); gpu->free(device_logprobs); gpu->free(device_targets); gpu->free(device_dlogprobs);
+}
+
+START_TEST(test_target_logprobs) {
+    check_logprobs(1.0f, 400);
+    check_logprobs(0.7f, 410);
+}
+END_TEST
+
+/* Samples B rows on both backends with one setting; tokens must be identical. */
+static void check_sampling(const float *logits, const float *device_logits, int B, int V, float temperature,
+                           int top_k, float top_p, int salt) {
+    float *uniforms = malloc(sizeof(float) * B), *logprobs = malloc(sizeof(float) * B);
+    int *tokens = malloc(sizeof(int) * B), *gpu_tokens = malloc(sizeof(int) * B);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, seed_for(salt));
+    for (int b = 0; b < B; b++) uniforms[b] = (float)rlhf_rng_uniform(&rng);
+    float *device_uniforms = to_device(uniforms, B), *device_logprobs = gpu->alloc(sizeof(float) * B);
+    int *device_tokens = gpu->alloc(sizeof(int) * B);
+    cpu->sample_tokens(tokens, logprobs, logits, uniforms, B, V, temperature, top_k, top_p);
+    gpu->sample_tokens(device_tokens, device_logprobs, device_logits, device_uniforms, B, V, temperature, top_k, top_p);
+    gpu->download(gpu_tokens, device_tokens, sizeof(int) * B);
+    int different = 0;
+    for (int b = 0; b < B; b++) different += tokens[b] != gpu_tokens[b];
+    char label[128];
+    snprintf(label, sizeof label, "sample_tokens V %d T %.1f top-k %d top-p %.2f: tokens differing", V, temperature,
+             top_k, top_p);
+    report(label, different, 0.0);
+    snprintf(label, sizeof label, "sample_tokens V %d T %.1f top-k %d top-p %.2f: log-probs", V, temperature, top_k,
+             top_p);
+    compare(label, device_logprobs, logprobs, B, FLOAT_TOLERANCE);
+    free(uniforms); free(logprobs); free(tokens); free(gpu_tokens);
+    gpu->free(device_uniforms); gpu->free(device_logprobs); gpu->free(device_tokens);
+}
+
+START_TEST(test_sampling) {
+    int B = 64, V = 1000;
+    float *logits = random_floats((size_t)B * V, 3, 500);
+    /* row 0 has its maximum twice: greedy must take the first, as torch.argmax */
+    logits[3] = logits[700] = 50.0f;
+    float *device_logits = to_device(logits, (size_t)B * V);
+    check_sampling(logits, device_logits, B, V, 0.0f, 0, 1.0f, 501);
+    check_sampling(logits, device_logits, B, V, 1.0f, 0, 1.0f, 502);
+    check_sampling(logits, device_logits, B, V, 0.7f, 0, 1.0f, 503);
+    check_sampling(logits, device_logits, B, V, 1.0f, 20, 1.0f, 504);
+    check_sampling(logits, device_logits, B, V, 1.3f, 0, 0.9f, 505);
+    check_sampling(logits, device_logits, B, V, 0.8f, 50, 0.7f, 506);
+    check_sampling(logits, device_logits, B, V, 1.0f, 1, 1.0f, 507);
+    int first = -1;
+    int *device_tokens = gpu->alloc(sizeof(int) * B);
+    float *device_logprobs = gpu->alloc(sizeof(float) * B), *device_uniforms = gpu->alloc(sizeof(float) * B);
+    gpu->sample_tokens(device_tokens, device_logprobs, device_logits, device_uniforms, B, V, 0.0f, 0, 1.0f);
+    gpu->download(&first, device_tokens, sizeof(int));
+    report("sample_tokens greedy with a tied maximum: index - 3", abs(first - 3), 0.0);
+    gpu->free(device_tokens); gpu->free(device_logprobs); gpu->free(device_uniforms);
+    gpu->free(device_logits);
+    free(logits);
+
+    B = 8;
+    V = 50257;
+    logits = random_floats((size_t)B * V, 2, 510);
+    device_logits = to_device(logits, (size_t)B * V);
+    check_sampling(logits, device_logits, B, V, 0.0f, 0, 1.0f, 511);
+    check_sampling(logits, device_logits, B, V, 0.9f, 40, 0.95f, 512);
+    check_sampling(logits, device_logits, B, V, 1.0f, 0, 1.0f, 513);
+    gpu->free(device_logits);
+    free(logits);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ whole models */
+
+static gpt_config small_config(bool score_head, float dropout) {
+    gpt_config c = {.vocab_size = 61, .n_positions = 40, .n_embd = 48, .n_layer = 2, .n_head = 4,
+                    .layer_norm_epsilon = 1e-5f, .embd_pdrop = dropout, .resid_pdrop = dropout,
+                    .attn_pdrop = dropout, .has_score_head = score_head, .bos_token_id = -1, .eos_token_id = -1,
+                    .pad_token_id = -1};
+    return c;
+}
+
+/* Compares every parameter (or gradient) tensor of the two models and reports the worst. */
+static void compare_models(const char *what, const gpt_model *on_cpu, const gpt_model *on_gpu, bool gradient,
+                           double tolerance) {
+    size_t count = on_cpu->parameter_count;
+    float *expected = malloc(sizeof(float) * count), *got = malloc(sizeof(float) * count);
+    gpt_read_parameters(on_cpu, expected, gradient);
+    gpt_read_parameters(on_gpu, got, gradient);
+    double worst = 0;
+    const char *worst_name = "-";
+    for (int i = 0; i < on_cpu->tensor_count; i++) {
+        const gpt_tensor *t = &on_cpu->tensors[i];
+        double error = parity_error(got + t->offset, expected + t->offset, t->count);
+        if (error > worst || isnan(error)) {
+            worst = error;
+            worst_name = t->name;
+        }
+    }
+    char label[160];
+    snprintf(label, sizeof label, "%s (worst tensor: %s)", what, worst_name);
+    report(label, worst, tolerance);
+    free(expected);
+    free(got);
+}
+
+/* After one AdamW step from the same parameters: the largest |p_cuda - p_cpu| in units of the
+ * learning rate. AdamW's first step moves an element by lr * g / (|g| + epsilon) (g clipped),
+ * about +-lr whatever the size of g, so where g is near zero the step's direction and size
+ * follow rounding error: an element whose exact gradient is 0 (the attention key bias; the
+ * softmax ignores a constant added to every score) moves in a direction chosen by rounding
+ * noise, differently on each backend. Compared are the elements whose clipped gradient is at
+ * least 100 epsilon and 1e-3 of its tensor's largest, where a float32 gradient error of 1e-6
+ * of that largest changes the step by at most ~1e-5 lr; the others are counted. */
+static void compare_update(const char *what, const gpt_model *on_cpu, const gpt_model *on_gpu, const float *gradient,
+                           float grad_scale, float epsilon, float learning_rate, double tolerance) {
+    size_t count = on_cpu->parameter_count, skipped = 0;
+    float *expected = malloc(sizeof(float) * count), *got = malloc(sizeof(float) * count);
+    gpt_read_parameters(on_cpu, expected, false);
+    gpt_read_parameters(on_gpu, got, false);
+    double worst = 0;
+    for (int i = 0; i < on_cpu->tensor_count; i++) {
+        const gpt_tensor *t = &on_cpu->tensors[i];
+        double largest = 0;
+        for (size_t k = 0; k < t->count; k++)
+            if (fabs(gradient[t->offset + k]) > largest) largest = fabs(gradient[t->offset + k]);
+        for (size_t k = 0; k < t->count; k++) {
+            size_t at = t->offset + k;
+            double g = fabs(gradient[at]);
+            if (!isfinite(got[at])) worst = INFINITY;
+            if (g * grad_scale < 100.0 * epsilon || g < 1e-3 * largest) {
+                skipped += g != 0.0;
+                continue;
+            }
+            double difference = fabs((double)got[at] - (double)expected[at]) / learning_rate;
+            if (difference > worst) worst = difference;
+        }
+    }
+    char label[200];
+    snprintf(label, sizeof label, "%s, in learning rates (%zu near-zero gradients left out)", what, skipped);
+    report(label, worst, tolerance);
+    free(expected);
+    free(got);
+}
+
+/* Relative difference of two scalars. */
+static double scalar_error(double got, double expected) {
+    if (!isfinite(got)) return INFINITY;
+    return fabs(got - expected) / (fabs(expected) > 1e-30 ? fabs(expected) : 1.0);
+}
+
+/* One full training step (forward with both heads over a padded batch, backward of
+ * log-probs and values, AdamW with clipping and weight decay) and then two more plain
+ * steps, on both backends from the same initial parameters. */
+static void check_training_step(const char *name, gpt_config config, int B, int T, bool dropout, bool tf32, int salt) {
+    gpt_model on_cpu, on_gpu;
+    nn_adamw adam_cpu, adam_gpu;
+    rlhf_error error;
+    nn_adamw_config adamw = nn_adamw_defaults();
+    adamw.weight_decay = 0.1f;
+    adamw.max_grad_norm = 1.0f;
+    ck_assert_msg(gpt_create(&on_cpu, &config, cpu, &error) == 0, "%s", error.message);
+    ck_assert_msg(gpt_create(&on_gpu, &config, gpu, &error) == 0, "%s", error.message);
+    ck_assert_msg(gpt_reserve(&on_cpu, B, T, true, &error) == 0, "%s", error.message);
+    ck_assert_msg(gpt_reserve(&on_gpu, B, T, true, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(nn_adamw_create(&adam_cpu, &on_cpu, &adamw, &error), 0);
+    ck_assert_int_eq(nn_adamw_create(&adam_gpu, &on_gpu, &adamw, &error), 0);
+    gpt_init_random(&on_cpu, seed_for(salt));
+    gpt_init_random(&on_gpu, seed_for(salt));
+    on_cpu.training = on_gpu.training = dropout;
+    nn_cuda_set_tf32(tf32);
+    double step_tolerance = tf32 ? TF32_STEP_TOLERANCE : FLOAT_TOLERANCE;
+
+    size_t N = (size_t)B * T;
+    int V = config.vocab_size;
+    int *tokens = malloc(sizeof(int) * N), *mask = malloc(sizeof(int) * N), *targets = malloc(sizeof(int) * N);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, seed_for(salt + 1));
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            size_t n = (size_t)b * T + t;
+            tokens[n] = (int)(rlhf_rng_next(&rng) % (uint64_t)V);
+            mask[n] = !((b == 0 && t < 3) || (b == 1 && t >= T - 2)); /* left and right padding */
+        }
+    for (size_t n = 0; n < N; n++) {
+        bool next_real = (n + 1) % T != 0 && mask[n] && mask[n + 1];
+        targets[n] = next_real ? tokens[n + 1] : -1;
+    }
+    bool values = config.has_score_head;
+    gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .attention_mask = mask, .targets = targets,
+                       .want_values = values};
+    float *logprobs_cpu = malloc(sizeof(float) * N), *logprobs_gpu = malloc(sizeof(float) * N);
+    float *values_cpu = calloc(N, sizeof(float)), *values_gpu = calloc(N, sizeof(float));
+    gpt_outputs out_cpu = {.target_logprobs = logprobs_cpu, .values = values ? values_cpu : NULL};
+    gpt_outputs out_gpu = {.target_logprobs = logprobs_gpu, .values = values ? values_gpu : NULL};
+    gpt_zero_grad(&on_cpu);
+    gpt_zero_grad(&on_gpu);
+    ck_assert_msg(gpt_forward(&on_cpu, &batch, &out_cpu, &error) == 0, "%s", error.message);
+    ck_assert_msg(gpt_forward(&on_gpu, &batch, &out_gpu, &error) == 0, "%s", error.message);
+    char label[160];
+    snprintf(label, sizeof label, "%s step 1: loss %.6f", name, out_cpu.loss);
+    report(label, scalar_error(out_gpu.loss, out_cpu.loss), step_tolerance);
+    snprintf(label, sizeof label, "%s step 1: target log-probs", name);
+    report(label, parity_error(logprobs_gpu, logprobs_cpu, N), step_tolerance);
+    if (values) {
+        snprintf(label, sizeof label, "%s step 1: values", name);
+        report(label, parity_error(values_gpu, values_cpu, N), step_tolerance);
+    }
+
+    /* backward of  -mean log-prob + sum w_n value_n  */
+    float *d_logprobs = malloc(sizeof(float) * N), *d_values = random_floats(N, 0.1f, salt + 2);
+    for (size_t n = 0; n < N; n++) d_logprobs[n] = -1.0f / (float)out_cpu.target_count;
+    ck_assert_int_eq(gpt_backward(&on_cpu, d_logprobs, values ? d_values : NULL, &error), 0);
+    ck_assert_int_eq(gpt_backward(&on_gpu, d_logprobs, values ? d_values : NULL, &error), 0);
+    float *gradient = malloc(sizeof(float) * on_cpu.parameter_count);
+    gpt_read_parameters(&on_cpu, gradient, true);
+    if (!tf32) {
+        snprintf(label, sizeof label, "%s step 1: gradients", name);
+        compare_models(label, &on_cpu, &on_gpu, true, MODEL_GRADIENT_TOLERANCE);
+    }
+    float norm_cpu = nn_adamw_step(&adam_cpu, &on_cpu, 1e-3f), norm_gpu = nn_adamw_step(&adam_gpu, &on_gpu, 1e-3f);
+    snprintf(label, sizeof label, "%s step 1: gradient norm %.4f", name, norm_cpu);
+    report(label, scalar_error(norm_gpu, norm_cpu), tf32 ? TF32_STEP_TOLERANCE : MODEL_GRADIENT_TOLERANCE);
+    if (!tf32) {
+        snprintf(label, sizeof label, "%s step 1: AdamW update", name);
+        float grad_scale = norm_cpu > adamw.max_grad_norm ? adamw.max_grad_norm / (norm_cpu + 1e-6f) : 1.0f;
+        compare_update(label, &on_cpu, &on_gpu, gradient, grad_scale, adamw.epsilon, 1e-3f, 1e-3);
+    }
+    free(gradient);
+    /* two more steps of the language-model loss */
+    gpt_batch plain = batch;
+    plain.want_values = false;
+    for (int step = 2; step <= 3; step++) {
+        gpt_zero_grad(&on_cpu);
+        gpt_zero_grad(&on_gpu);
+        ck_assert_int_eq(gpt_forward(&on_cpu, &plain, &out_cpu, &error), 0);
+        ck_assert_int_eq(gpt_forward(&on_gpu, &plain, &out_gpu, &error), 0);
+        ck_assert_int_eq(gpt_backward_loss(&on_cpu, &error), 0);
+        ck_assert_int_eq(gpt_backward_loss(&on_gpu, &error), 0);
+        nn_adamw_step(&adam_cpu, &on_cpu, 1e-3f);
+        nn_adamw_step(&adam_gpu, &on_gpu, 1e-3f);
+    }
+    snprintf(label, sizeof label, "%s step 3: loss %.6f", name, out_cpu.loss);
+    report(label, scalar_error(out_gpu.loss, out_cpu.loss), tf32 ? TF32_STEP_TOLERANCE : MODEL_GRADIENT_TOLERANCE);
+    nn_cuda_set_tf32(false);
+    free(tokens); free(mask); free(targets); free(logprobs_cpu); free(logprobs_gpu); free(values_cpu);
+    free(values_gpu); free(d_logprobs); free(d_values);
+    nn_adamw_destroy(&adam_cpu);
+    nn_adamw_destroy(&adam_gpu);
+    gpt_destroy(&on_cpu);
+    gpt_destroy(&on_gpu);
+}
+
+START_TEST(test_training_step_small) {
+    check_training_step("small GPT, dropout 0.1, score head", small_config(true, 0.1f), 3, 17, true, false, 600);
+}
+END_TEST
+
+START_TEST(test_training_step_tiny) {
+    gpt_config config;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_config_named(&config, "tiny", &error), 0);
+    check_training_step("tiny config (V 8192)", config, 4, 64, false, false, 610);
+}
+END_TEST
+
+START_TEST(test_training_step_gpt2) {
+    gpt_config config;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_config_named(&config, "gpt2", &error), 0);
+    check_training_step("gpt2 config (124M)", config, 2, 64, false, false, 620);
+}
+END_TEST
+
+START_TEST(test_training_step_tf32) {
+    gpt_config config;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_config_named(&config, "tiny", &error), 0);
+    check_training_step("tiny config in TF32", config, 4, 64, false, true, 630);
+}
+END_TEST
+
+/* The same random model (N(0, 0.3) weights, LayerNorm weights near 1, so logits spread)
+ * on both backends. */
+static void make_model_pair(gpt_model *on_cpu, gpt_model *on_gpu, const gpt_config *config, int salt) {
+    rlhf_error error;
+    ck_assert_int_eq(gpt_create(on_cpu, config, cpu, &error), 0);
+    ck_assert_int_eq(gpt_create(on_gpu, config, gpu, &error), 0);
+    float *host = random_floats(on_cpu->parameter_count, 0.3f, salt);
+    for (int i = 0; i < on_cpu->tensor_count; i++)
+        if (strstr(on_cpu->tensors[i].name, "ln_") && strstr(on_cpu->tensors[i].name, "weight"))
+            for (size_t k = 0; k < on_cpu->tensors[i].count; k++) host[on_cpu->tensors[i].offset + k] += 1.0f;
+    gpt_write_parameters(on_cpu, host);
+    gpt_write_parameters(on_gpu, host);
+    free(host);
+}
+
+/* policy_generate on both backends from prompts of different lengths: identical tokens,
+ * lengths and stop reasons, log-probs within tolerance. */
+static void check_generation(const char *name, const gpt_config *config, int count, int new_tokens,
+                             const policy_sampling *sampling, int salt) {
+    gpt_model on_cpu, on_gpu;
+    make_model_pair(&on_cpu, &on_gpu, config, salt);
+    int **prompts = malloc(sizeof(int *) * count), *lengths = malloc(sizeof(int) * count);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, seed_for(salt + 1));
+    for (int i = 0; i < count; i++) {
+        lengths[i] = 1 + (int)(rlhf_rng_next(&rng) % 8);
+        prompts[i] = malloc(sizeof(int) * lengths[i]);
+        for (int t = 0; t < lengths[i]; t++) prompts[i][t] = (int)(rlhf_rng_next(&rng) % (uint64_t)config->vocab_size);
+    }
+    policy_sampling s = *sampling;
+    s.max_new_tokens = new_tokens;
+    policy_generation out_cpu, out_gpu;
+    rlhf_error error;
+    ck_assert_msg(policy_generate(&on_cpu, (const int *const *)prompts, lengths, count, &s, &out_cpu, &error) == 0,
+                  "%s", error.message);
+    ck_assert_msg(policy_generate(&on_gpu, (const int *const *)prompts, lengths, count, &s, &out_gpu, &error) == 0,
+                  "%s", error.message);
+    int different = 0;
+    for (int i = 0; i < count; i++) {
+        different += out_cpu.lengths[i] != out_gpu.lengths[i] || out_cpu.stop_reasons[i] != out_gpu.stop_reasons[i];
+        for (int t = 0; t < out_cpu.lengths[i] && t < out_gpu.lengths[i]; t++)
+            different += out_cpu.tokens[i * new_tokens + t] != out_gpu.tokens[i * new_tokens + t];
+    }
+    char label[160];
+    snprintf(label, sizeof label, "%s: tokens differing", name);
+    report(label, different, 0.0);
+    snprintf(label, sizeof label, "%s: log-probs", name);
+    report(label, parity_error(out_gpu.logprobs, out_cpu.logprobs, (size_t)count * new_tokens), 1e-4);
+    for (int i = 0; i < count; i++) free(prompts[i]);
+    free(prompts);
+    free(lengths);
+    policy_generation_free(&out_cpu);
+    policy_generation_free(&out_gpu);
+    gpt_destroy(&on_cpu);
+    gpt_destroy(&on_gpu);
+}
+
+START_TEST(test_generation) {
+    gpt_config small = small_config(false, 0.0f), tiny;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_config_named(&tiny, "tiny", &error), 0);
+    policy_sampling greedy = {.temperature = 0.0f, .top_p = 1.0f, .seed = 1, .eos_id = -1};
+    policy_sampling sampled = {.temperature = 0.9f, .top_k = 8, .top_p = 0.95f, .seed = seed_for(700), .eos_id = -1};
+    policy_sampling plain = {.temperature = 1.0f, .top_p = 1.0f, .seed = seed_for(701), .eos_id = -1};
+    check_generation("generate small greedy (4 prompts, 20 new)", &small, 4, 20, &greedy, 710);
+    check_generation("generate small T 0.9 top-k 8 top-p 0.95", &small, 4, 20, &sampled, 720);
+    check_generation("generate small T 1", &small, 4, 20, &plain, 730);
+    check_generation("generate tiny greedy (8 prompts, 24 new)", &tiny, 8, 24, &greedy, 740);
+    check_generation("generate tiny T 0.9 top-k 8 top-p 0.95", &tiny, 8, 24, &sampled, 750);
+}
+END_TEST
+
+START_TEST(test_greedy_matches_hugging_face_generate) {
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/gpt2/lm_small", FIXTURES_DIR);
+    snprintf(path, sizeof path, "%s/generate.json", dir);
+    rlhf_error error;
+    gpt_model model;
+    ck_assert_msg(gpt_load(&model, dir, gpu, &error) == 0, "%s", error.message);
+    json_error_t json_error;
+    json_t *root = json_load_file(path, 0, &json_error);
+    ck_assert_ptr_nonnull(root);
+    json_t *prompts = json_object_get(root, "prompts"), *greedy = json_object_get(root, "greedy");
+    int count = (int)json_array_size(prompts);
+    int **ids = malloc(sizeof(int *) * count), *lengths = malloc(sizeof(int) * count);
+    for (int i = 0; i < count; i++) {
+        json_t *prompt = json_array_get(prompts, (size_t)i);
+        lengths[i] = (int)json_array_size(prompt);
+        ids[i] = malloc(sizeof(int) * (lengths[i] ? lengths[i] : 1));
+        for (int t = 0; t < lengths[i]; t++) ids[i][t] = (int)json_integer_value(json_array_get(prompt, (size_t)t));
+    }
+    policy_sampling sampling = {.temperature = 0.0f, .top_p = 1.0f, .seed = 1,
+                                .max_new_tokens = (int)json_integer_value(json_object_get(root, "max_new_tokens")),
+                                .eos_id = (int)json_integer_value(json_object_get(root, "eos_token_id"))};
+    policy_generation out;
+    ck_assert_msg(policy_generate(&model, (const int *const *)ids, lengths, count, &sampling, &out, &error) == 0, "%s",
+                  error.message);
+    int different = 0;
+    for (int i = 0; i < count; i++) {
+        json_t *expected = json_array_get(greedy, (size_t)i);
+        different += out.lengths[i] != (int)json_array_size(expected);
+        for (int t = 0; t < out.lengths[i] && t < (int)json_array_size(expected); t++)
+            different += out.tokens[i * out.max_new_tokens + t] !=
+                         (int)json_integer_value(json_array_get(expected, (size_t)t));
+        free(ids[i]);
+    }
+    report("Hugging Face generate's greedy tokens on CUDA: differing", different, 0.0);
+    policy_generation_free(&out);
+    free(ids);
+    free(lengths);
+    json_decref(root);
+    gpt_destroy(&model);
+}
+END_TEST
+
+START_TEST(test_backend_selection) {
+    rlhf_error error;
+    const char *chosen = NULL;
+    ck_assert_ptr_eq(nn_backend_select("cuda", &chosen, &error), gpu);
+    ck_assert_str_eq(chosen, "cuda");
+    ck_assert_ptr_eq(nn_backend_select("auto", &chosen, &error), gpu);
+    ck_assert_str_eq(chosen, "cuda");
+    ck_assert_ptr_eq(nn_backend_select("cpu", &chosen, &error), cpu);
+}
+END_TEST
+
+/* On a machine without a usable GPU: --device cuda fails clearly and auto falls back. */
+static int check_without_gpu(const char *reason) {
+    rlhf_error error;
+    const char *chosen = NULL;
+    if (nn_backend_select("cuda", &chosen, &error) != NULL || !strstr(error.message, "--device cuda: no usable CUDA device")) {
+        printf("FAIL: --device cuda did not fail with a clear message\n");
+        return 1;
+    }
+    const nn_backend *fallback = nn_backend_select("auto", &chosen, &error);
+    if (!fallback || strcmp(chosen, "cpu") != 0) {
+        printf("FAIL: --device auto did not fall back to the CPU\n");
+        return 1;
+    }
+    printf("--device cuda fails with: %s\n", error.message);
+    printf("SKIP: %s\n", reason);
+    return 77;
+}
+
+/* Skips (77) without a usable GPU after checking the fallbacks; otherwise runs the op and
+ * model cases in this process and returns 1 when any comparison failed. */
+int main(void) {
+    rlhf_error error;
+    cpu = nn_cpu_backend();
+    gpu = nn_cuda_backend(&error);
+    if (!gpu) return check_without_gpu(error.message); /* "no usable CUDA device (...)" */
+    const char *seed_text = getenv("RLHF_TEST_SEED");
+    run_seed = seed_text ? strtoull(seed_text, NULL, 10) : ((unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 20));
+    nn_cuda_device_info info;
+    if (nn_cuda_device_describe(&info, &error) == 0)
+        printf("device %s (compute %d.%d, %d SMs, %.0f GiB)\n", info.name, info.compute_major, info.compute_minor,
+               info.multiprocessors, info.memory_gib);
+    printf("seed %llu (RLHF_TEST_SEED=%llu repeats this run)\n", run_seed, run_seed);
+    printf("  %-58s %10s\n", "CPU vs CUDA", "error");
+    fflush(stdout);
+
+    Suite *suite = suite_create("cuda");
+    TCase *ops = tcase_create("ops");
+    tcase_add_checked_fixture(ops, setup, NULL);
+    tcase_add_test(ops, test_memory);
+    tcase_add_test(ops, test_elementwise);
+    tcase_add_test(ops, test_sum_squares_and_adamw);
+    tcase_add_test(ops, test_embedding);
+    tcase_add_test(ops, test_layernorm);
+    tcase_add_test(ops, test_matmul);
+    tcase_add_test(ops, test_matmul_tf32);
+    tcase_add_test(ops, test_gather_rows);
+    tcase_add_test(ops, test_attention);
+    tcase_add_test(ops, test_attention_dropout);
+    tcase_add_test(ops, test_attention_cached);
+    tcase_add_test(ops, test_target_logprobs);
+    tcase_add_test(ops, test_sampling);
+    tcase_add_test(ops, test_backend_selection);
+    suite_add_tcase(suite, ops);
+    TCase *model = tcase_create("model");
+    tcase_add_checked_fixture(model, setup, NULL);
+    tcase_add_test(model, test_training_step_small);
+    tcase_add_test(model, test_training_step_tiny);
+    tcase_add_test(model, test_training_step_gpt2);
+    tcase_add_test(model, test_training_step_tf32);
+    tcase_add_test(model, test_generation);
+    tcase_add_test(model, test_greedy_matches_hugging_face_generate);
+    suite_add_tcase(suite, model);
+    SRunner *runner = srunner_create(suite);
+    srunner_set_fork_status(runner, CK_NOFORK);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    if (failed) printf("FAILED with RLHF_TEST_SEED=%llu\n", run_seed);
+    return failed == 0 ? 0 : 1;
+}
