@@ -1,0 +1,21 @@
+/* labeler-util: helpers shared by the labeler's widgets. */
+#include "labeler-util.h"
+
+static void adjustment_changed(GtkAdjustment *adjustment, GParamSpec *pspec, GtkScrolledWindow *scroller) {
+    (void)pspec;
+    gboolean overflows = gtk_adjustment_get_upper(adjustment) - gtk_adjustment_get_lower(adjustment) >
+                         gtk_adjustment_get_page_size(adjustment) + 0.5;
+    GtkPolicyType wanted = overflows ? GTK_POLICY_AUTOMATIC : GTK_POLICY_EXTERNAL;
+    GtkPolicyType horizontal, vertical;
+    gtk_scrolled_window_get_policy(scroller, &horizontal, &vertical);
+    if (vertical != wanted) gtk_scrolled_window_set_policy(scroller, horizontal, wanted);
+}
+
+void rlhf_labeler_scroll_only_when_needed(GtkScrolledWindow *scroller) {
+    GtkPolicyType horizontal, vertical;
+    gtk_scrolled_window_get_policy(scroller, &horizontal, &vertical);
+    gtk_scrolled_window_set_policy(scroller, horizontal, GTK_POLICY_EXTERNAL);
+    GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment(scroller);
+    g_signal_connect_object(adjustment, "notify::upper", G_CALLBACK(adjustment_changed), scroller, 0);
+    g_signal_connect_object(adjustment, "notify::page-size", G_CALLBACK(adjustment_changed), scroller, 0);
+}
