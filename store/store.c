@@ -23,6 +23,13 @@ int store_prepare(store *db, sqlite3_stmt **statement, const char *sql, rlhf_err
 }
 
 int store_begin(store *db, rlhf_error *error) {
+    /* A store file deleted or renamed under an open connection would take writes that no
+     * one can read again; refuse them instead (labels must never vanish silently). */
+    int moved = 0;
+    if (sqlite3_file_control(db->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved) {
+        rlhf_error_set(error, "%s: the store file was moved or deleted while open; nothing was written", db->path);
+        return -1;
+    }
     if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return store_fail(db, error, "starting a transaction");
     return 0;

@@ -415,6 +415,29 @@ static void label_all(const char *path, const char *name, int fd) {
     _exit(0);
 }
 
+START_TEST(test_moved_store_refuses_writes) {
+    long pairs;
+    store *db = populated_store("moving.db", 2, 2, 1, &pairs);
+    rlhf_error error;
+    int64_t ann;
+    ck_assert_int_eq(store_annotator(db, "ann", STORE_ANNOTATOR_HUMAN, &ann, &error), 0);
+    store_pair pair;
+    bool found;
+    ck_assert_int_eq(store_next_pair(db, ann, &pair, &found, &error), 0);
+    char moved[600];
+    snprintf(moved, sizeof moved, "%s.elsewhere", path_in("moving.db"));
+    ck_assert_int_eq(rename(path_in("moving.db"), moved), 0);
+    store_label label = {.pair_id = pair.pair_id, .annotator_id = ann, .choice = STORE_CHOICE_A, .strength = 1,
+                         .left_completion_id = pair.left_completion_id};
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), -1);
+    ck_assert_msg(strstr(error.message, "moved or deleted"), "%s", error.message);
+    ck_assert_int_eq(rename(moved, path_in("moving.db")), 0);
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0); /* back in place: the label lands */
+    store_pair_free(&pair);
+    store_close(db);
+}
+END_TEST
+
 START_TEST(test_two_writers_at_once) {
     long pairs;
     store *db = populated_store("two.db", 20, 3, 2, &pairs); /* 60 pairs, each wanted twice */
@@ -499,6 +522,7 @@ int main(void) {
     tcase_add_test(tc, test_comparison_validation_undo_and_rankings);
     tcase_add_test(tc, test_export_and_import_preferences);
     tcase_add_test(tc, test_statistics_against_worked_examples);
+    tcase_add_test(tc, test_moved_store_refuses_writes);
     tcase_add_test(tc, test_two_writers_at_once);
     tcase_add_test(tc, test_sigkill_loses_no_acknowledged_label);
     suite_add_tcase(suite, tc);
