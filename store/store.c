@@ -508,7 +508,9 @@ void store_pair_free(store_pair *pair) {
 }
 
 int store_queue_progress_for(store *db, int64_t annotator_id, store_queue_progress *progress, rlhf_error *error) {
-    if (query_long(db, "SELECT COUNT(*) FROM comparisons WHERE annotator_id = ?1", annotator_id, &progress->done, error) ||
+    /* done counts queued pairs labeled, not the implied pairs of rankings */
+    if (query_long(db, "SELECT COUNT(*) FROM comparisons WHERE annotator_id = ?1 AND pair_id IS NOT NULL",
+                   annotator_id, &progress->done, error) ||
         query_long(db, "SELECT COUNT(*) " OPEN_PAIRS_FOR_ANNOTATOR, annotator_id, &progress->remaining, error))
         return -1;
     return 0;
