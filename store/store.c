@@ -711,6 +711,57 @@ int store_undo_last(store *db, int64_t annotator_id, bool *undone, int64_t *pair
     return store_commit(db, error);
 }
 
+int store_list_comparisons(store *db, int64_t annotator_id, store_comparison_row **rows, long *count,
+                           rlhf_error *error) {
+    *rows = NULL;
+    *count = 0;
+    sqlite3_stmt *statement;
+    if (store_prepare(db, &statement,
+                      "SELECT id, pair_id, ranking_id, completion_a, completion_b, left_completion_id, choice, strength, "
+                      "flags, rationale, seconds, created_at FROM comparisons WHERE annotator_id = ?1 ORDER BY id",
+                      error) != 0)
+        return -1;
+    sqlite3_bind_int64(statement, 1, annotator_id);
+    long capacity = 0;
+    int rc;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        if (*count == capacity) {
+            capacity = capacity ? 2 * capacity : 32;
+            *rows = realloc(*rows, sizeof **rows * (size_t)capacity);
+        }
+        store_comparison_row *r = &(*rows)[(*count)++];
+        r->id = sqlite3_column_int64(statement, 0);
+        r->pair_id = sqlite3_column_int64(statement, 1); /* NULL reads as 0 */
+        r->ranking_id = sqlite3_column_int64(statement, 2);
+        r->completion_a = sqlite3_column_int64(statement, 3);
+        r->completion_b = sqlite3_column_int64(statement, 4);
+        r->left_completion_id = sqlite3_column_int64(statement, 5);
+        if (store_choice_parse((const char *)sqlite3_column_text(statement, 6), &r->choice) != 0) r->choice = STORE_CHOICE_SKIP;
+        r->strength = sqlite3_column_int(statement, 7);
+        r->flags_json = store_column_text(statement, 8);
+        r->rationale = store_column_text(statement, 9);
+        r->seconds = sqlite3_column_double(statement, 10);
+        r->created_at = store_column_text(statement, 11);
+    }
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE) {
+        store_comparison_rows_free(*rows, *count);
+        *rows = NULL;
+        *count = 0;
+        return store_fail(db, error, "listing comparisons");
+    }
+    return 0;
+}
+
+void store_comparison_rows_free(store_comparison_row *rows, long count) {
+    for (long i = 0; i < count; i++) {
+        free(rows[i].flags_json);
+        free(rows[i].rationale);
+        free(rows[i].created_at);
+    }
+    free(rows);
+}
+
 /* ------------------------------------------------------------------ rankings */
 
 int store_add_ranking(store *db, int64_t annotator_id, int64_t prompt_id, const int64_t *best_first, int count,

@@ -134,6 +134,18 @@ static store_preference *preferences(long *count) {
     return list;
 }
 
+/* The rows an annotator's comparisons were written as (flags, rationale, side, time). */
+static store_comparison_row *rows_of(const char *name, long *count) {
+    store *db = open_store();
+    rlhf_error error = {{0}};
+    int64_t id;
+    store_comparison_row *rows = NULL;
+    ck_assert_msg(store_annotator(db, name, STORE_ANNOTATOR_HUMAN, &id, &error) == 0, "%s", error.message);
+    ck_assert_msg(store_list_comparisons(db, id, &rows, count, &error) == 0, "%s", error.message);
+    store_close(db);
+    return rows;
+}
+
 static long comparison_count(void) {
     long count;
     store_preference *list = preferences(&count);
@@ -341,6 +353,23 @@ START_TEST(test_choose_strength_flags) {
     ck_assert_str_eq(b->chosen, second.right_text);
     ck_assert_int_eq(b->strength, 4);
     store_preferences_free(list, count);
+
+    /* The rows as written: the completion shown on the left, flags, rationale, seconds. */
+    long row_count;
+    store_comparison_row *rows = rows_of("alice", &row_count);
+    ck_assert_int_eq(row_count, 2);
+    ck_assert_int_eq(rows[0].pair_id, first.pair_id);
+    ck_assert_int_eq(rows[0].left_completion_id, first.left);
+    ck_assert_int_eq(rows[1].left_completion_id, second.left);
+    ck_assert_ptr_nonnull(strstr(rows[0].flags_json, "unsafe"));
+    ck_assert_str_ne(rows[0].flags_json, "[]");
+    ck_assert_str_eq(rows[1].flags_json, "[]");
+    ck_assert_ptr_nonnull(rows[0].rationale);
+    ck_assert_ptr_nonnull(strstr(rows[0].rationale, "clearer and kinder"));
+    ck_assert_ptr_null(rows[1].rationale);
+    ck_assert_msg(rows[0].seconds >= 0.3 && rows[0].seconds < 30, "first label took %f s", rows[0].seconds);
+    ck_assert_msg(rows[1].seconds >= 0.2 && rows[1].seconds < 30, "second label took %f s", rows[1].seconds);
+    store_comparison_rows_free(rows, row_count);
 
     /* The recorded sides and times: A won on the left once, B on the right once. */
     annotator_numbers numbers = numbers_for("alice");

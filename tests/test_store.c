@@ -234,6 +234,20 @@ START_TEST(test_comparison_validation_undo_and_rankings) {
     ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
     ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), -1); /* twice */
     ck_assert_ptr_nonnull(strstr(error.message, "already labeled"));
+    /* the row holds everything the label said */
+    store_comparison_row *rows;
+    long row_count;
+    ck_assert_int_eq(store_list_comparisons(db, ann, &rows, &row_count, &error), 0);
+    ck_assert_int_eq(row_count, 1);
+    ck_assert_int_eq(rows[0].pair_id, pair.pair_id);
+    ck_assert_int_eq(rows[0].choice, STORE_CHOICE_A);
+    ck_assert_int_eq(rows[0].strength, 3);
+    ck_assert_str_eq(rows[0].flags_json, "[\"unsafe\",\"gibberish\"]");
+    ck_assert_str_eq(rows[0].rationale, "clearer");
+    ck_assert_int_eq(rows[0].left_completion_id, pair.left_completion_id);
+    ck_assert_double_eq(rows[0].seconds, 4.0);
+    ck_assert_ptr_nonnull(rows[0].created_at);
+    store_comparison_rows_free(rows, row_count);
     /* the pair left the queue; undo brings it back */
     store_pair next;
     ck_assert_int_eq(store_next_pair(db, ann, &next, &found, &error), 0);

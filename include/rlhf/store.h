@@ -153,6 +153,23 @@ typedef struct store_label {
  * an unknown flag, a left completion not in the pair. *comparison_id may be NULL. */
 int store_add_comparison(store *db, const store_label *label, int64_t *comparison_id, rlhf_error *error);
 
+/* One stored comparison row as written, for audits and tests. */
+typedef struct store_comparison_row {
+    int64_t id, pair_id, ranking_id;     /* 0 when absent */
+    int64_t completion_a, completion_b, left_completion_id;
+    store_choice choice;
+    int strength;                        /* 0 when not given */
+    char *flags_json;                    /* e.g. ["unsafe"] */
+    char *rationale;                     /* NULL when none */
+    double seconds;
+    char *created_at;
+} store_comparison_row;
+
+/* Every comparison of one annotator, oldest first. */
+int store_list_comparisons(store *db, int64_t annotator_id, store_comparison_row **rows, long *count,
+                           rlhf_error *error);
+void store_comparison_rows_free(store_comparison_row *rows, long count);
+
 /* Deletes the annotator's most recent comparison (and, for a ranking, the whole ranking)
  * so its pair returns to their queue. *undone is false when there is nothing to undo. */
 int store_undo_last(store *db, int64_t annotator_id, bool *undone, int64_t *pair_id, rlhf_error *error);
