@@ -190,3 +190,26 @@ int cli_load_model(const char *dir, const char *device_option, tokenizer **tok, 
     }
     return 0;
 }
+
+/* Prints a command group's usage and members. */
+static void print_group_usage(FILE *stream, const char *group, const char *description, const cli_subcommand *members,
+                              int count) {
+    fprintf(stream, "usage: rlhf %s COMMAND [OPTIONS]\n\n%s\n\ncommands:\n", group, description);
+    for (int i = 0; i < count; i++) fprintf(stream, "  %-8s %s\n", members[i].name, members[i].summary);
+    fprintf(stream, "\nrun 'rlhf %s COMMAND --help' for a command's options.\n", group);
+}
+
+int cli_dispatch(const char *group, const char *description, const cli_subcommand *members, int count, int argc,
+                 char **argv) {
+    if (argc < 1) {
+        print_group_usage(stderr, group, description, members, count);
+        return 2;
+    }
+    if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "help") == 0) {
+        print_group_usage(stdout, group, description, members, count);
+        return 0;
+    }
+    for (int i = 0; i < count; i++)
+        if (strcmp(argv[0], members[i].name) == 0) return members[i].run(argc - 1, argv + 1);
+    return cli_fail("%s: unknown command '%s' (see rlhf %s --help)", group, argv[0], group);
+}

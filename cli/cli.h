@@ -35,6 +35,18 @@ typedef struct cli_args {
 int cli_parse(const cli_command *command, int argc, char **argv, cli_args *args);
 void cli_print_help(const cli_command *command, FILE *stream);
 
+/* A command group's members (rlhf tokenizer train|encode|decode, rlhf rm ...). */
+typedef struct cli_subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} cli_subcommand;
+
+/* Runs the member named by argv[0], or prints the group's usage (to stdout for --help,
+ * exit 0; to stderr when missing, exit 2; an unknown name is an error, exit 1). */
+int cli_dispatch(const char *group, const char *description, const cli_subcommand *members, int count, int argc,
+                 char **argv);
+
 /* Option accessors: the value given, else the default. cli_int / cli_float fail (print
  * and return -1) on text that is not a number. */
 const char *cli_string(const cli_args *args, const char *name);

@@ -147,29 +147,16 @@ static int demo_score_command(int argc, char **argv) {
     return 0;
 }
 
-static void print_usage(FILE *stream) {
-    fprintf(stream,
-            "usage: rlhf demo COMMAND [OPTIONS]\n\n"
-            "The demo task the whole loop runs on out of the box: generated reviews, review openings as\n"
-            "prompts, and the gold sentiment score that defines the demo's preference (more positive is\n"
-            "better).\n\ncommands:\n"
-            "  corpus   write a corpus of generated reviews\n"
-            "  prompts  write review openings as JSON lines\n"
-            "  score    the gold sentiment score of a text\n\n"
-            "run 'rlhf demo COMMAND --help' for a command's options.\n");
-}
+static const cli_subcommand demo_members[] = {
+    {"corpus", demo_corpus_command, "write a corpus of generated reviews"},
+    {"prompts", demo_prompts_command, "write review openings as JSON lines"},
+    {"score", demo_score_command, "the gold sentiment score of a text"},
+};
 
 int cmd_demo(int argc, char **argv) {
-    if (argc < 1) {
-        print_usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "help") == 0) {
-        print_usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[0], "corpus") == 0) return demo_corpus_command(argc - 1, argv + 1);
-    if (strcmp(argv[0], "prompts") == 0) return demo_prompts_command(argc - 1, argv + 1);
-    if (strcmp(argv[0], "score") == 0) return demo_score_command(argc - 1, argv + 1);
-    return cli_fail("demo: unknown command '%s' (corpus, prompts or score; see rlhf demo --help)", argv[0]);
+    return cli_dispatch("demo",
+                        "The demo task the whole loop runs on out of the box: generated reviews, review openings as\n"
+                        "prompts, and the gold sentiment score that defines the demo's preference (more positive is\n"
+                        "better).",
+                        demo_members, 3, argc, argv);
 }

@@ -432,14 +432,10 @@ static int rm_score(int argc, char **argv) {
     return status == 0 ? 0 : cli_fail("rm score: %s", error.message);
 }
 
-int cmd_rm(int argc, char **argv) {
-    if (argc >= 1 && strcmp(argv[0], "train") == 0) return rm_train(argc - 1, argv + 1);
-    if (argc >= 1 && strcmp(argv[0], "eval") == 0) return rm_eval(argc - 1, argv + 1);
-    if (argc >= 1 && strcmp(argv[0], "score") == 0) return rm_score(argc - 1, argv + 1);
-    FILE *stream = argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) ? stdout : stderr;
-    fprintf(stream, "usage: rlhf rm COMMAND [OPTIONS]\n\nThe reward model.\n\ncommands:\n"
-                    "  train    train on the store's comparisons\n"
-                    "  eval     accuracy, calibration and agreement on held-out pairs\n"
-                    "  score    the reward of one response\n\nrun 'rlhf rm COMMAND --help' for a command's options.\n");
-    return stream == stdout ? 0 : 2;
-}
+static const cli_subcommand rm_members[] = {
+    {"train", rm_train, "train on the store's comparisons"},
+    {"eval", rm_eval, "accuracy, calibration and agreement on held-out pairs"},
+    {"score", rm_score, "the reward of one response"},
+};
+
+int cmd_rm(int argc, char **argv) { return cli_dispatch("rm", "The reward model.", rm_members, 3, argc, argv); }

@@ -247,28 +247,15 @@ static int tokenizer_decode_command(int argc, char **argv) {
     return 0;
 }
 
-static void print_usage(FILE *stream) {
-    fprintf(stream,
-            "usage: rlhf tokenizer COMMAND [OPTIONS]\n\n"
-            "GPT-2 byte-level BPE tokenizers: directories with vocab.json and merges.txt, as GPT-2\n"
-            "and Hugging Face write them (a model directory holds one too).\n\ncommands:\n"
-            "  train    learn a vocabulary from a text corpus\n"
-            "  encode   text -> token ids\n"
-            "  decode   token ids -> text\n\n"
-            "run 'rlhf tokenizer COMMAND --help' for a command's options.\n");
-}
+static const cli_subcommand tokenizer_members[] = {
+    {"train", tokenizer_train_command, "learn a vocabulary from a text corpus"},
+    {"encode", tokenizer_encode_command, "text -> token ids"},
+    {"decode", tokenizer_decode_command, "token ids -> text"},
+};
 
 int cmd_tokenizer(int argc, char **argv) {
-    if (argc < 1) {
-        print_usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "help") == 0) {
-        print_usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[0], "train") == 0) return tokenizer_train_command(argc - 1, argv + 1);
-    if (strcmp(argv[0], "encode") == 0) return tokenizer_encode_command(argc - 1, argv + 1);
-    if (strcmp(argv[0], "decode") == 0) return tokenizer_decode_command(argc - 1, argv + 1);
-    return cli_fail("tokenizer: unknown command '%s' (train, encode or decode; see rlhf tokenizer --help)", argv[0]);
+    return cli_dispatch("tokenizer",
+                        "GPT-2 byte-level BPE tokenizers: directories with vocab.json and merges.txt, as GPT-2\n"
+                        "and Hugging Face write them (a model directory holds one too).",
+                        tokenizer_members, 3, argc, argv);
 }
