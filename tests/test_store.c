@@ -494,12 +494,13 @@ START_TEST(test_sigkill_loses_no_acknowledged_label) {
             label_all(path_in(name), "victim", channel[1]);
         }
         close(channel[1]);
-        usleep((useconds_t)(rand() % 40000)); /* kill somewhere in the middle of writing */
+        /* once the first label is acknowledged, kill somewhere in the middle of the rest */
+        int64_t acknowledged[200];
+        long count = read(channel[0], &acknowledged[0], sizeof(int64_t)) == sizeof(int64_t);
+        usleep((useconds_t)(rand() % 5000));
         kill(child, SIGKILL);
         int status;
         waitpid(child, &status, 0);
-        int64_t acknowledged[200];
-        long count = 0;
         while (count < 200 && read(channel[0], &acknowledged[count], sizeof(int64_t)) == sizeof(int64_t)) count++;
         close(channel[0]);
         db = open_store(name);
