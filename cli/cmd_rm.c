@@ -27,7 +27,7 @@ static const cli_option train_options[] = {
     {"margin-from-strength", NULL, "subtract a margin by strength (Llama 2: 0, 1/3, 2/3, 1)", NULL},
     {"center", "C", "reward centering coefficient (TRL's center_rewards_coefficient)", "0"},
     {"ties", "MODE", "skip: leave ties out; equal: train them towards equal rewards", "skip"},
-    {"val-percent", "P", "comparisons held out for validation (by a hash of their id)", "10"},
+    {"val-percent", "P", "prompts held out for validation, with all their pairs (by a hash of the prompt)", "10"},
     {"norm-samples", "N", "reference-policy samples for reward normalisation (0: none)", "64"},
     {"norm-temperature", "T", "sampling temperature for those samples", "1.0"},
     {"seed", "N", "random seed (head initialisation, pair order, samples)", "1"},
@@ -167,13 +167,14 @@ static int rm_train(int argc, char **argv) {
             fprintf(stderr, "rlhf: device %s; %ld pairs (left out: %ld skips, %ld both-bad, %ld ties); %ld sequences cut to fit\n",
                     device, data.count, data.left_out_skips, data.left_out_both_bad, data.left_out_ties,
                     data.truncated_prompts + data.truncated_responses);
-        char config[512];
-        snprintf(config, sizeof config,
-                 "{\"model\": \"%s\", \"out\": \"%s\", \"epochs\": %d, \"batch_pairs\": %d, \"lr\": %g, \"margin_from_strength\": %s, "
-                 "\"center\": %g, \"ties\": \"%s\", \"val_percent\": %d}",
-                 model_dir, out_dir, o.epochs, o.batch_pairs, o.schedule.peak, o.margin_from_strength ? "true" : "false",
-                 o.center, ties, d.validation_percent);
+        json_t *settings = json_pack("{s:s, s:s, s:i, s:i, s:f, s:b, s:f, s:s, s:i}", "model", model_dir, "out", out_dir,
+                                     "epochs", o.epochs, "batch_pairs", o.batch_pairs, "lr", (double)o.schedule.peak,
+                                     "margin_from_strength", o.margin_from_strength, "center", o.center, "ties", ties,
+                                     "val_percent", d.validation_percent);
+        char *config = json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(settings);
         status = store_begin_run(db, "rm", config, &run_id, &error);
+        free(config);
         o.db = db;
         o.run_id = run_id;
     }

@@ -99,13 +99,17 @@ int cmd_prefs(int argc, char **argv) {
             printf("wrote %ld preference pairs to %s; left out %ld ties, %ld both-bad and %ld skips (no preferred side)\n",
                    result.written, file, result.ties, result.both_bad, result.skips);
     } else {
-        char annotator[4200];
-        snprintf(annotator, sizeof annotator, "import:%s", file);
+        /* default name: import:FILE's base name, within the store's 64-character limit */
+        char annotator[128];
+        const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+        snprintf(annotator, 65, "import:%.57s", base);
         if (cli_string(&args, "annotator")) snprintf(annotator, sizeof annotator, "%s", cli_string(&args, "annotator"));
         store_import_result result;
         status = store_import_preferences(db, file, annotator, &result, &error);
-        if (status == 0 && json) printf("{\"imported\": %ld}\n", result.imported);
-        else if (status == 0) printf("imported %ld preference pairs as annotator %s\n", result.imported, annotator);
+        if (status == 0 && json) printf("{\"imported\": %ld, \"duplicates\": %ld}\n", result.imported, result.duplicates);
+        else if (status == 0)
+            printf("imported %ld preference pairs as annotator %s (%ld already stored, skipped)\n", result.imported, annotator,
+                   result.duplicates);
     }
     store_close(db);
     return status == 0 ? 0 : cli_fail("prefs %s: %s", args.positional[0], error.message);

@@ -11,13 +11,14 @@
 
 #include "rlhf/tokenizer.h"
 
-#define TOKEN_FILE_MAGIC "RLHFTOK1"
+#define TOKEN_FILE_MAGIC "RLHFTOK2"
 
 typedef struct token_file_header {
     char magic[8];
     uint64_t count;
     uint64_t corpus_size;
     uint64_t corpus_hash;
+    uint64_t tokenizer_hash;   /* the tokenizer that made the ids: another one needs new ids */
 } token_file_header;
 
 /* FNV-1a, 64 bits: enough to notice that a corpus changed. */
@@ -26,6 +27,21 @@ static uint64_t fnv1a(const char *bytes, size_t length) {
     for (size_t i = 0; i < length; i++) {
         hash ^= (unsigned char)bytes[i];
         hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+/* A fingerprint of a tokenizer: FNV-1a over its size, merge count and every token's bytes. */
+static uint64_t tokenizer_fingerprint(const tokenizer *tok) {
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    int counts[2] = {tokenizer_vocab_size(tok), tokenizer_merge_count(tok)};
+    for (int i = 0; i < 2; i++)
+        for (int b = 0; b < 4; b++) hash = (hash ^ (unsigned char)(counts[i] >> (8 * b))) * 0x100000001b3ULL;
+    for (int id = 0; id < counts[0]; id++) {
+        size_t length = 0;
+        const char *bytes = tokenizer_token_bytes(tok, id, &length);
+        for (size_t k = 0; bytes && k < length; k++) hash = (hash ^ (unsigned char)bytes[k]) * 0x100000001b3ULL;
+        hash = (hash ^ 0xff) * 0x100000001b3ULL; /* token boundary */
     }
     return hash;
 }
@@ -54,9 +70,10 @@ int policy_token_file_build(const char *corpus_path, const struct tokenizer *tok
         free(corpus);
         return -1;
     }
-    uint64_t hash = fnv1a(corpus, size);
+    uint64_t hash = fnv1a(corpus, size), tokenizer_hash = tokenizer_fingerprint(tokenizer);
     token_file_header existing;
-    if (read_header(out_path, &existing) == 0 && existing.corpus_size == size && existing.corpus_hash == hash) {
+    if (read_header(out_path, &existing) == 0 && existing.corpus_size == size && existing.corpus_hash == hash &&
+        existing.tokenizer_hash == tokenizer_hash) {
         free(corpus);
         *reused = true;
         return 0;
@@ -69,7 +86,7 @@ int policy_token_file_build(const char *corpus_path, const struct tokenizer *tok
         rlhf_error_prefix(error, "%s", corpus_path);
         return -1;
     }
-    token_file_header header = {.count = count, .corpus_size = size, .corpus_hash = hash};
+    token_file_header header = {.count = count, .corpus_size = size, .corpus_hash = hash, .tokenizer_hash = tokenizer_hash};
     memcpy(header.magic, TOKEN_FILE_MAGIC, 8);
     const void *chunks[2] = {&header, ids};
     size_t sizes[2] = {sizeof header, count * sizeof(int32_t)};

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reward/reward_internal.h"
 #include "rlhf/tokenizer.h"
 
 double reward_margin_for_strength(int strength) {
@@ -12,7 +13,14 @@ double reward_margin_for_strength(int strength) {
     return strength >= 0 && strength <= 4 ? margins[strength] : 0.0;
 }
 
-/* splitmix64's finaliser: a well-mixed hash of a comparison id for the split. */
+/* FNV-1a of a text. */
+static uint64_t text_hash(const char *text) {
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) hash = (hash ^ *p) * 0x100000001b3ULL;
+    return hash;
+}
+
+/* splitmix64's finaliser: mixes a hash well enough to take it modulo 100 for the split. */
 static uint64_t mix(uint64_t z) {
     z += 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -20,9 +28,7 @@ static uint64_t mix(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-/* Builds [eos] prompt response [eos] within max_length, cutting the prompt from the left
- * first, then the response from the right. Counts what was cut. */
-static int build_sequence(const tokenizer *tok, const char *prompt, const char *response, int max_length,
+int reward_build_sequence(const tokenizer *tok, const char *prompt, const char *response, int max_length,
                           int **out, int *length, long *cut_prompts, long *cut_responses, rlhf_error *error) {
     int *p, *r;
     size_t np, nr;
@@ -40,13 +46,13 @@ static int build_sequence(const tokenizer *tok, const char *prompt, const char *
         size_t from_prompt = (size_t)excess < np ? (size_t)excess : np;
         keep_prompt = np - from_prompt;
         excess -= (long)from_prompt;
-        if (from_prompt > 0) (*cut_prompts)++;
+        if (from_prompt > 0 && cut_prompts) (*cut_prompts)++;
         if (excess > 0) { /* the response alone does not fit: drop the leading eos, then cut the response */
+            if (head) excess--;
             head = 0;
-            excess--;
             if (excess > 0) {
                 keep_response = nr - (size_t)excess;
-                (*cut_responses)++;
+                if (cut_responses) (*cut_responses)++;
             }
         }
     }
@@ -134,11 +140,13 @@ int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_dat
         e->strength = p->strength;
         e->annotator = annotator_index(data, p->annotator);
         e->agreement = agreement[i];
-        e->validation = mix((uint64_t)p->comparison_id) % 100 < (uint64_t)options->validation_percent;
-        status = build_sequence(tok, p->prompt, p->chosen, options->max_length, &e->chosen, &e->chosen_length,
+        /* Split by prompt, not by comparison: the labels of one pair by several annotators and
+         * the pairs of one ranking share texts, and must all fall on the same side. */
+        e->validation = mix(text_hash(p->prompt)) % 100 < (uint64_t)options->validation_percent;
+        status = reward_build_sequence(tok, p->prompt, p->chosen, options->max_length, &e->chosen, &e->chosen_length,
                                 &data->truncated_prompts, &data->truncated_responses, error);
         if (status == 0)
-            status = build_sequence(tok, p->prompt, p->rejected, options->max_length, &e->rejected, &e->rejected_length,
+            status = reward_build_sequence(tok, p->prompt, p->rejected, options->max_length, &e->rejected, &e->rejected_length,
                                     &data->truncated_prompts, &data->truncated_responses, error);
         if (status == 0) {
             e->chosen_text = strdup(p->chosen);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reward/reward_internal.h"
 #include "rlhf/tokenizer.h"
 
 /* log(1 + exp(x)) without overflow. */
@@ -60,27 +61,12 @@ int reward_score_sequences(gpt_model *model, const int *const *sequences, const 
 
 int reward_score_text(gpt_model *model, const struct tokenizer *tok, const char *prompt, const char *response,
                       float *reward, rlhf_error *error) {
-    int *p, *r;
-    size_t np, nr;
-    if (tokenizer_encode(tok, prompt, strlen(prompt), false, &p, &np, error) != 0) return -1;
-    if (tokenizer_encode(tok, response, strlen(response), false, &r, &nr, error) != 0) {
-        free(p);
+    int *sequence, length;
+    /* the same input and cutting rule as training */
+    if (reward_build_sequence(tok, prompt, response, model->config.n_positions, &sequence, &length, NULL, NULL, error))
         return -1;
-    }
-    int eos = tokenizer_eos_id(tok), extra = eos >= 0 ? 2 : 0;
-    int length = (int)(np + nr) + extra, max = model->config.n_positions;
-    int *sequence = malloc(sizeof(int) * (size_t)length);
-    int at = 0;
-    if (eos >= 0) sequence[at++] = eos;
-    memcpy(sequence + at, p, sizeof(int) * np);
-    memcpy(sequence + at + np, r, sizeof(int) * nr);
-    if (eos >= 0) sequence[length - 1] = eos;
-    /* the same rule as training: keep the end (the response), cut from the left */
-    const int *start = length > max ? sequence + (length - max) : sequence;
-    int n = length > max ? max : length;
-    int status = reward_score_sequences(model, &start, &n, 1, 1, reward, error);
-    free(p);
-    free(r);
+    const int *start = sequence;
+    int status = reward_score_sequences(model, &start, &length, 1, 1, reward, error);
     free(sequence);
     return status;
 }
@@ -228,6 +214,9 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     for (int epoch = start_epoch; epoch < options->epochs; epoch++) {
         rlhf_rng rng; /* the order of an epoch depends only on (seed, epoch): resumable */
         rlhf_rng_seed(&rng, options->seed * 1000003ULL + (uint64_t)epoch);
+        train_count = 0; /* start each epoch's shuffle from the data's own order */
+        for (long i = 0; i < data->count; i++)
+            if (!data->examples[i].validation) train[train_count++] = i;
         for (long i = train_count - 1; i > 0; i--) {
             long j = (long)(rlhf_rng_next(&rng) % (uint64_t)(i + 1)), swap = train[i];
             train[i] = train[j];

@@ -101,6 +101,7 @@ static int migrate(store *db, rlhf_error *error) {
 
 int store_open(store **out, const char *path, rlhf_error *error) {
     *out = NULL;
+    if (error) error->message[0] = '\0';
     store *db = calloc(1, sizeof *db);
     db->path = strdup(path);
     if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {

@@ -157,10 +157,29 @@ static int import_preference_line(long line, json_t *object, void *user, rlhf_er
     int64_t prompt_id, a, b;
     int status = store_find_or_add_prompt(import->db, prompt_text, &prompt_id, error);
     free(prompt_text);
-    if (status || insert_completion(import->db, prompt_id, import->model_id, chosen_text, &a, error) ||
+    if (status) return -1;
+    /* The same preference by the same annotator is already stored (a file imported twice):
+     * count it and keep one copy, so no pair weighs double in training. */
+    sqlite3_stmt *statement;
+    if (store_prepare(import->db, &statement,
+                      "SELECT 1 FROM comparisons c JOIN completions ca ON ca.id = c.completion_a "
+                      "JOIN completions cb ON cb.id = c.completion_b WHERE c.annotator_id = ?1 AND c.choice = 'a' "
+                      "AND ca.prompt_id = ?2 AND ca.text = ?3 AND cb.text = ?4 LIMIT 1", error))
+        return -1;
+    sqlite3_bind_int64(statement, 1, import->annotator_id);
+    sqlite3_bind_int64(statement, 2, prompt_id);
+    sqlite3_bind_text(statement, 3, chosen_text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 4, rejected_text, -1, SQLITE_STATIC);
+    int found = sqlite3_step(statement);
+    sqlite3_finalize(statement);
+    if (found == SQLITE_ROW) {
+        import->result->duplicates++;
+        return 0;
+    }
+    if (found != SQLITE_DONE) return store_fail(import->db, error, "looking for a duplicate preference");
+    if (insert_completion(import->db, prompt_id, import->model_id, chosen_text, &a, error) ||
         insert_completion(import->db, prompt_id, import->model_id, rejected_text, &b, error))
         return -1;
-    sqlite3_stmt *statement;
     if (store_prepare(import->db, &statement,
                       "INSERT INTO comparisons (completion_a, completion_b, annotator_id, choice) VALUES (?1, ?2, ?3, 'a')",
                       error))
@@ -181,11 +200,11 @@ int store_import_preferences(store *db, const char *path, const char *annotator_
     preference_import import = {db, path, 0, 0, result};
     char model_path[4200];
     snprintf(model_path, sizeof model_path, "import:%s", path);
-    if (store_annotator(db, annotator_name, STORE_ANNOTATOR_IMPORT, &import.annotator_id, error) != 0 ||
-        store_add_model(db, model_path, model_path, &import.model_id, error) != 0)
-        return -1;
+    /* one transaction: a failed import leaves no annotator, model or row behind */
     if (store_begin(db, error) != 0) return -1;
-    if (rlhf_read_jsonl(path, import_preference_line, &import, error) != 0) {
+    if (store_annotator(db, annotator_name, STORE_ANNOTATOR_IMPORT, &import.annotator_id, error) != 0 ||
+        store_add_model(db, model_path, model_path, &import.model_id, error) != 0 ||
+        rlhf_read_jsonl(path, import_preference_line, &import, error) != 0) {
         store_rollback(db);
         memset(result, 0, sizeof *result);
         return -1;

@@ -180,6 +180,16 @@ START_TEST(test_token_file_is_built_once) {
     ck_assert_int_eq(file.ids[count - 1], tokenizer_eos_id(tok));
     free(expected);
     policy_token_file_close(&file);
+    /* another tokenizer needs other ids: rebuilt */
+    tokenizer *other;
+    tokenizer_train_options options = {.vocab_size = 270, .min_frequency = 2};
+    const char *text = "red apple green apple red apple green apple red apple";
+    ck_assert_int_eq(tokenizer_train(&other, text, strlen(text), &options, &error), 0);
+    ck_assert_int_eq(policy_token_file_build(corpus, other, tokens, &reused, &error), 0);
+    ck_assert(!reused);
+    ck_assert_int_eq(policy_token_file_build(corpus, tok, tokens, &reused, &error), 0);
+    ck_assert(!reused);
+    tokenizer_free(other);
     /* a changed corpus is tokenized again */
     write_file("corpus.txt", "blue apple<|endoftext|>");
     ck_assert_int_eq(policy_token_file_build(corpus, tok, tokens, &reused, &error), 0);

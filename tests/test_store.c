@@ -329,6 +329,10 @@ START_TEST(test_export_and_import_preferences) {
     store_import_result imported;
     ck_assert_int_eq(store_import_preferences(db, write_file("in.jsonl", lines, strlen(lines)), "import:test", &imported, &error), 0);
     ck_assert_int_eq(imported.imported, 2);
+    /* the same file again: nothing doubles */
+    ck_assert_int_eq(store_import_preferences(db, path_in("in.jsonl"), "import:test", &imported, &error), 0);
+    ck_assert_int_eq(imported.imported, 0);
+    ck_assert_int_eq(imported.duplicates, 2);
     store_preference *prefs;
     long count;
     ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &prefs, &count, &error), 0);

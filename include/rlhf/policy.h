@@ -13,8 +13,9 @@
 
 struct tokenizer;
 
-/* A tokenized corpus on disk, memory-mapped: a 32-byte header ("RLHFTOK1", token count,
- * corpus size, FNV-1a hash of the corpus) followed by int32 token ids. */
+/* A tokenized corpus on disk, memory-mapped: a 40-byte header ("RLHFTOK2", token count,
+ * corpus size, FNV-1a hash of the corpus, fingerprint of the tokenizer) followed by int32
+ * token ids. */
 typedef struct policy_token_file {
     const int *ids;
     size_t count;
@@ -23,8 +24,8 @@ typedef struct policy_token_file {
 } policy_token_file;
 
 /* Tokenizes corpus_path (documents separated by <|endoftext|>) into out_path, unless
- * out_path already holds the tokens of this exact corpus (same size and hash), in which
- * case it is kept. *reused says which. The file is written atomically. */
+ * out_path already holds the tokens of this exact corpus (same size and hash) made by this
+ * tokenizer, in which case it is kept. *reused says which. The file is written atomically. */
 int policy_token_file_build(const char *corpus_path, const struct tokenizer *tokenizer, const char *out_path,
                             bool *reused, rlhf_error *error);
 int policy_token_file_open(policy_token_file *file, const char *path, rlhf_error *error);

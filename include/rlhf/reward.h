@@ -54,12 +54,12 @@ typedef struct reward_dataset {
 typedef struct reward_data_options {
     int max_length;          /* tokens per sequence, prompt cut from the left */
     bool ties_as_equal;      /* keep ties, trained towards equal rewards (else left out) */
-    int validation_percent;  /* comparisons whose id hashes below this go to validation */
+    int validation_percent;  /* prompts whose text hashes below this go to validation, with all their pairs */
 } reward_data_options;
 
 /* Reads every comparison of the store, tokenizes [<|endoftext|>] prompt response
- * [<|endoftext|>], and assigns each to train or validation by a hash of its id (fixed, so
- * evaluation never sees training pairs). */
+ * [<|endoftext|>], and assigns each to train or validation by a hash of its prompt (fixed,
+ * and every label of a prompt on one side, so evaluation never sees training texts). */
 int reward_load_dataset(store *db, const struct tokenizer *tokenizer, const reward_data_options *options,
                         reward_dataset *data, rlhf_error *error);
 void reward_dataset_free(reward_dataset *data);

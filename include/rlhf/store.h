@@ -221,7 +221,8 @@ typedef struct store_export_result {
 int store_export_preferences(store *db, const char *path, store_export_result *result, rlhf_error *error);
 /* Imports TRL JSONL ({"prompt", "chosen", "rejected"}, or Anthropic HH's whole transcripts
  * in chosen/rejected without a prompt) as comparisons by annotator_name, in one
- * transaction; malformed lines fail it whole, naming the line. */
+ * transaction; malformed lines fail it whole, naming the line. A preference this annotator
+ * already holds (same prompt, chosen and rejected) is counted as a duplicate and skipped. */
 int store_import_preferences(store *db, const char *path, const char *annotator_name, store_import_result *result,
                              rlhf_error *error);
 
