@@ -150,28 +150,47 @@ static int parse_options(int argc, char **argv, bench_options *options) {
     return 0;
 }
 
-/* rlhf-bench train: warm-up step, timed steps, ceiling, report (text or one JSON line). */
-static int bench_train(const bench_options *o) {
-    int B = o->B, T = o->T, steps = o->steps;
+/* What every benchmark starts with: the thread count, the backend, and a randomly
+ * initialised model of the named config (with a scalar head if asked). Prints the error. */
+static int open_model(const bench_options *o, bool score_head, gpt_model *model, const char **chosen,
+                      device_report *device) {
     omp_set_num_threads(o->threads);
     openblas_set_num_threads(o->threads);
     rlhf_error error;
-    const char *chosen;
-    const nn_backend *backend = nn_backend_select(o->device, &chosen, &error);
     gpt_config config;
-    gpt_model model;
-    nn_adamw optimizer;
-    nn_adamw_config adamw = nn_adamw_defaults();
-    adamw.weight_decay = 0.1f;
+    const nn_backend *backend = nn_backend_select(o->device, chosen, &error);
     if (!backend || gpt_config_named(&config, o->config_name, &error) != 0 ||
-        gpt_create(&model, &config, backend, &error) != 0 || gpt_reserve(&model, B, T, true, &error) != 0 ||
-        nn_adamw_create(&optimizer, &model, &adamw, &error) != 0) {
+        gpt_create(model, &config, backend, &error) != 0) {
         fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
         return 1;
     }
+    if (score_head && gpt_add_score_head(model, 1, &error) != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+        gpt_destroy(model);
+        return 1;
+    }
+    gpt_init_random(model, 1);
+    describe_device(*chosen, device);
+    return 0;
+}
+
+/* rlhf-bench train: warm-up step, timed steps, ceiling, report (text or one JSON line). */
+static int bench_train(const bench_options *o) {
+    int B = o->B, T = o->T, steps = o->steps;
+    rlhf_error error;
+    const char *chosen;
+    gpt_model model;
     device_report device;
-    describe_device(chosen, &device);
-    gpt_init_random(&model, 1);
+    if (open_model(o, false, &model, &chosen, &device) != 0) return 1;
+    const gpt_config config = model.config;
+    nn_adamw optimizer;
+    nn_adamw_config adamw = nn_adamw_defaults();
+    adamw.weight_decay = 0.1f;
+    if (gpt_reserve(&model, B, T, true, &error) != 0 || nn_adamw_create(&optimizer, &model, &adamw, &error) != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+        gpt_destroy(&model);
+        return 1;
+    }
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 2);
     int *tokens = malloc(sizeof(int) * B * T), *targets = malloc(sizeof(int) * B * T);
@@ -256,20 +275,12 @@ static int bench_train(const bench_options *o) {
 /* rlhf-bench generate: random prompts, one warm-up policy_generate, timed repeats, report. */
 static int bench_generate(const bench_options *o) {
     int B = o->B, prompt_len = o->prompt_len, new_tokens = o->new_tokens;
-    omp_set_num_threads(o->threads);
-    openblas_set_num_threads(o->threads);
     rlhf_error error;
     const char *chosen;
-    const nn_backend *backend = nn_backend_select(o->device, &chosen, &error);
-    gpt_config config;
     gpt_model model;
-    if (!backend || gpt_config_named(&config, o->config_name, &error) != 0 ||
-        gpt_create(&model, &config, backend, &error) != 0) {
-        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
-        return 1;
-    }
     device_report device;
-    describe_device(chosen, &device);
+    if (open_model(o, false, &model, &chosen, &device) != 0) return 1;
+    const gpt_config config = model.config;
     gpt_init_random(&model, 1);
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 2);
@@ -331,24 +342,19 @@ static int bench_generate(const bench_options *o) {
 /* rlhf-bench rm: reward-model training steps on random pairs; pairs/s. */
 static int bench_reward(const bench_options *o) {
     int P = o->B, T = o->T, rows = 2 * o->B;
-    omp_set_num_threads(o->threads);
-    openblas_set_num_threads(o->threads);
     rlhf_error error;
     const char *chosen;
-    const nn_backend *backend = nn_backend_select(o->device, &chosen, &error);
-    gpt_config config;
     gpt_model model;
+    device_report report;
+    if (open_model(o, true, &model, &chosen, &report) != 0) return 1;
+    const gpt_config config = model.config;
     nn_adamw optimizer;
     nn_adamw_config adamw = nn_adamw_defaults();
-    if (!backend || gpt_config_named(&config, o->config_name, &error) != 0 ||
-        gpt_create(&model, &config, backend, &error) != 0 || gpt_add_score_head(&model, 1, &error) != 0 ||
-        gpt_reserve(&model, rows, T, true, &error) != 0 || nn_adamw_create(&optimizer, &model, &adamw, &error) != 0) {
+    if (gpt_reserve(&model, rows, T, true, &error) != 0 || nn_adamw_create(&optimizer, &model, &adamw, &error) != 0) {
         fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+        gpt_destroy(&model);
         return 1;
     }
-    gpt_init_random(&model, 1);
-    device_report report;
-    describe_device(chosen, &report);
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 3);
     int *tokens = malloc(sizeof(int) * (size_t)rows * T), *last = malloc(sizeof(int) * (size_t)rows);
