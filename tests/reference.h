@@ -31,6 +31,14 @@ double reference_gpt_objective(const gpt_model *layout, const double *params, co
                                double temperature, const double *w_logprob, const double *w_value,
                                double *logprobs, double *values, double *logits);
 
+/* Runs greedy generation on the prompts of a generate.json fixture (written by
+ * tests/fixtures/make_gpt2_fixture.py from Hugging Face's generate) and returns how many
+ * tokens differ from Hugging Face's (a length difference counts each missing or extra
+ * token), or -1 when the fixture or generation fails. out receives the generation (free it
+ * with policy_generation_free) and *eos_id the fixture's end-of-text id. */
+struct policy_generation;
+int greedy_fixture_mismatches(gpt_model *model, const char *path, struct policy_generation *out, int *eos_id);
+
 /* Largest |a - b| over the largest |b| (a float array against a double one). */
 double relative_error(const float *a, const double *b, size_t n);
 double relative_error_float(const float *a, const float *b, size_t n);
