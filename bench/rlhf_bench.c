@@ -281,7 +281,6 @@ static int bench_generate(const bench_options *o) {
     device_report device;
     if (open_model(o, false, &model, &chosen, &device) != 0) return 1;
     const gpt_config config = model.config;
-    gpt_init_random(&model, 1);
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 2);
     int *ids = malloc(sizeof(int) * B * prompt_len), *lengths = malloc(sizeof(int) * B);

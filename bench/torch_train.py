@@ -25,10 +25,8 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
 
-CONFIGS = {
-    "tiny": dict(n_layer=4, n_head=4, n_embd=128, n_positions=256, vocab_size=8192),
-    "gpt2": dict(n_layer=12, n_head=12, n_embd=768, n_positions=1024, vocab_size=50257),
-}
+from gpt2_configs import CONFIGS
+
 
 
 def main():
