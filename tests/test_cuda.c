@@ -38,6 +38,7 @@
 #include "nn/backend.h"
 #include "nn/cuda/cuda_backend.h"
 #include "rlhf/policy.h"
+#include "tests/test_support.h"
 #include "tests/reference.h"
 
 #define FLOAT_TOLERANCE 1e-5
@@ -839,7 +840,7 @@ END_TEST
 
 START_TEST(test_greedy_matches_hugging_face_generate) {
     char dir[512], path[600];
-    snprintf(dir, sizeof dir, "%s/gpt2/lm_small", FIXTURES_DIR);
+    snprintf(dir, sizeof dir, "%s/gpt2/lm_small", tests_fixtures_dir());
     snprintf(path, sizeof path, "%s/generate.json", dir);
     rlhf_error error;
     gpt_model model;

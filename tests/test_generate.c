@@ -104,7 +104,7 @@ END_TEST
 
 START_TEST(test_greedy_matches_hugging_face_generate) {
     char dir[512], path[600];
-    snprintf(dir, sizeof dir, "%s/gpt2/lm_small", FIXTURES_DIR);
+    snprintf(dir, sizeof dir, "%s/gpt2/lm_small", tests_fixtures_dir());
     snprintf(path, sizeof path, "%s/generate.json", dir);
     rlhf_error error;
     gpt_model model;

@@ -191,7 +191,7 @@ static void check_fixture_gradients(const gpt_model *model, const safetensors_fi
 
 static void check_lm_fixture(const char *name) {
     char dir[512], path[600];
-    snprintf(dir, sizeof dir, "%s/gpt2/%s", FIXTURES_DIR, name);
+    snprintf(dir, sizeof dir, "%s/gpt2/%s", tests_fixtures_dir(), name);
     snprintf(path, sizeof path, "%s/reference.safetensors", dir);
     rlhf_error error;
     gpt_model model;
@@ -244,7 +244,7 @@ END_TEST
 
 START_TEST(test_hf_parity_sequence_classification) {
     char dir[512], path[600];
-    snprintf(dir, sizeof dir, "%s/gpt2/seqcls", FIXTURES_DIR);
+    snprintf(dir, sizeof dir, "%s/gpt2/seqcls", tests_fixtures_dir());
     snprintf(path, sizeof path, "%s/reference.safetensors", dir);
     rlhf_error error;
     gpt_model model;

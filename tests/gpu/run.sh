@@ -1,8 +1,11 @@
 #!/bin/sh
 # The whole GPU proof in one call, from the repository root on a machine with an NVIDIA GPU:
 #   tests/gpu/run.sh
-# 1. checks the tools it needs (and says what is missing), configures build-gpu with
-#    -Dcuda=enabled and builds the parity test and the benchmark;
+# 1. takes the parity test and the benchmark from build-gpu-bundle/ when that bundle is there
+#    and was built from these sources (tests/gpu/bundle.sh makes it on a machine with the
+#    project's libraries, which the lent GPU machines lack); otherwise checks the tools it
+#    needs (and says what is missing), configures build-gpu with -Dcuda=enabled and builds
+#    them; a stale bundle is the last resort, with a warning;
 # 2. runs tests/test_cuda: CPU-vs-CUDA parity of every backend op on fresh random inputs,
 #    whole training steps and generation (it prints one line per comparison); if it fails,
 #    reruns the op tests under compute-sanitizer (memcheck) to point at the kernel;
@@ -101,24 +104,73 @@ else
 fi
 [ -n "$missing" ] && echo "missing:$missing"
 
-say "build (build-gpu, -Dcuda=enabled)"
+# bundle_fresh: whether build-gpu-bundle/ holds binaries built from these very sources.
+bundle=build-gpu-bundle
+bundle_fresh() {
+    [ -x "$bundle/bin/test_cuda" ] && [ -x "$bundle/bin/rlhf-bench" ] && [ -f "$bundle/sources.sha256" ] &&
+        sha256sum --quiet --status -c "$bundle/sources.sha256" 2> /dev/null
+}
+
+# use_bundle: points the pieces below at the bundle's binaries and libraries.
+use_bundle() {
+    cat "$bundle/BUILT"
+    test_binary=$bundle/bin/test_cuda
+    bench_binary=$bundle/bin/rlhf-bench
+    LD_LIBRARY_PATH="$PWD/$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    RLHF_FIXTURES_DIR="$PWD/tests/fixtures" # the path compiled in is the other machine's
+    export LD_LIBRARY_PATH RLHF_FIXTURES_DIR
+    build_ok=1
+}
+
 build_ok=0
-reconfigure=""
-[ -f build-gpu/build.ninja ] && reconfigure="--reconfigure"
-# shellcheck disable=SC2086
-if run_piece setup 120 meson setup $reconfigure build-gpu -Dcuda=enabled --buildtype=release; then
-    targets="bench/rlhf-bench"
-    grep -q "build tests/test_cuda:" build-gpu/build.ninja 2> /dev/null && targets="$targets tests/test_cuda"
+test_binary=build-gpu/tests/test_cuda
+bench_binary=build-gpu/bench/rlhf-bench
+if bundle_fresh; then
+    say "binaries: build-gpu-bundle (built elsewhere from these sources)"
+    use_bundle
+else
+    [ -d "$bundle" ] && echo "build-gpu-bundle is stale (built from other sources); building here instead"
+    say "build (build-gpu, -Dcuda=enabled)"
+    reconfigure=""
+    [ -f build-gpu/build.ninja ] && reconfigure="--reconfigure"
     # shellcheck disable=SC2086
-    run_piece build 300 ninja -C build-gpu $targets && build_ok=1
+    if run_piece setup 120 meson setup $reconfigure build-gpu -Dcuda=enabled --buildtype=release; then
+        targets="bench/rlhf-bench"
+        grep -q "build tests/test_cuda:" build-gpu/build.ninja 2> /dev/null && targets="$targets tests/test_cuda"
+        # shellcheck disable=SC2086
+        run_piece build 300 ninja -C build-gpu $targets && build_ok=1
+    fi
+    if [ "$build_ok" -ne 1 ] && [ -x "$bundle/bin/test_cuda" ]; then
+        echo "BUILD FAILED; WARNING: falling back to the STALE build-gpu-bundle, whose sources differ from these:"
+        sha256sum --quiet -c "$bundle/sources.sha256" 2>&1 | head -n 20
+        use_bundle
+        stale_bundle=" (stale bundle)"
+    fi
 fi
-[ "$build_ok" -eq 1 ] || echo "BUILD FAILED: see $results/setup.log and $results/build.log"
+[ "$build_ok" -eq 1 ] || echo "BUILD FAILED: see $results/setup.log and $results/build.log (or make a bundle with tests/gpu/bundle.sh)"
+
+# The CUDA libraries the binaries need (libcudart, libcublas) come from the machine: when
+# the loader does not find them, look in the usual toolkit folders and in PyTorch's wheels.
+if [ "$build_ok" -eq 1 ] && ldd "$test_binary" "$bench_binary" 2> /dev/null | grep -q "not found"; then
+    for missing_library in $(ldd "$test_binary" "$bench_binary" | awk '/not found/ { print $1 }' | sort -u); do
+        found=$(find /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda-*/lib64 \
+                     /usr/lib/x86_64-linux-gnu /opt /usr/local/lib -name "$missing_library" 2> /dev/null | head -n 1)
+        if [ -n "$found" ]; then
+            echo "found $missing_library in $(dirname "$found")"
+            LD_LIBRARY_PATH="$(dirname "$found")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        else
+            echo "MISSING shared library: $missing_library"
+        fi
+    done
+    export LD_LIBRARY_PATH
+    ldd "$test_binary" | grep "not found" && echo "the loader still misses the libraries above"
+fi
 
 # ------------------------------------------------------------------ 2. parity
 say "CPU-vs-CUDA parity (tests/test_cuda)"
 parity="not run"
-if [ "$build_ok" -eq 1 ] && [ -x build-gpu/tests/test_cuda ]; then
-    run_piece parity 300 build-gpu/tests/test_cuda
+if [ "$build_ok" -eq 1 ] && [ -x "$test_binary" ]; then
+    run_piece parity 300 "$test_binary"
     case $? in
         0) parity="PASS" ;;
         77) parity="SKIPPED (no usable CUDA device)" ;;
@@ -129,7 +181,7 @@ if [ "$build_ok" -eq 1 ] && [ -x build-gpu/tests/test_cuda ]; then
                sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
                say "compute-sanitizer memcheck of the op tests (after the failure)"
                run_piece memcheck 150 env CK_RUN_CASE=ops RLHF_CUDA_SYNC=1 "$sanitizer" --tool memcheck \
-                   --print-limit 20 build-gpu/tests/test_cuda
+                   --print-limit 20 "$test_binary"
            fi ;;
     esac
 elif [ "$build_ok" -eq 1 ]; then
@@ -145,11 +197,11 @@ bench_json() { # NAME: the last JSON line of a piece's log (empty when none)
 }
 if [ "$build_ok" -eq 1 ]; then
     say "training step, gpt2 124M, B=8 T=1024: rlhf FP32"
-    run_piece rlhf_train_fp32 90 build-gpu/bench/rlhf-bench train --device cuda --config gpt2 -B 8 -T 1024 --steps 10 --json
+    run_piece rlhf_train_fp32 90 "$bench_binary" train --device cuda --config gpt2 -B 8 -T 1024 --steps 10 --json
     say "training step: rlhf TF32 (RLHF_TF32=1)"
-    run_piece rlhf_train_tf32 90 env RLHF_TF32=1 build-gpu/bench/rlhf-bench train --device cuda --config gpt2 -B 8 -T 1024 --steps 10 --json
+    run_piece rlhf_train_tf32 90 env RLHF_TF32=1 "$bench_binary" train --device cuda --config gpt2 -B 8 -T 1024 --steps 10 --json
     say "generation, gpt2 124M, 64 prompts x 16 tokens + 64 new (greedy): rlhf"
-    run_piece rlhf_generate 90 build-gpu/bench/rlhf-bench generate --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 5 --json
+    run_piece rlhf_generate 90 "$bench_binary" generate --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 5 --json
 fi
 if [ -n "$PYTHON" ]; then
     say "training step: PyTorch FP32"
@@ -163,7 +215,7 @@ fi
 # ------------------------------------------------------------------ 4. the table
 if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then cp "$results"/*.log "$OUT"/ 2> /dev/null; fi
 say "summary ($(($(date +%s) - start_time)) s)"
-echo "parity: $parity; $comparisons comparisons printed; $checks"
+echo "parity: $parity${stale_bundle:-}; $comparisons comparisons printed; $checks"
 [ -n "$missing" ] && echo "missing tools:$missing"
 table_python=${PYTHON:-$(command -v python3 || true)}
 if [ -n "$table_python" ]; then

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Prepares the GPU proof on this machine, for a GPU machine that cannot build it:
+#   tests/gpu/bundle.sh
+# The lent GPU machines have nvcc, meson, ninja and PyTorch but none of this project's C
+# libraries (OpenBLAS, jansson, SQLite, PCRE2, Check) and no package registry to install
+# them from. So this script builds the two binaries the proof runs (tests/test_cuda and
+# bench/rlhf-bench, with -Dcuda=enabled, release) here, where scripts/install-deps.sh has
+# installed everything, and packs them with the shared libraries they need that are not
+# part of glibc, the GCC runtime or CUDA into build-gpu-bundle/ (ignored by git; the
+# device tool's `carry` takes it along). tests/gpu/run.sh uses the bundle when it cannot
+# build there, and only while build-gpu-bundle/sources.sha256 still matches the sources.
+#
+# The binaries are x86-64 Linux built against this machine's glibc (Debian 12, 2.36): they
+# run on any newer glibc. The CUDA libraries (libcudart.so.13, libcublas.so.13) are not
+# packed (cuBLAS alone is 700 MB): the GPU machine's CUDA 13 toolkit provides them, and the
+# device code is SASS for sm_80/sm_90 plus PTX, which needs no compiler there.
+set -eu
+cd "$(dirname "$0")/../.."
+bundle=build-gpu-bundle
+
+if [ ! -f build-gpu/build.ninja ]; then
+    meson setup build-gpu -Dcuda=enabled --buildtype=release
+fi
+ninja -C build-gpu tests/test_cuda bench/rlhf-bench
+
+rm -rf "$bundle"
+mkdir -p "$bundle/bin" "$bundle/lib"
+cp build-gpu/tests/test_cuda build-gpu/bench/rlhf-bench "$bundle/bin/"
+
+# The shared libraries to pack: whatever the binaries load that is neither glibc, the GCC
+# runtime (libgcc_s, libstdc++: every machine with a compiler has newer ones) nor CUDA.
+ldd "$bundle/bin/test_cuda" "$bundle/bin/rlhf-bench" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
+    while read -r name path; do
+        case $name in
+            libc.so.* | libm.so.* | libmvec.so.* | libdl.so.* | libpthread.so.* | librt.so.* | ld-linux*) ;;
+            libgcc_s.so.* | libstdc++.so.*) ;;
+            libcuda.so.* | libcudart.so.* | libcublas.so.* | libcublasLt.so.*) ;;
+            *) cp -L "$path" "$bundle/lib/$name" ;;
+        esac
+    done
+
+# What the bundle was built from: every tracked source that goes into the two binaries.
+git ls-files include nn policy reward store util data collect report bench tests/test_cuda.c \
+    tests/reference.c tests/reference.h tests/test_support.h meson.build meson_options.txt |
+    xargs sha256sum > "$bundle/sources.sha256"
+{
+    echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) from commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' (with uncommitted changes)')"
+    # shellcheck disable=SC1091
+    echo "on $(. /etc/os-release && echo "$PRETTY_NAME"), glibc $(ldd --version | head -n 1 | awk '{print $NF}')"
+    "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" --version | tail -n 2 | head -n 1
+} > "$bundle/BUILT"
+cat "$bundle/BUILT"
+ls -l "$bundle/bin" "$bundle/lib"
+du -sh "$bundle"
