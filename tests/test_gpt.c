@@ -472,8 +472,7 @@ END_TEST
 static char temporary_root[256];
 
 static void make_temporary_root(void) {
-    snprintf(temporary_root, sizeof temporary_root, "/tmp/rlhf-test-gpt-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(temporary_root));
+    tests_make_temporary_directory(temporary_root, sizeof temporary_root, "gpt");
 }
 
 /* Saves a randomised small model into temporary_root/name and returns its logits. */

@@ -83,8 +83,7 @@ static store *db;
 /* Prompts "item N"; per prompt two responses made of filler words, one containing "good"
  * and one "bad" at a random place; the rule: "good" is chosen. Labeled through the store. */
 static void setup(void) {
-    snprintf(directory, sizeof directory, "/tmp/rlhf-test-reward-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(directory));
+    tests_make_temporary_directory(directory, sizeof directory, "reward");
     static const char *filler[8] = {"red", "blue", "tall", "small", "quick", "slow", "round", "flat"};
     char corpus[8192] = "";
     for (int i = 0; i < 30; i++) {

@@ -25,8 +25,7 @@ static void setup(void) {
     tokenizer_train_options options = {.vocab_size = 300, .min_frequency = 2};
     rlhf_error error;
     ck_assert_msg(tokenizer_train(&tok, corpus, strlen(corpus), &options, &error) == 0, "%s", error.message);
-    snprintf(directory, sizeof directory, "/tmp/rlhf-test-sft-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(directory));
+    tests_make_temporary_directory(directory, sizeof directory, "sft");
 }
 
 static void teardown(void) { tokenizer_free(tok); }

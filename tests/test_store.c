@@ -18,8 +18,7 @@
 static char directory[256];
 
 static void setup(void) {
-    snprintf(directory, sizeof directory, "/tmp/rlhf-test-store-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(directory));
+    tests_make_temporary_directory(directory, sizeof directory, "store");
 }
 
 static const char *path_in(const char *name) {

@@ -3,6 +3,8 @@
 #define RLHF_TESTS_SUPPORT_H
 
 #include <check.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* The folder of the committed fixtures: $RLHF_FIXTURES_DIR when set (tests/gpu/run.sh sets
@@ -14,6 +16,41 @@ static inline const char *tests_fixtures_dir(void) {
     return overridden && *overridden ? overridden : FIXTURES_DIR;
 }
 #endif
+
+/* nftw callback of tests_remove_tree: removes one entry (children come before parents). */
+static inline int tests_remove_entry(const char *path, const struct stat *info, int kind, struct FTW *walk) {
+    (void)info, (void)kind, (void)walk;
+    return remove(path);
+}
+
+/* Removes path and everything under it, without following symbolic links; a path that
+ * does not exist is not an error. */
+static inline void tests_remove_tree(const char *path) {
+    nftw(path, tests_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The folders tests_make_temporary_directory made in this process, removed at its exit. */
+static char tests_temporary_directories[16][256];
+static int tests_temporary_directory_count;
+
+/* atexit handler: removes every folder this process made with tests_make_temporary_directory. */
+static inline void tests_remove_temporary_directories(void) {
+    for (int i = 0; i < tests_temporary_directory_count; i++) tests_remove_tree(tests_temporary_directories[i]);
+    tests_temporary_directory_count = 0;
+}
+
+/* Makes a fresh folder /tmp/rlhf-test-NAME-XXXXXX, writes its path into buffer (size bytes,
+ * at least 64) and removes it with everything in it when the process exits. Check runs each
+ * test in a process of its own and a failed check exits that process, so a test's folders
+ * go when the test ends, passed or failed. */
+static inline void tests_make_temporary_directory(char *buffer, size_t size, const char *name) {
+    snprintf(buffer, size, "/tmp/rlhf-test-%s-XXXXXX", name);
+    ck_assert_ptr_nonnull(mkdtemp(buffer));
+    ck_assert_int_lt(tests_temporary_directory_count, 16);
+    if (tests_temporary_directory_count == 0) atexit(tests_remove_temporary_directories);
+    snprintf(tests_temporary_directories[tests_temporary_directory_count++], sizeof tests_temporary_directories[0], "%s",
+             buffer);
+}
 
 /* Runs the suite (forking per test, Check's default) and returns the exit status. */
 static inline int tests_run_suite(Suite *suite) {

@@ -23,16 +23,9 @@
 
 static char temporary_root[256];
 
-static void make_temporary_root(void) {
-    snprintf(temporary_root, sizeof temporary_root, "/tmp/rlhf-test-tokenizer-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(temporary_root));
-}
+static void make_temporary_root(void) { tests_make_temporary_directory(temporary_root, sizeof temporary_root, "tokenizer"); }
 
-static void remove_temporary_root(void) {
-    char command[400];
-    snprintf(command, sizeof command, "rm -rf %s", temporary_root);
-    ck_assert_int_eq(system(command), 0);
-}
+static void remove_temporary_root(void) { tests_remove_tree(temporary_root); }
 
 static tokenizer *load_fixture(void) {
     tokenizer *t;
