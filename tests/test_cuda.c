@@ -2,14 +2,19 @@
  * backends and the results are compared; then whole training steps (forward, backward with
  * dropout, padding and both heads, AdamW with clipping) of small GPTs and of GPT-2's shapes,
  * greedy and sampled generation through policy_generate, and Hugging Face's greedy tokens on
- * the GPU.
+ * the GPU. The case "large" (tag "large") repeats the heavy ops and a training step at the
+ * shapes tests/gpu/run.sh benchmarks.
  *
- * The error of a tensor is the largest |cuda - cpu| over the largest |cpu| (non-finite
- * values where the CPU is finite count as infinite). Tolerances:
+ * The same file runs on a GPU (test "cuda", built with nvcc) and on the CPU emulator of
+ * tests/cuda_emulator/ (test "cuda_emulated", without the large case).
+ *
+ * The error of a tensor is the largest |cuda - cpu| over the largest |cpu| (a value finite,
+ * or NaN, on one side only counts as infinite). Tolerances:
  *   - 1e-5 for float32 ops: both sides are float32 with sums in different orders, and CUDA's
  *     expf / tanhf / logf are within 2 ulp of glibc's;
  *   - 1e-6 where the arithmetic is the same operation for operation (embedding, dropout,
  *     gather, add, AdamW, memory): expected 0, printed so a reader sees it;
+ *   - 1e-4 for column sums over more than 10000 rows (float rounding grows like sqrt(N));
  *   - 1e-4 for gradients of a whole model (a dozen float32 ops deep), and 1e-3 of a learning
  *     rate for the parameters after one AdamW step (see compare_update);
  *   - 5e-3 for products in TF32 (inputs rounded to a 10-bit mantissa: 2^-11 relative each
@@ -93,11 +98,17 @@ static float *to_host(const float *device, size_t n) {
     return host;
 }
 
-/* Largest |a - b| over the largest |b|; infinite when a is not finite where b is. */
+/* Largest |a - b| over the largest |b|; infinite when one side is finite where the other
+ * is not, or NaN where the other is not (a kernel that reads memory nobody wrote shows up
+ * so: device memory is not zeroed, and the CUDA emulator fills it with NaN). */
 static double parity_error(const float *a, const float *b, size_t n) {
     double max_difference = 0, max_reference = 0;
     for (size_t i = 0; i < n; i++) {
-        if (isfinite(b[i]) && !isfinite(a[i])) return INFINITY;
+        if (isfinite(b[i]) != isfinite(a[i]) || isnan(b[i]) != isnan(a[i])) return INFINITY;
+        if (!isfinite(b[i])) {
+            if (!isnan(b[i]) && a[i] != b[i]) return INFINITY; /* infinities of opposite sign */
+            continue;
+        }
         double difference = fabs((double)a[i] - (double)b[i]);
         if (difference > max_difference) max_difference = difference;
         if (fabs((double)b[i]) > max_reference) max_reference = fabs((double)b[i]);
@@ -196,16 +207,22 @@ START_TEST(test_elementwise) {
 END_TEST
 
 START_TEST(test_sum_squares_and_adamw) {
-    size_t n = 3000017;
-    float *x = random_floats(n, 1, 20);
-    float *device_x = to_device(x, n);
-    double expected = cpu->sum_squares(x, n), got = gpu->sum_squares(device_x, n);
-    report("sum_squares (3M elements)", fabs(got - expected) / expected, 1e-6);
-    gpu->free(device_x);
-    free(x);
+    /* one block; one partial block; some hundred blocks; more blocks than the partial sums hold */
+    size_t sizes[] = {1, 255, 1000, 100003, 3000017};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        float *x = random_floats(n, 1, 20 + (int)i);
+        float *device_x = to_device(x, n);
+        double expected = cpu->sum_squares(x, n), got = gpu->sum_squares(device_x, n);
+        char label[64];
+        snprintf(label, sizeof label, "sum_squares (%zu elements)", n);
+        report(label, fabs(got - expected) / expected, 1e-6);
+        gpu->free(device_x);
+        free(x);
+    }
 
-    n = 100003;
-    float *param = random_floats(n, 1, 21), *grad = random_floats(n, 0.1f, 22);
+    size_t n = 100003;
+    float *param = random_floats(n, 1, 26), *grad = random_floats(n, 0.1f, 27);
     float *m = calloc(n, sizeof(float)), *v = calloc(n, sizeof(float));
     float *device_param = to_device(param, n), *device_grad = to_device(grad, n);
     float *device_m = to_device(m, n), *device_v = to_device(v, n);
@@ -257,9 +274,13 @@ START_TEST(test_embedding) {
 }
 END_TEST
 
-START_TEST(test_layernorm) {
-    int N = 300, C = 300; /* several row chunks and a width that is not a multiple of 32 */
+/* LayerNorm forward and backward of N rows of C on both backends. dweight and dbias are
+ * float sums over N rows taken in different orders, whose rounding error grows like
+ * sqrt(N) * 6e-8: 2e-5 at N = 140000, so long sums get 1e-4. */
+static void check_layernorm(int N, int C) {
     size_t NC = (size_t)N * C;
+    double sum_tolerance = N > 10000 ? 1e-4 : FLOAT_TOLERANCE;
+    char label[96];
     float *inp = random_floats(NC, 2, 40), *weight = random_floats(C, 1, 41), *bias = random_floats(C, 1, 42);
     for (size_t i = 0; i < NC; i++) inp[i] += 0.5f;
     float *out = malloc(sizeof(float) * NC), *mean = malloc(sizeof(float) * N), *rstd = malloc(sizeof(float) * N);
@@ -268,9 +289,12 @@ START_TEST(test_layernorm) {
     float *device_rstd = gpu->alloc(sizeof(float) * N);
     cpu->layernorm_forward(out, mean, rstd, inp, weight, bias, N, C, 1e-5f);
     gpu->layernorm_forward(device_out, device_mean, device_rstd, device_inp, device_weight, device_bias, N, C, 1e-5f);
-    compare("layernorm_forward: out", device_out, out, NC, FLOAT_TOLERANCE);
-    compare("layernorm_forward: mean", device_mean, mean, N, FLOAT_TOLERANCE);
-    compare("layernorm_forward: rstd", device_rstd, rstd, N, FLOAT_TOLERANCE);
+    snprintf(label, sizeof label, "layernorm_forward N %d C %d: out", N, C);
+    compare(label, device_out, out, NC, FLOAT_TOLERANCE);
+    snprintf(label, sizeof label, "layernorm_forward N %d C %d: mean", N, C);
+    compare(label, device_mean, mean, N, FLOAT_TOLERANCE);
+    snprintf(label, sizeof label, "layernorm_forward N %d C %d: rstd", N, C);
+    compare(label, device_rstd, rstd, N, FLOAT_TOLERANCE);
 
     float *dout = random_floats(NC, 1, 43), *dinp = random_floats(NC, 1, 44);
     float *dweight = random_floats(C, 1, 45), *dbias = random_floats(C, 1, 46);
@@ -279,14 +303,21 @@ START_TEST(test_layernorm) {
     cpu->layernorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
     gpu->layernorm_backward(device_dinp, device_dweight, device_dbias, device_dout, device_inp, device_weight,
                             device_mean, device_rstd, N, C);
-    compare("layernorm_backward: dinp", device_dinp, dinp, NC, FLOAT_TOLERANCE);
-    compare("layernorm_backward: dweight", device_dweight, dweight, C, FLOAT_TOLERANCE);
-    compare("layernorm_backward: dbias", device_dbias, dbias, C, FLOAT_TOLERANCE);
+    snprintf(label, sizeof label, "layernorm_backward N %d C %d: dinp", N, C);
+    compare(label, device_dinp, dinp, NC, FLOAT_TOLERANCE);
+    snprintf(label, sizeof label, "layernorm_backward N %d C %d: dweight", N, C);
+    compare(label, device_dweight, dweight, C, sum_tolerance);
+    snprintf(label, sizeof label, "layernorm_backward N %d C %d: dbias", N, C);
+    compare(label, device_dbias, dbias, C, sum_tolerance);
     free(inp); free(weight); free(bias); free(out); free(mean); free(rstd);
     free(dout); free(dinp); free(dweight); free(dbias);
     gpu->free(device_inp); gpu->free(device_weight); gpu->free(device_bias); gpu->free(device_out);
     gpu->free(device_mean); gpu->free(device_rstd); gpu->free(device_dout); gpu->free(device_dinp);
     gpu->free(device_dweight); gpu->free(device_dbias);
+}
+
+START_TEST(test_layernorm) {
+    check_layernorm(300, 300); /* several row chunks and a width that is not a multiple of 32 */
 }
 END_TEST
 
@@ -460,10 +491,42 @@ START_TEST(test_attention_cached) {
 }
 END_TEST
 
+/* The backend promises runs that repeat bit for bit on one GPU (no atomics): attention
+ * forward and backward, twice on the same inputs, must agree exactly. */
+START_TEST(test_repeatable) {
+    int B = 2, T = 64, C = 96, NH = 12;
+    size_t n_qkv = (size_t)B * T * 3 * C, n_out = (size_t)B * T * C, n_probs = (size_t)B * NH * T * T;
+    int *mask = malloc(sizeof(int) * B * T);
+    for (int i = 0; i < B * T; i++) mask[i] = 1;
+    float *qkv = random_floats(n_qkv, 1, 260), *dout = random_floats(n_out, 1, 261);
+    float *device_qkv = to_device(qkv, n_qkv), *device_dout = to_device(dout, n_out);
+    int *device_mask = ints_to_device(mask, (size_t)B * T);
+    float *results[2][2];
+    for (int run = 0; run < 2; run++) {
+        float *device_out = gpu->alloc(sizeof(float) * n_out), *device_probs = gpu->alloc(sizeof(float) * n_probs);
+        float *device_scratch = gpu->alloc(sizeof(float) * n_probs), *device_dqkv = gpu->alloc(sizeof(float) * n_qkv);
+        gpu->zero(device_dqkv, n_qkv);
+        gpu->attention_forward(device_out, device_probs, device_qkv, device_mask, B, T, C, NH, 0.1f, seed_for(262));
+        gpu->attention_backward(device_dqkv, device_scratch, device_dout, device_qkv, device_probs, B, T, C, NH, 0.1f,
+                                seed_for(262));
+        results[run][0] = to_host(device_out, n_out);
+        results[run][1] = to_host(device_dqkv, n_qkv);
+        gpu->free(device_out); gpu->free(device_probs); gpu->free(device_scratch); gpu->free(device_dqkv);
+    }
+    report("attention_forward twice: out, bits differing", memcmp(results[0][0], results[1][0], sizeof(float) * n_out) != 0, 0.0);
+    report("attention_backward twice: dqkv, bits differing", memcmp(results[0][1], results[1][1], sizeof(float) * n_qkv) != 0,
+           0.0);
+    for (int run = 0; run < 2; run++) free(results[run][0]), free(results[run][1]);
+    free(mask); free(qkv); free(dout);
+    gpu->free(device_qkv); gpu->free(device_dout); gpu->free(device_mask);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ log-probs, sampling */
 
-static void check_logprobs(float temperature, int salt) {
-    int N = 37, V = 50257;
+/* target_logprobs and its backward for N rows of GPT-2's vocabulary on both backends. */
+static void check_logprobs(int N, float temperature, int salt) {
+    int V = 50257;
     size_t NV = (size_t)N * V;
     float *logits = random_floats(NV, 3, salt), *logprobs = malloc(sizeof(float) * N);
     int *targets = malloc(sizeof(int) * N);
@@ -475,7 +538,7 @@ static void check_logprobs(float temperature, int salt) {
     cpu->target_logprobs(logprobs, logits, targets, N, V, temperature);
     gpu->target_logprobs(device_logprobs, device_logits, device_targets, N, V, temperature);
     char label[96];
-    snprintf(label, sizeof label, "target_logprobs V %d temperature %.1f", V, temperature);
+    snprintf(label, sizeof label, "target_logprobs N %d V %d temperature %.1f", N, V, temperature);
     compare(label, device_logprobs, logprobs, N, FLOAT_TOLERANCE);
 
     float *dlogprobs = random_floats(N, 1, salt + 2);
@@ -483,15 +546,15 @@ static void check_logprobs(float temperature, int salt) {
     float *device_dlogprobs = to_device(dlogprobs, N);
     cpu->target_logprobs_backward(logits, dlogprobs, targets, N, V, temperature);
     gpu->target_logprobs_backward(device_logits, device_dlogprobs, device_targets, N, V, temperature);
-    snprintf(label, sizeof label, "target_logprobs_backward V %d temperature %.1f", V, temperature);
+    snprintf(label, sizeof label, "target_logprobs_backward N %d V %d temperature %.1f", N, V, temperature);
     compare(label, device_logits, logits, NV, FLOAT_TOLERANCE);
     free(logits); free(logprobs); free(targets); free(dlogprobs);
     gpu->free(device_logits); gpu->free(device_logprobs); gpu->free(device_targets); gpu->free(device_dlogprobs);
 }
 
 START_TEST(test_target_logprobs) {
-    check_logprobs(1.0f, 400);
-    check_logprobs(0.7f, 410);
+    check_logprobs(37, 1.0f, 400);
+    check_logprobs(37, 0.7f, 410);
 }
 END_TEST
 
@@ -534,6 +597,8 @@ START_TEST(test_sampling) {
     check_sampling(logits, device_logits, B, V, 1.3f, 0, 0.9f, 505);
     check_sampling(logits, device_logits, B, V, 0.8f, 50, 0.7f, 506);
     check_sampling(logits, device_logits, B, V, 1.0f, 1, 1.0f, 507);
+    check_sampling(logits, device_logits, B, V, 0.8f, V + 5, 1.0f, 508); /* top-k of V or more: off */
+    check_sampling(logits, device_logits, B, V, 1.0f, 0, 0.0f, 509);     /* top-p of 0: off */
     int first = -1;
     int *device_tokens = gpu->alloc(sizeof(int) * B);
     float *device_logprobs = gpu->alloc(sizeof(float) * B), *device_uniforms = gpu->alloc(sizeof(float) * B);
@@ -855,6 +920,35 @@ START_TEST(test_greedy_matches_hugging_face_generate) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ the benchmark's shapes */
+
+/* The shapes tests/gpu/run.sh benchmarks (GPT-2 124M, T = 1024, 8192 rows of logits), where
+ * index arithmetic meets its largest numbers. A case of its own: the CPU emulator skips it
+ * (CK_EXCLUDE_TAGS=large), a GPU runs it in seconds. */
+START_TEST(test_attention_at_benchmark_size) {
+    check_attention(3, 1024, 768, 12, 0.0f, 900);
+}
+END_TEST
+
+START_TEST(test_logprobs_at_benchmark_size) {
+    check_logprobs(8 * 1024, 1.0f, 910); /* B=8 x T=1024 rows of 50257 logits: 1.6 GB */
+}
+END_TEST
+
+START_TEST(test_layernorm_at_benchmark_size) {
+    check_layernorm(8 * 1024, 768);
+    check_layernorm(140000, 96); /* more rows than one pass of the column sums takes */
+}
+END_TEST
+
+START_TEST(test_training_step_at_benchmark_size) {
+    gpt_config config;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_config_named(&config, "gpt2", &error), 0);
+    check_training_step("gpt2 config (124M) B 4 T 1024", config, 4, 1024, false, false, 920);
+}
+END_TEST
+
 START_TEST(test_backend_selection) {
     rlhf_error error;
     const char *chosen = NULL;
@@ -915,6 +1009,7 @@ int main(void) {
     tcase_add_test(ops, test_attention);
     tcase_add_test(ops, test_attention_dropout);
     tcase_add_test(ops, test_attention_cached);
+    tcase_add_test(ops, test_repeatable);
     tcase_add_test(ops, test_target_logprobs);
     tcase_add_test(ops, test_sampling);
     tcase_add_test(ops, test_backend_selection);
@@ -928,6 +1023,14 @@ int main(void) {
     tcase_add_test(model, test_generation);
     tcase_add_test(model, test_greedy_matches_hugging_face_generate);
     suite_add_tcase(suite, model);
+    TCase *large = tcase_create("large");
+    tcase_set_tags(large, "large");
+    tcase_add_checked_fixture(large, setup, NULL);
+    tcase_add_test(large, test_attention_at_benchmark_size);
+    tcase_add_test(large, test_logprobs_at_benchmark_size);
+    tcase_add_test(large, test_layernorm_at_benchmark_size);
+    tcase_add_test(large, test_training_step_at_benchmark_size);
+    suite_add_tcase(suite, large);
     SRunner *runner = srunner_create(suite);
     srunner_set_fork_status(runner, CK_NOFORK);
     srunner_run_all(runner, CK_NORMAL);

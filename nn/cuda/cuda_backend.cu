@@ -371,10 +371,11 @@ static void cuda_matmul_forward(float *out, const float *inp, const float *weigh
 }
 
 /* The matmul_backward op: two cuBLAS products accumulating (beta = 1) into dinp and dW,
- * and the bias gradient as column sums of dout. */
+ * and the bias gradient as column sums of dout. With C = 0 the products are empty (gemm
+ * skips them) but dbias still gets its sums, as on the CPU. */
 static void cuda_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                  const float *weight, int N, int C, int OC, nn_weight_layout layout) {
-    if (N <= 0 || C <= 0 || OC <= 0) return;
+    if (N <= 0 || OC <= 0) return;
     if (layout == NN_WEIGHT_IN_OUT) {
         if (dinp) /* dinp[N,C] += dout[N,OC] . W[C,OC]^T  ==  dinp^T += W . dout^T */
             gemm(CUBLAS_OP_T, CUBLAS_OP_N, C, N, OC, 1.0f, weight, OC, dout, OC, 1.0f, dinp, C);
@@ -590,7 +591,8 @@ static double cuda_sum_squares(const float *x, size_t n) {
     if (n == 0) return 0.0;
     unsigned int blocks = elementwise_blocks(n);
     if (blocks > SUM_SQUARES_BLOCKS) blocks = SUM_SQUARES_BLOCKS;
-    char *cursor = cuda_workspace(aligned_bytes(sizeof(double) * (blocks + 1)));
+    /* two pieces, each rounded up to 256 bytes by take_piece */
+    char *cursor = cuda_workspace(aligned_bytes(sizeof(double) * blocks) + aligned_bytes(sizeof(double)));
     double *partial = take_piece<double>(&cursor, blocks);
     double *result = take_piece<double>(&cursor, 1);
     sum_squares_kernel<<<blocks, ELEMENTWISE_THREADS>>>(partial, x, n);

@@ -1,0 +1,437 @@
+/* A CPU emulator of the CUDA runtime and cuBLAS, just enough to run the kernels of nn/cuda/
+ * on a machine without a GPU: the test_cuda_emulated build compiles the .cu files of nn/cuda as C++
+ * against this (launches rewritten by rewrite_launches.py) and runs tests/test_cuda.c, the
+ * same CPU-vs-CUDA parity test that tests/gpu/run.sh runs on a real card.
+ *
+ * It is a pre-flight check, not a substitute for the GPU: it proves the kernels' index
+ * arithmetic, reductions and barriers, the cuBLAS argument mappings and the host code
+ * around them, on every CI run. What it cannot show: timing, real concurrency between
+ * blocks, memory-model effects, and device limits it does not model.
+ *
+ * How threads run. Blocks run one after another. Within a block, thread 0 runs first: if it
+ * finishes without reaching a barrier, the block has none and the other threads run one
+ * after another to completion (fast, and most kernels are like that). Otherwise every
+ * thread is a fiber (ucontext) and runs until its next barrier: __syncthreads waits for
+ * the whole block, a warp shuffle for the 32 lanes of its warp. Between barriers the ready
+ * fibers run in a fresh random order each round, so a missing barrier tends to show up as
+ * a wrong result. A barrier that some threads of a block never reach, a shuffle in a warp
+ * that is not complete, or a launch configuration a GPU refuses stops the program with a
+ * message naming the block and thread.
+ *
+ * Memory. cudaMalloc returns host memory filled with 0xff bytes (NaN floats, -1 ints) so a
+ * kernel that reads device memory nobody wrote fails the parity test here as it would on a
+ * GPU (where fresh memory holds whatever was there before). Allocations are tracked: copies
+ * must go in the direction their kind says, between a device range and host memory, and
+ * every cuBLAS operand's whole extent must lie inside one allocation. */
+#include <cblas.h>
+#include <setjmp.h>
+#include <time.h>
+#include <ucontext.h>
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "cublas_v2.h"
+#include "cuda_runtime.h"
+
+uint3 threadIdx;
+dim3 blockIdx, blockDim, gridDim;
+
+/* ------------------------------------------------------------------ threads as fibers */
+
+enum fiber_state { FIBER_NOT_STARTED, FIBER_READY, FIBER_AT_BLOCK_BARRIER, FIBER_AT_WARP_BARRIER, FIBER_DONE };
+
+struct fiber {
+    ucontext_t context;
+    jmp_buf resume_point;
+    fiber_state state;
+    int shuffle_parity; /* which of two shuffle slots this lane writes next */
+    int linear;         /* thread index within the block */
+    uint3 index;
+};
+
+static std::vector<fiber> fibers;
+static std::vector<char *> fiber_stacks;
+static const size_t FIBER_STACK_BYTES = 256 * 1024;
+static fiber *current_fiber;
+static jmp_buf scheduler_point;
+static std::function<void()> *kernel_body;
+static bool running_without_fibers;
+static uint64_t shuffle_slots[32][2][32]; /* [warp][parity][lane] */
+static unsigned int order_state = 12345;
+
+/* Stops the program: the emulated kernel did something a GPU would refuse or that is
+ * undefined there. */
+[[noreturn]] static void emulator_fail(const char *what) {
+    fprintf(stderr, "CUDA EMULATOR: %s (block %u,%u,%u thread %u,%u,%u)\n", what, blockIdx.x, blockIdx.y, blockIdx.z,
+            threadIdx.x, threadIdx.y, threadIdx.z);
+    abort();
+}
+
+/* The entry of every fiber: runs the kernel body as this thread, then returns to the scheduler. */
+static void fiber_entry() {
+    (*kernel_body)();
+    current_fiber->state = FIBER_DONE;
+    _longjmp(scheduler_point, 1);
+}
+
+/* Leaves the current fiber for the scheduler; returns when the scheduler resumes it. */
+static void yield_to_scheduler() {
+    if (!_setjmp(current_fiber->resume_point)) _longjmp(scheduler_point, 1);
+}
+
+/* Runs fiber f until it reaches a barrier or finishes. */
+static void resume_fiber(fiber *f) {
+    current_fiber = f;
+    threadIdx = f->index;
+    if (_setjmp(scheduler_point) == 0) {
+        if (f->state == FIBER_NOT_STARTED) {
+            f->state = FIBER_READY;
+            setcontext(&f->context);
+        } else {
+            _longjmp(f->resume_point, 1);
+        }
+    }
+}
+
+/* The lane of the calling thread within its warp. */
+int emulator_lane() { return current_fiber->linear & 31; }
+
+/* __syncthreads: waits until every thread of the block that has not finished is here. */
+void __syncthreads() {
+    if (running_without_fibers) emulator_fail("__syncthreads reached by a thread after thread 0 finished without one");
+    current_fiber->state = FIBER_AT_BLOCK_BARRIER;
+    yield_to_scheduler();
+}
+
+/* A warp shuffle: publishes this lane's bits, waits for the whole warp, returns the bits of
+ * source_lane. Two slots alternate so back-to-back shuffles never overwrite unread values. */
+uint64_t emulator_shuffle(uint64_t bits, int source_lane) {
+    if (running_without_fibers) emulator_fail("warp shuffle reached by a thread after thread 0 finished without one");
+    if (source_lane < 0 || source_lane > 31) emulator_fail("shuffle source lane out of range");
+    int warp = current_fiber->linear >> 5, lane = current_fiber->linear & 31, parity = current_fiber->shuffle_parity;
+    current_fiber->shuffle_parity ^= 1;
+    shuffle_slots[warp][parity][lane] = bits;
+    current_fiber->state = FIBER_AT_WARP_BARRIER;
+    yield_to_scheduler();
+    return shuffle_slots[warp][parity][source_lane];
+}
+
+/* Sets up fiber f to run the kernel body as thread `linear` of the block. */
+static void prepare_fiber(fiber *f, int linear, uint3 index) {
+    f->state = FIBER_NOT_STARTED;
+    f->shuffle_parity = 0;
+    f->linear = linear;
+    f->index = index;
+    getcontext(&f->context);
+    f->context.uc_stack.ss_sp = fiber_stacks[linear];
+    f->context.uc_stack.ss_size = FIBER_STACK_BYTES;
+    f->context.uc_link = NULL;
+    makecontext(&f->context, fiber_entry, 0);
+}
+
+/* The 3-D index of thread `linear` of a block of blockDim's shape. */
+static uint3 thread_index(int linear) {
+    uint3 index = {linear % blockDim.x, (linear / blockDim.x) % blockDim.y, linear / (blockDim.x * blockDim.y)};
+    return index;
+}
+
+/* Runs one block of `threads` threads (blockIdx set by the caller), as the header says. */
+static void run_block(int threads) {
+    prepare_fiber(&fibers[0], 0, thread_index(0));
+    resume_fiber(&fibers[0]);
+    if (fibers[0].state == FIBER_DONE) {
+        running_without_fibers = true;
+        for (int t = 1; t < threads; t++) {
+            threadIdx = thread_index(t);
+            (*kernel_body)();
+        }
+        running_without_fibers = false;
+        return;
+    }
+    for (int t = 1; t < threads; t++) prepare_fiber(&fibers[t], t, thread_index(t));
+    std::vector<int> order;
+    for (;;) {
+        order.clear();
+        for (int t = 0; t < threads; t++)
+            if (fibers[t].state == FIBER_READY || fibers[t].state == FIBER_NOT_STARTED) order.push_back(t);
+        for (size_t i = order.size(); i > 1; i--) std::swap(order[i - 1], order[rand_r(&order_state) % i]);
+        for (int t : order) resume_fiber(&fibers[t]);
+
+        int done = 0, at_block_barrier = 0;
+        for (int t = 0; t < threads; t++) {
+            done += fibers[t].state == FIBER_DONE;
+            at_block_barrier += fibers[t].state == FIBER_AT_BLOCK_BARRIER;
+        }
+        if (done == threads) return;
+        bool released = false;
+        if (at_block_barrier > 0 && at_block_barrier == threads - done) {
+            for (int t = 0; t < threads; t++)
+                if (fibers[t].state == FIBER_AT_BLOCK_BARRIER) fibers[t].state = FIBER_READY;
+            released = true;
+        }
+        for (int warp = 0; warp * 32 < threads; warp++) {
+            int waiting = 0, finished = 0, lanes = std::min(32, threads - warp * 32);
+            for (int lane = 0; lane < lanes; lane++) {
+                waiting += fibers[warp * 32 + lane].state == FIBER_AT_WARP_BARRIER;
+                finished += fibers[warp * 32 + lane].state == FIBER_DONE;
+            }
+            if (waiting > 0 && waiting + finished == lanes) {
+                if (finished > 0 || lanes < 32) emulator_fail("warp shuffle with lanes that finished or do not exist");
+                for (int lane = 0; lane < lanes; lane++) fibers[warp * 32 + lane].state = FIBER_READY;
+                released = true;
+            }
+        }
+        if (!released) {
+            for (int t = 0; t < threads; t++) fprintf(stderr, "  thread %d: state %d\n", t, fibers[t].state);
+            emulator_fail("deadlock: the threads wait at different barriers");
+        }
+    }
+}
+
+/* A kernel launch: checks the configuration as a GPU would, then runs every block. */
+void emulator_launch(dim3 grid, dim3 block, std::function<void()> body) {
+    long long threads = (long long)block.x * block.y * block.z;
+    if (threads <= 0 || threads > 1024 || block.z > 64 || grid.x == 0 || grid.y == 0 || grid.z == 0 ||
+        grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535)
+        emulator_fail("invalid launch configuration");
+    if ((int)fibers.size() < threads) {
+        fibers.resize(threads);
+        while ((long long)fiber_stacks.size() < threads) fiber_stacks.push_back((char *)malloc(FIBER_STACK_BYTES));
+    }
+    kernel_body = &body;
+    gridDim = grid;
+    blockDim = block;
+    for (unsigned z = 0; z < grid.z; z++)
+        for (unsigned y = 0; y < grid.y; y++)
+            for (unsigned x = 0; x < grid.x; x++) {
+                blockIdx = dim3(x, y, z);
+                run_block((int)threads);
+            }
+}
+
+/* ------------------------------------------------------------------ memory */
+
+static std::map<uintptr_t, size_t> allocations; /* start address -> bytes */
+
+/* Whether [pointer, pointer + bytes) lies inside one live allocation. */
+bool emulator_is_device_range(const void *pointer, size_t bytes) {
+    uintptr_t start = (uintptr_t)pointer;
+    auto after = allocations.upper_bound(start);
+    if (after == allocations.begin()) return false;
+    auto found = std::prev(after);
+    return start >= found->first && start + bytes <= found->first + found->second;
+}
+
+/* Whether pointer points into any live allocation (one byte). */
+static bool is_device_pointer(const void *pointer) { return emulator_is_device_range(pointer, 1); }
+
+cudaError_t cudaMalloc(void **pointer, size_t bytes) {
+    size_t size = bytes ? bytes : 1;
+    *pointer = malloc(size);
+    if (!*pointer) return cudaErrorMemoryAllocation;
+    memset(*pointer, 0xff, size); /* device memory is not zeroed: make unwritten reads visible */
+    allocations[(uintptr_t)*pointer] = size;
+    return cudaSuccess;
+}
+
+cudaError_t cudaFree(void *pointer) {
+    if (!pointer) return cudaSuccess;
+    auto found = allocations.find((uintptr_t)pointer);
+    if (found == allocations.end()) emulator_fail("cudaFree of a pointer cudaMalloc did not return");
+    allocations.erase(found);
+    free(pointer);
+    return cudaSuccess;
+}
+
+cudaError_t cudaMemset(void *pointer, int value, size_t bytes) {
+    if (bytes && !emulator_is_device_range(pointer, bytes)) emulator_fail("cudaMemset outside a device allocation");
+    memset(pointer, value, bytes);
+    return cudaSuccess;
+}
+
+cudaError_t cudaMemsetAsync(void *pointer, int value, size_t bytes, cudaStream_t) {
+    return cudaMemset(pointer, value, bytes);
+}
+
+cudaError_t cudaMemcpy(void *destination, const void *source, size_t bytes, cudaMemcpyKind kind) {
+    if (bytes == 0) return cudaSuccess;
+    bool destination_on_device = emulator_is_device_range(destination, bytes);
+    bool source_on_device = emulator_is_device_range(source, bytes);
+    bool ok = (kind == cudaMemcpyHostToDevice && destination_on_device && !is_device_pointer(source)) ||
+              (kind == cudaMemcpyDeviceToHost && source_on_device && !is_device_pointer(destination)) ||
+              (kind == cudaMemcpyDeviceToDevice && source_on_device && destination_on_device);
+    if (!ok) emulator_fail("cudaMemcpy whose pointers do not match its kind (or run past an allocation)");
+    memmove(destination, source, bytes);
+    return cudaSuccess;
+}
+
+cudaError_t cudaMemcpyAsync(void *destination, const void *source, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+    return cudaMemcpy(destination, source, bytes, kind);
+}
+
+/* ------------------------------------------------------------------ device and errors */
+
+const char *cudaGetErrorString(cudaError_t error) {
+    switch (error) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version (emulated)";
+    case cudaErrorMemoryAllocation: return "out of memory (emulated)";
+    default: return "invalid argument (emulated)";
+    }
+}
+
+cudaError_t cudaGetLastError() { return cudaSuccess; }
+cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+
+/* One device, unless EMULATOR_NO_GPU is set: then none, as on a machine without a driver. */
+cudaError_t cudaGetDeviceCount(int *count) {
+    if (getenv("EMULATOR_NO_GPU")) return cudaErrorInsufficientDriver;
+    *count = 1;
+    return cudaSuccess;
+}
+
+cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : cudaErrorInvalidValue; }
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *properties, int) {
+    memset(properties, 0, sizeof *properties);
+    snprintf(properties->name, sizeof properties->name, "CUDA emulator on the CPU");
+    properties->major = 9;
+    properties->minor = 0;
+    properties->multiProcessorCount = 132;
+    properties->totalGlobalMem = (size_t)80 << 30;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr, int) {
+    *value = 1980000; /* the only attribute asked for is the clock rate, in kHz */
+    return cudaSuccess;
+}
+
+struct emulator_event {
+    double seconds;
+};
+
+/* Monotonic wall time in seconds. */
+static double now_seconds() {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec + now.tv_nsec * 1e-9;
+}
+
+cudaError_t cudaEventCreate(cudaEvent_t *event) {
+    *event = new emulator_event();
+    return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+    delete event;
+    return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
+    event->seconds = now_seconds();
+    return cudaSuccess;
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+cudaError_t cudaEventElapsedTime(float *milliseconds, cudaEvent_t start, cudaEvent_t stop) {
+    *milliseconds = (float)((stop->seconds - start->seconds) * 1e3);
+    return cudaSuccess;
+}
+
+/* ------------------------------------------------------------------ cuBLAS */
+
+struct emulator_blas {
+    cublasMath_t math;
+};
+static emulator_blas the_handle;
+
+cublasStatus_t cublasCreate(cublasHandle_t *handle) {
+    the_handle.math = CUBLAS_DEFAULT_MATH;
+    *handle = &the_handle;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode) {
+    handle->math = mode;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+const char *cublasGetStatusString(cublasStatus_t status) {
+    return status == CUBLAS_STATUS_SUCCESS ? "CUBLAS_STATUS_SUCCESS" : "CUBLAS_STATUS_INVALID_VALUE (emulated)";
+}
+
+/* x rounded to TF32 (10 mantissa bits, to nearest), as tensor cores read their inputs. */
+static float round_to_tf32(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    bits = (bits + 0x1000u) & 0xffffe000u;
+    memcpy(&x, &bits, 4);
+    return x;
+}
+
+/* A dense column-major copy of a rows x cols matrix (leading dimension ld), rounded to TF32. */
+static std::vector<float> tf32_copy(const float *a, int rows, int cols, int ld) {
+    std::vector<float> out((size_t)rows * cols);
+    for (int c = 0; c < cols; c++)
+        for (int r = 0; r < rows; r++) out[(size_t)c * rows + r] = round_to_tf32(a[(size_t)c * ld + r]);
+    return out;
+}
+
+/* Whether a column-major rows x cols matrix at a with leading dimension ld lies in one allocation. */
+static bool matrix_in_allocation(const float *a, int rows, int cols, int ld) {
+    if (rows == 0 || cols == 0) return true;
+    return emulator_is_device_range(a, sizeof(float) * ((size_t)(cols - 1) * ld + rows));
+}
+
+/* One column-major product C = alpha op(A) op(B) + beta C, with cuBLAS's argument checks and
+ * the operands' extents checked against their allocations. */
+static cublasStatus_t gemm_one(bool tf32, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
+                               float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                               int ldc) {
+    int a_rows = op_a == CUBLAS_OP_N ? m : k, a_cols = op_a == CUBLAS_OP_N ? k : m;
+    int b_rows = op_b == CUBLAS_OP_N ? k : n, b_cols = op_b == CUBLAS_OP_N ? n : k;
+    if (m < 0 || n < 0 || k < 0 || lda < std::max(1, a_rows) || ldb < std::max(1, b_rows) || ldc < std::max(1, m)) {
+        fprintf(stderr, "CUDA EMULATOR: invalid gemm m %d n %d k %d lda %d ldb %d ldc %d\n", m, n, k, lda, ldb, ldc);
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
+    if ((k > 0 && (!matrix_in_allocation(a, a_rows, a_cols, lda) || !matrix_in_allocation(b, b_rows, b_cols, ldb))) ||
+        !matrix_in_allocation(c, m, n, ldc))
+        emulator_fail("a gemm operand runs past its device allocation (or is host memory)");
+    std::vector<float> rounded_a, rounded_b;
+    if (tf32 && k > 0) {
+        rounded_a = tf32_copy(a, a_rows, a_cols, lda);
+        rounded_b = tf32_copy(b, b_rows, b_cols, ldb);
+        a = rounded_a.data();
+        lda = std::max(1, a_rows);
+        b = rounded_b.data();
+        ldb = std::max(1, b_rows);
+    }
+    cblas_sgemm(CblasColMajor, op_a == CUBLAS_OP_N ? CblasNoTrans : CblasTrans,
+                op_b == CUBLAS_OP_N ? CblasNoTrans : CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
+                           const float *alpha, const float *a, int lda, const float *b, int ldb, const float *beta,
+                           float *c, int ldc) {
+    return gemm_one(handle->math == CUBLAS_TF32_TENSOR_OP_MATH, op_a, op_b, m, n, k, *alpha, a, lda, b, ldb, *beta, c,
+                    ldc);
+}
+
+cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t, cublasOperation_t op_a, cublasOperation_t op_b, int m,
+                                          int n, int k, const void *alpha, const void *a, cudaDataType, int lda,
+                                          long long stride_a, const void *b, cudaDataType, int ldb,
+                                          long long stride_b, const void *beta, void *c, cudaDataType, int ldc,
+                                          long long stride_c, int batch, cublasComputeType_t compute,
+                                          cublasGemmAlgo_t) {
+    if (batch < 0) return CUBLAS_STATUS_INVALID_VALUE;
+    for (int i = 0; i < batch; i++) {
+        cublasStatus_t status =
+            gemm_one(compute == CUBLAS_COMPUTE_32F_FAST_TF32, op_a, op_b, m, n, k, *(const float *)alpha,
+                     (const float *)a + i * stride_a, lda, (const float *)b + i * stride_b, ldb,
+                     *(const float *)beta, (float *)c + i * stride_c, ldc);
+        if (status != CUBLAS_STATUS_SUCCESS) return status;
+    }
+    return CUBLAS_STATUS_SUCCESS;
+}
