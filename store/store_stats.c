@@ -161,7 +161,7 @@ int store_compute_stats(store *db, store_stats *stats, rlhf_error *error) {
     }
 
     /* Agreement on queued pairs labeled by several annotators (skips left out). */
-    qsort(rows, (size_t)row_count, sizeof *rows, compare_rows);
+    if (row_count > 1) qsort(rows, (size_t)row_count, sizeof *rows, compare_rows); /* rows is NULL when empty */
     int A = stats->annotator_count;
     long (*tables)[4][4] = calloc((size_t)(A * A > 0 ? A * A : 1), sizeof *tables);
     long *shared = calloc((size_t)(A * A > 0 ? A * A : 1), sizeof(long));

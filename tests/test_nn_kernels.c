@@ -54,7 +54,10 @@ static void finite_difference(objective_fn f, void *context, double *x, size_t n
     }
 }
 
+/* The sum of a[i] * b[i]; 0 when b is NULL (an objective evaluated for its forward output
+ * before the check has drawn the output gradient). */
 static double dot(const double *a, const float *b, size_t n) {
+    if (!b) return 0;
     double sum = 0;
     for (size_t i = 0; i < n; i++) sum += a[i] * b[i];
     return sum;
