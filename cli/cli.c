@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,9 +107,16 @@ bool cli_flag(const cli_args *args, const char *name) {
     return index >= 0 && args->present[index];
 }
 
+/* Whether a missing option was already reported: a command that checks several required
+ * options in a row then fails with one error line, not one per missing option. */
+static bool missing_option_reported;
+
 const char *cli_require(const cli_args *args, const char *name) {
     const char *value = cli_string(args, name);
-    if (!value) cli_fail("%s: missing --%s (see rlhf %s --help)", args->command->name, name, args->command->name);
+    if (!value && !missing_option_reported) {
+        cli_fail("%s: missing --%s (see rlhf %s --help)", args->command->name, name, args->command->name);
+        missing_option_reported = true;
+    }
     return value;
 }
 
@@ -143,8 +151,8 @@ int cli_float(const cli_args *args, const char *name, float *out) {
     char *end;
     errno = 0;
     float value = strtof(text, &end);
-    if (errno || end == text || *end) {
-        cli_fail("%s: --%s expects a number, got '%s'", args->command->name, name, text);
+    if (errno || end == text || *end || !isfinite(value)) { /* no option of rlhf takes nan or inf */
+        cli_fail("%s: --%s expects a finite number, got '%s'", args->command->name, name, text);
         return -1;
     }
     *out = value;
@@ -201,9 +209,9 @@ static void print_group_usage(FILE *stream, const char *group, const char *descr
 
 int cli_dispatch(const char *group, const char *description, const cli_subcommand *members, int count, int argc,
                  char **argv) {
-    if (argc < 1) {
+    if (argc < 1) { /* usage, then the one error line every failure ends with */
         print_group_usage(stderr, group, description, members, count);
-        return 2;
+        return cli_usage_error("%s: missing COMMAND", group);
     }
     if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "help") == 0) {
         print_group_usage(stdout, group, description, members, count);

@@ -53,8 +53,9 @@ const char *cli_string(const cli_args *args, const char *name);
 bool cli_flag(const cli_args *args, const char *name);
 int cli_int(const cli_args *args, const char *name, int *out);
 int cli_long(const cli_args *args, const char *name, long *out);
-int cli_float(const cli_args *args, const char *name, float *out);
-/* Fails with "missing --NAME" when an option without default was not given. */
+int cli_float(const cli_args *args, const char *name, float *out); /* finite numbers only */
+/* Fails with "missing --NAME" when an option without default was not given (only the first
+ * missing option of a run is reported, so a command fails with one error line). */
 const char *cli_require(const cli_args *args, const char *name);
 
 /* Prints "rlhf: error: MESSAGE" on stderr. Returns 1, the exit status to use. */

@@ -14,7 +14,7 @@
 #define DEFAULT(x) STRING(x)
 
 static const cli_option corpus_options[] = {
-    {"out", "FILE", "text file to write (reviews separated by <|endoftext|> and a newline)", NULL},
+    {"out", "FILE", "text file to write (each review followed by a newline and <|endoftext|>)", NULL},
     {"seed", "N", "random seed; the same seed gives the same bytes", DEFAULT(DEMO_CORPUS_SEED)},
     {"size-mb", "M", "size to reach in megabytes (10^6 bytes), whole reviews only", "10"},
     {"json", NULL, "print one JSON object on stdout", NULL},

@@ -38,9 +38,9 @@ static void print_usage(FILE *stream) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
+    if (argc < 2) { /* usage, then the one error line every failure ends with */
         print_usage(stderr);
-        return 2;
+        return cli_usage_error("missing COMMAND");
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         print_usage(stdout);

@@ -62,7 +62,10 @@ int gpt_config_load(gpt_config *config, const char *path, rlhf_error *error) {
     json_error_t json_error;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &json_error);
     if (!root) {
-        rlhf_error_set(error, "%s: line %d: %s", path, json_error.line, json_error.text);
+        if (json_error.line > 0) /* a parse error; otherwise the file could not be read at all */
+            rlhf_error_set(error, "%s: line %d: %s", path, json_error.line, json_error.text);
+        else /* jansson's text names the path: "unable to open PATH: REASON" */
+            rlhf_error_set(error, "%s", json_error.text);
         return -1;
     }
     int status = -1;

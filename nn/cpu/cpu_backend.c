@@ -513,16 +513,19 @@ static void cpu_dropout(float *x, size_t n, float p, uint64_t seed) {
 
 /* ------------------------------------------------------------------ log-probs */
 
-/* Log of the softmax normaliser of row / temperature (max subtracted before exp). */
+/* Log of the softmax normaliser of row / temperature (max subtracted before exp). The sum of
+ * the V exponentials is kept in double: in float its rounding error grows with V (about
+ * sqrt(V) * 6e-8 relative, 1.3e-5 over GPT-2's 50257 tokens, more when the loop is not
+ * vectorised) and would pass straight into every log-prob and gradient. */
 static float row_log_normaliser(const float *row, int V, float inverse_temperature) {
     float max_value = -INFINITY;
     #pragma omp simd reduction(max : max_value)
     for (int i = 0; i < V; i++) max_value = row[i] > max_value ? row[i] : max_value;
     max_value *= inverse_temperature;
-    float sum = 0.0f;
+    double sum = 0.0;
     #pragma omp simd reduction(+ : sum)
     for (int i = 0; i < V; i++) sum += expf(row[i] * inverse_temperature - max_value);
-    return max_value + logf(sum);
+    return max_value + (float)log(sum);
 }
 
 static void cpu_target_logprobs(float *logprobs, const float *logits, const int *targets, int N,

@@ -498,16 +498,17 @@ static void cuda_dropout(float *x, size_t n, float p, uint64_t seed) {
 #define LOGPROB_THREADS 256
 
 /* Log of the softmax normaliser of row / temperature, computed by the whole block: the
- * maximum of the raw row (scaled after, as the CPU), then max + log(sum exp(x/T - max)). */
+ * maximum of the raw row (scaled after, as the CPU), then max + log(sum exp(x/T - max)),
+ * the sum kept in double as on the CPU (so neither side's rounding grows with V). */
 __device__ float row_log_normaliser(const float *row, int V, float inverse_temperature) {
     float max_value = -INFINITY;
     for (int i = threadIdx.x; i < V; i += blockDim.x) max_value = row[i] > max_value ? row[i] : max_value;
     max_value = block_reduce(max_value, max_op(), -INFINITY);
     max_value *= inverse_temperature;
-    float sum = 0.0f;
+    double sum = 0.0;
     for (int i = threadIdx.x; i < V; i += blockDim.x) sum += expf(row[i] * inverse_temperature - max_value);
-    sum = block_reduce(sum, sum_op(), 0.0f);
-    return max_value + logf(sum);
+    sum = block_reduce(sum, sum_op(), 0.0);
+    return max_value + (float)log(sum);
 }
 
 /* One block per row: logprobs[n] = log_softmax(logits[n] / T)[targets[n]], 0 when the target
