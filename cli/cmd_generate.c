@@ -28,7 +28,10 @@ static const cli_command command = {
     "generate", "generate --db FILE --model DIR --per-prompt K [--pairs all|random] [--overlap N] [...]",
     "Samples K completions for each stored prompt that has none from this model yet, records the\n"
     "model by content hash, and queues pairs of each prompt's completions for labeling, with the\n"
-    "side each is shown on drawn at random and recorded.",
+    "side each is shown on drawn at random and recorded. Options and every prompt's length are\n"
+    "checked before anything is written: a prompt whose tokens plus --max-new-tokens exceed the\n"
+    "model's positions is skipped with a warning naming it (counted as \"skipped\" in --json),\n"
+    "and is tried again by later runs (with a smaller --max-new-tokens it may fit).",
     options,
 };
 
@@ -55,19 +58,28 @@ int cmd_generate(int argc, char **argv) {
     if (strcmp(pairs, "all") == 0) o.queue.pairing = STORE_PAIRS_ALL;
     else if (strcmp(pairs, "random") == 0) o.queue.pairing = STORE_PAIRS_RANDOM;
     else return cli_usage_error("generate: --pairs is all or random, not '%s'", pairs);
-    if (o.per_prompt < 2 || o.queue.overlap < 1 || o.batch_prompts < 1 || o.sampling.max_new_tokens < 1)
-        return cli_usage_error("generate: need --per-prompt >= 2, --overlap >= 1, --batch-prompts >= 1");
-    o.sampling.seed = o.queue.seed = (uint64_t)seed;
+    if (o.per_prompt < 2) return cli_usage_error("generate: --per-prompt %d: need at least 2 (a pair)", o.per_prompt);
+    if (o.queue.overlap < 1) return cli_usage_error("generate: --overlap %d: must be at least 1", o.queue.overlap);
+    if (o.batch_prompts < 1) return cli_usage_error("generate: --batch-prompts %d: must be at least 1", o.batch_prompts);
+    if (o.prompt_limit < 0) return cli_usage_error("generate: --limit %d: must be >= 0 (0: all)", o.prompt_limit);
     rlhf_error error;
+    /* the same checks as rlhf sample; the context length once the model is loaded */
+    if (collect_check_sampling(&o.sampling, 0, &error) != 0) return cli_usage_error("generate: %s", error.message);
+    o.sampling.seed = o.queue.seed = (uint64_t)seed;
     const char *device;
     store *db;
     tokenizer *tok;
     gpt_model model;
-    if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) return 1;
-    if (store_open(&db, path, &error) != 0) {
+    if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) {
+        store_close(db);
+        return 1;
+    }
+    if (collect_check_sampling(&o.sampling, model.config.n_positions, &error) != 0) {
         gpt_destroy(&model);
         tokenizer_free(tok);
-        return cli_fail("%s", error.message);
+        store_close(db);
+        return cli_fail("generate: %s", error.message);
     }
     bool json = cli_flag(&args, "json");
     if (!json) fprintf(stderr, "rlhf: device %s\n", device);
@@ -76,15 +88,43 @@ int cmd_generate(int argc, char **argv) {
     collect_generate_result result;
     int status = collect_generate(db, &model, tok, &o, on_progress, &progress, &result, &error);
     cli_progress_finish(&progress);
+    int positions = model.config.n_positions;
     gpt_destroy(&model);
     tokenizer_free(tok);
     store_close(db);
-    if (status != 0) return cli_fail("generate: %s", error.message);
-    if (json)
-        printf("{\"prompts\": %d, \"completions\": %ld, \"pairs\": %ld, \"model_id\": %lld, \"device\": \"%s\"}\n",
-               result.prompts, result.completions, result.pairs, (long long)result.model_id, device);
-    else
-        printf("sampled %ld completions for %d prompts and queued %ld pairs\n", result.completions, result.prompts,
+    /* one warning per skipped prompt, the first 20 of them */
+    for (int i = 0; i < result.skipped_count && i < 20; i++) {
+        const collect_skipped_prompt *skipped = &result.skipped[i];
+        char name[160] = "";
+        if (skipped->external_id) snprintf(name, sizeof name, " (id \"%.120s\")", skipped->external_id);
+        fprintf(stderr, "rlhf: warning: generate: skipped prompt %lld%s: its %d tokens plus --max-new-tokens %d exceed "
+                        "the model's %d positions\n",
+                (long long)skipped->id, name, skipped->tokens, o.sampling.max_new_tokens, positions);
+    }
+    if (result.skipped_count > 20)
+        fprintf(stderr, "rlhf: warning: generate: and %d more prompts skipped for their length\n", result.skipped_count - 20);
+    if (status != 0) {
+        if (result.prompts > 0)
+            cli_fail("generate: %s (the %ld completions and %ld pairs of the %d prompts before were committed; "
+                     "running generate again continues with the rest)",
+                     error.message, result.completions, result.pairs, result.prompts);
+        else
+            cli_fail("generate: %s (nothing was written)", error.message);
+        collect_generate_result_free(&result);
+        return 1;
+    }
+    if (json) {
+        char model_id[32] = "null";
+        if (result.model_id) snprintf(model_id, sizeof model_id, "%lld", (long long)result.model_id);
+        printf("{\"prompts\": %d, \"completions\": %ld, \"pairs\": %ld, \"skipped\": %d, \"model_id\": %s, "
+               "\"device\": \"%s\"}\n",
+               result.prompts, result.completions, result.pairs, result.skipped_count, model_id, device);
+    } else {
+        printf("sampled %ld completions for %d prompts and queued %ld pairs", result.completions, result.prompts,
                result.pairs);
+        if (result.skipped_count) printf("; skipped %d prompts too long for the model's context", result.skipped_count);
+        printf("\n");
+    }
+    collect_generate_result_free(&result);
     return 0;
 }

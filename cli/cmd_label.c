@@ -64,17 +64,28 @@ int cmd_label(int argc, char **argv) {
     const char *path = cli_require(&args, "db");
     if (!path) return 2;
     const char *oracle = cli_string(&args, "oracle");
-    if (!oracle) return open_labeling_app(path, cli_string(&args, "annotator"));
+    store *db;
+    rlhf_error error;
+    if (!oracle) {
+        /* only rlhf init creates a store: check it is there before the app opens it */
+        if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
+        store_close(db);
+        return open_labeling_app(path, cli_string(&args, "annotator"));
+    }
+    if (cli_string(&args, "annotator"))
+        return cli_usage_error("label: give either --annotator (a person, in the labeling app) or --oracle (the scripted "
+                               "annotator, who labels as oracle:%s), not both", oracle);
     collect_oracle_options o = {.name = oracle};
     long seed;
     float noise;
     if (cli_float(&args, "noise", &noise) || cli_long(&args, "limit", &o.limit) || cli_long(&args, "seed", &seed)) return 2;
-    if (noise < 0) return cli_usage_error("label: --noise must be >= 0");
+    if (!(isfinite(noise) && noise >= 0)) return cli_usage_error("label: --noise %g: must be a finite number >= 0", (double)noise);
+    if (o.limit < 0) return cli_usage_error("label: --limit %ld: must be >= 0 (0: the whole queue)", o.limit);
     o.noise = noise;
     o.seed = (uint64_t)seed;
-    store *db;
-    rlhf_error error;
-    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    double unused;
+    if (collect_oracle_score(oracle, "", &unused, &error) != 0) return cli_fail("label: %s", error.message);
+    if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
     collect_oracle_result result;
     int status = collect_oracle_label(db, &o, &result, &error);
     store_close(db);

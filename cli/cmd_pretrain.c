@@ -12,7 +12,7 @@ static const cli_option options[] = {
     {"tokenizer", "DIR", "tokenizer (vocab.json + merges.txt) for --corpus; copied into --out", NULL},
     {"ids", "FILE", "or training data as token ids, one sequence a line (joined into one stream)", NULL},
     {"config", "NAME", "model size for a fresh model: tiny or gpt2", "tiny"},
-    {"vocab-size", "N", "override the config's vocabulary size", NULL},
+    {"vocab-size", "N", "with --ids: override the config's vocabulary size (with --corpus the tokenizer sets it; refused)", NULL},
     {"out", "DIR", "model directory to write (checkpoints and the final model)", NULL},
     {"steps", "N", "optimizer steps", "200"},
     {"batch-size", "N", "sequences per step", "8"},
@@ -23,14 +23,14 @@ static const cli_option options[] = {
     {"weight-decay", "W", "AdamW weight decay (matrices only)", "0.1"},
     {"grad-clip", "NORM", "clip the global gradient norm (0: off)", "1.0"},
     {"dropout", "P", "dropout probability (embedding and residual)", "0"},
-    {"val-fraction", "F", "tail of the data held out for validation", "0.1"},
-    {"eval-every", "N", "steps between validation losses", "50"},
+    {"val-fraction", "F", "tail of the data held out for validation, in [0, 0.9) (0: none; JSON val_loss null)", "0.1"},
+    {"eval-every", "N", "steps between validation losses (0: only at the end)", "50"},
     {"save-every", "N", "steps between checkpoints (0: only at the end)", "0"},
     {"seed", "N", "random seed (initialisation and batches)", "1337"},
     {"stop-after", "N", "end this run after N steps with a checkpoint (resume later with --resume)", "0"},
-    {"resume", NULL, "continue from the checkpoint in --out", NULL},
+    {"resume", NULL, "continue from the checkpoint in --out up to --steps in all, with its --batch-size and --seq-len (a checkpoint already at --steps is an error)", NULL},
     {"device", "NAME", "auto, cpu or cuda", "auto"},
-    {"quiet", NULL, "print only the summary", NULL},
+    {"quiet", NULL, "print only the summary (no progress, tokenizing or device lines)", NULL},
     {"json", NULL, "print one JSON object with the result on stdout", NULL},
     {0},
 };
@@ -40,9 +40,17 @@ static const cli_command command = {
     "Trains a GPT-2 language model from scratch on next-token prediction over random windows of\n"
     "the token stream (the tail held out for validation), reporting train and validation loss,\n"
     "and saves a Hugging Face model directory plus training_state.safetensors so --resume\n"
-    "continues exactly. With --corpus the text is tokenized once into DIR/corpus.tokens.",
+    "continues exactly. With --corpus the text is tokenized once into DIR/corpus.tokens.\n"
+    "Every option is checked before anything is written. A loss that becomes non-finite stops\n"
+    "the run (exit 1): the last checkpoint saved before it is kept, nothing else is written.",
     options,
 };
+
+/* Reports an option value outside its range: "pretrain: --NAME must be WANTED, got VALUE".
+ * Returns 2, the exit status of a misused command line. */
+static int refuse(const char *name, const char *wanted, double value) {
+    return cli_usage_error("pretrain: --%s must be %s, got %g", name, wanted, value);
+}
 
 typedef struct printer {
     bool quiet, json;
@@ -77,6 +85,8 @@ int cmd_pretrain(int argc, char **argv) {
     if (!out_dir) return 2;
     if (!ids_path == !corpus_path) return cli_usage_error("pretrain: give either --corpus (with --tokenizer) or --ids");
     if (corpus_path && !tokenizer_dir) return cli_usage_error("pretrain: --corpus needs --tokenizer DIR");
+    if (corpus_path && cli_flag(&args, "vocab-size"))
+        return cli_usage_error("pretrain: --vocab-size is for --ids; with --corpus the tokenizer's vocabulary sets it");
     rlhf_error error;
     policy_pretrain_options o = {.out_dir = out_dir, .resume = cli_flag(&args, "resume")};
     long seed;
@@ -92,16 +102,34 @@ int cmd_pretrain(int argc, char **argv) {
         cli_int(&args, "save-every", &o.save_every) || cli_int(&args, "stop-after", &o.stop_after) ||
         cli_long(&args, "seed", &seed))
         return 2;
-    if (o.steps <= 0 || o.batch_size <= 0 || o.seq_len <= 1) return cli_fail("pretrain: --steps, --batch-size must be positive and --seq-len at least 2");
-    if (!(o.validation_fraction >= 0.0f && o.validation_fraction < 0.9f)) return cli_fail("pretrain: --val-fraction must be in [0, 0.9)");
-    if (!(dropout >= 0.0f && dropout < 1.0f)) return cli_fail("pretrain: --dropout must be in [0, 1)");
-    if (nn_lr_kind_parse(cli_string(&args, "schedule"), &o.schedule.kind, &error) != 0) return cli_fail("pretrain: %s", error.message);
+    /* every value is checked before anything is read or written */
+    if (o.config.vocab_size < 1) return refuse("vocab-size", "at least 1", o.config.vocab_size);
+    if (o.steps < 1) return refuse("steps", "at least 1", o.steps);
+    if (o.batch_size < 1) return refuse("batch-size", "at least 1", o.batch_size);
+    if (o.seq_len < 2) return refuse("seq-len", "at least 2", o.seq_len);
+    if (!(isfinite(o.schedule.peak) && o.schedule.peak > 0)) return refuse("lr", "a finite number above 0", o.schedule.peak);
+    if (o.schedule.warmup_steps < 0) return refuse("warmup", "at least 0", o.schedule.warmup_steps);
+    if (!(isfinite(o.adamw.weight_decay) && o.adamw.weight_decay >= 0))
+        return refuse("weight-decay", "a finite number, at least 0", o.adamw.weight_decay);
+    if (!(isfinite(o.adamw.max_grad_norm) && o.adamw.max_grad_norm >= 0))
+        return refuse("grad-clip", "a finite number, at least 0 (0: off)", o.adamw.max_grad_norm);
+    if (!(dropout >= 0.0f && dropout < 1.0f)) return refuse("dropout", "in [0, 1)", dropout);
+    if (!(o.validation_fraction >= 0.0f && o.validation_fraction < 0.9f))
+        return refuse("val-fraction", "in [0, 0.9)", o.validation_fraction);
+    if (o.eval_every < 0) return refuse("eval-every", "at least 0 (0: only at the end)", o.eval_every);
+    if (o.save_every < 0) return refuse("save-every", "at least 0 (0: only at the end)", o.save_every);
+    if (o.stop_after < 0) return refuse("stop-after", "at least 0 (0: run to --steps)", o.stop_after);
+    if (nn_lr_kind_parse(cli_string(&args, "schedule"), &o.schedule.kind, &error) != 0) return cli_usage_error("pretrain: %s", error.message);
     o.config.embd_pdrop = o.config.resid_pdrop = dropout;
     o.schedule.total_steps = o.steps;
     o.schedule.final_fraction = 0.1f;
     o.eval_windows = 64;
     o.seed = (uint64_t)seed;
     if (o.seq_len > o.config.n_positions) return cli_fail("pretrain: --seq-len %d exceeds the config's n_positions %d", o.seq_len, o.config.n_positions);
+    /* a resume needs a checkpoint it can continue, checked before the corpus is tokenized
+     * into --out or the tokenizer copied there */
+    if (o.resume && policy_pretrain_check_resume(&o, NULL, &error) != 0) return cli_fail("pretrain: %s", error.message);
+    printer p = {.quiet = cli_flag(&args, "quiet"), .json = cli_flag(&args, "json")};
 
     const char *device;
     const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
@@ -126,7 +154,7 @@ int cmd_pretrain(int argc, char **argv) {
         if (status == 0) status = tokenizer_save(tok, out_dir, &error);
         tokenizer_free(tok);
         if (status != 0 || policy_token_file_open(&token_file, token_path, &error) != 0) return cli_fail("pretrain: %s", error.message);
-        if (!cli_flag(&args, "json"))
+        if (!p.quiet && !p.json)
             fprintf(stderr, "rlhf: %s %zu tokens of %s in %.1f s\n", reused ? "reused" : "tokenized", token_file.count,
                     corpus_path, rlhf_seconds() - start);
         stream = token_file.ids;
@@ -137,8 +165,7 @@ int cmd_pretrain(int argc, char **argv) {
         stream = lines.ids;
         stream_length = lines.total;
     }
-    printer p = {.quiet = cli_flag(&args, "quiet"), .json = cli_flag(&args, "json")};
-    if (!p.json) fprintf(stderr, "rlhf: device %s, %zu tokens\n", device, stream_length);
+    if (!p.quiet && !p.json) fprintf(stderr, "rlhf: device %s, %zu tokens\n", device, stream_length);
     cli_progress_start(&p.progress, o.steps);
     policy_pretrain_result result;
     int status = policy_pretrain(stream, stream_length, &o, backend, on_step, &p, &result, &error);
@@ -146,16 +173,18 @@ int cmd_pretrain(int argc, char **argv) {
     rlhf_id_lines_free(&lines);
     policy_token_file_close(&token_file);
     if (status != 0) return cli_fail("pretrain: %s", error.message);
-    if (p.json) {
+    if (p.json) { /* val_loss is null when there is no validation set or it was not evaluated */
+        char val_loss[32] = "null";
+        if (!isnan(result.final_val_loss)) snprintf(val_loss, sizeof val_loss, "%.6g", result.final_val_loss);
         printf("{\"parameters\": %zu, \"steps\": %d, \"start_step\": %d, \"first_loss\": %.6g, \"final_loss\": %.6g, "
-               "\"val_loss\": %.6g, \"tokens_per_s\": %.1f, \"device\": \"%s\", \"out\": \"%s\"}\n",
+               "\"val_loss\": %s, \"tokens_per_s\": %.1f, \"device\": \"%s\", \"out\": \"%s\"}\n",
                result.parameter_count, result.start_step + result.steps_run, result.start_step, result.first_train_loss,
-               result.final_train_loss, isnan(result.final_val_loss) ? -1.0 : result.final_val_loss,
-               result.tokens_per_second, device, out_dir);
+               result.final_train_loss, val_loss, result.tokens_per_second, device, out_dir);
     } else {
         printf("trained %zu parameters for %d steps: loss %.4f -> %.4f", result.parameter_count, result.steps_run,
                result.first_train_loss, result.final_train_loss);
         if (!isnan(result.final_val_loss)) printf(", validation %.4f", result.final_val_loss);
+        else if (result.val_tokens == 0) printf(", no validation set");
         printf(" (%.0f tokens/s); saved %s\n", result.tokens_per_second, out_dir);
     }
     return 0;

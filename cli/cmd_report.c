@@ -29,7 +29,7 @@ int cmd_report(int argc, char **argv) {
     if (!path || !out || !cli_require(&args, "run") || cli_long(&args, "run", &run)) return 2;
     store *db;
     rlhf_error error;
-    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
     char *kind;
     store_metric_series *series;
     int count;

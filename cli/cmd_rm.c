@@ -1,9 +1,12 @@
 /* rlhf rm train | eval | score: the reward model. */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "rlhf/collect.h"
@@ -25,13 +28,13 @@ static const cli_option train_options[] = {
     {"grad-clip", "NORM", "clip the global gradient norm (0: off)", "1.0"},
     {"max-length", "N", "tokens per sequence (prompts are cut from the left)", "256"},
     {"margin-from-strength", NULL, "subtract a margin by strength (Llama 2: 0, 1/3, 2/3, 1)", NULL},
-    {"center", "C", "reward centering coefficient (TRL's center_rewards_coefficient)", "0"},
+    {"center", "C", "reward centering coefficient (TRL's center_rewards_coefficient), at least 0", "0"},
     {"ties", "MODE", "skip: leave ties out; equal: train them towards equal rewards", "skip"},
-    {"val-percent", "P", "prompts held out for validation, with all their pairs (by a hash of the prompt)", "10"},
-    {"norm-samples", "N", "reference-policy samples for reward normalisation (0: none)", "64"},
-    {"norm-temperature", "T", "sampling temperature for those samples", "1.0"},
+    {"val-percent", "P", "prompts held out for validation (0-90), with all their pairs (by a hash of the prompt); 0: none (\"no validation set\", JSON null)", "10"},
+    {"norm-samples", "N", "reference-policy samples for reward normalisation, one per stored prompt: 0 (none) or at least 2; more than the store's prompts uses them all and says so", "64"},
+    {"norm-temperature", "T", "sampling temperature for those samples (above 0)", "1.0"},
     {"seed", "N", "random seed (head initialisation, pair order, samples)", "1"},
-    {"resume", NULL, "continue from the last epoch checkpoint in --out", NULL},
+    {"resume", NULL, "continue from the last epoch checkpoint in --out up to --epochs in all (a checkpoint already there is an error)", NULL},
     {"device", "NAME", "auto, cpu or cuda", "auto"},
     {"json", NULL, "print one JSON object with the result on stdout", NULL},
     {0},
@@ -42,57 +45,54 @@ static const cli_command train_command = {
     "Trains a reward model (the model's trunk and a new scalar head, score.weight) on the store's\n"
     "comparisons with -log sigmoid(r_chosen - r_rejected - margin): skips and both-bad are left\n"
     "out, rankings give their implied pairs. Writes metrics to the store as a run, a checkpoint\n"
-    "per epoch, and reward_normalization.json fitted on samples from the reference policy.",
+    "per epoch, and reward_normalization.json fitted on samples from the reference policy.\n"
+    "Options, training pairs and prompts for normalisation are checked before the run is\n"
+    "recorded or anything written. A loss that becomes non-finite stops training (exit 1): the\n"
+    "run is marked failed, and only checkpoints of epochs completed before it stay in --out.",
     train_options,
 };
+
+/* Reports an option value outside its range: "rm train: --NAME must be WANTED, got VALUE".
+ * Returns 2, the exit status of a misused command line. */
+static int refuse(const char *name, const char *wanted, double value) {
+    return cli_usage_error("rm train: --%s must be %s, got %g", name, wanted, value);
+}
+
+/* Writes x with %.6g into text, or "null" when it is NaN (no such value). */
+static const char *json_or_null(char text[32], double x) {
+    if (isnan(x)) snprintf(text, 32, "null");
+    else snprintf(text, 32, "%.6g", x);
+    return text;
+}
 
 typedef struct printer {
     bool json;
     cli_progress progress;
 } printer;
 
+/* Advances the progress bar; at each epoch's end prints the epoch's line (not with --json). */
 static void on_step(const reward_train_report *r, void *user) {
     printer *p = user;
     char detail[96];
     snprintf(detail, sizeof detail, "loss %.3f acc %.2f", r->loss, r->running_accuracy);
     cli_progress_update(&p->progress, r->step, detail);
-    if (p->json || r->val_loss < 0) return;
+    if (p->json || !r->epoch_end) return;
     if (p->progress.enabled) fputc('\n', stderr);
-    printf("epoch %d  step %d/%d  loss %.4f  train accuracy %.3f  val loss %.4f  val accuracy %.3f  lr %.2e\n", r->epoch,
-           r->step, r->steps, r->loss, r->running_accuracy, r->val_loss, r->val_accuracy, r->learning_rate);
+    printf("epoch %d  step %d/%d  loss %.4f  train accuracy %.3f", r->epoch, r->step, r->steps, r->loss,
+           r->running_accuracy);
+    if (isnan(r->val_loss)) printf("  no validation set");
+    else if (isnan(r->val_accuracy)) printf("  val loss %.4f  (validation pairs are all ties)", r->val_loss);
+    else printf("  val loss %.4f  val accuracy %.3f", r->val_loss, r->val_accuracy);
+    printf("  lr %.2e\n", r->learning_rate);
     fflush(stdout);
 }
 
-/* Writes dir/reward_training.json: what evaluation needs to rebuild the same split. */
-static int save_training_settings(const char *dir, const reward_data_options *data, long long run_id, rlhf_error *error) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/reward_training.json", dir);
-    json_t *root = json_pack("{s:i, s:i, s:b, s:I}", "val_percent", data->validation_percent, "max_length",
-                             data->max_length, "ties_as_equal", data->ties_as_equal, "run_id", (json_int_t)run_id);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    int status = rlhf_write_file_atomic(path, text, strlen(text), error);
-    free(text);
-    return status;
-}
-
-/* Samples responses to stored prompts from the reference policy and fits the normalisation. */
-static int fit_normalization(store *db, const char *policy_dir, const nn_backend *backend, gpt_model *reward_model,
-                             const tokenizer *tok, int samples, float temperature, uint64_t seed,
+/* Samples responses to the given prompts from the reference policy and fits the normalisation. */
+static int fit_normalization(const store_prompt *prompts, int count, const char *policy_dir, const nn_backend *backend,
+                             gpt_model *reward_model, const tokenizer *tok, float temperature, uint64_t seed,
                              reward_normalization *normalization, rlhf_error *error) {
-    store_prompt *prompts;
-    int count;
-    if (store_list_prompts(db, 0, samples, &prompts, &count, error) != 0) return -1;
-    if (count < 2) {
-        store_prompts_free(prompts, count);
-        rlhf_error_set(error, "normalisation needs at least two stored prompts (use --norm-samples 0 to skip it)");
-        return -1;
-    }
     gpt_model policy;
-    if (gpt_load(&policy, policy_dir, backend, error) != 0) {
-        store_prompts_free(prompts, count);
-        return -1;
-    }
+    if (gpt_load(&policy, policy_dir, backend, error) != 0) return -1;
     const char **texts = malloc(sizeof(char *) * (size_t)count);
     const char **responses = malloc(sizeof(char *) * (size_t)count);
     for (int i = 0; i < count; i++) texts[i] = prompts[i].text;
@@ -108,7 +108,6 @@ static int fit_normalization(store *db, const char *policy_dir, const nn_backend
     free(out);
     free(texts);
     free(responses);
-    store_prompts_free(prompts, count);
     return status;
 }
 
@@ -137,28 +136,74 @@ static int rm_train(int argc, char **argv) {
     const char *ties = cli_string(&args, "ties");
     if (strcmp(ties, "skip") && strcmp(ties, "equal")) return cli_usage_error("rm train: --ties is skip or equal");
     d.ties_as_equal = strcmp(ties, "equal") == 0;
-    if (o.epochs <= 0 || o.batch_pairs <= 0 || d.max_length < 4 || d.validation_percent < 0 || d.validation_percent > 90)
-        return cli_usage_error("rm train: need --epochs, --batch-pairs > 0, --max-length >= 4, 0 <= --val-percent <= 90");
+    /* every value is checked before the store or any model is opened */
+    if (o.epochs < 1) return refuse("epochs", "at least 1", o.epochs);
+    if (o.batch_pairs < 1) return refuse("batch-pairs", "at least 1", o.batch_pairs);
+    if (!(isfinite(o.schedule.peak) && o.schedule.peak > 0)) return refuse("lr", "a finite number above 0", o.schedule.peak);
+    if (o.schedule.warmup_steps < 0) return refuse("warmup", "at least 0", o.schedule.warmup_steps);
+    if (!(isfinite(o.adamw.weight_decay) && o.adamw.weight_decay >= 0))
+        return refuse("weight-decay", "a finite number, at least 0", o.adamw.weight_decay);
+    if (!(isfinite(o.adamw.max_grad_norm) && o.adamw.max_grad_norm >= 0))
+        return refuse("grad-clip", "a finite number, at least 0 (0: off)", o.adamw.max_grad_norm);
+    if (d.max_length < 4) return refuse("max-length", "at least 4", d.max_length);
+    if (!(isfinite(center) && center >= 0)) return refuse("center", "a finite number, at least 0 (0: off)", center);
+    if (d.validation_percent < 0 || d.validation_percent > 90)
+        return refuse("val-percent", "from 0 to 90", d.validation_percent);
+    if (norm_samples != 0 && norm_samples < 2) return refuse("norm-samples", "0 (no normalisation) or at least 2", norm_samples);
+    if (!(isfinite(norm_temperature) && norm_temperature > 0))
+        return refuse("norm-temperature", "a finite number above 0", norm_temperature);
     o.center = center;
     o.seed = (uint64_t)seed;
+    if (o.resume) { /* a checkpoint that is already done is refused before anything changes */
+        int done;
+        if (reward_checkpoint_epoch(out_dir, &done, &error) != 0) return cli_fail("rm train: --resume: %s", error.message);
+        if (done >= o.epochs)
+            return cli_fail("rm train: --resume: the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the "
+                            "total) leaves nothing to do; give --epochs above %d to train further",
+                            out_dir, done, done == 1 ? "" : "s", o.epochs, done);
+    }
     const char *device;
     const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
     if (!backend) return cli_fail("%s", error.message);
     store *db;
     tokenizer *tok;
-    if (store_open(&db, db_path, &error) != 0) return cli_fail("%s", error.message);
+    if (store_open_existing(&db, db_path, &error) != 0) return cli_fail("%s", error.message);
     if (tokenizer_load(&tok, model_dir, &error) != 0) {
         store_close(db);
         return cli_fail("%s", error.message);
     }
     gpt_model model;
     reward_dataset data = {0};
+    store_prompt *prompts = NULL;
+    int prompt_count = 0;
     int status = gpt_load(&model, o.resume ? out_dir : model_dir, backend, &error);
     bool loaded = status == 0;
     if (status == 0) status = gpt_add_score_head(&model, (uint64_t)seed, &error);
     if (status == 0 && d.max_length > model.config.n_positions) d.max_length = model.config.n_positions;
     if (status == 0) status = reward_load_dataset(db, tok, &d, &data, &error);
+    /* what training and normalisation need is checked before the run is recorded */
+    long train_pairs = status == 0 ? reward_training_pair_count(&data) : 0;
+    if (status == 0 && train_pairs == 0) {
+        if (data.count == 0)
+            rlhf_error_set(&error, "no training pairs: %s has no usable comparisons (left out: %ld skips, %ld both-bad, "
+                           "%ld ties)", db_path, data.left_out_skips, data.left_out_both_bad, data.left_out_ties);
+        else
+            rlhf_error_set(&error, "no training pairs: all %ld pairs of %s are held out by --val-percent %d", data.count,
+                           db_path, d.validation_percent);
+        status = -1;
+    }
+    if (status == 0 && norm_samples > 0) {
+        status = store_list_prompts(db, 0, norm_samples, &prompts, &prompt_count, &error);
+        if (status == 0 && prompt_count < 2) {
+            rlhf_error_set(&error, "--norm-samples: normalisation samples one response per stored prompt and %s has %d "
+                           "(use --norm-samples 0 to skip it)", db_path, prompt_count);
+            status = -1;
+        }
+    }
     printer p = {.json = cli_flag(&args, "json")};
+    if (status == 0 && norm_samples > prompt_count)
+        fprintf(stderr, "rlhf: --norm-samples %d: %s has %d prompts, so normalisation uses %d samples (one per prompt)\n",
+                norm_samples, db_path, prompt_count, prompt_count);
     reward_train_result result = {0};
     reward_normalization normalization = {0};
     int64_t run_id = 0;
@@ -171,38 +216,59 @@ static int rm_train(int argc, char **argv) {
                                      "epochs", o.epochs, "batch_pairs", o.batch_pairs, "lr", (double)o.schedule.peak,
                                      "margin_from_strength", o.margin_from_strength, "center", o.center, "ties", ties,
                                      "val_percent", d.validation_percent);
-        char *config = json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *config = settings ? json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(settings);
-        status = store_begin_run(db, "rm", config, &run_id, &error);
+        if (!config) {
+            rlhf_error_set(&error, "could not format the run's settings");
+            status = -1;
+        }
+        if (status == 0) status = store_begin_run(db, "rm", config, &run_id, &error);
         free(config);
         o.db = db;
         o.run_id = run_id;
     }
     if (status == 0) {
-        cli_progress_start(&p.progress, (long)o.epochs * ((data.count + o.batch_pairs - 1) / o.batch_pairs));
+        cli_progress_start(&p.progress, (long)o.epochs * ((train_pairs + o.batch_pairs - 1) / o.batch_pairs));
         status = reward_train(&model, &data, &o, on_step, &p, &result, &error);
         cli_progress_finish(&p.progress);
     }
     if (status == 0) status = tokenizer_save(tok, out_dir, &error);
-    if (status == 0) status = save_training_settings(out_dir, &d, (long long)run_id, &error);
+    if (status == 0) status = reward_save_training_settings(&d, run_id, out_dir, &error);
     if (status == 0 && norm_samples > 0) {
-        status = fit_normalization(db, model_dir, backend, &model, tok, norm_samples, norm_temperature, (uint64_t)seed,
-                                   &normalization, &error);
+        status = fit_normalization(prompts, prompt_count, model_dir, backend, &model, tok, norm_temperature,
+                                   (uint64_t)seed, &normalization, &error);
         if (status == 0) status = reward_save_normalization(&normalization, out_dir, &error);
+    } else if (status == 0) { /* a normalisation left from an earlier model in --out no longer applies */
+        char stale[4096];
+        snprintf(stale, sizeof stale, "%s/reward_normalization.json", out_dir);
+        if (unlink(stale) != 0 && errno != ENOENT) {
+            rlhf_error_set(&error, "%s: cannot remove the earlier model's normalisation: %s", stale, strerror(errno));
+            status = -1;
+        }
     }
     if (run_id) store_finish_run(db, run_id, status == 0 ? "finished" : "failed", NULL);
-    if (status == 0 && p.json)
-        printf("{\"train_pairs\": %ld, \"val_pairs\": %ld, \"start_epoch\": %d, \"steps\": %d, \"val_loss\": %.6g, \"val_accuracy\": %.6g, "
-               "\"pairs_per_s\": %.2f, \"run_id\": %lld, \"normalization\": {\"gain\": %.6g, \"bias\": %.6g, \"samples\": %d}, "
-               "\"truncated\": %ld, \"device\": \"%s\"}\n",
-               result.train_pairs, result.val_pairs, result.start_epoch, result.steps, result.val_loss, result.val_accuracy,
-               result.pairs_per_second, (long long)run_id, normalization.gain, normalization.bias, normalization.samples,
-               data.truncated_prompts + data.truncated_responses, device);
-    else if (status == 0)
-        printf("trained on %ld pairs (%ld held out) for %d steps at %.1f pairs/s: validation accuracy %.3f, loss %.4f; "
-               "run %lld; saved %s%s\n",
-               result.train_pairs, result.val_pairs, result.steps, result.pairs_per_second, result.val_accuracy,
-               result.val_loss, (long long)run_id, out_dir, norm_samples > 0 ? " with reward_normalization.json" : "");
+    char val_loss[32], val_accuracy[32];
+    if (status == 0 && p.json) {
+        char norm[160] = "null";
+        if (norm_samples > 0)
+            snprintf(norm, sizeof norm, "{\"gain\": %.6g, \"bias\": %.6g, \"samples\": %d, \"requested\": %d}",
+                     normalization.gain, normalization.bias, normalization.samples, norm_samples);
+        printf("{\"train_pairs\": %ld, \"val_pairs\": %ld, \"start_epoch\": %d, \"steps\": %d, \"val_loss\": %s, \"val_accuracy\": %s, "
+               "\"pairs_per_s\": %.2f, \"run_id\": %lld, \"normalization\": %s, \"truncated\": %ld, \"device\": \"%s\"}\n",
+               result.train_pairs, result.val_pairs, result.start_epoch, result.steps,
+               json_or_null(val_loss, result.val_loss), json_or_null(val_accuracy, result.val_accuracy),
+               result.pairs_per_second, (long long)run_id, norm, data.truncated_prompts + data.truncated_responses, device);
+    } else if (status == 0) {
+        printf("trained on %ld pairs (%ld held out) for %d steps at %.1f pairs/s: ", result.train_pairs, result.val_pairs,
+               result.steps, result.pairs_per_second);
+        if (isnan(result.val_loss)) printf("no validation set");
+        else if (isnan(result.val_accuracy)) printf("validation loss %.4f (validation pairs are all ties)", result.val_loss);
+        else printf("validation accuracy %.3f, loss %.4f", result.val_accuracy, result.val_loss);
+        printf("; run %lld; saved %s", (long long)run_id, out_dir);
+        if (norm_samples > 0) printf(" with reward_normalization.json (%d samples)", normalization.samples);
+        printf("\n");
+    }
+    store_prompts_free(prompts, prompt_count);
     reward_dataset_free(&data);
     if (loaded) gpt_destroy(&model);
     tokenizer_free(tok);
@@ -216,7 +282,7 @@ static const cli_option eval_options[] = {
     {"db", "FILE", "the store", NULL},
     {"model", "DIR", "reward model directory", NULL},
     {"split", "NAME", "val (pairs held out in training) or all", "val"},
-    {"plot", "FILE.png", "also draw the reliability diagram (and, beside it, FILE-curves.png of the training run)", NULL},
+    {"plot", "FILE.png", "also draw the reliability diagram (and, beside it, FILE-curves.png of the training run; both are listed as written)", NULL},
     {"batch-size", "N", "sequences per forward pass", "16"},
     {"device", "NAME", "auto, cpu or cuda", "auto"},
     {"json", NULL, "print one JSON object on stdout", NULL},
@@ -259,25 +325,20 @@ static int rm_eval(int argc, char **argv) {
     const char *device;
     const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
     if (!backend) return cli_fail("%s", error.message);
-    /* the split and lengths the model was trained with */
+    if (batch_size < 1) return cli_usage_error("rm eval: --batch-size must be at least 1 (got %d)", batch_size);
+    /* the split and lengths the model was trained with; without reward_training.json only
+     * --split all makes sense, with the default lengths */
     reward_data_options d = {.max_length = 256, .validation_percent = 10};
-    long long run_id = 0;
-    char settings_path[4096];
-    snprintf(settings_path, sizeof settings_path, "%s/reward_training.json", model_dir);
-    json_t *settings = json_load_file(settings_path, 0, NULL);
-    if (settings) {
-        int ties = 0;
-        json_unpack(settings, "{s?i, s?i, s?b, s?I}", "val_percent", &d.validation_percent, "max_length", &d.max_length,
-                    "ties_as_equal", &ties, "run_id", &run_id);
-        d.ties_as_equal = ties;
-        json_decref(settings);
-    } else if (strcmp(split, "val") == 0) {
-        return cli_fail("rm eval: %s is missing, so the validation split is unknown (use --split all)", settings_path);
-    }
+    int64_t run_id = 0;
+    int settings = reward_load_training_settings(&d, &run_id, model_dir, &error);
+    if (settings < 0) return cli_fail("rm eval: %s", error.message);
+    if (settings > 0 && strcmp(split, "val") == 0)
+        return cli_fail("rm eval: %s/reward_training.json is missing, so the validation split is unknown (use --split all)",
+                        model_dir);
     store *db;
     tokenizer *tok;
     gpt_model model;
-    if (store_open(&db, db_path, &error) != 0) return cli_fail("%s", error.message);
+    if (store_open_existing(&db, db_path, &error) != 0) return cli_fail("%s", error.message);
     if (tokenizer_load(&tok, model_dir, &error) != 0) {
         store_close(db);
         return cli_fail("%s", error.message);
@@ -298,20 +359,30 @@ static int rm_eval(int argc, char **argv) {
     if (status == 0)
         status = reward_evaluate(&model, &data, strcmp(split, "val") == 0, batch_size, oracle ? gold_score : NULL, oracle,
                                  &ev, &error);
+    /* --plot F.png draws F.png and F-curves.png (F-curves.png beside a name without .png) */
     const char *plot = cli_string(&args, "plot");
+    char curves[4200] = "";
+    bool curves_written = false;
     if (status == 0 && plot) {
         status = report_reliability_png("reward model calibration", ev.bin_count, ev.bin_confidence, ev.bin_accuracy,
                                         REWARD_CALIBRATION_BINS, ev.ece, plot, &error);
-        if (status == 0 && run_id) {
+        size_t stem = strlen(plot);
+        if (stem > 4 && strcasecmp(plot + stem - 4, ".png") == 0) stem -= 4;
+        snprintf(curves, sizeof curves, "%.*s-curves.png", (int)stem, plot);
+        if (status == 0 && !run_id) {
+            fprintf(stderr, "rlhf: no training curves: %s/reward_training.json names no run\n", model_dir);
+        } else if (status == 0) {
             char *kind;
             store_metric_series *series;
             int count;
-            char curves[4200];
-            snprintf(curves, sizeof curves, "%.*s-curves.png", (int)(strlen(plot) > 4 ? strlen(plot) - 4 : strlen(plot)), plot);
-            if (store_run_metrics(db, run_id, &kind, &series, &count, &error) == 0) {
+            rlhf_error metrics_error;
+            if (store_run_metrics(db, run_id, &kind, &series, &count, &metrics_error) == 0) {
                 status = report_curves_png("reward model training", series, count, curves, &error);
+                curves_written = status == 0;
                 store_metric_series_free(series, count);
                 free(kind);
+            } else { /* the model may have been trained on another store: the diagram still stands */
+                fprintf(stderr, "rlhf: no training curves: %s\n", metrics_error.message);
             }
         }
     }
@@ -347,6 +418,10 @@ static int rm_eval(int argc, char **argv) {
         json_object_set_new(root, "agreement_ceiling", number(ev.annotator_agreement));
         json_object_set_new(root, "gold_pairs", json_integer(ev.gold_pairs));
         json_object_set_new(root, "gold_accuracy", number(ev.gold_accuracy));
+        json_t *written = json_array();
+        if (plot) json_array_append_new(written, json_string(plot));
+        if (curves_written) json_array_append_new(written, json_string(curves));
+        json_object_set_new(root, "wrote", written);
         if (cli_flag(&args, "json")) {
             char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
             puts(text);
@@ -372,6 +447,7 @@ static int rm_eval(int argc, char **argv) {
                        ev.disagreed.pairs ? (double)ev.disagreed.correct / ev.disagreed.pairs : NAN, ev.disagreed.pairs);
             if (ev.gold_pairs) printf("agreement with the oracle's gold scores: %.3f on %ld pairs\n", ev.gold_accuracy, ev.gold_pairs);
             if (plot) printf("wrote %s\n", plot);
+            if (curves_written) printf("wrote %s\n", curves);
         }
         json_decref(root);
     }
@@ -397,7 +473,7 @@ static const cli_option score_options[] = {
 static const cli_command score_command = {
     "rm score", "rm score --model DIR --prompt TEXT --response TEXT [--json]",
     "The reward of one response (and, when the model has reward_normalization.json, the\n"
-    "normalised reward).",
+    "normalised reward; a reward_normalization.json that cannot be read is an error).",
     score_options,
 };
 
@@ -415,8 +491,11 @@ static int rm_score(int argc, char **argv) {
     float reward;
     int status = model.config.has_score_head ? reward_score_text(&model, tok, cli_string(&args, "prompt"), response, &reward, &error)
                                              : (rlhf_error_set(&error, "%s: not a reward model (no score.weight)", model_dir), -1);
+    /* reward_normalization.json is optional, but a damaged one is an error, not ignored */
     reward_normalization n;
-    bool normalized = status == 0 && reward_load_normalization(&n, model_dir, NULL) == 0;
+    int normalization = status == 0 ? reward_load_normalization(&n, model_dir, &error) : 1;
+    if (normalization < 0) status = -1;
+    bool normalized = status == 0 && normalization == 0;
     if (status == 0) {
         if (cli_flag(&args, "json")) {
             printf("{\"reward\": %.6g", reward);

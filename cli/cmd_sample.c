@@ -1,10 +1,12 @@
 /* rlhf sample: generate text from a model directory. */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "rlhf/collect.h"
 #include "rlhf/policy.h"
 #include "rlhf/tokenizer.h"
 
@@ -47,15 +49,20 @@ int cmd_sample(int argc, char **argv) {
         cli_float(&args, "temperature", &sampling.temperature) || cli_int(&args, "top-k", &sampling.top_k) ||
         cli_float(&args, "top-p", &sampling.top_p) || cli_long(&args, "seed", &seed))
         return 2;
-    if (n <= 0 || sampling.max_new_tokens <= 0) return cli_fail("sample: --n and --max-new-tokens must be positive");
-    if (sampling.temperature < 0 || sampling.top_k < 0 || !(sampling.top_p > 0 && sampling.top_p <= 1))
-        return cli_fail("sample: need --temperature >= 0, --top-k >= 0 and 0 < --top-p <= 1");
-    sampling.seed = (uint64_t)seed;
+    if (n <= 0) return cli_usage_error("sample: --n %d: must be at least 1", n);
     rlhf_error error;
+    /* the same checks as rlhf generate; the context length once the model is loaded */
+    if (collect_check_sampling(&sampling, 0, &error) != 0) return cli_usage_error("sample: %s", error.message);
+    sampling.seed = (uint64_t)seed;
     const char *device;
     tokenizer *tok;
     gpt_model model;
     if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) return 1;
+    if (collect_check_sampling(&sampling, model.config.n_positions, &error) != 0) {
+        gpt_destroy(&model);
+        tokenizer_free(tok);
+        return cli_fail("sample: %s", error.message);
+    }
     const char *prompt = cli_string(&args, "prompt");
     const char **prompts = malloc(sizeof(char *) * n);
     for (int i = 0; i < n; i++) prompts[i] = prompt;
@@ -64,15 +71,18 @@ int cmd_sample(int argc, char **argv) {
     if (status != 0) {
         cli_fail("sample: %s", error.message);
     } else if (cli_flag(&args, "json")) {
+        /* texts may hold invalid UTF-8 (a byte-level model can stop inside a character):
+         * rlhf_json_text writes U+FFFD for each ill-formed sequence, so no key is lost */
         json_t *root = json_object(), *list = json_array();
-        json_object_set_new(root, "prompt", json_string(prompt));
-        json_object_set_new(root, "device", json_string(device));
+        json_object_set_new(root, "prompt", rlhf_json_text(prompt));
+        json_object_set_new(root, "device", rlhf_json_text(device));
         for (int i = 0; i < n; i++) {
             json_t *item = json_object();
-            json_object_set_new(item, "text", json_stringn(samples[i].text, strlen(samples[i].text)));
+            json_object_set_new(item, "text", rlhf_json_text(samples[i].text));
             json_object_set_new(item, "tokens", json_integer(samples[i].token_count));
             json_object_set_new(item, "stop_reason", json_string(stop_reason_name(samples[i].stop_reason)));
-            json_object_set_new(item, "logprob", json_real(samples[i].logprob_sum));
+            json_object_set_new(item, "logprob", isfinite(samples[i].logprob_sum) ? json_real(samples[i].logprob_sum)
+                                                                                   : json_null());
             json_array_append_new(list, item);
         }
         json_object_set_new(root, "samples", list);

@@ -1,5 +1,6 @@
 /* rlhf sft: supervised fine-tuning on prompt/response pairs, loss on responses only. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -18,7 +19,7 @@ static const cli_option options[] = {
     {"warmup", "N", "warm-up steps", "10"},
     {"weight-decay", "W", "AdamW weight decay (matrices only)", "0.0"},
     {"grad-clip", "NORM", "clip the global gradient norm (0: off)", "1.0"},
-    {"val-fraction", "F", "share of examples held out (chosen by a hash of each line)", "0.1"},
+    {"val-fraction", "F", "share of examples held out (chosen by a hash of each line; with few examples none may be: then \"no validation set\" and JSON null)", "0.1"},
     {"seed", "N", "random seed (example order)", "1"},
     {"device", "NAME", "auto, cpu or cuda", "auto"},
     {"json", NULL, "print one JSON object with the result on stdout", NULL},
@@ -29,10 +30,19 @@ static const cli_command command = {
     "sft", "sft --data F.jsonl --model DIR --out DIR [--epochs N] [--lr RATE] [...]",
     "Fine-tunes a language model on prompt/response pairs (or chat transcripts) with the loss on\n"
     "response tokens only, and saves the result with its tokenizer. A malformed line fails the\n"
-    "whole file, naming the line, before anything is written.",
+    "whole file, naming the line, before anything is written. --model must be a language model\n"
+    "(not a reward model). A loss that becomes non-finite stops the run (exit 1) and nothing is\n"
+    "saved.",
     options,
 };
 
+/* Reports an option value outside its range: "sft: --NAME must be WANTED, got VALUE".
+ * Returns 2, the exit status of a misused command line. */
+static int refuse(const char *name, const char *wanted, double value) {
+    return cli_usage_error("sft: --%s must be %s, got %g", name, wanted, value);
+}
+
+/* Prints a line every tenth of the run and at each validation (none with --json). */
 static void on_step(const policy_sft_report *r, void *user) {
     bool json = *(bool *)user;
     if (json) return;
@@ -62,14 +72,31 @@ int cmd_sft(int argc, char **argv) {
         cli_float(&args, "grad-clip", &o.adamw.max_grad_norm) || cli_float(&args, "val-fraction", &o.validation_fraction) ||
         cli_long(&args, "seed", &seed))
         return 2;
-    if (nn_lr_kind_parse(cli_string(&args, "schedule"), &o.schedule.kind, &error) != 0) return cli_fail("sft: %s", error.message);
-    if (o.epochs <= 0 || o.batch_size <= 0 || max_length < 2) return cli_fail("sft: --epochs, --batch-size must be positive, --max-length at least 2");
-    if (!(o.validation_fraction >= 0 && o.validation_fraction < 1)) return cli_fail("sft: --val-fraction must be in [0, 1)");
+    if (nn_lr_kind_parse(cli_string(&args, "schedule"), &o.schedule.kind, &error) != 0) return cli_usage_error("sft: %s", error.message);
+    /* every value is checked before anything is loaded or written */
+    if (o.epochs < 1) return refuse("epochs", "at least 1", o.epochs);
+    if (o.batch_size < 1) return refuse("batch-size", "at least 1", o.batch_size);
+    if (max_length < 2) return refuse("max-length", "at least 2", max_length);
+    if (!(isfinite(o.schedule.peak) && o.schedule.peak > 0)) return refuse("lr", "a finite number above 0", o.schedule.peak);
+    if (o.schedule.warmup_steps < 0) return refuse("warmup", "at least 0", o.schedule.warmup_steps);
+    if (!(isfinite(o.adamw.weight_decay) && o.adamw.weight_decay >= 0))
+        return refuse("weight-decay", "a finite number, at least 0", o.adamw.weight_decay);
+    if (!(isfinite(o.adamw.max_grad_norm) && o.adamw.max_grad_norm >= 0))
+        return refuse("grad-clip", "a finite number, at least 0 (0: off)", o.adamw.max_grad_norm);
+    if (!(o.validation_fraction >= 0 && o.validation_fraction < 1))
+        return refuse("val-fraction", "in [0, 1)", o.validation_fraction);
     o.seed = (uint64_t)seed;
     const char *device;
     tokenizer *tok;
     gpt_model model;
     if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) return 1;
+    if (model.config.has_score_head) {
+        gpt_destroy(&model);
+        tokenizer_free(tok);
+        return cli_fail("sft: %s is a reward model (GPT2ForSequenceClassification, with score.weight); fine-tuning "
+                        "starts from a language model (a pretrain or sft output)",
+                        model_dir);
+    }
     if (max_length > model.config.n_positions) max_length = model.config.n_positions;
     policy_sft_data data;
     bool json = cli_flag(&args, "json");
@@ -81,17 +108,25 @@ int cmd_sft(int argc, char **argv) {
         policy_sft_result result;
         status = policy_sft(&model, &data, &o, on_step, &json, &result, &error);
         if (status == 0) status = tokenizer_save(tok, out_dir, &error);
+        /* without held-out examples there is no validation loss: null in JSON, said in words */
+        char first_val[32] = "null", final_val[32] = "null";
+        if (!isnan(result.first_val_loss)) snprintf(first_val, sizeof first_val, "%.6g", result.first_val_loss);
+        if (!isnan(result.final_val_loss)) snprintf(final_val, sizeof final_val, "%.6g", result.final_val_loss);
         if (status == 0 && json)
             printf("{\"train_examples\": %d, \"val_examples\": %d, \"steps\": %d, \"response_tokens\": %ld, "
-                   "\"first_val_loss\": %.6g, \"val_loss\": %.6g, \"train_loss\": %.6g, \"truncated_prompts\": %d, "
+                   "\"first_val_loss\": %s, \"val_loss\": %s, \"train_loss\": %.6g, \"truncated_prompts\": %d, "
                    "\"truncated_responses\": %d, \"device\": \"%s\"}\n",
-                   result.train_examples, result.val_examples, result.steps, result.response_tokens,
-                   isnan(result.first_val_loss) ? -1.0 : result.first_val_loss,
-                   isnan(result.final_val_loss) ? -1.0 : result.final_val_loss, result.final_train_loss,
-                   data.truncated_prompts, data.truncated_responses, device);
+                   result.train_examples, result.val_examples, result.steps, result.response_tokens, first_val,
+                   final_val, result.final_train_loss, data.truncated_prompts, data.truncated_responses, device);
+        else if (status == 0 && result.val_examples > 0)
+            printf("fine-tuned on %d examples for %d steps: validation loss %.4f -> %.4f on %d held-out examples; "
+                   "saved %s\n",
+                   result.train_examples, result.steps, result.first_val_loss, result.final_val_loss,
+                   result.val_examples, out_dir);
         else if (status == 0)
-            printf("fine-tuned on %d examples for %d steps: validation loss %.4f -> %.4f; saved %s\n",
-                   result.train_examples, result.steps, result.first_val_loss, result.final_val_loss, out_dir);
+            printf("fine-tuned on %d examples for %d steps: training loss %.4f, no validation set (none of the "
+                   "examples fell in --val-fraction); saved %s\n",
+                   result.train_examples, result.steps, result.final_train_loss, out_dir);
         policy_sft_data_free(&data);
     }
     gpt_destroy(&model);

@@ -21,8 +21,9 @@ static const cli_command command = {
     options,
 };
 
-/* A JSON number, or null for NAN (nothing to compute it from). */
-static json_t *number_or_null(double x) { return isnan(x) ? json_null() : json_real(x); }
+/* A JSON number, or null for NAN (nothing to compute it from) or an infinity, which JSON
+ * cannot hold (json_real would return NULL and the key would be dropped). */
+static json_t *number_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
 static json_t *choices_json(const long by_choice[5]) {
     json_t *object = json_object();
@@ -39,7 +40,7 @@ int cmd_stats(int argc, char **argv) {
     store *db;
     rlhf_error error;
     store_stats s;
-    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
     int status = store_compute_stats(db, &s, &error);
     store_close(db);
     if (status != 0) return cli_fail("stats: %s", error.message);
@@ -58,7 +59,7 @@ int cmd_stats(int argc, char **argv) {
     for (int i = 0; i < s.annotator_count; i++) {
         store_annotator_stats *a = &s.annotators[i];
         json_t *item = json_object();
-        json_object_set_new(item, "name", json_string(a->name));
+        json_object_set_new(item, "name", rlhf_json_text(a->name));
         json_object_set_new(item, "labels", json_integer(a->labels));
         json_object_set_new(item, "by_choice", choices_json(a->by_choice));
         json_object_set_new(item, "gold_seen", json_integer(a->gold_seen));
@@ -77,7 +78,10 @@ int cmd_stats(int argc, char **argv) {
     for (int i = 0; i < s.agreement_count; i++) {
         store_pair_agreement *g = &s.agreements[i];
         json_t *item = json_object();
-        json_object_set_new(item, "annotators", json_pack("[ss]", g->annotator_1, g->annotator_2));
+        json_t *names = json_array();
+        json_array_append_new(names, rlhf_json_text(g->annotator_1));
+        json_array_append_new(names, rlhf_json_text(g->annotator_2));
+        json_object_set_new(item, "annotators", names);
         json_object_set_new(item, "shared", json_integer(g->shared));
         json_object_set_new(item, "agreement", number_or_null(g->agreement));
         json_object_set_new(item, "cohen_kappa", number_or_null(g->kappa));
@@ -89,6 +93,11 @@ int cmd_stats(int argc, char **argv) {
     json_object_set_new(root, "median_seconds", number_or_null(s.median_seconds));
     if (cli_flag(&args, "json")) {
         char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!text) {
+            json_decref(root);
+            store_stats_free(&s);
+            return cli_fail("stats: out of memory");
+        }
         puts(text);
         free(text);
     } else {

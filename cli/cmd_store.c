@@ -1,5 +1,7 @@
 /* Store subcommands: rlhf init, rlhf prompts import, rlhf prefs import/export. */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -13,7 +15,8 @@ static const cli_option init_options[] = {
 static const cli_command init_command = {
     "init", "init --db FILE [--json]",
     "Creates the preference store, or migrates an older one to this version's schema. A store\n"
-    "from a newer version is refused and left untouched.",
+    "from a newer version, and an SQLite database that is not an rlhf store, are refused and\n"
+    "left untouched. Only init creates a store: every other command refuses a missing one.",
     init_options,
 };
 
@@ -27,23 +30,38 @@ int cmd_init(int argc, char **argv) {
     rlhf_error error;
     if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
     store_close(db);
-    if (cli_flag(&args, "json")) printf("{\"db\": \"%s\", \"schema_version\": %d}\n", path, STORE_SCHEMA_VERSION);
-    else printf("store %s ready (schema version %d)\n", path, STORE_SCHEMA_VERSION);
+    if (cli_flag(&args, "json")) {
+        /* the path as a JSON string (escaped, and valid UTF-8 even if the file name is not) */
+        json_t *root = json_pack("{s:o, s:i}", "db", rlhf_json_text(path), "schema_version", STORE_SCHEMA_VERSION);
+        char *text = root ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
+        json_decref(root);
+        if (!text) return cli_fail("init: out of memory");
+        puts(text);
+        free(text);
+    } else {
+        printf("store %s ready (schema version %d)\n", path, STORE_SCHEMA_VERSION);
+    }
     return 0;
 }
 
-static const cli_option import_options[] = {
-    {"db", "FILE", "the store", NULL},
-    {"annotator", "NAME", "prefs import: who the preferences are recorded as (default import:FILE)", NULL},
+static const cli_option prompts_options[] = {
+    {"db", "FILE", "the store (made by rlhf init)", NULL},
+    {"json", NULL, "print one JSON object on stdout", NULL},
+    {0},
+};
+static const cli_option prefs_options[] = {
+    {"db", "FILE", "the store (made by rlhf init)", NULL},
+    {"annotator", "NAME", "import: who the preferences are recorded as (default import:FILE)", NULL},
     {"json", NULL, "print one JSON object on stdout", NULL},
     {0},
 };
 static const cli_command prompts_command = {
     "prompts", "prompts import F.jsonl --db FILE [--json]",
     "Imports prompts: one {\"prompt\": text} a line, with an optional \"id\" and any other fields\n"
-    "kept as metadata. Prompts already stored (same id, or same text) are counted and skipped.\n"
-    "A malformed line or invalid UTF-8 fails the whole import, naming the line.",
-    import_options,
+    "kept as metadata. Prompts already stored (same id, or same text whatever the id) are\n"
+    "counted and skipped. A malformed line or invalid UTF-8 fails the whole import, naming\n"
+    "the line.",
+    prompts_options,
 };
 
 int cmd_prompts(int argc, char **argv) {
@@ -57,7 +75,7 @@ int cmd_prompts(int argc, char **argv) {
     store *db;
     rlhf_error error;
     store_import_result result;
-    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
     int status = store_import_prompts(db, args.positional[1], &result, &error);
     store_close(db);
     if (status != 0) return cli_fail("prompts import: %s", error.message);
@@ -69,9 +87,11 @@ int cmd_prompts(int argc, char **argv) {
 static const cli_command prefs_command = {
     "prefs", "prefs import|export F.jsonl --db FILE [--annotator NAME] [--json]",
     "Preference pairs in TRL's format, one {\"prompt\", \"chosen\", \"rejected\"} a line. Export writes\n"
-    "every a/b comparison (ties, both-bad and skips are left out and counted). Import also takes\n"
-    "Anthropic HH lines, whose chosen/rejected hold whole Human/Assistant transcripts.",
-    import_options,
+    "every a/b comparison (ties, both-bad, skips and choices between two identical texts are\n"
+    "left out and counted); invalid UTF-8 in a completion is written as U+FFFD. Import also\n"
+    "takes Anthropic HH lines, whose chosen/rejected hold whole Human/Assistant transcripts;\n"
+    "a line whose chosen and rejected are the same text fails the whole import.",
+    prefs_options,
 };
 
 int cmd_prefs(int argc, char **argv) {
@@ -86,18 +106,21 @@ int cmd_prefs(int argc, char **argv) {
     const char *file = args.positional[1];
     store *db;
     rlhf_error error;
-    if (store_open(&db, path, &error) != 0) return cli_fail("%s", error.message);
+    if (export && cli_string(&args, "annotator"))
+        return cli_usage_error("prefs export: --annotator applies to prefs import only");
+    if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
     bool json = cli_flag(&args, "json");
     int status;
     if (export) {
         store_export_result result;
         status = store_export_preferences(db, file, &result, &error);
         if (status == 0 && json)
-            printf("{\"written\": %ld, \"left_out\": {\"tie\": %ld, \"both-bad\": %ld, \"skip\": %ld}}\n", result.written,
-                   result.ties, result.both_bad, result.skips);
+            printf("{\"written\": %ld, \"left_out\": {\"tie\": %ld, \"both-bad\": %ld, \"skip\": %ld, \"identical\": %ld}}\n",
+                   result.written, result.ties, result.both_bad, result.skips, result.identical);
         else if (status == 0)
-            printf("wrote %ld preference pairs to %s; left out %ld ties, %ld both-bad and %ld skips (no preferred side)\n",
-                   result.written, file, result.ties, result.both_bad, result.skips);
+            printf("wrote %ld preference pairs to %s; left out %ld ties, %ld both-bad and %ld skips (no preferred side) "
+                   "and %ld choices between identical texts\n",
+                   result.written, file, result.ties, result.both_bad, result.skips, result.identical);
     } else {
         /* default name: import:FILE's base name, within the store's 64-character limit */
         char annotator[128];

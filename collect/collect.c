@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rlhf/demo.h"
+#include "rlhf/tokenizer.h"
 
 int collect_model_hash(const char *model_dir, char hash[17], rlhf_error *error) {
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -24,34 +25,126 @@ int collect_model_hash(const char *model_dir, char hash[17], rlhf_error *error) 
     return 0;
 }
 
+int collect_check_sampling(const policy_sampling *sampling, int n_positions, rlhf_error *error) {
+    if (!(isfinite(sampling->temperature) && sampling->temperature >= 0)) {
+        rlhf_error_set(error, "--temperature %g: must be a finite number >= 0 (0: greedy)", (double)sampling->temperature);
+        return -1;
+    }
+    if (sampling->top_k < 0) {
+        rlhf_error_set(error, "--top-k %d: must be >= 0 (0: all tokens)", sampling->top_k);
+        return -1;
+    }
+    if (!(isfinite(sampling->top_p) && sampling->top_p > 0 && sampling->top_p <= 1)) {
+        rlhf_error_set(error, "--top-p %g: must be in (0, 1] (1: all tokens)", (double)sampling->top_p);
+        return -1;
+    }
+    if (sampling->max_new_tokens < 1) {
+        rlhf_error_set(error, "--max-new-tokens %d: must be at least 1", sampling->max_new_tokens);
+        return -1;
+    }
+    if (n_positions > 0 && sampling->max_new_tokens > n_positions - 1) {
+        rlhf_error_set(error, "--max-new-tokens %d exceeds the model's %d positions (at most %d new tokens after the "
+                              "<|endoftext|> every prompt starts with)",
+                       sampling->max_new_tokens, n_positions, n_positions - 1);
+        return -1;
+    }
+    return 0;
+}
+
+void collect_generate_result_free(collect_generate_result *result) {
+    for (int i = 0; i < result->skipped_count; i++) free(result->skipped[i].external_id);
+    free(result->skipped);
+    result->skipped = NULL;
+    result->skipped_count = 0;
+}
+
+/* The prompts to sample, in id order: those without completions from the model (model_id
+ * 0: every prompt), at most limit of them (0: all) among those that fit the context with
+ * max_new_tokens more; the others go to result->skipped. Tokenizes as policy_sample_texts
+ * does (<|endoftext|> first). Writes nothing. */
+static int plan_prompts(store *db, const struct tokenizer *tokenizer, int64_t model_id, int n_positions,
+                        const collect_generate_options *options, store_prompt **todo, int *todo_count,
+                        collect_generate_result *result, rlhf_error *error) {
+    store_prompt *prompts;
+    int count;
+    *todo = NULL;
+    *todo_count = 0;
+    if (store_list_prompts(db, model_id, 0, &prompts, &count, error) != 0) return -1;
+    int offset = tokenizer_eos_id(tokenizer) >= 0 ? 1 : 0, kept = 0, i = 0;
+    for (; i < count && (options->prompt_limit <= 0 || kept < options->prompt_limit); i++) {
+        int *ids;
+        size_t length;
+        if (tokenizer_encode(tokenizer, prompts[i].text, strlen(prompts[i].text), true, &ids, &length, error) != 0) {
+            rlhf_error_prefix(error, "prompt %lld", (long long)prompts[i].id);
+            store_prompts_free(prompts, count);
+            return -1;
+        }
+        free(ids);
+        long tokens = (long)length + offset;
+        if (tokens + options->sampling.max_new_tokens > n_positions) {
+            result->skipped = realloc(result->skipped, sizeof *result->skipped * (size_t)(result->skipped_count + 1));
+            collect_skipped_prompt *skipped = &result->skipped[result->skipped_count++];
+            skipped->id = prompts[i].id;
+            skipped->external_id = prompts[i].external_id;
+            prompts[i].external_id = NULL;
+            skipped->tokens = tokens > INT32_MAX ? INT32_MAX : (int)tokens;
+            continue;
+        }
+        /* keep it: move it down to the next kept place */
+        if (kept != i) {
+            store_prompt moved = prompts[kept];
+            prompts[kept] = prompts[i];
+            prompts[i] = moved;
+        }
+        kept++;
+    }
+    /* the ones after the kept prefix (skipped or beyond the limit) are freed now */
+    for (int j = kept; j < count; j++) {
+        free(prompts[j].text);
+        free(prompts[j].external_id);
+        prompts[j].text = prompts[j].external_id = NULL;
+    }
+    *todo = prompts;
+    *todo_count = kept;
+    return 0;
+}
+
 int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokenizer,
                      const collect_generate_options *options, collect_progress progress, void *user,
                      collect_generate_result *result, rlhf_error *error) {
     memset(result, 0, sizeof *result);
     int K = options->per_prompt;
-    if (K < 1 || options->batch_prompts < 1) {
-        rlhf_error_set(error, "need at least one completion per prompt and one prompt per batch");
+    if (K < 1 || options->batch_prompts < 1 || options->prompt_limit < 0 || options->queue.overlap < 1) {
+        rlhf_error_set(error, "need at least one completion per prompt, one prompt per batch, an overlap of at least 1 "
+                              "and a prompt limit >= 0");
         return -1;
     }
+    if (collect_check_sampling(&options->sampling, model->config.n_positions, error) != 0) return -1;
     char hash[17];
     if (collect_model_hash(options->model_dir, hash, error) != 0 ||
-        store_add_model(db, options->model_dir, hash, &result->model_id, error) != 0)
+        store_find_model(db, hash, &result->model_id, error) != 0)
         return -1;
     store_prompt *prompts;
     int prompt_count;
-    if (store_list_prompts(db, result->model_id, options->prompt_limit, &prompts, &prompt_count, error) != 0) return -1;
+    if (plan_prompts(db, tokenizer, result->model_id, model->config.n_positions, options, &prompts, &prompt_count,
+                     result, error) != 0)
+        return -1;
+    char *settings_text = NULL;
+    json_t *settings = json_pack("{s:f, s:i, s:f, s:i, s:I}", "temperature", (double)options->sampling.temperature,
+                                 "top_k", options->sampling.top_k, "top_p", (double)options->sampling.top_p,
+                                 "max_new_tokens", options->sampling.max_new_tokens, "seed",
+                                 (json_int_t)options->sampling.seed);
+    if (settings) settings_text = json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(settings);
+    if (!settings_text) {
+        rlhf_error_set(error, "cannot write the sampling settings as JSON");
+        store_prompts_free(prompts, prompt_count);
+        return -1;
+    }
     int B = options->batch_prompts;
     const char **texts = malloc(sizeof(char *) * (size_t)B * K);
     policy_text_sample *samples = calloc((size_t)B * K, sizeof *samples);
     store_new_completion *rows = calloc((size_t)B * K, sizeof *rows);
-    json_t *settings = json_object();
-    json_object_set_new(settings, "temperature", json_real(options->sampling.temperature));
-    json_object_set_new(settings, "top_k", json_integer(options->sampling.top_k));
-    json_object_set_new(settings, "top_p", json_real(options->sampling.top_p));
-    json_object_set_new(settings, "max_new_tokens", json_integer(options->sampling.max_new_tokens));
-    json_object_set_new(settings, "seed", json_integer((json_int_t)options->sampling.seed));
-    char *settings_text = json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(settings);
     int status = 0;
     for (int first = 0; first < prompt_count && status == 0; first += B) {
         int n = prompt_count - first < B ? prompt_count - first : B;
@@ -60,22 +153,33 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
         policy_sampling sampling = options->sampling;
         sampling.seed = options->sampling.seed + (uint64_t)first; /* each batch its own streams */
         status = policy_sample_texts(model, tokenizer, texts, n * K, &sampling, NULL, samples, error);
-        if (status != 0) break;
-        for (int r = 0; r < n * K; r++) {
-            rows[r].prompt_id = prompts[first + r / K].id;
-            rows[r].text = samples[r].text;
-            rows[r].token_count = samples[r].token_count;
-            rows[r].sampling_json = settings_text;
+        if (status == 0) {
+            for (int r = 0; r < n * K; r++) {
+                rows[r].prompt_id = prompts[first + r / K].id;
+                rows[r].text = samples[r].text;
+                rows[r].token_count = samples[r].token_count;
+                rows[r].sampling_json = settings_text;
+            }
+            store_queue_options queue = options->queue;
+            queue.seed = options->queue.seed + (uint64_t)first;
+            long pairs = 0;
+            /* the first batch registers the model in its own transaction */
+            status = result->model_id
+                         ? store_add_completions(db, result->model_id, rows, n * K, &queue, &pairs, error)
+                         : store_add_model_completions(db, options->model_dir, hash, &result->model_id, rows, n * K,
+                                                       &queue, &pairs, error);
+            for (int r = 0; r < n * K; r++) policy_text_sample_free(&samples[r]);
+            if (status == 0) {
+                result->prompts += n;
+                result->completions += n * K;
+                result->pairs += pairs;
+            }
         }
-        store_queue_options queue = options->queue;
-        queue.seed = options->queue.seed + (uint64_t)first;
-        long pairs = 0;
-        status = store_add_completions(db, result->model_id, rows, n * K, &queue, &pairs, error);
-        for (int r = 0; r < n * K; r++) policy_text_sample_free(&samples[r]);
-        if (status != 0) break;
-        result->prompts += n;
-        result->completions += n * K;
-        result->pairs += pairs;
+        if (status != 0) {
+            rlhf_error_prefix(error, "prompts %lld to %lld", (long long)prompts[first].id,
+                              (long long)prompts[first + n - 1].id);
+            break;
+        }
         if (progress) progress(first + n, prompt_count, user);
     }
     free(settings_text);

@@ -65,7 +65,7 @@ static void activate(GApplication *application) {
     } else {
         store *db = NULL;
         rlhf_error error = {{0}};
-        if (store_open(&db, self->db_path, &error) != 0) {
+        if (store_open_existing(&db, self->db_path, &error) != 0) {
             fprintf(stderr, "rlhf-labeler: error: %s\n", error.message);
             window = rlhf_labeler_window_new_for_problem(GTK_APPLICATION(application), "Cannot Open the Store",
                                                          error.message);

@@ -2,11 +2,13 @@
  * validation tail, checkpoints and exact resume. */
 #include "rlhf/policy.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Fills tokens/targets [B, T] with B windows starting at random offsets of stream. */
 static void sample_batch(const int *stream, size_t length, int B, int T, rlhf_rng *rng, int *tokens,
@@ -53,18 +55,76 @@ static int validation_loss(gpt_model *model, const int *stream, size_t length, i
 }
 
 /* Saves the model and the state needed to resume exactly: moments, step, data RNG,
- * dropout counter. */
+ * dropout counter, and the batch shape (a resume must use the same one). */
 static int save_checkpoint(const gpt_model *model, const nn_adamw *optimizer, const rlhf_rng *rng,
-                           int step, const char *dir, rlhf_error *error) {
-    if (gpt_save(model, dir, error) != 0) return -1;
-    char step_text[32], rng_text[96], forward_text[32];
+                           int step, const policy_pretrain_options *options, rlhf_error *error) {
+    if (gpt_save(model, options->out_dir, error) != 0) return -1;
+    char step_text[32], rng_text[96], forward_text[32], batch_text[32], length_text[32];
     snprintf(step_text, sizeof step_text, "%d", step);
     snprintf(rng_text, sizeof rng_text, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, rng->state[0],
              rng->state[1], rng->state[2], rng->state[3]);
     snprintf(forward_text, sizeof forward_text, "%" PRIu64, model->forward_count);
-    const char *keys[] = {"step", "data_rng", "forward_count"};
-    const char *values[] = {step_text, rng_text, forward_text};
-    return nn_training_state_save(optimizer, model, dir, keys, values, 3, error);
+    snprintf(batch_text, sizeof batch_text, "%d", options->batch_size);
+    snprintf(length_text, sizeof length_text, "%d", options->seq_len);
+    const char *keys[] = {"step", "data_rng", "forward_count", "batch_size", "seq_len"};
+    const char *values[] = {step_text, rng_text, forward_text, batch_text, length_text};
+    return nn_training_state_save(optimizer, model, options->out_dir, keys, values, 5, error);
+}
+
+/* Reads a non-negative decimal integer from a training state's metadata into *value.
+ * Returns 1 when the key is absent (older checkpoints), -1 (error set) when malformed. */
+static int metadata_integer(const safetensors_file *state, const char *key, int *value, rlhf_error *error) {
+    const char *text = safetensors_metadata(state, key);
+    if (!text) return 1;
+    char *end;
+    errno = 0;
+    long number = strtol(text, &end, 10);
+    if (errno || end == text || *end || number < 0 || number > 2147483647L) {
+        rlhf_error_set(error, "%s: \"%s\" is not a non-negative integer ('%s')", state->path, key, text);
+        return -1;
+    }
+    *value = (int)number;
+    return 0;
+}
+
+int policy_pretrain_check_resume(const policy_pretrain_options *options, int *checkpoint_step, rlhf_error *error) {
+    const char *dir = options->out_dir;
+    char path[4096];
+    const char *needed[] = {"config.json", "model.safetensors", "training_state.safetensors"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, needed[i]);
+        if (access(path, F_OK) != 0) {
+            rlhf_error_set(error, "--resume: %s has no checkpoint to continue from (%s is missing)", dir, needed[i]);
+            return -1;
+        }
+    }
+    safetensors_file state;
+    if (safetensors_open(&state, path, error) != 0) return -1;
+    int step = -1, batch_size = options->batch_size, seq_len = options->seq_len;
+    int status = metadata_integer(&state, "step", &step, error);
+    if (status == 1) {
+        rlhf_error_set(error, "%s: training state lacks step", state.path);
+        status = -1;
+    }
+    if (status == 0 && metadata_integer(&state, "batch_size", &batch_size, error) < 0) status = -1;
+    if (status == 0 && metadata_integer(&state, "seq_len", &seq_len, error) < 0) status = -1;
+    if (status == 0 && (batch_size != options->batch_size || seq_len != options->seq_len)) {
+        rlhf_error_set(error,
+                       "--resume: the checkpoint in %s was trained with --batch-size %d --seq-len %d; resume with the same "
+                       "(got --batch-size %d --seq-len %d)",
+                       dir, batch_size, seq_len, options->batch_size, options->seq_len);
+        status = -1;
+    }
+    if (status == 0 && step >= options->steps) {
+        rlhf_error_set(error,
+                       "--resume: the checkpoint in %s has already trained %d steps, so --steps %d (the total) leaves "
+                       "nothing to do; give --steps above %d to train further",
+                       dir, step, options->steps, step);
+        status = -1;
+    }
+    safetensors_close(&state);
+    if (status == 0 && checkpoint_step) *checkpoint_step = step;
+    return status;
 }
 
 /* Restores step, RNG and dropout counter from a training state's metadata. */
@@ -107,6 +167,7 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
     rlhf_rng_seed(&rng, options->seed);
     int start_step = 0;
     if (options->resume) {
+        if (policy_pretrain_check_resume(options, NULL, error) != 0) return -1;
         if (gpt_load(&model, options->out_dir, backend, error) != 0) return -1;
     } else {
         if (gpt_create(&model, &options->config, backend, error) != 0) return -1;
@@ -147,13 +208,30 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
         gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .targets = targets};
         gpt_outputs out = {0};
         gpt_zero_grad(&model);
-        if (gpt_forward(&model, &batch, &out, error) != 0 || gpt_backward_loss(&model, error) != 0) {
+        if (gpt_forward(&model, &batch, &out, error) != 0) {
+            free(tokens);
+            free(targets);
+            goto fail;
+        }
+        if (!isfinite(out.loss)) { /* stop before a diverged model reaches a checkpoint */
+            rlhf_error_set(error, "loss became non-finite at step %d (learning rate too high?)", step + 1);
+            free(tokens);
+            free(targets);
+            goto fail;
+        }
+        if (gpt_backward_loss(&model, error) != 0) {
             free(tokens);
             free(targets);
             goto fail;
         }
         float lr = nn_lr_at(&options->schedule, step);
         float norm = nn_adamw_step(&optimizer, &model, lr);
+        if (!isfinite(norm)) {
+            rlhf_error_set(error, "the gradient became non-finite at step %d (learning rate too high?)", step + 1);
+            free(tokens);
+            free(targets);
+            goto fail;
+        }
         policy_pretrain_report report = {.step = step + 1, .steps = options->steps, .train_loss = out.loss,
                                          .val_loss = -1.0f, .learning_rate = lr, .grad_norm = norm};
         report.tokens_per_second = (double)B * T / (rlhf_seconds() - step_start);
@@ -167,11 +245,17 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
                 free(targets);
                 goto fail;
             }
+            if (!isfinite(report.val_loss)) {
+                rlhf_error_set(error, "validation loss became non-finite at step %d (learning rate too high?)", step + 1);
+                free(tokens);
+                free(targets);
+                goto fail;
+            }
             result->final_val_loss = report.val_loss;
         }
         bool stopping = step + 1 == end_step;
         if (stopping || (options->save_every > 0 && (step + 1) % options->save_every == 0)) {
-            if (save_checkpoint(&model, &optimizer, &rng, step + 1, options->out_dir, error) != 0) {
+            if (save_checkpoint(&model, &optimizer, &rng, step + 1, options, error) != 0) {
                 free(tokens);
                 free(targets);
                 goto fail;

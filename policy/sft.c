@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,9 +220,11 @@ static int fill_batch(const policy_sft_data *data, const int *examples, int rows
     return T;
 }
 
-/* Mean response-token loss over the listed examples. */
-static float evaluate(gpt_model *model, const policy_sft_data *data, const int *examples, int count, int B,
-                      int *tokens, int *mask, int *targets, rlhf_error *error) {
+/* Mean response-token loss over the listed examples into *loss. Fails (error set) when a
+ * forward pass fails or the loss is not finite; `after` names the point of training for
+ * that message ("before training", "after step 12"). */
+static int evaluate(gpt_model *model, const policy_sft_data *data, const int *examples, int count, int B,
+                    int *tokens, int *mask, int *targets, const char *after, float *loss, rlhf_error *error) {
     double total = 0;
     long scored = 0;
     for (int first = 0; first < count; first += B) {
@@ -229,11 +232,16 @@ static float evaluate(gpt_model *model, const policy_sft_data *data, const int *
         int T = fill_batch(data, examples + first, rows, tokens, mask, targets);
         gpt_batch batch = {.batch_size = rows, .seq_len = T, .tokens = tokens, .attention_mask = mask, .targets = targets};
         gpt_outputs out = {0};
-        if (gpt_forward(model, &batch, &out, error) != 0) return NAN;
+        if (gpt_forward(model, &batch, &out, error) != 0) return -1;
         total += (double)out.loss * out.target_count;
         scored += out.target_count;
     }
-    return scored ? (float)(total / scored) : NAN;
+    *loss = scored ? (float)(total / scored) : NAN;
+    if (scored && !isfinite(*loss)) {
+        rlhf_error_set(error, "validation loss became non-finite %s (learning rate too high?)", after);
+        return -1;
+    }
+    return 0;
 }
 
 int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_options *options,
@@ -253,6 +261,10 @@ int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_o
     int *targets = malloc(sizeof(int) * B * longest);
     nn_adamw optimizer = {0};
     int status = -1;
+    if (model->config.has_score_head) {
+        rlhf_error_set(error, "the model has a scalar head (a reward model); fine-tuning starts from a language model");
+        goto done;
+    }
     if (train_count == 0) {
         rlhf_error_set(error, "no training examples left after holding out validation");
         goto done;
@@ -265,10 +277,9 @@ int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_o
     result->train_examples = train_count;
     result->val_examples = val_count;
     result->first_val_loss = result->final_val_loss = NAN;
-    if (val_count > 0) {
-        result->first_val_loss = evaluate(model, data, val, val_count, B, tokens, mask, targets, error);
-        if (isnan(result->first_val_loss)) goto done;
-    }
+    if (val_count > 0 &&
+        evaluate(model, data, val, val_count, B, tokens, mask, targets, "before training", &result->first_val_loss, error))
+        goto done;
     rlhf_rng rng;
     rlhf_rng_seed(&rng, options->seed);
     int step = 0;
@@ -286,16 +297,25 @@ int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_o
             gpt_outputs out = {0};
             gpt_zero_grad(model);
             if (gpt_forward(model, &batch, &out, error) != 0) goto done;
+            if (out.target_count > 0 && !isfinite(out.loss)) { /* stop before a diverged model is saved */
+                rlhf_error_set(error, "loss became non-finite at step %d (learning rate too high?)", step + 1);
+                goto done;
+            }
             if (out.target_count > 0 && gpt_backward_loss(model, error) != 0) goto done;
             float lr = nn_lr_at(&schedule, step);
-            if (out.target_count > 0) nn_adamw_step(&optimizer, model, lr);
+            if (out.target_count > 0 && !isfinite(nn_adamw_step(&optimizer, model, lr))) {
+                rlhf_error_set(error, "the gradient became non-finite at step %d (learning rate too high?)", step + 1);
+                goto done;
+            }
             result->final_train_loss = out.loss;
             policy_sft_report report = {.step = step + 1, .steps = schedule.total_steps, .epoch = epoch + 1,
                                         .train_loss = out.loss, .val_loss = -1.0f, .learning_rate = lr};
             bool epoch_end = first + B >= train_count;
             if (epoch_end && val_count > 0) {
-                report.val_loss = evaluate(model, data, val, val_count, B, tokens, mask, targets, error);
-                if (isnan(report.val_loss)) goto done;
+                char after[48];
+                snprintf(after, sizeof after, "after step %d", step + 1);
+                if (evaluate(model, data, val, val_count, B, tokens, mask, targets, after, &report.val_loss, error))
+                    goto done;
                 result->final_val_loss = report.val_loss;
             }
             if (callback) callback(&report, user);

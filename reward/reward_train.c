@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reward/reward_internal.h"
 #include "rlhf/tokenizer.h"
@@ -121,12 +122,13 @@ static int train_batch(gpt_model *model, const reward_dataset *data, const long 
     return gpt_backward(model, NULL, d_values, error);
 }
 
-/* Validation loss (plain Bradley-Terry, ties as equal) and accuracy on decided pairs. */
+/* Validation loss (plain Bradley-Terry, ties as equal) and accuracy on decided pairs; NAN
+ * when there are no validation pairs (accuracy also when all of them are ties). */
 static int validate(gpt_model *model, const reward_dataset *data, int batch_pairs, float *loss, float *accuracy,
                     rlhf_error *error) {
     long n = 0;
     for (long i = 0; i < data->count; i++) n += data->examples[i].validation;
-    *loss = *accuracy = -1.0f;
+    *loss = *accuracy = NAN;
     if (n == 0) return 0;
     const int **sequences = malloc(sizeof(int *) * (size_t)(2 * n));
     int *lengths = malloc(sizeof(int) * (size_t)(2 * n));
@@ -159,11 +161,36 @@ static int validate(gpt_model *model, const reward_dataset *data, int batch_pair
             k++;
         }
         *loss = (float)(total / n);
-        *accuracy = decided ? (float)correct / decided : -1.0f;
+        *accuracy = decided ? (float)correct / decided : NAN;
     }
     free(sequences);
     free(lengths);
     free(rewards);
+    return status;
+}
+
+long reward_training_pair_count(const reward_dataset *data) {
+    long count = 0;
+    for (long i = 0; i < data->count; i++) count += !data->examples[i].validation;
+    return count;
+}
+
+int reward_checkpoint_epoch(const char *dir, int *epoch, rlhf_error *error) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
+    safetensors_file state;
+    if (safetensors_open(&state, path, error) != 0) return -1;
+    const char *text = safetensors_metadata(&state, "epoch");
+    char *end = NULL;
+    long value = text ? strtol(text, &end, 10) : -1;
+    int status = 0;
+    if (!text || end == text || *end || value < 0 || value > 1000000) {
+        rlhf_error_set(error, "%s: no epoch count (not a reward model checkpoint?)", path);
+        status = -1;
+    } else {
+        *epoch = (int)value;
+    }
+    safetensors_close(&state);
     return status;
 }
 
@@ -185,6 +212,7 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
         longest = e->rejected_length > longest ? e->rejected_length : longest;
     }
     result->train_pairs = train_count;
+    result->val_loss = result->val_accuracy = NAN;
     int P = options->batch_pairs;
     int *tokens = malloc(sizeof(int) * (size_t)2 * P * longest), *mask = malloc(sizeof(int) * (size_t)2 * P * longest);
     float *d_values = malloc(sizeof(float) * (size_t)2 * P * longest), *rewards = malloc(sizeof(float) * (size_t)2 * P);
@@ -206,6 +234,13 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
         const char *epoch = safetensors_metadata(&state, "epoch");
         start_epoch = epoch ? atoi(epoch) : 0;
         safetensors_close(&state);
+        if (start_epoch >= options->epochs) {
+            rlhf_error_set(error,
+                           "the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the total) leaves "
+                           "nothing to do",
+                           options->out_dir, start_epoch, start_epoch == 1 ? "" : "s", options->epochs);
+            goto done;
+        }
     }
     result->start_epoch = start_epoch;
     double start_time = rlhf_seconds();
@@ -232,26 +267,39 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
             if (train_batch(model, data, train + first, pairs, options, tokens, mask, d_values, rewards, &loss, &correct,
                             &decided, error) != 0)
                 goto done;
+            if (!isfinite(loss)) { /* stop before a diverged model reaches a checkpoint */
+                rlhf_error_set(error, "loss became non-finite at step %d (learning rate too high?)", step + 1);
+                goto done;
+            }
             float lr = nn_lr_at(&schedule, step);
-            nn_adamw_step(&optimizer, model, lr);
+            if (!isfinite(nn_adamw_step(&optimizer, model, lr))) {
+                rlhf_error_set(error, "the gradient became non-finite at step %d (learning rate too high?)", step + 1);
+                goto done;
+            }
             pairs_trained += pairs;
             epoch_loss += loss;
             epoch_steps++;
             result->final_loss = (float)loss;
-            reward_train_report report = {.step = step + 1, .steps = schedule.total_steps, .epoch = epoch + 1,
-                                          .loss = (float)loss, .running_accuracy = decided ? (float)correct / decided : 0,
-                                          .val_loss = -1, .val_accuracy = -1, .learning_rate = lr};
             bool last = first + P >= train_count;
+            reward_train_report report = {.step = step + 1, .steps = schedule.total_steps, .epoch = epoch + 1,
+                                          .epoch_end = last, .loss = (float)loss,
+                                          .running_accuracy = decided ? (float)correct / decided : 0,
+                                          .val_loss = NAN, .val_accuracy = NAN, .learning_rate = lr};
             if (last && validate(model, data, P, &report.val_loss, &report.val_accuracy, error) != 0) goto done;
+            if (last && result->val_pairs > 0 && !isfinite(report.val_loss)) {
+                rlhf_error_set(error, "validation loss became non-finite after step %d (learning rate too high?)",
+                               step + 1);
+                goto done;
+            }
             if (options->db && options->run_id) {
                 store_log_metric(options->db, options->run_id, step + 1, "train/loss", loss, NULL);
                 store_log_metric(options->db, options->run_id, step + 1, "train/learning_rate", lr, NULL);
                 if (last) {
                     store_log_metric(options->db, options->run_id, step + 1, "train/accuracy", report.running_accuracy, NULL);
-                    if (report.val_loss >= 0) {
+                    if (!isnan(report.val_loss))
                         store_log_metric(options->db, options->run_id, step + 1, "val/loss", report.val_loss, NULL);
+                    if (!isnan(report.val_accuracy))
                         store_log_metric(options->db, options->run_id, step + 1, "val/accuracy", report.val_accuracy, NULL);
-                    }
                 }
             }
             if (last) {
@@ -301,6 +349,10 @@ int reward_fit_normalization(gpt_model *model, const struct tokenizer *tok, cons
         sum_squares += (double)r * r;
     }
     double mean = sum / count, variance = sum_squares / count - mean * mean;
+    if (!isfinite(mean) || !isfinite(variance)) {
+        rlhf_error_set(error, "normalisation: the rewards of the samples are not finite");
+        return -1;
+    }
     double std = sqrt(variance > 1e-12 ? variance : 1e-12);
     normalization->mean = mean;
     normalization->std = std;
@@ -310,14 +362,77 @@ int reward_fit_normalization(gpt_model *model, const struct tokenizer *tok, cons
     return 0;
 }
 
+/* Sets *value from root[key] when it is a finite number (integer or real); otherwise sets
+ * an error naming path and key and returns -1. */
+static int finite_field(json_t *root, const char *key, const char *path, double *value, rlhf_error *error) {
+    json_t *field = json_object_get(root, key);
+    if (!field) {
+        rlhf_error_set(error, "%s: missing \"%s\"", path, key);
+        return -1;
+    }
+    if (!json_is_number(field) || !isfinite(json_number_value(field))) {
+        rlhf_error_set(error, "%s: \"%s\" must be a finite number", path, key);
+        return -1;
+    }
+    *value = json_number_value(field);
+    return 0;
+}
+
+/* Sets *value from root[key] when it is an integer in [minimum, maximum]; otherwise sets an
+ * error naming path and key and returns -1. */
+static int integer_field(json_t *root, const char *key, const char *path, long long minimum, long long maximum,
+                         long long *value, rlhf_error *error) {
+    json_t *field = json_object_get(root, key);
+    if (!field) {
+        rlhf_error_set(error, "%s: missing \"%s\"", path, key);
+        return -1;
+    }
+    if (!json_is_integer(field) || json_integer_value(field) < minimum || json_integer_value(field) > maximum) {
+        rlhf_error_set(error, "%s: \"%s\" must be an integer from %lld to %lld", path, key, minimum, maximum);
+        return -1;
+    }
+    *value = json_integer_value(field);
+    return 0;
+}
+
+/* Reads path as a JSON object into *root. Returns 1 (error set) when the file does not
+ * exist, -1 when it is not a readable JSON object, 0 otherwise. */
+static int load_object(const char *path, json_t **root, rlhf_error *error) {
+    if (access(path, F_OK) != 0) {
+        rlhf_error_set(error, "%s does not exist", path);
+        return 1;
+    }
+    json_error_t json_error;
+    *root = json_load_file(path, 0, &json_error);
+    if (!*root) {
+        rlhf_error_set(error, "%s: line %d: %s", path, json_error.line, json_error.text);
+        return -1;
+    }
+    if (!json_is_object(*root)) {
+        rlhf_error_set(error, "%s: expected a JSON object", path);
+        json_decref(*root);
+        return -1;
+    }
+    return 0;
+}
+
 int reward_save_normalization(const reward_normalization *n, const char *dir, rlhf_error *error) {
     char path[4096];
     snprintf(path, sizeof path, "%s/reward_normalization.json", dir);
+    if (!(isfinite(n->gain) && n->gain > 0 && isfinite(n->bias) && isfinite(n->mean) && isfinite(n->std) && n->std > 0)) {
+        rlhf_error_set(error, "%s: not written: the normalisation is not finite (gain %g, bias %g)", path, n->gain,
+                       n->bias);
+        return -1;
+    }
     json_t *root = json_pack("{s:f, s:f, s:f, s:f, s:i, s:s}", "gain", n->gain, "bias", n->bias, "mean", n->mean, "std",
                              n->std, "samples", n->samples, "note",
                              "normalised reward = gain * reward + bias: mean 0, std 1 on reference-policy samples");
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
+    if (!text) {
+        rlhf_error_set(error, "%s: could not format the normalisation", path);
+        return -1;
+    }
     int status = rlhf_write_file_atomic(path, text, strlen(text), error);
     free(text);
     return status;
@@ -326,20 +441,69 @@ int reward_save_normalization(const reward_normalization *n, const char *dir, rl
 int reward_load_normalization(reward_normalization *n, const char *dir, rlhf_error *error) {
     char path[4096];
     snprintf(path, sizeof path, "%s/reward_normalization.json", dir);
-    json_error_t json_error;
-    json_t *root = json_load_file(path, 0, &json_error);
-    if (!root) {
-        rlhf_error_set(error, "%s: %s", path, json_error.text);
-        return -1;
-    }
-    int samples = 0;
-    int status = json_unpack(root, "{s:F, s:F, s:F, s:F, s:i}", "gain", &n->gain, "bias", &n->bias, "mean", &n->mean,
-                             "std", &n->std, "samples", &samples);
+    json_t *root;
+    int status = load_object(path, &root, error);
+    if (status != 0) return status;
+    reward_normalization read = {0};
+    long long samples = 0;
+    status = finite_field(root, "gain", path, &read.gain, error) || finite_field(root, "bias", path, &read.bias, error) ||
+                     finite_field(root, "mean", path, &read.mean, error) || finite_field(root, "std", path, &read.std, error) ||
+                     integer_field(root, "samples", path, 2, 2147483647LL, &samples, error)
+                 ? -1
+                 : 0;
     json_decref(root);
-    if (status != 0) {
-        rlhf_error_set(error, "%s: needs numbers gain, bias, mean, std and samples", path);
+    if (status == 0 && (read.gain <= 0 || read.std <= 0)) {
+        rlhf_error_set(error, "%s: \"%s\" must be above 0", path, read.gain <= 0 ? "gain" : "std");
+        status = -1;
+    }
+    if (status == 0) {
+        read.samples = (int)samples;
+        *n = read;
+    }
+    return status;
+}
+
+int reward_save_training_settings(const reward_data_options *options, int64_t run_id, const char *dir,
+                                  rlhf_error *error) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/reward_training.json", dir);
+    json_t *root = json_pack("{s:i, s:i, s:b, s:I}", "val_percent", options->validation_percent, "max_length",
+                             options->max_length, "ties_as_equal", options->ties_as_equal, "run_id", (json_int_t)run_id);
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(root);
+    if (!text) {
+        rlhf_error_set(error, "%s: could not format the training settings", path);
         return -1;
     }
-    n->samples = samples;
-    return 0;
+    int status = rlhf_write_file_atomic(path, text, strlen(text), error);
+    free(text);
+    return status;
+}
+
+int reward_load_training_settings(reward_data_options *options, int64_t *run_id, const char *dir, rlhf_error *error) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/reward_training.json", dir);
+    json_t *root;
+    int status = load_object(path, &root, error);
+    if (status != 0) return status;
+    long long percent, length, run = 0;
+    json_t *ties = json_object_get(root, "ties_as_equal");
+    status = integer_field(root, "val_percent", path, 0, 90, &percent, error) ||
+                     integer_field(root, "max_length", path, 4, 1 << 30, &length, error)
+                 ? -1
+                 : 0;
+    if (status == 0 && !json_is_boolean(ties)) {
+        rlhf_error_set(error, "%s: %s \"ties_as_equal\" (true or false)", path, ties ? "expected a boolean for" : "missing");
+        status = -1;
+    }
+    if (status == 0 && json_object_get(root, "run_id") && integer_field(root, "run_id", path, 0, INT64_MAX, &run, error))
+        status = -1;
+    if (status == 0) {
+        options->validation_percent = (int)percent;
+        options->max_length = (int)length;
+        options->ties_as_equal = json_is_true(ties);
+        *run_id = run;
+    }
+    json_decref(root);
+    return status;
 }

@@ -2,10 +2,12 @@
  * labeling path, the generators and the trainers need. */
 #include "store/store_internal.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -99,12 +101,40 @@ static int migrate(store *db, rlhf_error *error) {
     return 0;
 }
 
-int store_open(store **out, const char *path, rlhf_error *error) {
+/* Whether the open file is an rlhf store, a new (empty) database, or someone else's: an
+ * SQLite file with tables but no schema version of ours, or a version without our tables.
+ * Reads only; *version gets PRAGMA user_version. */
+typedef enum store_file_kind { STORE_FILE_EMPTY, STORE_FILE_OURS, STORE_FILE_FOREIGN } store_file_kind;
+
+static int classify_file(store *db, long *version, store_file_kind *kind, rlhf_error *error) {
+    long tables, ours;
+    if (query_long(db, "PRAGMA user_version", INT64_MIN, version, error) != 0 ||
+        query_long(db, "SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!'", INT64_MIN,
+                   &tables, error) != 0 ||
+        query_long(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                       "('prompts', 'models', 'completions', 'pairs', 'comparisons', 'annotators')",
+                   INT64_MIN, &ours, error) != 0)
+        return -1;
+    if (*version == 0 && tables == 0) *kind = STORE_FILE_EMPTY;
+    else if (*version >= 1 && ours == 6) *kind = STORE_FILE_OURS;
+    else *kind = STORE_FILE_FOREIGN;
+    return 0;
+}
+
+/* Opens path; creates and initialises it only when create is true. Every refusal happens
+ * before the first write, so a refused file keeps its bytes. */
+static int open_store(store **out, const char *path, bool create, rlhf_error *error) {
     *out = NULL;
     if (error) error->message[0] = '\0';
+    struct stat info;
+    if (!create && stat(path, &info) != 0 && errno == ENOENT) {
+        rlhf_error_set(error, "%s: no such store (create it with rlhf init --db %s)", path, path);
+        return -1;
+    }
     store *db = calloc(1, sizeof *db);
     db->path = strdup(path);
-    if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &db->db, flags, NULL) != SQLITE_OK) {
         rlhf_error_set(error, "%s: cannot open: %s", path, db->db ? sqlite3_errmsg(db->db) : "out of memory");
         store_close(db);
         return -1;
@@ -112,13 +142,25 @@ int store_open(store **out, const char *path, rlhf_error *error) {
     sqlite3_busy_timeout(db->db, 10000);
     /* A file that is not SQLite fails at the first read; say so plainly. */
     long version;
-    if (query_long(db, "PRAGMA user_version", INT64_MIN, &version, error) != 0) {
+    store_file_kind kind;
+    if (classify_file(db, &version, &kind, error) != 0) {
         rlhf_error_set(error, "%s: not an rlhf store (%s)", path, sqlite3_errmsg(db->db));
         store_close(db);
         return -1;
     }
     if (version > store_migration_count) {
         migrate(db, error); /* fills the "newer version" message without touching the file */
+        store_close(db);
+        return -1;
+    }
+    if (kind == STORE_FILE_FOREIGN) {
+        rlhf_error_set(error, "%s: an SQLite database but not an rlhf store (it has tables of its own and no rlhf "
+                              "schema); the file was not modified", path);
+        store_close(db);
+        return -1;
+    }
+    if (kind == STORE_FILE_EMPTY && !create) {
+        rlhf_error_set(error, "%s: not an rlhf store yet (an empty file; create it with rlhf init --db %s)", path, path);
         store_close(db);
         return -1;
     }
@@ -133,6 +175,12 @@ int store_open(store **out, const char *path, rlhf_error *error) {
     }
     *out = db;
     return 0;
+}
+
+int store_open(store **out, const char *path, rlhf_error *error) { return open_store(out, path, true, error); }
+
+int store_open_existing(store **out, const char *path, rlhf_error *error) {
+    return open_store(out, path, false, error);
 }
 
 void store_close(store *db) {
@@ -177,30 +225,39 @@ const char *store_strength_name(int strength) {
 
 /* ------------------------------------------------------------------ prompts */
 
-/* Inserts a prompt unless its external id (or, without one, its text) is known. *id gets
- * the new or existing row; *inserted says which. */
+/* The id of the prompt matching one lookup (*found false when none). */
+static int find_prompt(store *db, const char *sql, const char *first, const char *second, int64_t *id, bool *found,
+                       rlhf_error *error) {
+    sqlite3_stmt *statement;
+    *found = false;
+    if (store_prepare(db, &statement, sql, error) != 0) return -1;
+    sqlite3_bind_text(statement, 1, first, -1, SQLITE_STATIC);
+    if (second) sqlite3_bind_text(statement, 2, second, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(statement, 0);
+        *found = true;
+    }
+    sqlite3_finalize(statement);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(db, error, "looking up a prompt");
+}
+
+/* Inserts a prompt unless one with its external id, or with its text (whatever its id),
+ * is known. *id gets the new or existing row; *inserted says which. */
 static int insert_prompt(store *db, const char *text, const char *external_id, const char *metadata, int64_t *id,
                          bool *inserted, rlhf_error *error) {
     char hash[17];
     text_hash(text, hash);
+    bool found = false;
+    *inserted = false;
+    if (external_id &&
+        find_prompt(db, "SELECT id FROM prompts WHERE external_id = ?1", external_id, NULL, id, &found, error) != 0)
+        return -1;
+    if (!found && find_prompt(db, "SELECT id FROM prompts WHERE text_hash = ?1 AND text = ?2 ORDER BY id LIMIT 1", hash,
+                              text, id, &found, error) != 0)
+        return -1;
+    if (found) return 0;
     sqlite3_stmt *statement;
-    const char *find = external_id ? "SELECT id FROM prompts WHERE external_id = ?1"
-                                   : "SELECT id FROM prompts WHERE text_hash = ?2 AND text = ?3";
-    if (store_prepare(db, &statement, find, error) != 0) return -1;
-    if (external_id) sqlite3_bind_text(statement, 1, external_id, -1, SQLITE_STATIC);
-    else {
-        sqlite3_bind_text(statement, 2, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_text(statement, 3, text, -1, SQLITE_STATIC);
-    }
-    int rc = sqlite3_step(statement);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(statement, 0);
-        *inserted = false;
-        sqlite3_finalize(statement);
-        return 0;
-    }
-    sqlite3_finalize(statement);
-    if (rc != SQLITE_DONE) return store_fail(db, error, "looking up a prompt");
     if (store_prepare(db, &statement,
                       "INSERT INTO prompts (external_id, text, text_hash, metadata) VALUES (?1, ?2, ?3, ?4)", error) != 0)
         return -1;
@@ -208,7 +265,7 @@ static int insert_prompt(store *db, const char *text, const char *external_id, c
     sqlite3_bind_text(statement, 2, text, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 3, hash, -1, SQLITE_STATIC);
     if (metadata) sqlite3_bind_text(statement, 4, metadata, -1, SQLITE_STATIC);
-    rc = sqlite3_step(statement);
+    int rc = sqlite3_step(statement);
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE) return store_fail(db, error, "inserting a prompt");
     *id = sqlite3_last_insert_rowid(db->db);
@@ -279,7 +336,7 @@ int store_list_prompts(store *db, int64_t without_model_id, int limit, store_pro
     *count = 0;
     sqlite3_stmt *statement;
     if (store_prepare(db, &statement,
-                      "SELECT id, text FROM prompts p WHERE ?1 <= 0 OR NOT EXISTS "
+                      "SELECT id, text, external_id FROM prompts p WHERE ?1 <= 0 OR NOT EXISTS "
                       "(SELECT 1 FROM completions c WHERE c.prompt_id = p.id AND c.model_id = ?1) "
                       "ORDER BY id LIMIT ?2", error) != 0)
         return -1;
@@ -292,7 +349,8 @@ int store_list_prompts(store *db, int64_t without_model_id, int limit, store_pro
             *prompts = realloc(*prompts, sizeof **prompts * (size_t)capacity);
         }
         (*prompts)[*count].id = sqlite3_column_int64(statement, 0);
-        (*prompts)[(*count)++].text = store_column_text(statement, 1);
+        (*prompts)[*count].text = store_column_text(statement, 1);
+        (*prompts)[(*count)++].external_id = store_column_text(statement, 2);
     }
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE) {
@@ -305,7 +363,10 @@ int store_list_prompts(store *db, int64_t without_model_id, int limit, store_pro
 }
 
 void store_prompts_free(store_prompt *prompts, int count) {
-    for (int i = 0; i < count; i++) free(prompts[i].text);
+    for (int i = 0; i < count; i++) {
+        free(prompts[i].text);
+        free(prompts[i].external_id);
+    }
     free(prompts);
 }
 
@@ -323,6 +384,17 @@ int store_add_model(store *db, const char *path, const char *content_hash, int64
     if (rc == SQLITE_ROW) *model_id = sqlite3_column_int64(statement, 0);
     sqlite3_finalize(statement);
     return rc == SQLITE_ROW ? 0 : store_fail(db, error, "registering a model");
+}
+
+int store_find_model(store *db, const char *content_hash, int64_t *model_id, rlhf_error *error) {
+    *model_id = 0;
+    sqlite3_stmt *statement;
+    if (store_prepare(db, &statement, "SELECT id FROM models WHERE content_hash = ?1", error) != 0) return -1;
+    sqlite3_bind_text(statement, 1, content_hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW) *model_id = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(db, error, "looking up a model");
 }
 
 /* Inserts a pair with a randomly chosen left side. */
@@ -343,8 +415,11 @@ static int insert_pair(store *db, int64_t prompt_id, int64_t a, int64_t b, int o
     return rc == SQLITE_DONE ? 0 : store_fail(db, error, "queueing a pair");
 }
 
-int store_add_completions(store *db, int64_t model_id, const store_new_completion *completions, int count,
-                          const store_queue_options *queue, long *pairs_queued, rlhf_error *error) {
+/* store_add_completions, and with model_path non-NULL also registering the model (path,
+ * content hash) in the same transaction, *model_id getting its id. */
+static int add_completions(store *db, const char *model_path, const char *content_hash, int64_t *model_id,
+                           const store_new_completion *completions, int count, const store_queue_options *queue,
+                           long *pairs_queued, rlhf_error *error) {
     *pairs_queued = 0;
     if (queue->overlap < 1) {
         rlhf_error_set(error, "overlap must be at least 1");
@@ -357,6 +432,7 @@ int store_add_completions(store *db, int64_t model_id, const store_new_completio
         free(ids);
         return -1;
     }
+    if (model_path && store_add_model(db, model_path, content_hash, model_id, error) != 0) goto fail;
     sqlite3_stmt *statement;
     if (store_prepare(db, &statement,
                       "INSERT INTO completions (prompt_id, model_id, text, token_count, sampling) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -365,7 +441,7 @@ int store_add_completions(store *db, int64_t model_id, const store_new_completio
     for (int i = 0; i < count; i++) {
         sqlite3_reset(statement);
         sqlite3_bind_int64(statement, 1, completions[i].prompt_id);
-        sqlite3_bind_int64(statement, 2, model_id);
+        sqlite3_bind_int64(statement, 2, *model_id);
         sqlite3_bind_text(statement, 3, completions[i].text, -1, SQLITE_STATIC);
         sqlite3_bind_int(statement, 4, completions[i].token_count);
         if (completions[i].sampling_json) sqlite3_bind_text(statement, 5, completions[i].sampling_json, -1, SQLITE_STATIC);
@@ -411,14 +487,25 @@ fail:
     return -1;
 }
 
+int store_add_completions(store *db, int64_t model_id, const store_new_completion *completions, int count,
+                          const store_queue_options *queue, long *pairs_queued, rlhf_error *error) {
+    return add_completions(db, NULL, NULL, &model_id, completions, count, queue, pairs_queued, error);
+}
+
+int store_add_model_completions(store *db, const char *model_path, const char *content_hash, int64_t *model_id,
+                                const store_new_completion *completions, int count, const store_queue_options *queue,
+                                long *pairs_queued, rlhf_error *error) {
+    return add_completions(db, model_path, content_hash, model_id, completions, count, queue, pairs_queued, error);
+}
+
 /* ------------------------------------------------------------------ annotators and queue */
 
 int store_annotator(store *db, const char *name, store_annotator_kind kind, int64_t *annotator_id, rlhf_error *error) {
     size_t length = strlen(name);
     bool printable = length >= 1 && length <= 64;
     for (size_t i = 0; i < length && printable; i++) printable = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
-    if (!printable) {
-        rlhf_error_set(error, "annotator name must be 1 to 64 printable characters");
+    if (!printable || !rlhf_utf8_valid(name, length)) {
+        rlhf_error_set(error, "annotator name must be 1 to 64 printable characters (bytes) of valid UTF-8");
         return -1;
     }
     static const char *const kinds[] = {"human", "oracle", "import"};
@@ -556,6 +643,12 @@ int store_flag_kinds(store *db, char ***names, int *count, rlhf_error *error) {
 }
 
 int store_set_flag_kinds(store *db, const char *const *names, int count, rlhf_error *error) {
+    /* flags are stored as a JSON array of these names, so they must be valid UTF-8 */
+    for (int i = 0; i < count; i++)
+        if (!*names[i] || !rlhf_utf8_valid(names[i], strlen(names[i]))) {
+            rlhf_error_set(error, "flag %d: a flag name must be non-empty, valid UTF-8", i + 1);
+            return -1;
+        }
     if (store_begin(db, error) != 0) return -1;
     sqlite3_stmt *statement = NULL;
     if (sqlite3_exec(db->db, "DELETE FROM flag_kinds", NULL, NULL, NULL) != SQLITE_OK ||
@@ -595,11 +688,18 @@ static int flags_json(store *db, const char *const *flags, int count, char **jso
             rlhf_error_set(error, "unknown flag '%s'", flags[i]);
             status = -1;
         }
-        json_array_append_new(array, json_string(flags[i]));
+        if (status == 0 && json_array_append_new(array, rlhf_json_text(flags[i])) != 0) {
+            rlhf_error_set(error, "flag '%s' cannot be written as JSON", flags[i]);
+            status = -1;
+        }
     }
     store_strings_free(kinds, kind_count);
     *json = status == 0 ? json_dumps(array, JSON_COMPACT) : NULL;
     json_decref(array);
+    if (status == 0 && !*json) {
+        rlhf_error_set(error, "out of memory writing flags");
+        status = -1;
+    }
     return status;
 }
 

@@ -74,12 +74,40 @@ int store_export_preferences(store *db, const char *path, store_export_result *r
         case STORE_CHOICE_SKIP: result->skips++; continue;
         default: break;
         }
+        /* Completions may hold invalid UTF-8 (a byte-level model can stop inside a character):
+         * each ill-formed sequence becomes U+FFFD, so every line has all three keys. */
+        json_t *prompt = rlhf_json_text(all[i].prompt), *chosen = rlhf_json_text(all[i].chosen);
+        json_t *rejected = rlhf_json_text(all[i].rejected);
+        if (!prompt || !chosen || !rejected) {
+            json_decref(prompt);
+            json_decref(chosen);
+            json_decref(rejected);
+            store_preferences_free(all, count);
+            free(text);
+            rlhf_error_set(error, "%s: out of memory", path);
+            return -1;
+        }
+        /* Two completions with the same text (after that repair) say nothing about which is
+         * better, and import refuses such a line: leave them out, counted. */
+        if (json_equal(chosen, rejected)) {
+            json_decref(prompt);
+            json_decref(chosen);
+            json_decref(rejected);
+            result->identical++;
+            continue;
+        }
         json_t *line = json_object();
-        json_object_set_new(line, "prompt", json_string(all[i].prompt));
-        json_object_set_new(line, "chosen", json_string(all[i].chosen));
-        json_object_set_new(line, "rejected", json_string(all[i].rejected));
+        json_object_set_new(line, "prompt", prompt);
+        json_object_set_new(line, "chosen", chosen);
+        json_object_set_new(line, "rejected", rejected);
         char *encoded = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(line);
+        if (!encoded) {
+            store_preferences_free(all, count);
+            free(text);
+            rlhf_error_set(error, "%s: out of memory", path);
+            return -1;
+        }
         size_t n = strlen(encoded);
         while (length + n + 2 > capacity) capacity *= 2;
         text = realloc(text, capacity);
@@ -151,6 +179,12 @@ static int import_preference_line(long line, json_t *object, void *user, rlhf_er
     } else if (split_transcripts(chosen_text, rejected_text, &prompt_text, &chosen_text, &rejected_text) != 0) {
         rlhf_error_set(error, "%s: line %ld: no \"prompt\", and chosen/rejected are not transcripts sharing "
                               "everything up to the last \"\\n\\nAssistant:\"", import->path, line);
+        return -1;
+    }
+    if (strcmp(chosen_text, rejected_text) == 0) {
+        rlhf_error_set(error, "%s: line %ld: \"chosen\" and \"rejected\" are the same text; a preference needs two "
+                              "different responses", import->path, line);
+        free(prompt_text);
         return -1;
     }
     /* prompts are shared with store_import_prompts's duplicate rule (by text) */

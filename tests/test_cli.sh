@@ -89,6 +89,21 @@ cmp -s "$work/resumed/training_state.safetensors" "$work/full/training_state.saf
 expect_error 1 "ids.txt: line 1: token id" "$rlhf" pretrain --ids "$work/ids.txt" --vocab-size 10 --out "$work/never"
 [ -e "$work/never" ] && fail "a failed pretrain created its output directory"
 expect_error 1 "unknown model config 'huge'" "$rlhf" pretrain --ids "$work/ids.txt" --config huge --out "$work/never"
+# every numeric option is range-checked up front (NaN too); a diverging run stops, saving nothing
+for bad in "lr -1" "lr nan" "warmup -1" "weight-decay -1" "grad-clip -1" "eval-every -1" "save-every -1" \
+    "stop-after -1" "val-fraction 0.95" "steps 0"; do
+    expect_error 2 "--${bad% *}" train --out "$work/never" --$bad
+done
+expect_error 1 "loss became non-finite at step" train --steps 5 --lr 1e30 --out "$work/never"
+[ -e "$work/never" ] && fail "a rejected or diverged pretrain wrote its output directory"
+# --resume: a finished checkpoint, or another batch shape, is refused and left untouched
+cp "$work/full/model.safetensors" "$work/full.before"
+expect_error 1 "already trained 40 steps" train --steps 40 --resume --out "$work/full"
+expect_error 1 "already trained 40 steps" train --steps 30 --resume --out "$work/full"
+expect_error 1 "was trained with --batch-size 4 --seq-len 32" train --steps 60 --batch-size 8 --resume --out "$work/full"
+cmp -s "$work/full/model.safetensors" "$work/full.before" || fail "a refused --resume rewrote the model"
+train --steps 2 --val-fraction 0 --out "$work/noval" > "$work/noval.json" || fail "pretrain --val-fraction 0"
+grep -q '"val_loss": null' "$work/noval.json" || fail "pretrain without validation: $(cat "$work/noval.json")"
 
 # --- tokenizer: training reproduces Hugging Face's merges; encode/decode round trip
 "$rlhf" tokenizer train --corpus "$fixtures/tokenizer/corpus.txt" --vocab-size 1000 --out "$work/tok" > /dev/null || fail "tokenizer train"
@@ -107,6 +122,14 @@ corpus="$fixtures/tokenizer/corpus.txt"
 "$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" --config tiny --steps 40 --batch-size 4 --seq-len 32 \
     --eval-every 0 --resume --device cpu --out "$work/lm" > /dev/null 2> "$work/lm.err" || fail "pretrain --corpus --resume"
 grep -q "reused" "$work/lm.err" || fail "resume tokenized the corpus again"
+expect_error 1 "has no checkpoint to continue from" "$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" \
+    --steps 4 --batch-size 4 --seq-len 32 --resume --device cpu --out "$work/nockpt"
+[ -e "$work/nockpt" ] && fail "pretrain --resume without a checkpoint wrote into --out"
+expect_error 2 "--vocab-size is for --ids" "$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" --vocab-size 100 \
+    --out "$work/nockpt"
+"$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" --steps 1 --batch-size 2 --seq-len 8 --quiet --device cpu \
+    --out "$work/quiet" > /dev/null 2> "$work/quiet.err" || fail "pretrain --quiet"
+[ -s "$work/quiet.err" ] && fail "pretrain --quiet printed to stderr: $(cat "$work/quiet.err")"
 
 # --- sample: repeatable with a seed, n samples, stop strings cut the text
 "$rlhf" sample --model "$work/lm" --prompt "The" --n 3 --max-new-tokens 12 --seed 7 --json > "$work/s1.json" || fail "sample"
@@ -129,6 +152,12 @@ printf '{"prompt": "Q: the", "response": " answer"}\n%.0s' 1 2 3 4 5 6 7 8 > "$w
 printf '{"prompt": "a", "response": "b"}\n{"prompt": "a", "response": 7}\n' > "$work/bad.jsonl"
 expect_error 1 "bad.jsonl: line 2" "$rlhf" sft --data "$work/bad.jsonl" --model "$work/lm" --out "$work/sft_bad"
 [ -e "$work/sft_bad" ] && fail "a failed sft created its output directory"
+grep -q '"val_loss": null' "$work/sft.json" || fail "sft without validation: $(cat "$work/sft.json")"
+expect_error 2 "--lr must be a finite number above 0" "$rlhf" sft --data "$work/sft.jsonl" --model "$work/lm" \
+    --out "$work/sft_bad" --lr -1
+expect_error 1 "loss became non-finite at step" "$rlhf" sft --data "$work/sft.jsonl" --model "$work/lm" \
+    --out "$work/sft_bad" --lr 1e30 --grad-clip 0 --epochs 2 --batch-size 4 --device cpu
+[ -e "$work/sft_bad" ] && fail "a diverged sft created its output directory"
 
 # --- the store: init, prompts, generate, the oracle, stats, export
 db="$work/prefs.db"
@@ -161,6 +190,43 @@ written=$(json_number written "$work/export.json")
 printf 'not a database at all, not even close...........................................................' > "$work/junk.db"
 expect_error 1 "junk.db" "$rlhf" stats --db "$work/junk.db"
 
+# --- the store refuses bad input before writing anything: only init creates a store;
+# generate and sample check sampling options alike; long prompts are skipped by name
+"$rlhf" stats --db "$db" --json > "$work/store-before.json" || fail "stats before the refusals"
+for args in "stats" "prefs export $work/store-x.jsonl" "prefs import $work/out.jsonl" "label --oracle sentiment" \
+    "prompts import $work/prompts.jsonl" "report --run 1 --out $work/store-x.png" "generate --model $work/lm --device cpu"; do
+    expect_error 1 "store-typo.db: no such store (create it with rlhf init" "$rlhf" $args --db "$work/store-typo.db"
+done
+[ -e "$work/store-typo.db" ] && fail "a command other than init created a store"
+for bad in "temperature -1" "temperature nan" "top-p 0" "top-p 2" "top-k -1" "max-new-tokens 0"; do
+    expect_error 2 "--${bad% *}" "$rlhf" generate --db "$db" --model "$work/lm" --device cpu --$bad
+    expect_error 2 "--${bad% *}" "$rlhf" sample --model "$work/lm" --device cpu --$bad
+done
+expect_error 2 "--limit -1" "$rlhf" generate --db "$db" --model "$work/lm" --device cpu --limit -1
+expect_error 1 "exceeds the model's 256 positions" "$rlhf" generate --db "$db" --model "$work/lm" --device cpu --max-new-tokens 300
+expect_error 2 "unknown option '--annotator'" "$rlhf" prompts import "$work/prompts.jsonl" --db "$db" --annotator bob
+"$rlhf" prompts --help | grep -q -- "--annotator" && fail "prompts import --help lists --annotator"
+expect_error 2 "not both" "$rlhf" label --db "$db" --oracle sentiment --annotator bob
+printf '{"prompt": "a", "chosen": "b", "rejected": "c"}\n{"prompt": "a", "chosen": "same", "rejected": "same"}\n' > "$work/store-same.jsonl"
+expect_error 1 "store-same.jsonl: line 2: .*same text" "$rlhf" prefs import "$work/store-same.jsonl" --db "$db"
+printf '{"prompt": "The hotel was", "id": "another-id"}\n' > "$work/store-again.jsonl"
+"$rlhf" prompts import "$work/store-again.jsonl" --db "$db" --json | grep -q '"imported": 0, "duplicates": 1' ||
+    fail "a prompt with a new id but known text was imported"
+"$rlhf" stats --db "$db" --json > "$work/store-after.json" || fail "stats after the refusals"
+cmp -s "$work/store-before.json" "$work/store-after.json" || fail "a refused command changed the store"
+"$rlhf" sample --model "$work/lm" --prompt "$(printf 'caf\303')" --max-new-tokens 2 --json > "$work/store-utf8.json" ||
+    fail "sample with invalid UTF-8"
+grep -qi '"prompt":"caf\\ufffd"' "$work/store-utf8.json" || fail "sample --json lost the prompt: $(cat "$work/store-utf8.json")"
+long="$work/store-long.db"
+"$rlhf" init --db "$long" > /dev/null || fail "init $long"
+{ printf '{"prompt": "The hotel was", "id": "short"}\n'; printf '{"prompt": "%s", "id": "too-long"}\n' "$(printf 'word %.0s' $(seq 300))"; } > "$work/store-long.jsonl"
+"$rlhf" prompts import "$work/store-long.jsonl" --db "$long" > /dev/null || fail "import a long prompt"
+"$rlhf" generate --db "$long" --model "$work/lm" --per-prompt 2 --max-new-tokens 8 --json --device cpu > "$work/store-long.json" \
+    2> "$work/store-long.err" || fail "generate with an over-long prompt: $(cat "$work/store-long.err")"
+grep -q '"prompts": 1, "completions": 2, "pairs": 1, "skipped": 1' "$work/store-long.json" ||
+    fail "generate with an over-long prompt: $(cat "$work/store-long.json")"
+grep -q '^rlhf: warning: .*skipped prompt 2 (id "too-long")' "$work/store-long.err" || fail "no warning naming the long prompt"
+
 # --- reward model: train on the oracle's labels, evaluate, score, plot
 "$rlhf" label --db "$db" --oracle sentiment > /dev/null || fail "oracle on the re-imported pairs"
 "$rlhf" rm train --db "$db" --model "$work/lm" --out "$work/rm" --epochs 1 --batch-pairs 4 --norm-samples 2 \
@@ -182,6 +248,42 @@ expect_error 1 "not a reward model" "$rlhf" rm score --model "$work/lm" --respon
 run=$(json_number run_id "$work/rm.json")
 "$rlhf" report --db "$db" --run "$run" --out "$work/run.png" > /dev/null && [ -s "$work/run.png" ] || fail "report"
 expect_error 1 "no run 999" "$rlhf" report --db "$db" --run 999 --out "$work/none.png"
+
+# --- rm train checks options, pairs and prompts before it records a run or writes; a
+# diverging run stops and is marked failed; side files of a reward model are checked
+rm_train() { "$rlhf" rm train --db "$db" --model "$work/lm" --epochs 1 --batch-pairs 4 --device cpu "$@"; }
+for bad in "lr -1" "lr nan" "warmup -1" "center -1" "val-percent 95" "norm-samples 1" "norm-samples -1" \
+    "norm-temperature 0"; do
+    expect_error 2 "--${bad% *}" rm_train --out "$work/rm_bad" --$bad
+done
+expect_error 1 "loss became non-finite at step" rm_train --out "$work/rm_bad" --lr 1e30 --grad-clip 0 --batch-pairs 1 \
+    --val-percent 0 --norm-samples 0
+[ -e "$work/rm_bad" ] && fail "a rejected or diverged rm train wrote its output directory"
+if command -v sqlite3 > /dev/null; then
+    runs=$(sqlite3 "$db" "select count(*) || ' ' || max(status) from runs where id > 2")
+    [ "$runs" = "1 failed" ] || fail "runs recorded after the refused and diverged rm trains: $runs (expected 1 failed)"
+fi
+expect_error 1 "already trained 2 epochs" rm_train --out "$work/rm" --epochs 2 --resume
+rm_train --out "$work/rm_noval" --val-percent 0 --norm-samples 5 --json > "$work/noval.json" 2> "$work/noval.err" ||
+    fail "rm train --val-percent 0"
+grep -q '"val_loss": null, "val_accuracy": null' "$work/noval.json" && grep -q '"samples": 2, "requested": 5' "$work/noval.json" ||
+    fail "rm train without validation: $(cat "$work/noval.json")"
+grep -q "normalisation uses 2 samples" "$work/noval.err" || fail "rm train did not say --norm-samples was capped"
+"$rlhf" init --db "$work/empty.db" > /dev/null && "$rlhf" prompts import "$work/prompts.jsonl" --db "$work/empty.db" > /dev/null ||
+    fail "init the empty store"
+expect_error 1 "no training pairs" "$rlhf" rm train --db "$work/empty.db" --model "$work/lm" --out "$work/rm_bad" --device cpu
+expect_error 1 "no run 1" "$rlhf" report --db "$work/empty.db" --run 1 --out "$work/none.png"
+"$rlhf" rm eval --db "$db" --model "$work/rm" --split all --plot "$work/noext" > "$work/plot.txt" || fail "rm eval --plot noext"
+[ -s "$work/noext" ] && [ -s "$work/noext-curves.png" ] && grep -q "wrote $work/noext-curves.png" "$work/plot.txt" ||
+    fail "rm eval --plot without .png: $(cat "$work/plot.txt"; ls "$work")"
+expect_error 1 "is a reward model" "$rlhf" sft --data "$work/sft.jsonl" --model "$work/rm" --out "$work/sft_bad"
+cp -r "$work/rm" "$work/rmx"
+echo '{"gain": "x"}' > "$work/rmx/reward_normalization.json"
+expect_error 1 'reward_normalization.json: "gain"' "$rlhf" rm score --model "$work/rmx" --response " x"
+echo '{"val_percent": 500, "max_length": 64, "ties_as_equal": false}' > "$work/rmx/reward_training.json"
+expect_error 1 'reward_training.json: "val_percent"' "$rlhf" rm eval --db "$db" --model "$work/rmx"
+echo '{}' > "$work/rmx/reward_training.json"
+expect_error 1 'reward_training.json: missing "val_percent"' "$rlhf" rm eval --db "$db" --model "$work/rmx"
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures check(s) failed"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nn/backend.h"
@@ -244,6 +245,136 @@ START_TEST(test_tiny_reward_model_learns_a_clear_rule) {
 }
 END_TEST
 
+START_TEST(test_diverging_training_stops_without_a_model) {
+    /* A learning rate of 1e30 blows the model up within a step or two: training stops with
+     * the step named, and nothing is written to out_dir. */
+    reward_data_options data_options = {.max_length = 32, .validation_percent = 20};
+    reward_dataset data;
+    rlhf_error error;
+    ck_assert_int_eq(reward_load_dataset(db, tok, &data_options, &data, &error), 0);
+    ck_assert_int_gt(reward_training_pair_count(&data), 0);
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_model model;
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 11);
+    ck_assert_int_eq(gpt_add_score_head(&model, 12, &error), 0);
+    char out[400];
+    snprintf(out, sizeof out, "%s/diverged", directory);
+    reward_train_options options = {.out_dir = out, .epochs = 1, .batch_pairs = 16, .adamw = nn_adamw_defaults(),
+                                    .seed = 1, .schedule = {.kind = NN_LR_CONSTANT, .peak = 1e30f}};
+    options.adamw.max_grad_norm = 0;
+    reward_train_result result;
+    ck_assert_int_eq(reward_train(&model, &data, &options, NULL, NULL, &result, &error), -1);
+    ck_assert_msg(strstr(error.message, "non-finite at step") != NULL, "%s", error.message);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    gpt_destroy(&model);
+    reward_dataset_free(&data);
+}
+END_TEST
+
+START_TEST(test_no_validation_set_is_nan) {
+    /* --val-percent 0: the validation numbers are NAN (no validation set), not -1 */
+    reward_data_options data_options = {.max_length = 32, .validation_percent = 0};
+    reward_dataset data;
+    rlhf_error error;
+    ck_assert_int_eq(reward_load_dataset(db, tok, &data_options, &data, &error), 0);
+    ck_assert_int_eq(reward_training_pair_count(&data), data.count);
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_model model;
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 11);
+    ck_assert_int_eq(gpt_add_score_head(&model, 12, &error), 0);
+    char out[400];
+    snprintf(out, sizeof out, "%s/no-validation", directory);
+    reward_train_options options = {.out_dir = out, .epochs = 1, .batch_pairs = 64, .adamw = nn_adamw_defaults(),
+                                    .seed = 1, .schedule = {.kind = NN_LR_CONSTANT, .peak = 1e-3f}};
+    reward_train_result result;
+    ck_assert_msg(reward_train(&model, &data, &options, NULL, NULL, &result, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(result.val_pairs, 0);
+    ck_assert(isnan(result.val_loss) && isnan(result.val_accuracy));
+    /* a finished checkpoint is refused on resume rather than "trained" for 0 steps */
+    int epoch = -1;
+    ck_assert_int_eq(reward_checkpoint_epoch(out, &epoch, &error), 0);
+    ck_assert_int_eq(epoch, 1);
+    options.resume = true;
+    ck_assert_int_eq(reward_train(&model, &data, &options, NULL, NULL, &result, &error), -1);
+    ck_assert_msg(strstr(error.message, "leaves nothing to do") != NULL, "%s", error.message);
+    gpt_destroy(&model);
+    reward_dataset_free(&data);
+}
+END_TEST
+
+/* Writes text to directory/sub/name (sub created) and returns the directory. */
+static const char *side_file(const char *sub, const char *name, const char *text) {
+    static char dir[400];
+    char path[600];
+    snprintf(dir, sizeof dir, "%s/%s", directory, sub);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen(path, "w");
+    fputs(text, file);
+    fclose(file);
+    return dir;
+}
+
+START_TEST(test_side_files_are_checked) {
+    rlhf_error error;
+    reward_normalization n = {.gain = 7};
+    /* a missing normalisation is "none" (1); a damaged one names the file and the field */
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/nothing-here", directory);
+    ck_assert_int_eq(reward_load_normalization(&n, missing, &error), 1);
+    ck_assert_double_eq(n.gain, 7);
+    const char *dir = side_file("norm-bad", "reward_normalization.json", "{\"gain\": \"x\"}");
+    ck_assert_int_eq(reward_load_normalization(&n, dir, &error), -1);
+    ck_assert_msg(strstr(error.message, "reward_normalization.json: \"gain\"") != NULL, "%s", error.message);
+    dir = side_file("norm-bad", "reward_normalization.json",
+                    "{\"gain\": 2, \"bias\": 1, \"mean\": 0.5, \"std\": 0.5, \"samples\": 1}");
+    ck_assert_int_eq(reward_load_normalization(&n, dir, &error), -1);
+    ck_assert_msg(strstr(error.message, "\"samples\"") != NULL, "%s", error.message);
+    dir = side_file("norm-good", "reward_normalization.json",
+                    "{\"gain\": 2, \"bias\": 1, \"mean\": -0.5, \"std\": 0.5, \"samples\": 8}");
+    ck_assert_int_eq(reward_load_normalization(&n, dir, &error), 0);
+    ck_assert_double_eq(n.gain, 2);
+    ck_assert_int_eq(n.samples, 8);
+    /* a non-finite normalisation is never written */
+    reward_normalization bad = {.gain = NAN, .bias = NAN, .mean = NAN, .std = NAN, .samples = 4};
+    dir = side_file("norm-nan", "other.txt", "");
+    ck_assert_int_eq(reward_save_normalization(&bad, dir, &error), -1);
+    char path[600];
+    snprintf(path, sizeof path, "%s/reward_normalization.json", dir);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    /* training settings: round trip, missing file (1), each bad field named */
+    reward_data_options options = {.max_length = 48, .validation_percent = 15, .ties_as_equal = true}, back = {0};
+    int64_t run = 0;
+    dir = side_file("settings", "other.txt", "");
+    ck_assert_int_eq(reward_save_training_settings(&options, 42, dir, &error), 0);
+    ck_assert_int_eq(reward_load_training_settings(&back, &run, dir, &error), 0);
+    ck_assert_int_eq(back.max_length, 48);
+    ck_assert_int_eq(back.validation_percent, 15);
+    ck_assert(back.ties_as_equal);
+    ck_assert_int_eq(run, 42);
+    ck_assert_int_eq(reward_load_training_settings(&back, &run, missing, &error), 1);
+    const char *cases[][2] = {
+        {"{\"val_percent\": 500, \"max_length\": 64, \"ties_as_equal\": false}", "\"val_percent\""},
+        {"{\"val_percent\": \"ten\", \"max_length\": 64, \"ties_as_equal\": false}", "\"val_percent\""},
+        {"{}", "missing \"val_percent\""},
+        {"{\"val_percent\": 10, \"max_length\": 2, \"ties_as_equal\": false}", "\"max_length\""},
+        {"{\"val_percent\": 10, \"max_length\": 64, \"ties_as_equal\": 1}", "\"ties_as_equal\""},
+        {"{\"val_percent\": 10, \"max_length\": 64, \"ties_as_equal\": false, \"run_id\": -3}", "\"run_id\""},
+        {"[1, 2]", "expected a JSON object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dir = side_file("settings-bad", "reward_training.json", cases[i][0]);
+        ck_assert_int_eq(reward_load_training_settings(&back, &run, dir, &error), -1);
+        ck_assert_msg(strstr(error.message, "reward_training.json") && strstr(error.message, cases[i][1]),
+                      "case %zu: %s", i, error.message);
+    }
+}
+END_TEST
+
 START_TEST(test_score_head_keeps_the_trunk) {
     gpt_config config = {.vocab_size = 50, .n_positions = 16, .n_embd = 64, .n_layer = 1, .n_head = 2,
                          .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
@@ -281,6 +412,9 @@ int main(void) {
     tcase_set_timeout(data_case, 300);
     tcase_add_test(data_case, test_split_is_fixed_and_sequences_are_built);
     tcase_add_test(data_case, test_tiny_reward_model_learns_a_clear_rule);
+    tcase_add_test(data_case, test_diverging_training_stops_without_a_model);
+    tcase_add_test(data_case, test_no_validation_set_is_nan);
+    tcase_add_test(data_case, test_side_files_are_checked);
     suite_add_tcase(suite, data_case);
     return tests_run_suite(suite);
 }

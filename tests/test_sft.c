@@ -159,6 +159,52 @@ START_TEST(test_fine_tuning_learns_the_responses) {
 }
 END_TEST
 
+START_TEST(test_bad_runs_write_nothing) {
+    /* A diverging learning rate stops with the step named; a reward model (scalar head) is
+     * refused as a starting point; neither writes out_dir. Without held-out examples the
+     * validation losses are NAN, not a sentinel. */
+    const char *path = write_file("few.jsonl", "{\"prompt\": \"red\", \"response\": \" cherry\"}\n"
+                                               "{\"prompt\": \"blue\", \"response\": \" banana\"}\n");
+    policy_sft_data data;
+    rlhf_error error;
+    ck_assert_int_eq(policy_sft_load(path, tok, 32, &data, &error), 0);
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_model model;
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 3);
+    char out[600];
+    snprintf(out, sizeof out, "%s/diverged", directory);
+    policy_sft_options options = {.out_dir = out, .epochs = 4, .batch_size = 1, .adamw = nn_adamw_defaults(),
+                                  .validation_fraction = 0.0f, .seed = 1,
+                                  .schedule = {.kind = NN_LR_CONSTANT, .peak = 1e30f}};
+    options.adamw.max_grad_norm = 0;
+    policy_sft_result result;
+    ck_assert_int_eq(policy_sft(&model, &data, &options, NULL, NULL, &result, &error), -1);
+    ck_assert_msg(strstr(error.message, "non-finite at step") != NULL, "%s", error.message);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    gpt_destroy(&model);
+
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 3);
+    ck_assert_int_eq(gpt_add_score_head(&model, 4, &error), 0);
+    options.schedule.peak = 1e-3f;
+    ck_assert_int_eq(policy_sft(&model, &data, &options, NULL, NULL, &result, &error), -1);
+    ck_assert_msg(strstr(error.message, "reward model") != NULL, "%s", error.message);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    gpt_destroy(&model);
+
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 3);
+    options.epochs = 1;
+    ck_assert_msg(policy_sft(&model, &data, &options, NULL, NULL, &result, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(result.val_examples, 0);
+    ck_assert(isnan(result.first_val_loss) && isnan(result.final_val_loss));
+    gpt_destroy(&model);
+    policy_sft_data_free(&data);
+}
+END_TEST
+
 START_TEST(test_token_file_is_built_once) {
     const char *corpus = write_file("corpus.txt", "red apple<|endoftext|>green apple<|endoftext|>");
     char tokens[600];
@@ -206,6 +252,7 @@ int main(void) {
     tcase_add_test(tc, test_malformed_lines_name_the_line);
     tcase_add_test(tc, test_fine_tuning_learns_the_responses);
     tcase_add_test(tc, test_token_file_is_built_once);
+    tcase_add_test(tc, test_bad_runs_write_nothing);
     suite_add_tcase(suite, tc);
     return tests_run_suite(suite);
 }

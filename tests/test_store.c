@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,6 +410,192 @@ START_TEST(test_statistics_against_worked_examples) {
 }
 END_TEST
 
+/* Whether the file at path holds exactly these bytes. */
+static bool file_equals(const char *path, const char *bytes, size_t size) {
+    char *text;
+    size_t length;
+    rlhf_error error;
+    if (rlhf_read_file(path, &text, &length, &error) != 0) return false;
+    bool same = length == size && memcmp(text, bytes, size) == 0;
+    free(text);
+    return same;
+}
+
+START_TEST(test_only_init_creates_and_foreign_files_are_refused) {
+    rlhf_error error;
+    store *db;
+    /* a mistyped path: refused with the way out, and no file appears */
+    const char *typo = path_in("typo.db");
+    ck_assert_int_eq(store_open_existing(&db, typo, &error), -1);
+    ck_assert_msg(strstr(error.message, "typo.db: no such store (create it with rlhf init --db "), "%s", error.message);
+    ck_assert_int_ne(access(typo, F_OK), 0);
+    /* an empty file is no store either; store_open (init) makes it one, then both open it */
+    write_file("empty.db", "", 0);
+    ck_assert_int_eq(store_open_existing(&db, path_in("empty.db"), &error), -1);
+    ck_assert_msg(strstr(error.message, "rlhf init"), "%s", error.message);
+    store_close(open_store("empty.db"));
+    ck_assert_msg(store_open_existing(&db, path_in("empty.db"), &error) == 0, "%s", error.message);
+    store_close(db);
+    /* someone else's SQLite database (tables of its own, user_version 0, or a version but
+     * none of our tables): refused by init and the rest, its bytes unchanged */
+    const char *setups[2] = {"CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('x');",
+                             "CREATE TABLE notes (body TEXT); PRAGMA user_version = 1;"};
+    for (int i = 0; i < 2; i++) {
+        const char *path = path_in(i ? "foreign2.db" : "foreign1.db");
+        sqlite3 *other;
+        ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_exec(other, setups[i], NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(other);
+        char *before;
+        size_t size;
+        ck_assert_int_eq(rlhf_read_file(path, &before, &size, &error), 0);
+        ck_assert_int_eq(store_open(&db, path, &error), -1);
+        ck_assert_msg(strstr(error.message, "not an rlhf store") && strstr(error.message, "not modified"), "%s",
+                      error.message);
+        ck_assert_int_eq(store_open_existing(&db, path, &error), -1);
+        ck_assert(file_equals(path, before, size));
+        char wal[600];
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        ck_assert_int_ne(access(wal, F_OK), 0);
+        free(before);
+    }
+}
+END_TEST
+
+START_TEST(test_same_text_is_a_duplicate_whatever_the_id) {
+    store *db = open_store("same-text.db");
+    rlhf_error error;
+    store_import_result result;
+    const char *first = "{\"prompt\": \"The hotel was\", \"id\": \"a\"}\n{\"prompt\": \"The hotel was\", \"id\": \"b\"}\n";
+    ck_assert_int_eq(store_import_prompts(db, write_file("p1.jsonl", first, strlen(first)), &result, &error), 0);
+    ck_assert_int_eq(result.imported, 1);
+    ck_assert_int_eq(result.duplicates, 1);
+    const char *second = "{\"prompt\": \"The hotel was\", \"id\": \"c\"}\n{\"prompt\": \"The hotel was\"}\n"
+                         "{\"prompt\": \"A new one\", \"id\": \"d\"}\n";
+    ck_assert_int_eq(store_import_prompts(db, write_file("p2.jsonl", second, strlen(second)), &result, &error), 0);
+    ck_assert_int_eq(result.imported, 1);
+    ck_assert_int_eq(result.duplicates, 2);
+    store_prompt *prompts;
+    int count;
+    ck_assert_int_eq(store_list_prompts(db, 0, 0, &prompts, &count, &error), 0);
+    ck_assert_int_eq(count, 2);
+    ck_assert_str_eq(prompts[0].external_id, "a");
+    ck_assert_str_eq(prompts[1].external_id, "d");
+    store_prompts_free(prompts, count);
+    store_close(db);
+}
+END_TEST
+
+START_TEST(test_invalid_utf8_round_trips_through_export) {
+    /* U+FFFD for each maximal ill-formed subsequence, as Python's errors="replace" */
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"caf\xc3", "caf\xef\xbf\xbd"},
+        {"\xe2\x82" "A", "\xef\xbf\xbd" "A"},
+        {"\xf0\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},
+        {"\xf1\x80\x80\xe2\x82\xac", "\xef\xbf\xbd\xe2\x82\xac"},
+        {"ok \xe2\x82\xac", "ok \xe2\x82\xac"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *repaired = rlhf_utf8_repair(cases[i].in, strlen(cases[i].in), NULL);
+        ck_assert_msg(strcmp(repaired, cases[i].out) == 0, "case %zu", i);
+        ck_assert(rlhf_utf8_valid(repaired, strlen(repaired)));
+        free(repaired);
+    }
+    /* a completion cut inside a character, labeled and exported: every line keeps its keys */
+    store *db = open_store("utf8.db");
+    rlhf_error error;
+    const char *prompts = "{\"prompt\": \"Price:\"}\n";
+    store_import_result imported;
+    ck_assert_int_eq(store_import_prompts(db, write_file("utf8-prompts.jsonl", prompts, strlen(prompts)), &imported, &error), 0);
+    int64_t model, ann;
+    ck_assert_int_eq(store_add_model(db, "/models/m", "hash-m", &model, &error), 0);
+    store_new_completion rows[4] = {{1, " 5 \xe2\x82", 2, NULL}, {1, " free", 1, NULL}, {1, " \xff", 1, NULL}, {1, " \xfe", 1, NULL}};
+    store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 3};
+    long pairs;
+    ck_assert_int_eq(store_add_completions(db, model, rows, 4, &queue, &pairs, &error), 0);
+    ck_assert_int_eq(store_annotator(db, "ann", STORE_ANNOTATOR_HUMAN, &ann, &error), 0);
+    for (int i = 0; i < 6; i++) label_next(db, ann, STORE_CHOICE_A, 2);
+    store_export_result exported;
+    const char *out = path_in("utf8-prefs.jsonl");
+    ck_assert_int_eq(store_export_preferences(db, out, &exported, &error), 0);
+    /* " \xff" against " \xfe" are the same text once repaired: left out, counted */
+    ck_assert_int_eq(exported.written, 5);
+    ck_assert_int_eq(exported.identical, 1);
+    char *text;
+    size_t size;
+    ck_assert_int_eq(rlhf_read_file(out, &text, &size, &error), 0);
+    long lines = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++)
+        ck_assert_msg(strstr(line, "\"chosen\":") && strstr(line, "\"rejected\":"), "%s", line);
+    ck_assert_int_eq(lines, 5);
+    free(text);
+    /* and the file imports again */
+    ck_assert_msg(store_import_preferences(db, out, "import:utf8", &imported, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(imported.imported, 3); /* " \xff" and " \xfe" repaired alike: two lines are repeats */
+    ck_assert_int_eq(imported.duplicates, 2);
+    store_preference *preferences;
+    long count;
+    ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &preferences, &count, &error), 0);
+    bool found = false;
+    for (long i = 0; i < count; i++)
+        found |= strcmp(preferences[i].annotator, "import:utf8") == 0 &&
+                 (strcmp(preferences[i].chosen, " 5 \xef\xbf\xbd") == 0 || strcmp(preferences[i].rejected, " 5 \xef\xbf\xbd") == 0);
+    ck_assert(found);
+    store_preferences_free(preferences, count);
+    /* names become JSON too: an annotator name must be valid UTF-8 */
+    ck_assert_int_eq(store_annotator(db, "bad \xc3", STORE_ANNOTATOR_HUMAN, &ann, &error), -1);
+    store_close(db);
+}
+END_TEST
+
+START_TEST(test_import_refuses_identical_chosen_and_rejected) {
+    store *db = open_store("identical.db");
+    rlhf_error error;
+    store_import_result imported;
+    const char *lines = "{\"prompt\": \"Say hi\", \"chosen\": \"hi!\", \"rejected\": \"no.\"}\n"
+                        "{\"prompt\": \"Say hi\", \"chosen\": \"same\", \"rejected\": \"same\"}\n";
+    ck_assert_int_eq(store_import_preferences(db, write_file("same.jsonl", lines, strlen(lines)), "import:same", &imported,
+                                              &error), -1);
+    ck_assert_msg(strstr(error.message, "same.jsonl: line 2") && strstr(error.message, "same text"), "%s", error.message);
+    store_stats stats;
+    ck_assert_int_eq(store_compute_stats(db, &stats, &error), 0);
+    ck_assert_int_eq(stats.prompts + stats.completions + stats.comparisons + stats.annotator_count, 0);
+    store_stats_free(&stats);
+    store_close(db);
+}
+END_TEST
+
+START_TEST(test_failed_completions_leave_no_model) {
+    store *db = open_store("model-rows.db");
+    rlhf_error error;
+    int64_t model = 0;
+    ck_assert_int_eq(store_find_model(db, "hash-x", &model, &error), 0);
+    ck_assert_int_eq(model, 0);
+    /* prompt 42 does not exist: the completion is refused and the model row goes with it */
+    store_new_completion rows[2] = {{42, "a", 1, NULL}, {42, "b", 1, NULL}};
+    store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 1};
+    long pairs;
+    ck_assert_int_eq(store_add_model_completions(db, "/models/x", "hash-x", &model, rows, 2, &queue, &pairs, &error), -1);
+    ck_assert_int_eq(store_find_model(db, "hash-x", &model, &error), 0);
+    ck_assert_int_eq(model, 0);
+    const char *prompts = "{\"prompt\": \"p\"}\n";
+    store_import_result imported;
+    ck_assert_int_eq(store_import_prompts(db, write_file("mp.jsonl", prompts, strlen(prompts)), &imported, &error), 0);
+    rows[0].prompt_id = rows[1].prompt_id = 1;
+    ck_assert_int_eq(store_add_model_completions(db, "/models/x", "hash-x", &model, rows, 2, &queue, &pairs, &error), 0);
+    ck_assert_int_eq(pairs, 1);
+    int64_t found;
+    ck_assert_int_eq(store_find_model(db, "hash-x", &found, &error), 0);
+    ck_assert_int_eq(found, model);
+    ck_assert_int_gt(found, 0);
+    store_close(db);
+}
+END_TEST
+
 /* Labels everything left for `name`, one decision per transaction; writes each pair id to
  * fd after its commit returns (the acknowledgement). */
 static void label_all(const char *path, const char *name, int fd) {
@@ -540,6 +727,11 @@ int main(void) {
     tcase_add_test(tc, test_comparison_validation_undo_and_rankings);
     tcase_add_test(tc, test_export_and_import_preferences);
     tcase_add_test(tc, test_statistics_against_worked_examples);
+    tcase_add_test(tc, test_only_init_creates_and_foreign_files_are_refused);
+    tcase_add_test(tc, test_same_text_is_a_duplicate_whatever_the_id);
+    tcase_add_test(tc, test_invalid_utf8_round_trips_through_export);
+    tcase_add_test(tc, test_import_refuses_identical_chosen_and_rejected);
+    tcase_add_test(tc, test_failed_completions_leave_no_model);
     tcase_add_test(tc, test_moved_store_refuses_writes);
     tcase_add_test(tc, test_two_writers_at_once);
     tcase_add_test(tc, test_sigkill_loses_no_acknowledged_label);

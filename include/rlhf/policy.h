@@ -67,10 +67,21 @@ typedef struct policy_pretrain_result {
     double tokens_per_second;
 } policy_pretrain_result;
 
+/* Checks, without writing anything, that options->out_dir holds a checkpoint that
+ * options can continue: config.json, model.safetensors and training_state.safetensors
+ * exist, the checkpoint's step is below options->steps (the total), and its batch size
+ * and sequence length (where recorded) equal options'. *checkpoint_step (may be NULL)
+ * gets the step. Fails with a message naming the directory and the disagreement. */
+int policy_pretrain_check_resume(const policy_pretrain_options *options, int *checkpoint_step, rlhf_error *error);
+
 /* Trains a GPT-2 on the token stream ids[0 .. count) (next-token prediction on random
  * windows of seq_len + 1 tokens), holding out the tail for validation, saving the model
- * and its training state to out_dir. With resume, loads both and continues so that the
- * result equals an uninterrupted run with the same options. */
+ * and its training state to out_dir. With resume, checks the checkpoint as
+ * policy_pretrain_check_resume does, loads it and continues so that the result equals an
+ * uninterrupted run with the same options. A non-finite training or validation loss (or
+ * gradient norm) stops the run with an error naming the step; checkpoints already saved
+ * are left as they were and nothing further is written. result->final_val_loss is NAN
+ * when no validation loss was computed. */
 int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options *options,
                     const nn_backend *backend, policy_pretrain_callback callback, void *user,
                     policy_pretrain_result *result, rlhf_error *error);
@@ -119,7 +130,10 @@ typedef struct policy_sft_result {
     long response_tokens;
 } policy_sft_result;
 
-/* Fine-tunes model on data, the loss on response tokens only, and saves it to out_dir. */
+/* Fine-tunes model on data, the loss on response tokens only, and saves it to out_dir.
+ * The model must be a language model (no scalar head). A non-finite training or
+ * validation loss stops the run with an error naming the step, before anything is saved.
+ * result's validation losses are NAN when no example is held out. */
 int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_options *options,
                policy_sft_callback callback, void *user, policy_sft_result *result, rlhf_error *error);
 

@@ -81,8 +81,10 @@ typedef struct reward_train_options {
 
 typedef struct reward_train_report {
     int step, steps, epoch;
+    bool epoch_end;                /* the last step of an epoch: validation ran, a checkpoint was saved */
     float loss, running_accuracy;  /* running over the current epoch */
-    float val_loss, val_accuracy;  /* < 0 when not evaluated this step */
+    float val_loss, val_accuracy;  /* NAN when not evaluated this step or no validation pairs
+                                      (accuracy also NAN when every validation pair is a tie) */
     float learning_rate;
 } reward_train_report;
 
@@ -91,12 +93,22 @@ typedef void (*reward_train_callback)(const reward_train_report *report, void *u
 typedef struct reward_train_result {
     long train_pairs, val_pairs;
     int steps, start_epoch;
-    float final_loss, val_loss, val_accuracy;
+    float final_loss, val_loss, val_accuracy;  /* validation: NAN without validation pairs */
     double pairs_per_second;
 } reward_train_result;
 
+/* Pairs of data in the training split (not held out). */
+long reward_training_pair_count(const reward_dataset *data);
+
+/* The epochs a checkpoint in dir (training_state.safetensors, "epoch") has completed,
+ * into *epoch; fails naming the file when there is none or it is malformed. */
+int reward_checkpoint_epoch(const char *dir, int *epoch, rlhf_error *error);
+
 /* Trains model (which must have a scalar head) on the train split, evaluates on validation
- * after each epoch, logs metrics to the run, and saves out_dir with a checkpoint each epoch. */
+ * after each epoch, logs metrics to the run, and saves out_dir with a checkpoint each epoch.
+ * With resume, a checkpoint that has already completed options->epochs is an error. A
+ * non-finite loss or gradient stops training with "loss became non-finite at step N ..."
+ * before the epoch's checkpoint: earlier checkpoints are left as they were. */
 int reward_train(gpt_model *model, const reward_dataset *data, const reward_train_options *options,
                  reward_train_callback callback, void *user, reward_train_result *result, rlhf_error *error);
 
@@ -116,13 +128,27 @@ typedef struct reward_normalization {
 } reward_normalization;
 
 /* Fits gain and bias so rewards of the given responses have mean 0 and std 1 (as OpenAI's
- * lm-human-preferences does on samples from the reference policy). */
+ * lm-human-preferences does on samples from the reference policy). Fails on a non-finite
+ * reward. */
 int reward_fit_normalization(gpt_model *model, const struct tokenizer *tokenizer, const char *const *prompts,
                              const char *const *responses, int count, reward_normalization *normalization,
                              rlhf_error *error);
-/* dir/reward_normalization.json */
+/* dir/reward_normalization.json. Saving refuses non-finite values (or std <= 0). Loading
+ * returns 0 when read, 1 (error set, nothing else changed) when the file does not exist,
+ * and -1 when it is unreadable or any field is missing, not a number or out of range
+ * (gain and std finite and > 0, bias and mean finite, samples an integer >= 2), the error
+ * naming the file and the field. */
 int reward_save_normalization(const reward_normalization *normalization, const char *dir, rlhf_error *error);
 int reward_load_normalization(reward_normalization *normalization, const char *dir, rlhf_error *error);
+
+/* dir/reward_training.json: what evaluation needs to rebuild training's split and
+ * sequences (val_percent, max_length, ties_as_equal) and the store run (run_id, 0: none).
+ * Loading returns 0 when read, 1 (error set) when the file does not exist, and -1 naming
+ * the file and field when one is missing or wrong (val_percent an integer in [0, 90],
+ * max_length an integer >= 4, ties_as_equal a boolean, run_id an integer >= 0 if given). */
+int reward_save_training_settings(const reward_data_options *options, int64_t run_id, const char *dir,
+                                  rlhf_error *error);
+int reward_load_training_settings(reward_data_options *options, int64_t *run_id, const char *dir, rlhf_error *error);
 
 /* ---------------------------------------------------------------- evaluation */
 

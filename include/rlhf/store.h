@@ -21,8 +21,14 @@
 
 typedef struct store store;   /* opaque: one open connection */
 
-/* Opens (creating and migrating if needed) the store at path. */
+/* Opens the store at path, creating it when there is no file (rlhf init) and migrating an
+ * older one. Refused, the file untouched: a file that is not SQLite, a store from a newer
+ * version, and an SQLite database that is not an rlhf store (tables of its own without our
+ * schema version, or a version without our tables). */
 int store_open(store **out, const char *path, rlhf_error *error);
+/* Like store_open, for every command but init: never creates a store. A missing path fails
+ * with "PATH: no such store (create it with rlhf init --db PATH)", an empty file likewise. */
+int store_open_existing(store **out, const char *path, rlhf_error *error);
 void store_close(store *db);
 const char *store_path(const store *db);
 /* Runs PRAGMA integrity_check; *ok is true when it answers "ok". */
@@ -49,14 +55,15 @@ typedef struct store_import_result {
 } store_import_result;
 
 /* Imports a JSONL file of {"prompt": text, "id"?: string, ...metadata} in one transaction.
- * A prompt whose id, or (without id) whose text, is already stored is a duplicate and
- * skipped (counted). Any malformed line, invalid UTF-8 or non-string prompt fails the whole
+ * A prompt whose id, or whose text (whatever its id), is already stored, or came earlier in
+ * the file, is a duplicate and skipped (counted). Any malformed line, invalid UTF-8 or non-string prompt fails the whole
  * import naming the line; nothing of the file is written then. */
 int store_import_prompts(store *db, const char *path, store_import_result *result, rlhf_error *error);
 
 typedef struct store_prompt {
     int64_t id;
     char *text;
+    char *external_id;   /* the "id" it was imported with; NULL when none */
 } store_prompt;
 
 /* Prompts in id order, at most limit (0: all); without completions from model_id if
@@ -87,16 +94,26 @@ typedef struct store_queue_options {
     uint64_t seed;           /* for the random pair and for which side is shown first */
 } store_queue_options;
 
+/* The id of the model with this content hash; *model_id is 0 when it is not registered
+ * (nothing is written either way). */
+int store_find_model(store *db, const char *content_hash, int64_t *model_id, rlhf_error *error);
+
 /* Adds completions (grouped by prompt, in the order given) from model_id and queues pairs
  * of each prompt's new completions, all in one transaction. Returns counts. */
 int store_add_completions(store *db, int64_t model_id, const store_new_completion *completions, int count,
                           const store_queue_options *queue, long *pairs_queued, rlhf_error *error);
+/* The same, registering the model (as store_add_model) in that transaction, so a failure
+ * leaves no model row behind; *model_id gets its id. */
+int store_add_model_completions(store *db, const char *model_path, const char *content_hash, int64_t *model_id,
+                                const store_new_completion *completions, int count, const store_queue_options *queue,
+                                long *pairs_queued, rlhf_error *error);
 
 /* ---------------------------------------------------------------- annotators and the queue */
 
 typedef enum store_annotator_kind { STORE_ANNOTATOR_HUMAN, STORE_ANNOTATOR_ORACLE, STORE_ANNOTATOR_IMPORT } store_annotator_kind;
 
-/* Returns the annotator's id, creating it if new. Names are 1-64 printable characters. */
+/* Returns the annotator's id, creating it if new. Names are 1-64 printable bytes of valid
+ * UTF-8. */
 int store_annotator(store *db, const char *name, store_annotator_kind kind, int64_t *annotator_id,
                     rlhf_error *error);
 
@@ -215,13 +232,17 @@ void store_preferences_free(store_preference *preferences, long count);
 
 typedef struct store_export_result {
     long written, ties, both_bad, skips;
+    long identical;   /* a/b comparisons of two completions with the same text */
 } store_export_result;
 /* Writes a/b comparisons as TRL JSONL {"prompt", "chosen", "rejected"}, atomically; ties,
- * both-bad and skips are left out and counted. */
+ * both-bad, skips and a/b choices between identical texts are left out and counted. Texts
+ * that are not valid UTF-8 are written with U+FFFD for each ill-formed sequence (as
+ * Hugging Face decodes with errors="replace"), so every line has all three keys. */
 int store_export_preferences(store *db, const char *path, store_export_result *result, rlhf_error *error);
 /* Imports TRL JSONL ({"prompt", "chosen", "rejected"}, or Anthropic HH's whole transcripts
  * in chosen/rejected without a prompt) as comparisons by annotator_name, in one
- * transaction; malformed lines fail it whole, naming the line. A preference this annotator
+ * transaction; malformed lines, and lines whose chosen and rejected are the same text,
+ * fail it whole, naming the line. A preference this annotator
  * already holds (same prompt, chosen and rejected) is counted as a duplicate and skipped. */
 int store_import_preferences(store *db, const char *path, const char *annotator_name, store_import_result *result,
                              rlhf_error *error);

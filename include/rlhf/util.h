@@ -2,6 +2,7 @@
 #ifndef RLHF_UTIL_H
 #define RLHF_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,19 @@ double rlhf_rng_normal(rlhf_rng *rng);
 struct json_t;
 typedef int (*rlhf_jsonl_visitor)(long line, struct json_t *object, void *user, rlhf_error *error);
 int rlhf_read_jsonl(const char *path, rlhf_jsonl_visitor visit, void *user, rlhf_error *error);
+
+/* UTF-8 (util/utf8.c). Whether text[0 .. length) is well-formed UTF-8 (no overlong forms,
+ * surrogates or code points above U+10FFFF: what jansson accepts). */
+bool rlhf_utf8_valid(const char *text, size_t length);
+/* A malloc'd, NUL-terminated copy of text[0 .. length) in which each ill-formed UTF-8
+ * sequence (each maximal subpart, as Unicode recommends) is replaced by U+FFFD, as Python's
+ * bytes.decode("utf-8", errors="replace") and so Hugging Face's decode do. NULL only when
+ * out of memory; *repaired_length (may be NULL) gets its length. */
+char *rlhf_utf8_repair(const char *text, size_t length, size_t *repaired_length);
+/* A new JSON string holding text, repaired as above when it is not valid UTF-8 (jansson's
+ * json_string returns NULL then, and json_object_set_new silently drops a NULL value);
+ * JSON null for a NULL text. Use it for every text that did not come from parsed JSON. */
+struct json_t *rlhf_json_text(const char *text);
 
 /* Token-id sequences: a text file with one sequence a line, ids separated by spaces.
  * Empty lines are skipped. Every id must be in [0, vocab_size) (vocab_size <= 0: any
