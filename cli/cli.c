@@ -107,6 +107,21 @@ bool cli_flag(const cli_args *args, const char *name) {
     return index >= 0 && args->present[index];
 }
 
+int cli_refuse(const char *command, const char *name, const char *wanted, double value) {
+    return cli_usage_error("%s: --%s must be %s, got %g", command, name, wanted, value);
+}
+
+int cli_check_optimizer(const char *command, const nn_lr_schedule *schedule, const nn_adamw_config *adamw) {
+    if (!(isfinite(schedule->peak) && schedule->peak > 0))
+        return cli_refuse(command, "lr", "a finite number above 0", schedule->peak);
+    if (schedule->warmup_steps < 0) return cli_refuse(command, "warmup", "at least 0", schedule->warmup_steps);
+    if (!(isfinite(adamw->weight_decay) && adamw->weight_decay >= 0))
+        return cli_refuse(command, "weight-decay", "a finite number, at least 0", adamw->weight_decay);
+    if (!(isfinite(adamw->max_grad_norm) && adamw->max_grad_norm >= 0))
+        return cli_refuse(command, "grad-clip", "a finite number, at least 0 (0: off)", adamw->max_grad_norm);
+    return 0;
+}
+
 /* Whether a missing option was already reported: a command that checks several required
  * options in a row then fails with one error line, not one per missing option. */
 static bool missing_option_reported;

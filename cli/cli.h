@@ -58,6 +58,17 @@ int cli_float(const cli_args *args, const char *name, float *out); /* finite num
  * missing option of a run is reported, so a command fails with one error line). */
 const char *cli_require(const cli_args *args, const char *name);
 
+/* Reports an option value outside its range: "COMMAND: --NAME must be WANTED, got VALUE".
+ * Returns 2, the exit status of a misused command line. */
+int cli_refuse(const char *command, const char *name, const char *wanted, double value);
+struct nn_lr_schedule;
+struct nn_adamw_config;
+/* Checks the optimiser options every training command shares (--lr finite and above 0,
+ * --warmup, --weight-decay and --grad-clip at least 0); reports the first bad one with
+ * cli_refuse and returns 2, or returns 0. */
+int cli_check_optimizer(const char *command, const struct nn_lr_schedule *schedule,
+                        const struct nn_adamw_config *adamw);
+
 /* Prints "rlhf: error: MESSAGE" on stderr. Returns 1, the exit status to use. */
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 /* The same for a misused command line (wrong or missing options). Returns 2. */

@@ -46,12 +46,6 @@ static const cli_command command = {
     options,
 };
 
-/* Reports an option value outside its range: "pretrain: --NAME must be WANTED, got VALUE".
- * Returns 2, the exit status of a misused command line. */
-static int refuse(const char *name, const char *wanted, double value) {
-    return cli_usage_error("pretrain: --%s must be %s, got %g", name, wanted, value);
-}
-
 typedef struct printer {
     bool quiet, json;
     cli_progress progress;
@@ -103,22 +97,17 @@ int cmd_pretrain(int argc, char **argv) {
         cli_long(&args, "seed", &seed))
         return 2;
     /* every value is checked before anything is read or written */
-    if (o.config.vocab_size < 1) return refuse("vocab-size", "at least 1", o.config.vocab_size);
-    if (o.steps < 1) return refuse("steps", "at least 1", o.steps);
-    if (o.batch_size < 1) return refuse("batch-size", "at least 1", o.batch_size);
-    if (o.seq_len < 2) return refuse("seq-len", "at least 2", o.seq_len);
-    if (!(isfinite(o.schedule.peak) && o.schedule.peak > 0)) return refuse("lr", "a finite number above 0", o.schedule.peak);
-    if (o.schedule.warmup_steps < 0) return refuse("warmup", "at least 0", o.schedule.warmup_steps);
-    if (!(isfinite(o.adamw.weight_decay) && o.adamw.weight_decay >= 0))
-        return refuse("weight-decay", "a finite number, at least 0", o.adamw.weight_decay);
-    if (!(isfinite(o.adamw.max_grad_norm) && o.adamw.max_grad_norm >= 0))
-        return refuse("grad-clip", "a finite number, at least 0 (0: off)", o.adamw.max_grad_norm);
-    if (!(dropout >= 0.0f && dropout < 1.0f)) return refuse("dropout", "in [0, 1)", dropout);
+    if (o.config.vocab_size < 1) return cli_refuse("pretrain", "vocab-size", "at least 1", o.config.vocab_size);
+    if (o.steps < 1) return cli_refuse("pretrain", "steps", "at least 1", o.steps);
+    if (o.batch_size < 1) return cli_refuse("pretrain", "batch-size", "at least 1", o.batch_size);
+    if (o.seq_len < 2) return cli_refuse("pretrain", "seq-len", "at least 2", o.seq_len);
+    if (cli_check_optimizer("pretrain", &o.schedule, &o.adamw)) return 2;
+    if (!(dropout >= 0.0f && dropout < 1.0f)) return cli_refuse("pretrain", "dropout", "in [0, 1)", dropout);
     if (!(o.validation_fraction >= 0.0f && o.validation_fraction < 0.9f))
-        return refuse("val-fraction", "in [0, 0.9)", o.validation_fraction);
-    if (o.eval_every < 0) return refuse("eval-every", "at least 0 (0: only at the end)", o.eval_every);
-    if (o.save_every < 0) return refuse("save-every", "at least 0 (0: only at the end)", o.save_every);
-    if (o.stop_after < 0) return refuse("stop-after", "at least 0 (0: run to --steps)", o.stop_after);
+        return cli_refuse("pretrain", "val-fraction", "in [0, 0.9)", o.validation_fraction);
+    if (o.eval_every < 0) return cli_refuse("pretrain", "eval-every", "at least 0 (0: only at the end)", o.eval_every);
+    if (o.save_every < 0) return cli_refuse("pretrain", "save-every", "at least 0 (0: only at the end)", o.save_every);
+    if (o.stop_after < 0) return cli_refuse("pretrain", "stop-after", "at least 0 (0: run to --steps)", o.stop_after);
     if (nn_lr_kind_parse(cli_string(&args, "schedule"), &o.schedule.kind, &error) != 0) return cli_usage_error("pretrain: %s", error.message);
     o.config.embd_pdrop = o.config.resid_pdrop = dropout;
     o.schedule.total_steps = o.steps;

@@ -52,12 +52,6 @@ static const cli_command train_command = {
     train_options,
 };
 
-/* Reports an option value outside its range: "rm train: --NAME must be WANTED, got VALUE".
- * Returns 2, the exit status of a misused command line. */
-static int refuse(const char *name, const char *wanted, double value) {
-    return cli_usage_error("rm train: --%s must be %s, got %g", name, wanted, value);
-}
-
 /* Writes x with %.6g into text, or "null" when it is NaN (no such value). */
 static const char *json_or_null(char text[32], double x) {
     if (isnan(x)) snprintf(text, 32, "null");
@@ -137,21 +131,16 @@ static int rm_train(int argc, char **argv) {
     if (strcmp(ties, "skip") && strcmp(ties, "equal")) return cli_usage_error("rm train: --ties is skip or equal");
     d.ties_as_equal = strcmp(ties, "equal") == 0;
     /* every value is checked before the store or any model is opened */
-    if (o.epochs < 1) return refuse("epochs", "at least 1", o.epochs);
-    if (o.batch_pairs < 1) return refuse("batch-pairs", "at least 1", o.batch_pairs);
-    if (!(isfinite(o.schedule.peak) && o.schedule.peak > 0)) return refuse("lr", "a finite number above 0", o.schedule.peak);
-    if (o.schedule.warmup_steps < 0) return refuse("warmup", "at least 0", o.schedule.warmup_steps);
-    if (!(isfinite(o.adamw.weight_decay) && o.adamw.weight_decay >= 0))
-        return refuse("weight-decay", "a finite number, at least 0", o.adamw.weight_decay);
-    if (!(isfinite(o.adamw.max_grad_norm) && o.adamw.max_grad_norm >= 0))
-        return refuse("grad-clip", "a finite number, at least 0 (0: off)", o.adamw.max_grad_norm);
-    if (d.max_length < 4) return refuse("max-length", "at least 4", d.max_length);
-    if (!(isfinite(center) && center >= 0)) return refuse("center", "a finite number, at least 0 (0: off)", center);
+    if (o.epochs < 1) return cli_refuse("rm train", "epochs", "at least 1", o.epochs);
+    if (o.batch_pairs < 1) return cli_refuse("rm train", "batch-pairs", "at least 1", o.batch_pairs);
+    if (cli_check_optimizer("rm train", &o.schedule, &o.adamw)) return 2;
+    if (d.max_length < 4) return cli_refuse("rm train", "max-length", "at least 4", d.max_length);
+    if (!(isfinite(center) && center >= 0)) return cli_refuse("rm train", "center", "a finite number, at least 0 (0: off)", center);
     if (d.validation_percent < 0 || d.validation_percent > 90)
-        return refuse("val-percent", "from 0 to 90", d.validation_percent);
-    if (norm_samples != 0 && norm_samples < 2) return refuse("norm-samples", "0 (no normalisation) or at least 2", norm_samples);
+        return cli_refuse("rm train", "val-percent", "from 0 to 90", d.validation_percent);
+    if (norm_samples != 0 && norm_samples < 2) return cli_refuse("rm train", "norm-samples", "0 (no normalisation) or at least 2", norm_samples);
     if (!(isfinite(norm_temperature) && norm_temperature > 0))
-        return refuse("norm-temperature", "a finite number above 0", norm_temperature);
+        return cli_refuse("rm train", "norm-temperature", "a finite number above 0", norm_temperature);
     o.center = center;
     o.seed = (uint64_t)seed;
     if (o.resume) { /* a checkpoint that is already done is refused before anything changes */

@@ -36,12 +36,6 @@ static const cli_command command = {
     options,
 };
 
-/* Reports an option value outside its range: "sft: --NAME must be WANTED, got VALUE".
- * Returns 2, the exit status of a misused command line. */
-static int refuse(const char *name, const char *wanted, double value) {
-    return cli_usage_error("sft: --%s must be %s, got %g", name, wanted, value);
-}
-
 /* Prints a line every tenth of the run and at each validation (none with --json). */
 static void on_step(const policy_sft_report *r, void *user) {
     bool json = *(bool *)user;
@@ -74,17 +68,12 @@ int cmd_sft(int argc, char **argv) {
         return 2;
     if (nn_lr_kind_parse(cli_string(&args, "schedule"), &o.schedule.kind, &error) != 0) return cli_usage_error("sft: %s", error.message);
     /* every value is checked before anything is loaded or written */
-    if (o.epochs < 1) return refuse("epochs", "at least 1", o.epochs);
-    if (o.batch_size < 1) return refuse("batch-size", "at least 1", o.batch_size);
-    if (max_length < 2) return refuse("max-length", "at least 2", max_length);
-    if (!(isfinite(o.schedule.peak) && o.schedule.peak > 0)) return refuse("lr", "a finite number above 0", o.schedule.peak);
-    if (o.schedule.warmup_steps < 0) return refuse("warmup", "at least 0", o.schedule.warmup_steps);
-    if (!(isfinite(o.adamw.weight_decay) && o.adamw.weight_decay >= 0))
-        return refuse("weight-decay", "a finite number, at least 0", o.adamw.weight_decay);
-    if (!(isfinite(o.adamw.max_grad_norm) && o.adamw.max_grad_norm >= 0))
-        return refuse("grad-clip", "a finite number, at least 0 (0: off)", o.adamw.max_grad_norm);
+    if (o.epochs < 1) return cli_refuse("sft", "epochs", "at least 1", o.epochs);
+    if (o.batch_size < 1) return cli_refuse("sft", "batch-size", "at least 1", o.batch_size);
+    if (max_length < 2) return cli_refuse("sft", "max-length", "at least 2", max_length);
+    if (cli_check_optimizer("sft", &o.schedule, &o.adamw)) return 2;
     if (!(o.validation_fraction >= 0 && o.validation_fraction < 1))
-        return refuse("val-fraction", "in [0, 1)", o.validation_fraction);
+        return cli_refuse("sft", "val-fraction", "in [0, 1)", o.validation_fraction);
     o.seed = (uint64_t)seed;
     const char *device;
     tokenizer *tok;

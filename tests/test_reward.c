@@ -182,6 +182,17 @@ START_TEST(test_split_is_fixed_and_sequences_are_built) {
 }
 END_TEST
 
+/* A small random GPT (width `width`, `layers` layers, two heads, 32 positions, the test
+ * tokenizer's vocabulary) with a scalar head on the CPU: the reward models of these tests. */
+static void create_reward_model(gpt_model *model, int width, int layers) {
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = width, .n_layer = layers,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    rlhf_error error;
+    ck_assert_msg(gpt_create(model, &config, nn_cpu_backend(), &error) == 0, "%s", error.message);
+    gpt_init_random(model, 11);
+    ck_assert_msg(gpt_add_score_head(model, 12, &error) == 0, "%s", error.message);
+}
+
 START_TEST(test_tiny_reward_model_learns_a_clear_rule) {
     /* 2 layers, width 32, from scratch: held-out accuracy at least 0.95 within 60 steps of
      * 16 pairs (a word decides the preference; a bag-of-words model would get it). */
@@ -189,12 +200,8 @@ START_TEST(test_tiny_reward_model_learns_a_clear_rule) {
     reward_dataset data;
     rlhf_error error;
     ck_assert_int_eq(reward_load_dataset(db, tok, &data_options, &data, &error), 0);
-    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 32, .n_layer = 2,
-                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
     gpt_model model;
-    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 11);
-    ck_assert_int_eq(gpt_add_score_head(&model, 12, &error), 0);
+    create_reward_model(&model, 32, 2);
     char out[400];
     snprintf(out, sizeof out, "%s/rm", directory);
     reward_train_options options = {.out_dir = out, .epochs = 6, .batch_pairs = 16, .adamw = nn_adamw_defaults(),
@@ -253,12 +260,8 @@ START_TEST(test_diverging_training_stops_without_a_model) {
     rlhf_error error;
     ck_assert_int_eq(reward_load_dataset(db, tok, &data_options, &data, &error), 0);
     ck_assert_int_gt(reward_training_pair_count(&data), 0);
-    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
-                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
     gpt_model model;
-    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 11);
-    ck_assert_int_eq(gpt_add_score_head(&model, 12, &error), 0);
+    create_reward_model(&model, 16, 1);
     char out[400];
     snprintf(out, sizeof out, "%s/diverged", directory);
     reward_train_options options = {.out_dir = out, .epochs = 1, .batch_pairs = 16, .adamw = nn_adamw_defaults(),
@@ -280,12 +283,8 @@ START_TEST(test_no_validation_set_is_nan) {
     rlhf_error error;
     ck_assert_int_eq(reward_load_dataset(db, tok, &data_options, &data, &error), 0);
     ck_assert_int_eq(reward_training_pair_count(&data), data.count);
-    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
-                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
     gpt_model model;
-    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 11);
-    ck_assert_int_eq(gpt_add_score_head(&model, 12, &error), 0);
+    create_reward_model(&model, 16, 1);
     char out[400];
     snprintf(out, sizeof out, "%s/no-validation", directory);
     reward_train_options options = {.out_dir = out, .epochs = 1, .batch_pairs = 64, .adamw = nn_adamw_defaults(),
