@@ -31,7 +31,8 @@ static const cli_command command = {
     "side each is shown on drawn at random and recorded. Options and every prompt's length are\n"
     "checked before anything is written: a prompt whose tokens plus --max-new-tokens exceed the\n"
     "model's positions is skipped with a warning naming it (counted as \"skipped\" in --json),\n"
-    "and is tried again by later runs (with a smaller --max-new-tokens it may fit).",
+    "and is tried again by later runs (with a smaller --max-new-tokens it may fit). Two\n"
+    "completions with the same text are never queued as a pair (counted as \"identical_pairs\").",
     options,
 };
 
@@ -116,12 +117,15 @@ int cmd_generate(int argc, char **argv) {
     if (json) {
         char model_id[32] = "null";
         if (result.model_id) snprintf(model_id, sizeof model_id, "%lld", (long long)result.model_id);
-        printf("{\"prompts\": %d, \"completions\": %ld, \"pairs\": %ld, \"skipped\": %d, \"model_id\": %s, "
-               "\"device\": \"%s\"}\n",
-               result.prompts, result.completions, result.pairs, result.skipped_count, model_id, device);
+        printf("{\"prompts\": %d, \"completions\": %ld, \"pairs\": %ld, \"skipped\": %d, \"identical_pairs\": %ld, "
+               "\"model_id\": %s, \"device\": \"%s\"}\n",
+               result.prompts, result.completions, result.pairs, result.skipped_count, result.identical_pairs, model_id,
+               device);
     } else {
         printf("sampled %ld completions for %d prompts and queued %ld pairs", result.completions, result.prompts,
                result.pairs);
+        if (result.identical_pairs)
+            printf(" (%ld pairs of identical completions left out)", result.identical_pairs);
         if (result.skipped_count) printf("; skipped %d prompts too long for the model's context", result.skipped_count);
         printf("\n");
     }

@@ -162,17 +162,18 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
             }
             store_queue_options queue = options->queue;
             queue.seed = options->queue.seed + (uint64_t)first;
-            long pairs = 0;
+            store_queue_counts counts = {0, 0};
             /* the first batch registers the model in its own transaction */
             status = result->model_id
-                         ? store_add_completions(db, result->model_id, rows, n * K, &queue, &pairs, error)
+                         ? store_add_completions(db, result->model_id, rows, n * K, &queue, &counts, error)
                          : store_add_model_completions(db, options->model_dir, hash, &result->model_id, rows, n * K,
-                                                       &queue, &pairs, error);
+                                                       &queue, &counts, error);
             for (int r = 0; r < n * K; r++) policy_text_sample_free(&samples[r]);
             if (status == 0) {
                 result->prompts += n;
                 result->completions += n * K;
-                result->pairs += pairs;
+                result->pairs += counts.queued;
+                result->identical_pairs += counts.identical;
             }
         }
         if (status != 0) {

@@ -415,12 +415,17 @@ static int insert_pair(store *db, int64_t prompt_id, int64_t a, int64_t b, int o
     return rc == SQLITE_DONE ? 0 : store_fail(db, error, "queueing a pair");
 }
 
+/* Whether two new completions are the same text. */
+static bool same_text(const store_new_completion *a, const store_new_completion *b) {
+    return strcmp(a->text, b->text) == 0;
+}
+
 /* store_add_completions, and with model_path non-NULL also registering the model (path,
  * content hash) in the same transaction, *model_id getting its id. */
 static int add_completions(store *db, const char *model_path, const char *content_hash, int64_t *model_id,
                            const store_new_completion *completions, int count, const store_queue_options *queue,
-                           long *pairs_queued, rlhf_error *error) {
-    *pairs_queued = 0;
+                           store_queue_counts *counts, rlhf_error *error) {
+    counts->queued = counts->identical = 0;
     if (queue->overlap < 1) {
         rlhf_error_set(error, "overlap must be at least 1");
         return -1;
@@ -463,17 +468,37 @@ static int add_completions(store *db, const char *model_path, const char *conten
             if (queue->pairing == STORE_PAIRS_ALL) {
                 for (int i = first; i < end; i++)
                     for (int j = i + 1; j < end; j++) {
+                        if (same_text(&completions[i], &completions[j])) {
+                            counts->identical++;
+                            continue;
+                        }
                         if (insert_pair(db, completions[first].prompt_id, ids[i], ids[j], queue->overlap, &rng, error))
                             goto fail;
-                        (*pairs_queued)++;
+                        counts->queued++;
                     }
             } else {
                 int i = first + (int)(rlhf_rng_next(&rng) % (uint64_t)k);
                 int j = first + (int)(rlhf_rng_next(&rng) % (uint64_t)(k - 1));
                 if (j >= i) j++;
-                if (insert_pair(db, completions[first].prompt_id, ids[i], ids[j], queue->overlap, &rng, error))
-                    goto fail;
-                (*pairs_queued)++;
+                if (same_text(&completions[i], &completions[j])) {
+                    /* walk the prompt's pairs (a, b), a < b, in order and wrapping around, to
+                     * the next one of different texts; k * k steps visit every pair */
+                    int a = i < j ? i : j, b = i < j ? j : i;
+                    for (int step = 0; step < k * k && same_text(&completions[a], &completions[b]); step++)
+                        if (++b == end) {
+                            a = a + 1 < end - 1 ? a + 1 : first;
+                            b = a + 1;
+                        }
+                    i = a;
+                    j = b;
+                }
+                if (same_text(&completions[i], &completions[j])) {
+                    counts->identical++;
+                } else {
+                    if (insert_pair(db, completions[first].prompt_id, ids[i], ids[j], queue->overlap, &rng, error))
+                        goto fail;
+                    counts->queued++;
+                }
             }
         }
         first = end;
@@ -483,19 +508,19 @@ static int add_completions(store *db, const char *model_path, const char *conten
 fail:
     store_rollback(db);
     free(ids);
-    *pairs_queued = 0;
+    counts->queued = counts->identical = 0;
     return -1;
 }
 
 int store_add_completions(store *db, int64_t model_id, const store_new_completion *completions, int count,
-                          const store_queue_options *queue, long *pairs_queued, rlhf_error *error) {
-    return add_completions(db, NULL, NULL, &model_id, completions, count, queue, pairs_queued, error);
+                          const store_queue_options *queue, store_queue_counts *counts, rlhf_error *error) {
+    return add_completions(db, NULL, NULL, &model_id, completions, count, queue, counts, error);
 }
 
 int store_add_model_completions(store *db, const char *model_path, const char *content_hash, int64_t *model_id,
                                 const store_new_completion *completions, int count, const store_queue_options *queue,
-                                long *pairs_queued, rlhf_error *error) {
-    return add_completions(db, model_path, content_hash, model_id, completions, count, queue, pairs_queued, error);
+                                store_queue_counts *counts, rlhf_error *error) {
+    return add_completions(db, model_path, content_hash, model_id, completions, count, queue, counts, error);
 }
 
 /* ------------------------------------------------------------------ annotators and queue */

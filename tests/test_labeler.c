@@ -94,14 +94,14 @@ static void make_store(int overlap) {
         for (int k = 0; k < 2; k++)
             pairs[2 * p + k] = (store_new_completion){listed[p].id, pair_texts[p][k], 12, "{\"temperature\": 0.8}"};
     store_queue_options all = {.pairing = STORE_PAIRS_ALL, .overlap = overlap, .seed = 7};
-    long queued = 0;
+    store_queue_counts queued;
     ck_assert_msg(store_add_completions(db, model, pairs, 6, &all, &queued, &error) == 0, "%s", error.message);
-    ck_assert_int_eq(queued, 3);
+    ck_assert_int_eq(queued.queued, 3);
     store_new_completion four[4];
     for (int k = 0; k < 4; k++) four[k] = (store_new_completion){listed[3].id, ranking_texts[k], 10, "{}"};
     store_queue_options random_pair = {.pairing = STORE_PAIRS_RANDOM, .overlap = overlap, .seed = 11};
     ck_assert_msg(store_add_completions(db, model, four, 4, &random_pair, &queued, &error) == 0, "%s", error.message);
-    ck_assert_int_eq(queued, 1);
+    ck_assert_int_eq(queued.queued, 1);
     store_prompts_free(listed, prompt_count);
     store_close(db);
 }
@@ -1094,7 +1094,7 @@ static void make_showcase_store(void) {
          50, "{}"},
     };
     store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 2, .seed = 3};
-    long queued;
+    store_queue_counts queued;
     ck_assert_int_eq(store_add_completions(db, model, pair, 2, &queue, &queued, &error), 0);
     store_new_completion four[4] = {
         {listed[1].id, "A slow middle, but a wonderful ending and a lovely score.", 14, "{}"},

@@ -127,8 +127,8 @@ static void setup(void) {
             rows[2 * p + k] = (store_new_completion){.prompt_id = prompts[p].id, .text = t, .token_count = 4};
         }
     store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 5};
-    long pairs;
-    ck_assert_int_eq(store_add_completions(db, model, rows, 2 * count, &queue, &pairs, &error), 0);
+    store_queue_counts counts;
+    ck_assert_int_eq(store_add_completions(db, model, rows, 2 * count, &queue, &counts, &error), 0);
     int64_t annotator;
     ck_assert_int_eq(store_annotator(db, "rule", STORE_ANNOTATOR_HUMAN, &annotator, &error), 0);
     for (;;) {

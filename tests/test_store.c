@@ -67,7 +67,10 @@ static store *populated_store(const char *name, int P, int K, int overlap, long 
             rows[p * K + k] = (store_new_completion){.prompt_id = prompts[p].id, .text = texts[p * K + k], .token_count = 3};
         }
     store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = overlap, .seed = 7};
-    ck_assert_int_eq(store_add_completions(db, model, rows, P * K, &queue, pairs, &error), 0);
+    store_queue_counts counts;
+    ck_assert_int_eq(store_add_completions(db, model, rows, P * K, &queue, &counts, &error), 0);
+    ck_assert_int_eq(counts.identical, 0);
+    *pairs = counts.queued;
     free(rows);
     free(texts);
     store_prompts_free(prompts, count);
@@ -515,8 +518,8 @@ START_TEST(test_invalid_utf8_round_trips_through_export) {
     ck_assert_int_eq(store_add_model(db, "/models/m", "hash-m", &model, &error), 0);
     store_new_completion rows[4] = {{1, " 5 \xe2\x82", 2, NULL}, {1, " free", 1, NULL}, {1, " \xff", 1, NULL}, {1, " \xfe", 1, NULL}};
     store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 3};
-    long pairs;
-    ck_assert_int_eq(store_add_completions(db, model, rows, 4, &queue, &pairs, &error), 0);
+    store_queue_counts counts;
+    ck_assert_int_eq(store_add_completions(db, model, rows, 4, &queue, &counts, &error), 0);
     ck_assert_int_eq(store_annotator(db, "ann", STORE_ANNOTATOR_HUMAN, &ann, &error), 0);
     for (int i = 0; i < 6; i++) label_next(db, ann, STORE_CHOICE_A, 2);
     store_export_result exported;
@@ -552,6 +555,56 @@ START_TEST(test_invalid_utf8_round_trips_through_export) {
 }
 END_TEST
 
+/* Two completions with the same text are never queued as a pair: "all" leaves such pairs
+ * out, "random" moves to a pair of different texts, and a prompt whose completions are all
+ * one text gets none; the counts say so. */
+START_TEST(test_identical_completions_are_not_paired) {
+    store *db = open_store("identical-pairs.db");
+    rlhf_error error;
+    const char *prompts = "{\"prompt\": \"p1\"}\n{\"prompt\": \"p2\"}\n{\"prompt\": \"p3\"}\n";
+    store_import_result imported;
+    ck_assert_int_eq(store_import_prompts(db, write_file("ip.jsonl", prompts, strlen(prompts)), &imported, &error), 0);
+    int64_t model;
+    ck_assert_int_eq(store_add_model(db, "/models/m", "hash-m", &model, &error), 0);
+    /* prompt 1: same, same, other (all pairs: 1 identical, 2 queued) */
+    store_new_completion all_rows[3] = {{1, "same", 1, NULL}, {1, "same", 1, NULL}, {1, "other", 1, NULL}};
+    store_queue_options all = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 5};
+    store_queue_counts counts;
+    ck_assert_int_eq(store_add_completions(db, model, all_rows, 3, &all, &counts, &error), 0);
+    ck_assert_int_eq(counts.queued, 2);
+    ck_assert_int_eq(counts.identical, 1);
+    /* prompt 2: for every seed, the random pair is one of different texts */
+    for (uint64_t seed = 0; seed < 8; seed++) {
+        store_new_completion random_rows[3] = {{2, "x", 1, NULL}, {2, "x", 1, NULL}, {2, "y", 1, NULL}};
+        store_queue_options random_pair = {.pairing = STORE_PAIRS_RANDOM, .overlap = 1, .seed = seed};
+        ck_assert_int_eq(store_add_completions(db, model, random_rows, 3, &random_pair, &counts, &error), 0);
+        ck_assert_int_eq(counts.queued, 1);
+        ck_assert_int_eq(counts.identical, 0);
+    }
+    /* prompt 3: all one text: no pair */
+    store_new_completion one_text[3] = {{3, "z", 1, NULL}, {3, "z", 1, NULL}, {3, "z", 1, NULL}};
+    store_queue_options random_pair = {.pairing = STORE_PAIRS_RANDOM, .overlap = 1, .seed = 1};
+    ck_assert_int_eq(store_add_completions(db, model, one_text, 3, &random_pair, &counts, &error), 0);
+    ck_assert_int_eq(counts.queued, 0);
+    ck_assert_int_eq(counts.identical, 1);
+    /* no queued pair anywhere joins two equal texts */
+    sqlite3 *raw;
+    ck_assert_int_eq(sqlite3_open(store_path(db), &raw), SQLITE_OK);
+    sqlite3_stmt *statement;
+    ck_assert_int_eq(sqlite3_prepare_v2(raw,
+                                        "SELECT count(*), sum(a.text = b.text) FROM pairs p JOIN completions a ON "
+                                        "a.id = p.completion_a JOIN completions b ON b.id = p.completion_b",
+                                        -1, &statement, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(statement), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(statement, 0), 2 + 8);
+    ck_assert_int_eq(sqlite3_column_int(statement, 1), 0);
+    sqlite3_finalize(statement);
+    sqlite3_close(raw);
+    store_close(db);
+}
+END_TEST
+
 START_TEST(test_import_refuses_identical_chosen_and_rejected) {
     store *db = open_store("identical.db");
     rlhf_error error;
@@ -578,16 +631,16 @@ START_TEST(test_failed_completions_leave_no_model) {
     /* prompt 42 does not exist: the completion is refused and the model row goes with it */
     store_new_completion rows[2] = {{42, "a", 1, NULL}, {42, "b", 1, NULL}};
     store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 1};
-    long pairs;
-    ck_assert_int_eq(store_add_model_completions(db, "/models/x", "hash-x", &model, rows, 2, &queue, &pairs, &error), -1);
+    store_queue_counts counts;
+    ck_assert_int_eq(store_add_model_completions(db, "/models/x", "hash-x", &model, rows, 2, &queue, &counts, &error), -1);
     ck_assert_int_eq(store_find_model(db, "hash-x", &model, &error), 0);
     ck_assert_int_eq(model, 0);
     const char *prompts = "{\"prompt\": \"p\"}\n";
     store_import_result imported;
     ck_assert_int_eq(store_import_prompts(db, write_file("mp.jsonl", prompts, strlen(prompts)), &imported, &error), 0);
     rows[0].prompt_id = rows[1].prompt_id = 1;
-    ck_assert_int_eq(store_add_model_completions(db, "/models/x", "hash-x", &model, rows, 2, &queue, &pairs, &error), 0);
-    ck_assert_int_eq(pairs, 1);
+    ck_assert_int_eq(store_add_model_completions(db, "/models/x", "hash-x", &model, rows, 2, &queue, &counts, &error), 0);
+    ck_assert_int_eq(counts.queued, 1);
     int64_t found;
     ck_assert_int_eq(store_find_model(db, "hash-x", &found, &error), 0);
     ck_assert_int_eq(found, model);
@@ -731,6 +784,7 @@ int main(void) {
     tcase_add_test(tc, test_same_text_is_a_duplicate_whatever_the_id);
     tcase_add_test(tc, test_invalid_utf8_round_trips_through_export);
     tcase_add_test(tc, test_import_refuses_identical_chosen_and_rejected);
+    tcase_add_test(tc, test_identical_completions_are_not_paired);
     tcase_add_test(tc, test_failed_completions_leave_no_model);
     tcase_add_test(tc, test_moved_store_refuses_writes);
     tcase_add_test(tc, test_two_writers_at_once);

@@ -41,6 +41,7 @@ typedef struct collect_skipped_prompt {
 typedef struct collect_generate_result {
     int prompts;
     long completions, pairs;
+    long identical_pairs;       /* pairs not queued: both completions the same text */
     int64_t model_id;           /* 0 when the model is not registered (nothing to sample) */
     int skipped_count;          /* prompts left out because they cannot fit */
     collect_skipped_prompt *skipped;

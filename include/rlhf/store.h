@@ -98,15 +98,23 @@ typedef struct store_queue_options {
  * (nothing is written either way). */
 int store_find_model(store *db, const char *content_hash, int64_t *model_id, rlhf_error *error);
 
+/* What adding completions queued: pairs, and pairs left out because both completions are
+ * the same text (there is nothing to compare; a label would be a coin flip). */
+typedef struct store_queue_counts {
+    long queued, identical;
+} store_queue_counts;
+
 /* Adds completions (grouped by prompt, in the order given) from model_id and queues pairs
- * of each prompt's new completions, all in one transaction. Returns counts. */
+ * of each prompt's new completions, all in one transaction; *counts says how many. A pair
+ * of identical texts is never queued: with pairing "all" it is left out, with "random" the
+ * draw moves on to the next pair of different texts (none: the prompt gets no pair). */
 int store_add_completions(store *db, int64_t model_id, const store_new_completion *completions, int count,
-                          const store_queue_options *queue, long *pairs_queued, rlhf_error *error);
+                          const store_queue_options *queue, store_queue_counts *counts, rlhf_error *error);
 /* The same, registering the model (as store_add_model) in that transaction, so a failure
  * leaves no model row behind; *model_id gets its id. */
 int store_add_model_completions(store *db, const char *model_path, const char *content_hash, int64_t *model_id,
                                 const store_new_completion *completions, int count, const store_queue_options *queue,
-                                long *pairs_queued, rlhf_error *error);
+                                store_queue_counts *counts, rlhf_error *error);
 
 /* ---------------------------------------------------------------- annotators and the queue */
 
