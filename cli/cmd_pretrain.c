@@ -28,7 +28,7 @@ static const cli_option options[] = {
     {"save-every", "N", "steps between checkpoints (0: only at the end)", "0"},
     {"seed", "N", "random seed (initialisation and batches)", "1337"},
     {"stop-after", "N", "end this run after N steps with a checkpoint (resume later with --resume)", "0"},
-    {"resume", NULL, "continue from the checkpoint in --out up to --steps in all, with its --batch-size and --seq-len (a checkpoint already at --steps is an error)", NULL},
+    {"resume", NULL, "continue from the checkpoint in --out up to --steps in all, with its --batch-size, --seq-len, model shape and dropout (a checkpoint already at --steps, or a --config or --dropout that disagrees with it, is an error)", NULL},
     {"device", "NAME", "auto, cpu or cuda", "auto"},
     {"quiet", NULL, "print only the summary (no progress, tokenizing or device lines)", NULL},
     {"json", NULL, "print one JSON object with the result on stdout", NULL},
@@ -45,6 +45,34 @@ static const cli_command command = {
     "the run (exit 1): the last checkpoint saved before it is kept, nothing else is written.",
     options,
 };
+
+/* On --resume the checkpoint's own config.json decides the model: a --config or --dropout
+ * given explicitly that disagrees with it is refused rather than silently ignored. */
+static int check_resume_config(const policy_pretrain_options *o, bool config_given, bool dropout_given,
+                               rlhf_error *error) {
+    if (!config_given && !dropout_given) return 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", o->out_dir);
+    gpt_config saved;
+    if (gpt_config_load(&saved, path, error) != 0) return -1;
+    const gpt_config *wanted = &o->config;
+    if (config_given && (saved.n_layer != wanted->n_layer || saved.n_head != wanted->n_head ||
+                         saved.n_embd != wanted->n_embd || saved.n_positions != wanted->n_positions)) {
+        rlhf_error_set(error,
+                       "--resume: the checkpoint in %s has %d layers, %d heads, width %d and %d positions, which "
+                       "--config does not (leave --config out to continue it)",
+                       o->out_dir, saved.n_layer, saved.n_head, saved.n_embd, saved.n_positions);
+        return -1;
+    }
+    if (dropout_given && (saved.embd_pdrop != wanted->embd_pdrop || saved.resid_pdrop != wanted->resid_pdrop)) {
+        rlhf_error_set(error,
+                       "--resume: the checkpoint in %s was trained with --dropout %g; resume with the same (got %g), "
+                       "or leave --dropout out",
+                       o->out_dir, saved.embd_pdrop, wanted->embd_pdrop);
+        return -1;
+    }
+    return 0;
+}
 
 typedef struct printer {
     bool quiet, json;
@@ -118,6 +146,8 @@ int cmd_pretrain(int argc, char **argv) {
     /* a resume needs a checkpoint it can continue, checked before the corpus is tokenized
      * into --out or the tokenizer copied there */
     if (o.resume && policy_pretrain_check_resume(&o, NULL, &error) != 0) return cli_fail("pretrain: %s", error.message);
+    if (o.resume && check_resume_config(&o, cli_flag(&args, "config"), cli_flag(&args, "dropout"), &error) != 0)
+        return cli_fail("pretrain: %s", error.message);
     printer p = {.quiet = cli_flag(&args, "quiet"), .json = cli_flag(&args, "json")};
 
     const char *device;
