@@ -5,7 +5,7 @@
 set -eu
 
 packages="gcc g++ libc6-dev pkg-config meson ninja-build libopenblas-openmp-dev libjansson-dev
-libsqlite3-dev libpcre2-dev libcairo2-dev check libsubunit-dev coreutils sed
+libsqlite3-dev sqlite3 libpcre2-dev libcairo2-dev check libsubunit-dev coreutils sed
 libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin adwaita-icon-theme librsvg2-common fonts-dejavu-core
 xvfb xauth dbus-daemon xdotool"
 

@@ -192,6 +192,14 @@ written=$(json_number written "$work/export.json")
     fail "oracle score"
 printf 'not a database at all, not even close...........................................................' > "$work/junk.db"
 expect_error 1 "junk.db" "$rlhf" stats --db "$work/junk.db"
+# an SQLite file of someone else's: init refuses it and leaves its bytes as they were
+if command -v sqlite3 > /dev/null; then
+    sqlite3 "$work/foreign.db" "CREATE TABLE foo (x INTEGER); INSERT INTO foo VALUES (42);" || fail "make a foreign SQLite file"
+    cp "$work/foreign.db" "$work/foreign.before"
+    expect_error 1 "foreign.db" "$rlhf" init --db "$work/foreign.db"
+    cmp -s "$work/foreign.db" "$work/foreign.before" || fail "init changed a foreign SQLite file"
+    [ -e "$work/foreign.db-wal" ] && fail "init left a WAL file beside a foreign SQLite file"
+fi
 
 # --- the store refuses bad input before writing anything: only init creates a store;
 # generate and sample check sampling options alike; long prompts are skipped by name
