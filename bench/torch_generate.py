@@ -19,39 +19,25 @@ import time
 
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
-from transformers.utils import logging as hf_logging
 
-from gpt2_configs import CONFIGS
+from gpt2_configs import CONFIGS, add_common_arguments, set_up_torch
 
 
 
 def main():
     ap = argparse.ArgumentParser(description="Time GPT2LMHeadModel.generate (greedy, KV cache).")
-    ap.add_argument("--config", choices=CONFIGS, default="tiny")
+    add_common_arguments(ap)
     ap.add_argument("-B", type=int, default=8, help="prompts in the batch")
     ap.add_argument("--prompt-len", type=int, default=16, help="tokens per prompt")
     ap.add_argument("--new-tokens", type=int, default=32, help="new tokens per prompt")
     ap.add_argument("--repeats", type=int, default=3, help="timed generate calls")
-    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (CPU)")
-    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where the model runs")
-    ap.add_argument("--tf32", action="store_true", help="allow TF32 tensor-core matrix products (CUDA)")
-    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args()
 
     shape = CONFIGS[args.config]
     if args.prompt_len + args.new_tokens > shape["n_positions"]:
         ap.error(f"prompt plus new tokens exceed n_positions {shape['n_positions']}")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        ap.error("--device cuda: PyTorch sees no usable CUDA device")
-    device = torch.device(args.device)
+    device, sync = set_up_torch(ap, args)
     on_gpu = device.type == "cuda"
-    if on_gpu:
-        torch.backends.cuda.matmul.allow_tf32 = args.tf32
-        torch.backends.cudnn.allow_tf32 = args.tf32
-    sync = torch.cuda.synchronize if on_gpu else (lambda: None)
-    hf_logging.set_verbosity_error()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
 
     # End-of-text is the last id, so the tiny vocabulary has one too; min_new_tokens keeps
     # it from ending any row early.

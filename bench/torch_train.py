@@ -23,38 +23,24 @@ import time
 
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
-from transformers.utils import logging as hf_logging
 
-from gpt2_configs import CONFIGS
+from gpt2_configs import CONFIGS, add_common_arguments, set_up_torch
 
 
 
 def main():
     ap = argparse.ArgumentParser(description="Time GPT-2 training steps in PyTorch (CPU or CUDA).")
-    ap.add_argument("--config", choices=CONFIGS, default="tiny")
+    add_common_arguments(ap)
     ap.add_argument("-B", type=int, default=4, help="batch size")
     ap.add_argument("-T", type=int, default=64, help="sequence length")
     ap.add_argument("--steps", type=int, default=3, help="timed steps")
-    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
-    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where the model runs")
-    ap.add_argument("--tf32", action="store_true", help="allow TF32 tensor-core matrix products (CUDA)")
-    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args()
-    if args.device == "cuda" and not torch.cuda.is_available():
-        ap.error("--device cuda: PyTorch sees no usable CUDA device")
-    device = torch.device(args.device)
+    device, sync = set_up_torch(ap, args)
     on_gpu = device.type == "cuda"
-    if on_gpu:
-        torch.backends.cuda.matmul.allow_tf32 = args.tf32
-        torch.backends.cudnn.allow_tf32 = args.tf32
-    sync = torch.cuda.synchronize if on_gpu else (lambda: None)
 
     shape = CONFIGS[args.config]
     if args.T > shape["n_positions"]:
         ap.error(f"-T {args.T} exceeds n_positions {shape['n_positions']}")
-    hf_logging.set_verbosity_error()  # bos/eos id outside tiny vocab, loss_type=None
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
 
     cfg = GPT2Config(**shape, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
     model = GPT2LMHeadModel(cfg).float().train().to(device)  # default (sdpa) attention

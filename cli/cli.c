@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -107,18 +108,25 @@ bool cli_flag(const cli_args *args, const char *name) {
     return index >= 0 && args->present[index];
 }
 
+const char *cli_json_number_text(char text[32], double x) {
+    if (isfinite(x)) snprintf(text, 32, "%.6g", x);
+    else snprintf(text, 32, "null");
+    return text;
+}
+
+json_t *cli_json_number(double x) { return isfinite(x) ? json_real(x) : json_null(); }
+
 int cli_refuse(const char *command, const char *name, const char *wanted, double value) {
     return cli_usage_error("%s: --%s must be %s, got %g", command, name, wanted, value);
 }
 
 int cli_check_optimizer(const char *command, const nn_lr_schedule *schedule, const nn_adamw_config *adamw) {
-    if (!(isfinite(schedule->peak) && schedule->peak > 0))
-        return cli_refuse(command, "lr", "a finite number above 0", schedule->peak);
+    /* cli_float has already refused nan and infinities */
+    if (!(schedule->peak > 0)) return cli_refuse(command, "lr", "a finite number above 0", schedule->peak);
     if (schedule->warmup_steps < 0) return cli_refuse(command, "warmup", "at least 0", schedule->warmup_steps);
-    if (!(isfinite(adamw->weight_decay) && adamw->weight_decay >= 0))
-        return cli_refuse(command, "weight-decay", "a finite number, at least 0", adamw->weight_decay);
-    if (!(isfinite(adamw->max_grad_norm) && adamw->max_grad_norm >= 0))
-        return cli_refuse(command, "grad-clip", "a finite number, at least 0 (0: off)", adamw->max_grad_norm);
+    if (!(adamw->weight_decay >= 0)) return cli_refuse(command, "weight-decay", "at least 0", adamw->weight_decay);
+    if (!(adamw->max_grad_norm >= 0))
+        return cli_refuse(command, "grad-clip", "at least 0 (0: off)", adamw->max_grad_norm);
     return 0;
 }
 

@@ -63,11 +63,18 @@ const char *cli_require(const cli_args *args, const char *name);
 int cli_refuse(const char *command, const char *name, const char *wanted, double value);
 struct nn_lr_schedule;
 struct nn_adamw_config;
-/* Checks the optimiser options every training command shares (--lr finite and above 0,
+/* Checks the optimiser options every training command shares (--lr above 0,
  * --warmup, --weight-decay and --grad-clip at least 0); reports the first bad one with
  * cli_refuse and returns 2, or returns 0. */
 int cli_check_optimizer(const char *command, const struct nn_lr_schedule *schedule,
                         const struct nn_adamw_config *adamw);
+
+/* A number for --json output where NaN or infinity means "no such value": "%.6g" written
+ * into text (returned), or "null". */
+const char *cli_json_number_text(char text[32], double x);
+struct json_t;
+/* The same as a jansson value: a real, or JSON null. */
+struct json_t *cli_json_number(double x);
 
 /* Prints "rlhf: error: MESSAGE" on stderr. Returns 1, the exit status to use. */
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));

@@ -79,7 +79,7 @@ int cmd_label(int argc, char **argv) {
     long seed;
     float noise;
     if (cli_float(&args, "noise", &noise) || cli_long(&args, "limit", &o.limit) || cli_long(&args, "seed", &seed)) return 2;
-    if (!(isfinite(noise) && noise >= 0)) return cli_usage_error("label: --noise %g: must be a finite number >= 0", (double)noise);
+    if (!(noise >= 0)) return cli_refuse("label", "noise", "at least 0", noise);
     if (o.limit < 0) return cli_usage_error("label: --limit %ld: must be >= 0 (0: the whole queue)", o.limit);
     o.noise = noise;
     o.seed = (uint64_t)seed;

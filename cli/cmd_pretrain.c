@@ -193,12 +193,11 @@ int cmd_pretrain(int argc, char **argv) {
     policy_token_file_close(&token_file);
     if (status != 0) return cli_fail("pretrain: %s", error.message);
     if (p.json) { /* val_loss is null when there is no validation set or it was not evaluated */
-        char val_loss[32] = "null";
-        if (!isnan(result.final_val_loss)) snprintf(val_loss, sizeof val_loss, "%.6g", result.final_val_loss);
+        char val_loss[32];
         printf("{\"parameters\": %zu, \"steps\": %d, \"start_step\": %d, \"first_loss\": %.6g, \"final_loss\": %.6g, "
                "\"val_loss\": %s, \"tokens_per_s\": %.1f, \"device\": \"%s\", \"out\": \"%s\"}\n",
                result.parameter_count, result.start_step + result.steps_run, result.start_step, result.first_train_loss,
-               result.final_train_loss, val_loss, result.tokens_per_second, device, out_dir);
+               result.final_train_loss, cli_json_number_text(val_loss, result.final_val_loss), result.tokens_per_second, device, out_dir);
     } else {
         printf("trained %zu parameters for %d steps: loss %.4f -> %.4f", result.parameter_count, result.steps_run,
                result.first_train_loss, result.final_train_loss);

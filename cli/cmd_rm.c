@@ -52,12 +52,6 @@ static const cli_command train_command = {
     train_options,
 };
 
-/* Writes x with %.6g into text, or "null" when it is NaN (no such value). */
-static const char *json_or_null(char text[32], double x) {
-    if (isnan(x)) snprintf(text, 32, "null");
-    else snprintf(text, 32, "%.6g", x);
-    return text;
-}
 
 typedef struct printer {
     bool json;
@@ -135,12 +129,11 @@ static int rm_train(int argc, char **argv) {
     if (o.batch_pairs < 1) return cli_refuse("rm train", "batch-pairs", "at least 1", o.batch_pairs);
     if (cli_check_optimizer("rm train", &o.schedule, &o.adamw)) return 2;
     if (d.max_length < 4) return cli_refuse("rm train", "max-length", "at least 4", d.max_length);
-    if (!(isfinite(center) && center >= 0)) return cli_refuse("rm train", "center", "a finite number, at least 0 (0: off)", center);
+    if (!(center >= 0)) return cli_refuse("rm train", "center", "at least 0 (0: off)", center);
     if (d.validation_percent < 0 || d.validation_percent > 90)
         return cli_refuse("rm train", "val-percent", "from 0 to 90", d.validation_percent);
     if (norm_samples != 0 && norm_samples < 2) return cli_refuse("rm train", "norm-samples", "0 (no normalisation) or at least 2", norm_samples);
-    if (!(isfinite(norm_temperature) && norm_temperature > 0))
-        return cli_refuse("rm train", "norm-temperature", "a finite number above 0", norm_temperature);
+    if (!(norm_temperature > 0)) return cli_refuse("rm train", "norm-temperature", "above 0", norm_temperature);
     o.center = center;
     o.seed = (uint64_t)seed;
     if (o.resume) { /* a checkpoint that is already done is refused before anything changes */
@@ -245,7 +238,7 @@ static int rm_train(int argc, char **argv) {
         printf("{\"train_pairs\": %ld, \"val_pairs\": %ld, \"start_epoch\": %d, \"steps\": %d, \"val_loss\": %s, \"val_accuracy\": %s, "
                "\"pairs_per_s\": %.2f, \"run_id\": %lld, \"normalization\": %s, \"truncated\": %ld, \"device\": \"%s\"}\n",
                result.train_pairs, result.val_pairs, result.start_epoch, result.steps,
-               json_or_null(val_loss, result.val_loss), json_or_null(val_accuracy, result.val_accuracy),
+               cli_json_number_text(val_loss, result.val_loss), cli_json_number_text(val_accuracy, result.val_accuracy),
                result.pairs_per_second, (long long)run_id, norm, data.truncated_prompts + data.truncated_responses, device);
     } else if (status == 0) {
         printf("trained on %ld pairs (%ld held out) for %d steps at %.1f pairs/s: ", result.train_pairs, result.val_pairs,
@@ -298,8 +291,6 @@ static json_t *group_json(const reward_group_accuracy *g) {
     return json_pack("{s:I, s:o}", "pairs", (json_int_t)g->pairs, "accuracy",
                      g->pairs ? json_real((double)g->correct / g->pairs) : json_null());
 }
-
-static json_t *number(double x) { return isnan(x) ? json_null() : json_real(x); }
 
 static int rm_eval(int argc, char **argv) {
     cli_args args;
@@ -379,19 +370,19 @@ static int rm_eval(int argc, char **argv) {
         json_t *root = json_object();
         json_object_set_new(root, "split", json_string(split));
         json_object_set_new(root, "pairs", json_integer(ev.pairs));
-        json_object_set_new(root, "accuracy", number(ev.accuracy));
-        json_object_set_new(root, "accuracy_95", json_pack("[oo]", number(ev.accuracy_low), number(ev.accuracy_high)));
-        json_object_set_new(root, "loss", number(ev.loss));
-        json_object_set_new(root, "loss_95_half_width", number(ev.loss_half_width));
-        json_object_set_new(root, "mean_margin", number(ev.margin));
-        json_object_set_new(root, "margin_95_half_width", number(ev.margin_half_width));
-        json_object_set_new(root, "mean_reward", number(ev.mean_reward));
-        json_object_set_new(root, "ece", number(ev.ece));
+        json_object_set_new(root, "accuracy", cli_json_number(ev.accuracy));
+        json_object_set_new(root, "accuracy_95", json_pack("[oo]", cli_json_number(ev.accuracy_low), cli_json_number(ev.accuracy_high)));
+        json_object_set_new(root, "loss", cli_json_number(ev.loss));
+        json_object_set_new(root, "loss_95_half_width", cli_json_number(ev.loss_half_width));
+        json_object_set_new(root, "mean_margin", cli_json_number(ev.margin));
+        json_object_set_new(root, "margin_95_half_width", cli_json_number(ev.margin_half_width));
+        json_object_set_new(root, "mean_reward", cli_json_number(ev.mean_reward));
+        json_object_set_new(root, "ece", cli_json_number(ev.ece));
         json_t *bins = json_array();
         for (int b = 0; b < REWARD_CALIBRATION_BINS; b++)
             json_array_append_new(bins, json_pack("{s:f, s:f, s:I, s:o, s:o}", "from", 0.5 + 0.05 * b, "to", 0.55 + 0.05 * b,
                                                   "pairs", (json_int_t)ev.bin_count[b], "confidence",
-                                                  number(ev.bin_confidence[b]), "accuracy", number(ev.bin_accuracy[b])));
+                                                  cli_json_number(ev.bin_confidence[b]), "accuracy", cli_json_number(ev.bin_accuracy[b])));
         json_object_set_new(root, "reliability", bins);
         json_t *annotators = json_object(), *strengths = json_object();
         for (int i = 0; i < data.annotator_count; i++)
@@ -404,9 +395,9 @@ static int rm_eval(int argc, char **argv) {
         json_object_set_new(root, "annotators_agreed", group_json(&ev.agreed));
         json_object_set_new(root, "annotators_disagreed", group_json(&ev.disagreed));
         json_object_set_new(root, "single_annotator", group_json(&ev.single));
-        json_object_set_new(root, "agreement_ceiling", number(ev.annotator_agreement));
+        json_object_set_new(root, "agreement_ceiling", cli_json_number(ev.annotator_agreement));
         json_object_set_new(root, "gold_pairs", json_integer(ev.gold_pairs));
-        json_object_set_new(root, "gold_accuracy", number(ev.gold_accuracy));
+        json_object_set_new(root, "gold_accuracy", cli_json_number(ev.gold_accuracy));
         json_t *written = json_array();
         if (plot) json_array_append_new(written, json_string(plot));
         if (curves_written) json_array_append_new(written, json_string(curves));

@@ -81,8 +81,7 @@ int cmd_sample(int argc, char **argv) {
             json_object_set_new(item, "text", rlhf_json_text(samples[i].text));
             json_object_set_new(item, "tokens", json_integer(samples[i].token_count));
             json_object_set_new(item, "stop_reason", json_string(stop_reason_name(samples[i].stop_reason)));
-            json_object_set_new(item, "logprob", isfinite(samples[i].logprob_sum) ? json_real(samples[i].logprob_sum)
-                                                                                   : json_null());
+            json_object_set_new(item, "logprob", cli_json_number(samples[i].logprob_sum));
             json_array_append_new(list, item);
         }
         json_object_set_new(root, "samples", list);

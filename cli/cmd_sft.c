@@ -98,9 +98,9 @@ int cmd_sft(int argc, char **argv) {
         status = policy_sft(&model, &data, &o, on_step, &json, &result, &error);
         if (status == 0) status = tokenizer_save(tok, out_dir, &error);
         /* without held-out examples there is no validation loss: null in JSON, said in words */
-        char first_val[32] = "null", final_val[32] = "null";
-        if (!isnan(result.first_val_loss)) snprintf(first_val, sizeof first_val, "%.6g", result.first_val_loss);
-        if (!isnan(result.final_val_loss)) snprintf(final_val, sizeof final_val, "%.6g", result.final_val_loss);
+        char first_val[32], final_val[32];
+        cli_json_number_text(first_val, result.first_val_loss);
+        cli_json_number_text(final_val, result.final_val_loss);
         if (status == 0 && json)
             printf("{\"train_examples\": %d, \"val_examples\": %d, \"steps\": %d, \"response_tokens\": %ld, "
                    "\"first_val_loss\": %s, \"val_loss\": %s, \"train_loss\": %.6g, \"truncated_prompts\": %d, "

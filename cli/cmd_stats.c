@@ -23,7 +23,6 @@ static const cli_command command = {
 
 /* A JSON number, or null for NAN (nothing to compute it from) or an infinity, which JSON
  * cannot hold (json_real would return NULL and the key would be dropped). */
-static json_t *number_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
 static json_t *choices_json(const long by_choice[5]) {
     json_t *object = json_object();
@@ -63,16 +62,16 @@ int cmd_stats(int argc, char **argv) {
         json_object_set_new(item, "labels", json_integer(a->labels));
         json_object_set_new(item, "by_choice", choices_json(a->by_choice));
         json_object_set_new(item, "gold_seen", json_integer(a->gold_seen));
-        json_object_set_new(item, "gold_accuracy", number_or_null(a->gold_seen ? (double)a->gold_correct / a->gold_seen : NAN));
-        json_object_set_new(item, "left_win_rate", number_or_null(a->decided ? (double)a->left_wins / a->decided : NAN));
-        json_object_set_new(item, "median_seconds", number_or_null(a->median_seconds));
+        json_object_set_new(item, "gold_accuracy", cli_json_number(a->gold_seen ? (double)a->gold_correct / a->gold_seen : NAN));
+        json_object_set_new(item, "left_win_rate", cli_json_number(a->decided ? (double)a->left_wins / a->decided : NAN));
+        json_object_set_new(item, "median_seconds", cli_json_number(a->median_seconds));
         json_array_append_new(annotators, item);
     }
     json_object_set_new(root, "annotators", annotators);
     json_t *agreement = json_object(), *pairs = json_array();
     json_object_set_new(agreement, "overlap_pairs", json_integer(s.overlap_pairs));
-    json_object_set_new(agreement, "percent", number_or_null(s.percent_agreement));
-    json_object_set_new(agreement, "fleiss_kappa", number_or_null(s.fleiss_kappa));
+    json_object_set_new(agreement, "percent", cli_json_number(s.percent_agreement));
+    json_object_set_new(agreement, "fleiss_kappa", cli_json_number(s.fleiss_kappa));
     json_object_set_new(agreement, "fleiss_raters", json_integer(s.fleiss_raters));
     json_object_set_new(agreement, "fleiss_items", json_integer(s.fleiss_items));
     for (int i = 0; i < s.agreement_count; i++) {
@@ -83,14 +82,14 @@ int cmd_stats(int argc, char **argv) {
         json_array_append_new(names, rlhf_json_text(g->annotator_2));
         json_object_set_new(item, "annotators", names);
         json_object_set_new(item, "shared", json_integer(g->shared));
-        json_object_set_new(item, "agreement", number_or_null(g->agreement));
-        json_object_set_new(item, "cohen_kappa", number_or_null(g->kappa));
+        json_object_set_new(item, "agreement", cli_json_number(g->agreement));
+        json_object_set_new(item, "cohen_kappa", cli_json_number(g->kappa));
         json_array_append_new(pairs, item);
     }
     json_object_set_new(agreement, "by_annotator_pair", pairs);
     json_object_set_new(root, "agreement", agreement);
-    json_object_set_new(root, "left_win_rate", number_or_null(s.left_win_rate));
-    json_object_set_new(root, "median_seconds", number_or_null(s.median_seconds));
+    json_object_set_new(root, "left_win_rate", cli_json_number(s.left_win_rate));
+    json_object_set_new(root, "median_seconds", cli_json_number(s.median_seconds));
     if (cli_flag(&args, "json")) {
         char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!text) {

@@ -192,11 +192,19 @@ void to_double(double *out, const float *in, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = in[i];
 }
 
-int greedy_fixture_mismatches(gpt_model *model, const char *path, policy_generation *out, int *eos_id) {
+int greedy_fixture_mismatches(const nn_backend *backend, const char *fixtures_dir, policy_generation *out,
+                              int *eos_id, rlhf_error *error) {
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/gpt2/lm_small", fixtures_dir);
+    snprintf(path, sizeof path, "%s/generate.json", dir);
+    gpt_model model_storage, *model = &model_storage;
+    if (gpt_load(model, dir, backend, error) != 0) return -1;
     json_t *root = json_load_file(path, 0, NULL);
     json_t *prompts = json_object_get(root, "prompts"), *greedy = json_object_get(root, "greedy");
     if (!json_is_array(prompts) || !json_is_array(greedy)) {
+        rlhf_error_set(error, "%s: no \"prompts\" and \"greedy\" arrays", path);
         json_decref(root);
+        gpt_destroy(model);
         return -1;
     }
     int count = (int)json_array_size(prompts);
@@ -218,9 +226,11 @@ int greedy_fixture_mismatches(gpt_model *model, const char *path, policy_generat
         for (int t = 0; t < out->lengths[i] && t < n; t++)
             mismatches += out->tokens[(size_t)i * out->max_new_tokens + t] != (int)json_integer_value(json_array_get(expected, (size_t)t));
     }
+    if (mismatches < 0) rlhf_error_set(error, "policy_generate failed on the fixture's prompts");
     for (int i = 0; i < count; i++) free(ids[i]);
     free(ids);
     free(lengths);
     json_decref(root);
+    gpt_destroy(model);
     return mismatches;
 }

@@ -31,13 +31,15 @@ double reference_gpt_objective(const gpt_model *layout, const double *params, co
                                double temperature, const double *w_logprob, const double *w_value,
                                double *logprobs, double *values, double *logits);
 
-/* Runs greedy generation on the prompts of a generate.json fixture (written by
- * tests/fixtures/make_gpt2_fixture.py from Hugging Face's generate) and returns how many
- * tokens differ from Hugging Face's (a length difference counts each missing or extra
- * token), or -1 when the fixture or generation fails. out receives the generation (free it
- * with policy_generation_free) and *eos_id the fixture's end-of-text id. */
+/* Loads the fixture model fixtures_dir/gpt2/lm_small on backend, runs greedy generation on
+ * the prompts of its generate.json (written by tests/fixtures/make_gpt2_fixture.py from
+ * Hugging Face's generate) and returns how many tokens differ from Hugging Face's (a length
+ * difference counts each missing or extra token), or -1 when loading (error says why), the
+ * fixture or generation fails. out receives the generation (free it with
+ * policy_generation_free) and *eos_id the fixture's end-of-text id. */
 struct policy_generation;
-int greedy_fixture_mismatches(gpt_model *model, const char *path, struct policy_generation *out, int *eos_id);
+int greedy_fixture_mismatches(const nn_backend *backend, const char *fixtures_dir, struct policy_generation *out,
+                              int *eos_id, rlhf_error *error);
 
 /* Largest |a - b| over the largest |b| (a float array against a double one). */
 double relative_error(const float *a, const double *b, size_t n);
