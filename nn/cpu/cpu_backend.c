@@ -16,6 +16,8 @@
 float expf(float) __attribute__((simd("notinbranch")));
 float tanhf(float) __attribute__((simd("notinbranch")));
 
+#include "nn/backend_math.h" /* after the simd declarations its GELU uses */
+
 /* Columns per task when a loop is split over columns (gradient sums over rows). */
 #define COLUMN_BLOCK 64
 
@@ -193,25 +195,6 @@ static void cpu_matmul_backward(float *dinp, float *dweight, float *dbias, const
     }
 }
 
-/* ------------------------------------------------------------------ dropout masks */
-
-/* A 64-bit mix (splitmix64's finaliser) of seed and index: the dropout mask as a pure
- * function, identical on every backend. */
-static inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* The dropout multiplier of element i: 0 with probability p, else 1 / (1 - p). */
-static inline float dropout_multiplier(uint64_t seed, size_t i, uint32_t threshold, float keep_scale) {
-    uint32_t r = (uint32_t)(mix64(seed + 0x9e3779b97f4a7c15ULL * (i + 1)) >> 32);
-    return r < threshold ? 0.0f : keep_scale;
-}
-
-/* Threshold on 32 random bits below which an element is dropped. */
-static inline uint32_t dropout_threshold(float p) { return (uint32_t)((double)p * 4294967296.0); }
-
 /* ------------------------------------------------------------------ attention */
 
 /* Each (sequence, head) pair is independent: threads take whole pairs and call sgemm on
@@ -242,10 +225,10 @@ static void masked_softmax_row(float *row, const int *mask, int last, int length
 
 /* Copies the T x T probabilities of pair bh into dropped, with the dropout mask applied. */
 static void drop_probabilities(float *dropped, const float *p, int bh, int T, float dropout, uint64_t seed) {
-    uint32_t threshold = dropout_threshold(dropout);
+    uint32_t threshold = nn_dropout_threshold(dropout);
     float keep_scale = 1.0f / (1.0f - dropout);
     size_t base = (size_t)bh * T * T;
-    for (size_t i = 0; i < (size_t)T * T; i++) dropped[i] = p[i] * dropout_multiplier(seed, base + i, threshold, keep_scale);
+    for (size_t i = 0; i < (size_t)T * T; i++) dropped[i] = p[i] * nn_dropout_multiplier(seed, base + i, threshold, keep_scale);
 }
 
 static void cpu_attention_forward(float *out, float *probs, const float *qkv, const int *key_mask,
@@ -300,10 +283,10 @@ static void cpu_attention_backward(float *dqkv, float *scratch, const float *dou
         if (dropout > 0.0f) {
             weights = malloc(sizeof(float) * T * T);
             drop_probabilities(weights, p, bh, T, dropout, seed);
-            uint32_t threshold = dropout_threshold(dropout);
+            uint32_t threshold = nn_dropout_threshold(dropout);
             float keep_scale = 1.0f / (1.0f - dropout);
             size_t base = (size_t)bh * T * T;
-            for (size_t i = 0; i < (size_t)T * T; i++) ds[i] *= dropout_multiplier(seed, base + i, threshold, keep_scale);
+            for (size_t i = 0; i < (size_t)T * T; i++) ds[i] *= nn_dropout_multiplier(seed, base + i, threshold, keep_scale);
         }
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, d_out, C, 1.0f,
                     dv, 3 * C);
@@ -464,25 +447,17 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
 
 /* ------------------------------------------------------------------ GELU */
 
-#define GELU_SCALE 0.7978845608028654f /* sqrt(2 / pi) */
-
 static void cpu_gelu_forward(float *out, const float *inp, size_t n) {
     #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + tanhf(GELU_SCALE * (x + 0.044715f * x * x * x)));
+        out[i] = nn_gelu(inp[i]);
     }
 }
 
 static void cpu_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
     #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float x = inp[i];
-        float u = GELU_SCALE * (x + 0.044715f * x * x * x);
-        float th = tanhf(u);
-        float sech2 = 1.0f - th * th;
-        float local = 0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
-        dinp[i] += local * dout[i];
+        dinp[i] += nn_gelu_derivative(inp[i]) * dout[i];
     }
 }
 
@@ -506,9 +481,9 @@ static void cpu_scale(float *x, float factor, size_t n) {
 static void cpu_dropout(float *x, size_t n, float p, uint64_t seed) {
     if (p <= 0.0f) return;
     float keep_scale = 1.0f / (1.0f - p);
-    uint32_t threshold = dropout_threshold(p);
+    uint32_t threshold = nn_dropout_threshold(p);
     #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) x[i] *= dropout_multiplier(seed, i, threshold, keep_scale);
+    for (size_t i = 0; i < n; i++) x[i] *= nn_dropout_multiplier(seed, i, threshold, keep_scale);
 }
 
 /* ------------------------------------------------------------------ log-probs */

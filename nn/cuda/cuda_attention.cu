@@ -31,19 +31,32 @@
 
 /* ------------------------------------------------------------------ layout kernels */
 
+/* The index in a head-major [B, NH, length, hs] tensor of sequence b, position t and column
+ * c of the row-major [B, T, C] layout (head c / hs, offset c % hs within it). */
+__device__ __forceinline__ size_t head_major_index(size_t b, int t, int c, int NH, int hs, int length) {
+    return ((b * NH + c / hs) * length + t) * (size_t)hs + c % hs;
+}
+
+/* The inverse for element i of a head-major [B, NH, T, hs] tensor: returns its row b * T + t
+ * of the row-major layout and writes its column h * hs + d there into *column. */
+__device__ __forceinline__ size_t row_major_of_head_major(size_t i, int T, int NH, int hs, int *column) {
+    int d = (int)(i % hs);
+    size_t rest = i / hs;
+    int t = (int)(rest % T);
+    rest /= T;
+    int h = (int)(rest % NH);
+    *column = h * hs + d;
+    return (rest / NH) * T + t;
+}
+
 /* q, k, v [B, NH, T, hs] = the three parts of qkv [B, T, 3C]; one thread per element of q. */
 __global__ void split_qkv_heads_kernel(float *q, float *k, float *v, const float *qkv, int B, int T, int C,
                                        int NH) {
     int hs = C / NH;
     size_t total = (size_t)B * T * C;
     GRID_STRIDE_LOOP(i, total) {
-        int d = (int)(i % hs);
-        size_t rest = i / hs;
-        int t = (int)(rest % T);
-        rest /= T;
-        int h = (int)(rest % NH);
-        size_t b = rest / NH;
-        size_t source = (b * T + t) * 3 * (size_t)C + (size_t)h * hs + d;
+        int column;
+        size_t source = row_major_of_head_major(i, T, NH, hs, &column) * 3 * (size_t)C + column;
         q[i] = qkv[source];
         k[i] = qkv[source + C];
         v[i] = qkv[source + 2 * (size_t)C];
@@ -55,13 +68,8 @@ __global__ void split_heads_kernel(float *heads, const float *x, int B, int T, i
     int hs = C / NH;
     size_t total = (size_t)B * T * C;
     GRID_STRIDE_LOOP(i, total) {
-        int d = (int)(i % hs);
-        size_t rest = i / hs;
-        int t = (int)(rest % T);
-        rest /= T;
-        int h = (int)(rest % NH);
-        size_t b = rest / NH;
-        heads[i] = x[(b * T + t) * (size_t)C + (size_t)h * hs + d];
+        int column;
+        heads[i] = x[row_major_of_head_major(i, T, NH, hs, &column) * C + column];
     }
 }
 
@@ -70,12 +78,8 @@ __global__ void merge_heads_kernel(float *out, const float *heads, int B, int T,
     int hs = C / NH;
     size_t total = (size_t)B * T * C;
     GRID_STRIDE_LOOP(i, total) {
-        int c = (int)(i % C);
         size_t bt = i / C;
-        int t = (int)(bt % T);
-        size_t b = bt / T;
-        int h = c / hs, d = c % hs;
-        out[i] = heads[((b * NH + h) * T + t) * (size_t)hs + d];
+        out[i] = heads[head_major_index(bt / T, (int)(bt % T), (int)(i % C), NH, hs, T)];
     }
 }
 
@@ -88,10 +92,7 @@ __global__ void add_merged_qkv_kernel(float *dqkv, const float *dq, const float 
     GRID_STRIDE_LOOP(i, total) {
         int c = (int)(i % C);
         size_t bt = i / C;
-        int t = (int)(bt % T);
-        size_t b = bt / T;
-        int h = c / hs, d = c % hs;
-        size_t source = ((b * NH + h) * T + t) * (size_t)hs + d;
+        size_t source = head_major_index(bt / T, (int)(bt % T), c, NH, hs, T);
         float *row = dqkv + bt * 3 * (size_t)C;
         row[c] += dq[source];
         row[C + c] += dk[source];
@@ -107,14 +108,11 @@ __global__ void store_new_positions_kernel(float *q, float *key_cache, float *va
     size_t total = (size_t)B * T * C;
     GRID_STRIDE_LOOP(i, total) {
         int c = (int)(i % C);
-        size_t bt = i / C;
+        size_t bt = i / C, b = bt / T;
         int t = (int)(bt % T);
-        size_t b = bt / T;
-        int h = c / hs, d = c % hs;
         const float *row = qkv + bt * 3 * (size_t)C;
-        size_t pair = b * NH + h;
-        q[(pair * T + t) * hs + d] = row[c];
-        size_t cached = (pair * max_len + past + t) * hs + d;
+        q[head_major_index(b, t, c, NH, hs, T)] = row[c];
+        size_t cached = head_major_index(b, past + t, c, NH, hs, max_len);
         key_cache[cached] = row[C + c];
         value_cache[cached] = row[2 * C + c];
     }
@@ -159,7 +157,7 @@ __global__ void masked_softmax_kernel(float *scores, const int *key_mask, int ro
 /* dropped[i] = probs[base + i] * its dropout multiplier (index base + i into probs). */
 __global__ void drop_probabilities_kernel(float *dropped, const float *probs, size_t base, size_t count,
                                           uint64_t seed, uint32_t threshold, float keep_scale) {
-    GRID_STRIDE_LOOP(i, count) dropped[i] = probs[base + i] * dropout_multiplier(seed, base + i, threshold, keep_scale);
+    GRID_STRIDE_LOOP(i, count) dropped[i] = probs[base + i] * nn_dropout_multiplier(seed, base + i, threshold, keep_scale);
 }
 
 /* One warp per row of [pairs * T, T], in place on ds: dP first passes back through the
@@ -176,7 +174,7 @@ __global__ void softmax_backward_kernel(float *ds, const float *probs, int rows,
     float dot = 0.0f;
     for (int j = lane; j <= t; j += 32) {
         float dp = d[j];
-        if (dropout) dp *= dropout_multiplier(seed, base + j, threshold, keep_scale);
+        if (dropout) dp *= nn_dropout_multiplier(seed, base + j, threshold, keep_scale);
         d[j] = dp;
         dot += p[j] * dp;
     }
@@ -228,7 +226,7 @@ void cuda_attention_forward(float *out, float *probs, const float *qkv, const in
         STRIDED_BATCHED_GEMM(CUBLAS_OP_N, CUBLAS_OP_N, hs, T, T, 1.0f, v, hs, head_stride, probs, T, square_stride,
                              0.0f, o, hs, head_stride, pairs);
     } else {
-        uint32_t threshold = dropout_threshold(dropout);
+        uint32_t threshold = nn_dropout_threshold(dropout);
         float keep_scale = 1.0f / (1.0f - dropout);
         for (size_t first = 0; first < (size_t)pairs; first += chunk_pairs) {
             size_t count = (size_t)pairs - first < chunk_pairs ? (size_t)pairs - first : chunk_pairs;
@@ -261,7 +259,7 @@ void cuda_attention_backward(float *dqkv, float *scratch, const float *dout, con
     float *dq = take_piece<float>(&cursor, head_floats), *dk = take_piece<float>(&cursor, head_floats);
     float *dv = take_piece<float>(&cursor, head_floats);
     float scale = 1.0f / sqrtf((float)hs);
-    uint32_t threshold = dropout > 0.0f ? dropout_threshold(dropout) : 0;
+    uint32_t threshold = dropout > 0.0f ? nn_dropout_threshold(dropout) : 0;
     float keep_scale = dropout > 0.0f ? 1.0f / (1.0f - dropout) : 1.0f;
 
     split_qkv_heads_kernel<<<elementwise_blocks(head_floats), ELEMENTWISE_THREADS>>>(q, k, v, qkv, B, T, C, NH);

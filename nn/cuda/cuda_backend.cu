@@ -408,25 +408,17 @@ static void cuda_gather_rows(float *out, const float *inp, const int *rows, int 
 
 /* ------------------------------------------------------------------ GELU and elementwise */
 
-#define GELU_SCALE 0.7978845608028654f /* sqrt(2 / pi) */
-
 /* out = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
 __global__ void gelu_forward_kernel(float *out, const float *inp, size_t n) {
     GRID_STRIDE_LOOP(i, n) {
-        float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + tanhf(GELU_SCALE * (x + 0.044715f * x * x * x)));
+        out[i] = nn_gelu(inp[i]);
     }
 }
 
 /* dinp += gelu'(inp) * dout */
 __global__ void gelu_backward_kernel(float *dinp, const float *inp, const float *dout, size_t n) {
     GRID_STRIDE_LOOP(i, n) {
-        float x = inp[i];
-        float u = GELU_SCALE * (x + 0.044715f * x * x * x);
-        float th = tanhf(u);
-        float sech2 = 1.0f - th * th;
-        float local = 0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
-        dinp[i] += local * dout[i];
+        dinp[i] += nn_gelu_derivative(inp[i]) * dout[i];
     }
 }
 
@@ -447,7 +439,7 @@ __global__ void scale_kernel(float *x, float factor, size_t n) {
 
 /* x[i] *= the dropout multiplier of element i (the CPU backend's mask, bit for bit). */
 __global__ void dropout_kernel(float *x, size_t n, uint64_t seed, uint32_t threshold, float keep_scale) {
-    GRID_STRIDE_LOOP(i, n) x[i] *= dropout_multiplier(seed, i, threshold, keep_scale);
+    GRID_STRIDE_LOOP(i, n) x[i] *= nn_dropout_multiplier(seed, i, threshold, keep_scale);
 }
 
 /* The gelu_forward op. */
@@ -488,7 +480,7 @@ static void cuda_scale(float *x, float factor, size_t n) {
 /* The dropout op: the CPU backend's (seed, index) mask; p <= 0 leaves x alone. */
 static void cuda_dropout(float *x, size_t n, float p, uint64_t seed) {
     if (p <= 0.0f || n == 0) return;
-    dropout_kernel<<<elementwise_blocks(n), ELEMENTWISE_THREADS>>>(x, n, seed, dropout_threshold(p),
+    dropout_kernel<<<elementwise_blocks(n), ELEMENTWISE_THREADS>>>(x, n, seed, nn_dropout_threshold(p),
                                                                    1.0f / (1.0f - p));
     LAUNCH_CHECK("dropout_kernel");
 }

@@ -17,6 +17,7 @@
 
 extern "C" {
 #include "nn/backend.h"
+#include "nn/backend_math.h"
 }
 #include "nn/cuda/cuda_backend.h"
 
@@ -107,24 +108,8 @@ void strided_batched_gemm(cublasOperation_t op_a, cublasOperation_t op_b, int m,
 
 /* ------------------------------------------------------------------ dropout masks */
 
-/* splitmix64's finaliser: the dropout mask as a pure function of (seed, index), the same
- * bits as nn/cpu/cpu_backend.c so both backends drop the same elements. */
-__device__ __forceinline__ uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* The dropout multiplier of element i: 0 when its random bits fall below threshold, else
- * keep_scale = 1 / (1 - p). */
-__device__ __forceinline__ float dropout_multiplier(uint64_t seed, size_t i, uint32_t threshold,
-                                                    float keep_scale) {
-    uint32_t r = (uint32_t)(mix64(seed + 0x9e3779b97f4a7c15ULL * ((uint64_t)i + 1)) >> 32);
-    return r < threshold ? 0.0f : keep_scale;
-}
-
-/* Threshold on 32 random bits below which an element is dropped (host side, as the CPU). */
-static inline uint32_t dropout_threshold(float p) { return (uint32_t)((double)p * 4294967296.0); }
+/* The dropout mask and GELU: nn/backend_math.h, shared with the CPU backend so both drop
+ * the same elements and compute the same values. */
 
 /* ------------------------------------------------------------------ reductions */
 

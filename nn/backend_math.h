@@ -1,0 +1,51 @@
+/* Element arithmetic both backends must do identically: the dropout mask (a pure function
+ * of a seed and the element index, so the CPU and CUDA drop the same elements and backward
+ * regenerates the mask instead of storing it) and GELU with its derivative. nn/cpu compiles
+ * these as C, nn/cuda as host and device functions: one definition, so the two cannot drift.
+ * Assumes <math.h>'s tanhf (declared with a simd attribute by nn/cpu before including). */
+#ifndef RLHF_NN_BACKEND_MATH_H
+#define RLHF_NN_BACKEND_MATH_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __CUDACC__
+#define NN_ELEMENT_FUNCTION __host__ __device__ __forceinline__
+#else
+#define NN_ELEMENT_FUNCTION static inline
+#endif
+
+/* A 64-bit mix of z (splitmix64's finaliser). */
+NN_ELEMENT_FUNCTION uint64_t nn_mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The threshold on 32 random bits below which an element is dropped with probability p
+ * (0 <= p < 1, as gpt_config validation guarantees). */
+NN_ELEMENT_FUNCTION uint32_t nn_dropout_threshold(float p) { return (uint32_t)((double)p * 4294967296.0); }
+
+/* The dropout multiplier of element i: 0 when its random bits fall below threshold, else
+ * keep_scale = 1 / (1 - p). */
+NN_ELEMENT_FUNCTION float nn_dropout_multiplier(uint64_t seed, size_t i, uint32_t threshold, float keep_scale) {
+    uint32_t r = (uint32_t)(nn_mix64(seed + 0x9e3779b97f4a7c15ULL * ((uint64_t)i + 1)) >> 32);
+    return r < threshold ? 0.0f : keep_scale;
+}
+
+#define NN_GELU_SCALE 0.7978845608028654f /* sqrt(2 / pi) */
+
+/* GELU, tanh form (GPT-2's): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+NN_ELEMENT_FUNCTION float nn_gelu(float x) {
+    return 0.5f * x * (1.0f + tanhf(NN_GELU_SCALE * (x + 0.044715f * x * x * x)));
+}
+
+/* d nn_gelu(x) / dx. */
+NN_ELEMENT_FUNCTION float nn_gelu_derivative(float x) {
+    float th = tanhf(NN_GELU_SCALE * (x + 0.044715f * x * x * x));
+    float sech2 = 1.0f - th * th;
+    return 0.5f * (1.0f + th) + 0.5f * x * sech2 * NN_GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
+}
+
+#endif
