@@ -1,6 +1,7 @@
 /* Element arithmetic both backends must do identically: the dropout mask (a pure function
  * of a seed and the element index, so the CPU and CUDA drop the same elements and backward
- * regenerates the mask instead of storing it) and GELU with its derivative. nn/cpu compiles
+ * regenerates the mask instead of storing it), GELU with its derivative, and the AdamW
+ * update of one parameter (bit for bit the same on both, as the parity test requires). nn/cpu compiles
  * these as C, nn/cuda as host and device functions: one definition, so the two cannot drift.
  * Assumes <math.h>'s tanhf (declared with a simd attribute by nn/cpu before including). */
 #ifndef RLHF_NN_BACKEND_MATH_H
@@ -46,6 +47,23 @@ NN_ELEMENT_FUNCTION float nn_gelu_derivative(float x) {
     float th = tanhf(NN_GELU_SCALE * (x + 0.044715f * x * x * x));
     float sech2 = 1.0f - th * th;
     return 0.5f * (1.0f + th) + 0.5f * x * sech2 * NN_GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
+}
+
+/* One AdamW step of parameter i (decoupled weight decay): moments m[i], v[i] updated with
+ * the gradient grad[i] * grad_scale (grad_scale folds in clipping), then the parameter moved
+ * by learning_rate times the bias-corrected step plus weight_decay * param[i]. */
+NN_ELEMENT_FUNCTION void nn_adamw_element(float *param, const float *grad, float *m, float *v, size_t i,
+                                          float learning_rate, float beta1, float beta2, float epsilon,
+                                          float weight_decay, float bias_correction1, float bias_correction2,
+                                          float grad_scale) {
+    float g = grad[i] * grad_scale;
+    float m_i = beta1 * m[i] + (1.0f - beta1) * g;
+    float v_i = beta2 * v[i] + (1.0f - beta2) * g * g;
+    m[i] = m_i;
+    v[i] = v_i;
+    float m_hat = m_i / bias_correction1;
+    float v_hat = v_i / bias_correction2;
+    param[i] -= learning_rate * (m_hat / (sqrtf(v_hat) + epsilon) + weight_decay * param[i]);
 }
 
 #endif

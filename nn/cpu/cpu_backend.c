@@ -557,14 +557,8 @@ static void cpu_adamw_update(float *param, const float *grad, float *m, float *v
                              float grad_scale) {
     #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float g = grad[i] * grad_scale;
-        float m_i = beta1 * m[i] + (1.0f - beta1) * g;
-        float v_i = beta2 * v[i] + (1.0f - beta2) * g * g;
-        m[i] = m_i;
-        v[i] = v_i;
-        float m_hat = m_i / bias_correction1;
-        float v_hat = v_i / bias_correction2;
-        param[i] -= learning_rate * (m_hat / (sqrtf(v_hat) + epsilon) + weight_decay * param[i]);
+        nn_adamw_element(param, grad, m, v, i, learning_rate, beta1, beta2, epsilon, weight_decay, bias_correction1,
+                         bias_correction2, grad_scale);
     }
 }
 

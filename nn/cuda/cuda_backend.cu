@@ -603,14 +603,8 @@ __global__ void adamw_kernel(float *param, const float *grad, float *m, float *v
                              float beta1, float beta2, float epsilon, float weight_decay, float bias_correction1,
                              float bias_correction2, float grad_scale) {
     GRID_STRIDE_LOOP(i, n) {
-        float g = grad[i] * grad_scale;
-        float m_i = beta1 * m[i] + (1.0f - beta1) * g;
-        float v_i = beta2 * v[i] + (1.0f - beta2) * g * g;
-        m[i] = m_i;
-        v[i] = v_i;
-        float m_hat = m_i / bias_correction1;
-        float v_hat = v_i / bias_correction2;
-        param[i] -= learning_rate * (m_hat / (sqrtf(v_hat) + epsilon) + weight_decay * param[i]);
+        nn_adamw_element(param, grad, m, v, i, learning_rate, beta1, beta2, epsilon, weight_decay, bias_correction1,
+                         bias_correction2, grad_scale);
     }
 }
 
