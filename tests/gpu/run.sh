@@ -65,27 +65,41 @@ else
     echo "nvidia-smi not found (the driver's tools); continuing, the test says whether CUDA is usable"
 fi
 
+# bundle_fresh: whether build-gpu-bundle/ holds binaries built from these very sources.
+bundle=build-gpu-bundle
+bundle_fresh() {
+    [ -x "$bundle/bin/test_cuda" ] && [ -x "$bundle/bin/rlhf-bench" ] && [ -f "$bundle/sources.sha256" ] &&
+        sha256sum --quiet --status -c "$bundle/sources.sha256" 2> /dev/null
+}
+fresh_bundle=0
+bundle_fresh && fresh_bundle=1
+
 say "tools"
 NVCC=$(command -v nvcc || true)
 [ -z "$NVCC" ] && [ -x /usr/local/cuda/bin/nvcc ] && NVCC=/usr/local/cuda/bin/nvcc
 [ -n "$NVCC" ] && PATH="$(dirname "$NVCC"):$PATH" && export PATH
-for tool in meson ninja cc pkg-config timeout nvcc; do
-    if command -v "$tool" > /dev/null 2>&1; then
-        echo "found $tool: $(command -v "$tool")"
-    else
-        echo "MISSING: $tool"
-        missing="$missing $tool"
-    fi
-done
-if command -v pkg-config > /dev/null 2>&1; then
-    for package in openblas jansson sqlite3 libpcre2-8 cairo check; do
-        if pkg-config --exists "$package"; then
-            echo "found library $package $(pkg-config --modversion "$package")"
+# the build tools matter only when there is no fresh bundle to run
+if [ "$fresh_bundle" -eq 1 ]; then
+    echo "build-gpu-bundle matches these sources: nothing to build here"
+else
+    for tool in meson ninja cc pkg-config timeout nvcc; do
+        if command -v "$tool" > /dev/null 2>&1; then
+            echo "found $tool: $(command -v "$tool")"
         else
-            echo "MISSING library (pkg-config): $package"
-            missing="$missing lib:$package"
+            echo "MISSING: $tool"
+            missing="$missing $tool"
         fi
     done
+    if command -v pkg-config > /dev/null 2>&1; then
+        for package in openblas jansson sqlite3 libpcre2-8 cairo check; do
+            if pkg-config --exists "$package"; then
+                echo "found library $package $(pkg-config --modversion "$package")"
+            else
+                echo "MISSING library (pkg-config): $package"
+                missing="$missing lib:$package"
+            fi
+        done
+    fi
 fi
 PYTHON=${PYTHON:-}
 for candidate in "$PYTHON" python3 /root/ref-venv/bin/python python; do
@@ -104,12 +118,6 @@ else
 fi
 [ -n "$missing" ] && echo "missing:$missing"
 
-# bundle_fresh: whether build-gpu-bundle/ holds binaries built from these very sources.
-bundle=build-gpu-bundle
-bundle_fresh() {
-    [ -x "$bundle/bin/test_cuda" ] && [ -x "$bundle/bin/rlhf-bench" ] && [ -f "$bundle/sources.sha256" ] &&
-        sha256sum --quiet --status -c "$bundle/sources.sha256" 2> /dev/null
-}
 
 # use_bundle: points the pieces below at the bundle's binaries and libraries.
 use_bundle() {
@@ -125,7 +133,7 @@ use_bundle() {
 build_ok=0
 test_binary=build-gpu/tests/test_cuda
 bench_binary=build-gpu/bench/rlhf-bench
-if bundle_fresh; then
+if [ "$fresh_bundle" -eq 1 ]; then
     say "binaries: build-gpu-bundle (built elsewhere from these sources)"
     use_bundle
 else
