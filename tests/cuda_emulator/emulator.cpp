@@ -22,9 +22,13 @@
  * kernel that reads device memory nobody wrote fails the parity test here as it would on a
  * GPU (where fresh memory holds whatever was there before). Allocations are tracked: copies
  * must go in the direction their kind says, between a device range and host memory, and
- * every cuBLAS operand's whole extent must lie inside one allocation. */
+ * every cuBLAS operand's whole extent must lie inside one allocation. Device memory can only
+ * be touched from inside an emulated call (a kernel, a copy, a product): host code that
+ * dereferences a device pointer stops with a message, as it would crash a GPU run. */
 #include <cblas.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <ucontext.h>
 
@@ -64,10 +68,22 @@ static unsigned int order_state = 12345;
 /* Stops the program: the emulated kernel did something a GPU would refuse or that is
  * undefined there. */
 [[noreturn]] static void emulator_fail(const char *what) {
-    fprintf(stderr, "CUDA EMULATOR: %s (block %u,%u,%u thread %u,%u,%u)\n", what, blockIdx.x, blockIdx.y, blockIdx.z,
-            threadIdx.x, threadIdx.y, threadIdx.z);
+    if (kernel_body)
+        fprintf(stderr, "CUDA EMULATOR: %s (block %u,%u,%u thread %u,%u,%u)\n", what, blockIdx.x, blockIdx.y,
+                blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z);
+    else
+        fprintf(stderr, "CUDA EMULATOR: %s\n", what);
     abort();
 }
+
+static void set_device_access(bool open);
+
+/* The pool is open for the lifetime of one of these: every emulated call that touches
+ * device memory starts with one. */
+struct device_access {
+    device_access() { set_device_access(true); }
+    ~device_access() { set_device_access(false); }
+};
 
 /* The entry of every fiber: runs the kernel body as this thread, then returns to the scheduler. */
 static void fiber_entry() {
@@ -200,6 +216,7 @@ void emulator_launch(dim3 grid, dim3 block, std::function<void()> body) {
         fibers.resize(threads);
         while ((long long)fiber_stacks.size() < threads) fiber_stacks.push_back((char *)malloc(FIBER_STACK_BYTES));
     }
+    device_access open;
     kernel_body = &body;
     gridDim = grid;
     blockDim = block;
@@ -209,11 +226,155 @@ void emulator_launch(dim3 grid, dim3 block, std::function<void()> body) {
                 blockIdx = dim3(x, y, z);
                 run_block((int)threads);
             }
+    kernel_body = NULL; /* outside a kernel again (for emulator_fail's message) */
 }
 
 /* ------------------------------------------------------------------ memory */
 
-static std::map<uintptr_t, size_t> allocations; /* start address -> bytes */
+/* Device memory is a pool of its own: one large reservation of address space, handed out
+ * in whole pages, kept PROT_NONE. Inside an emulated call (a kernel, a copy, a memset, a
+ * product) the pages it touches are opened: copies and products open their operands'
+ * extents, and a kernel's first touch of a closed page faults and opens a 256 KiB window
+ * of that allocation around it. When the call returns, everything opened is closed again.
+ * So host code that reads or writes device memory directly, which works by accident on
+ * the CPU and crashes on a GPU, stops at the faulting instruction with a message, and so
+ * does a kernel that touches pool pages outside every live allocation. (Opening and closing
+ * the whole pool at every call instead costs time in proportion to its resident pages:
+ * minutes for the 124M-parameter tests.) */
+static const size_t POOL_RESERVED_BYTES = (size_t)1 << 40; /* address space only */
+static const size_t POOL_PAGE = 4096;
+static const size_t FAULT_WINDOW = 64 * POOL_PAGE;
+static char *pool_base;
+static size_t pool_high_water;                  /* end of the furthest page ever handed out */
+static std::map<uintptr_t, size_t> allocations; /* start address -> bytes asked for */
+static std::map<size_t, size_t> free_ranges;    /* pool offset -> bytes, coalesced */
+static int device_access_depth;                 /* > 0 inside an emulated call */
+static struct sigaction previous_segv_action;
+
+/* What the current call has opened: page ranges, coalesced when one follows the last; past
+ * OPEN_RANGES_MAX the whole pool is opened instead (fewer mappings than the kernel allows). */
+struct open_range {
+    char *start;
+    size_t bytes;
+};
+static const int OPEN_RANGES_MAX = 16384;
+static open_range open_ranges[OPEN_RANGES_MAX];
+static int open_range_count;
+static bool pool_wide_open;
+
+/* Changes the protection of pool pages, or stops the program (an emulator fault). */
+static void protect_pages(char *start, size_t bytes, int protection) {
+    if (bytes && mprotect(start, bytes, protection) != 0) {
+        perror("CUDA EMULATOR: mprotect of the device pool");
+        abort();
+    }
+}
+
+/* The page-aligned allocation (start, bytes rounded up to pages) holding address, or false. */
+static bool allocation_pages_of(const char *address, char **start, size_t *bytes) {
+    auto after = allocations.upper_bound((uintptr_t)address);
+    if (after == allocations.begin()) return false;
+    auto found = std::prev(after);
+    size_t pages = (found->second + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+    if ((uintptr_t)address >= found->first + pages) return false;
+    *start = (char *)found->first;
+    *bytes = pages;
+    return true;
+}
+
+/* Opens [start, start + bytes) rounded out to pages for the current call. */
+static void open_pages(const void *start, size_t bytes) {
+    if (pool_wide_open || bytes == 0) return;
+    char *first = pool_base + ((const char *)start - pool_base) / POOL_PAGE * POOL_PAGE;
+    char *end = pool_base + ((const char *)start - pool_base + bytes + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+    if (open_range_count == OPEN_RANGES_MAX) {
+        protect_pages(pool_base, pool_high_water, PROT_READ | PROT_WRITE);
+        pool_wide_open = true;
+        return;
+    }
+    protect_pages(first, (size_t)(end - first), PROT_READ | PROT_WRITE);
+    open_range *last = open_range_count ? &open_ranges[open_range_count - 1] : NULL;
+    if (last && last->start + last->bytes == first) {
+        last->bytes += (size_t)(end - first);
+    } else {
+        open_ranges[open_range_count].start = first;
+        open_ranges[open_range_count].bytes = (size_t)(end - first);
+        open_range_count++;
+    }
+}
+
+/* Closes everything the current call opened. */
+static void close_open_pages() {
+    if (pool_wide_open) {
+        protect_pages(pool_base, pool_high_water, PROT_NONE);
+        pool_wide_open = false;
+    } else {
+        for (int i = 0; i < open_range_count; i++) protect_pages(open_ranges[i].start, open_ranges[i].bytes, PROT_NONE);
+    }
+    open_range_count = 0;
+}
+
+/* Enters (open = true) or leaves an emulated call; nests; leaving the outermost closes the pool. */
+static void set_device_access(bool open) {
+    if (open) {
+        device_access_depth++;
+    } else if (--device_access_depth == 0) {
+        close_open_pages();
+    }
+}
+
+/* A fault inside the pool: inside an emulated call and inside a live allocation, a kernel's
+ * first touch of a closed page (open a window around it and go on); otherwise host code
+ * touching device memory, or a touch outside every allocation: say which and stop. Faults
+ * elsewhere go to the handler that was there before (or the default action). */
+static void device_fault_handler(int signal_number, siginfo_t *info, void *context) {
+    char *address = (char *)info->si_addr;
+    if (pool_base && address >= pool_base && address < pool_base + POOL_RESERVED_BYTES) {
+        char *start;
+        size_t bytes;
+        bool in_allocation = allocation_pages_of(address, &start, &bytes);
+        if (device_access_depth > 0 && in_allocation && !pool_wide_open) {
+            size_t window = (size_t)(address - start) / FAULT_WINDOW * FAULT_WINDOW;
+            size_t length = bytes - window < FAULT_WINDOW ? bytes - window : FAULT_WINDOW;
+            open_pages(start + window, length);
+            return; /* the faulting access runs again, now on an open page */
+        }
+        if (device_access_depth > 0)
+            fprintf(stderr, "CUDA EMULATOR: a kernel touched device memory outside every live allocation at %p\n",
+                    (void *)address);
+        else
+            fprintf(stderr,
+                    "CUDA EMULATOR: host code read or wrote device memory directly at %p%s; on a GPU this is a "
+                    "crash: copy it with cudaMemcpy instead\n",
+                    (void *)address, in_allocation ? "" : " (not even a live allocation)");
+        signal(SIGABRT, SIG_DFL);
+        abort();
+    }
+    if (previous_segv_action.sa_flags & SA_SIGINFO) {
+        previous_segv_action.sa_sigaction(signal_number, info, context);
+    } else if (previous_segv_action.sa_handler != SIG_IGN && previous_segv_action.sa_handler != SIG_DFL) {
+        previous_segv_action.sa_handler(signal_number);
+    } else {
+        signal(signal_number, SIG_DFL); /* returning re-runs the instruction: the default action */
+    }
+}
+
+/* Reserves the pool and installs the fault handler, on the first cudaMalloc. */
+static void reserve_pool() {
+    void *base = mmap(NULL, POOL_RESERVED_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) {
+        perror("CUDA EMULATOR: reserving the device pool");
+        abort();
+    }
+    pool_base = (char *)base;
+    free_ranges[0] = POOL_RESERVED_BYTES;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = device_fault_handler;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, &previous_segv_action);
+}
 
 /* Whether [pointer, pointer + bytes) lies inside one live allocation. */
 bool emulator_is_device_range(const void *pointer, size_t bytes) {
@@ -227,26 +388,51 @@ bool emulator_is_device_range(const void *pointer, size_t bytes) {
 /* Whether pointer points into any live allocation (one byte). */
 static bool is_device_pointer(const void *pointer) { return emulator_is_device_range(pointer, 1); }
 
+/* First fit from the pool's free ranges, whole pages; fresh memory reads as 0xff bytes. */
 cudaError_t cudaMalloc(void **pointer, size_t bytes) {
-    size_t size = bytes ? bytes : 1;
-    *pointer = malloc(size);
-    if (!*pointer) return cudaErrorMemoryAllocation;
-    memset(*pointer, 0xff, size); /* device memory is not zeroed: make unwritten reads visible */
+    if (!pool_base) reserve_pool();
+    size_t size = bytes ? bytes : 1, pages = (size + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+    auto range = free_ranges.begin();
+    while (range != free_ranges.end() && range->second < pages) ++range;
+    if (range == free_ranges.end()) return cudaErrorMemoryAllocation;
+    size_t offset = range->first, left = range->second - pages;
+    free_ranges.erase(range);
+    if (left) free_ranges[offset + pages] = left;
+    if (offset + pages > pool_high_water) pool_high_water = offset + pages;
+    *pointer = pool_base + offset;
+    device_access open;
+    open_pages(*pointer, pages);
+    memset(*pointer, 0xff, pages); /* device memory is not zeroed: make unwritten reads visible */
     allocations[(uintptr_t)*pointer] = size;
     return cudaSuccess;
 }
 
+/* Returns the pages to the pool (and their memory to the system). */
 cudaError_t cudaFree(void *pointer) {
     if (!pointer) return cudaSuccess;
     auto found = allocations.find((uintptr_t)pointer);
     if (found == allocations.end()) emulator_fail("cudaFree of a pointer cudaMalloc did not return");
+    size_t offset = (char *)pointer - pool_base, pages = (found->second + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
     allocations.erase(found);
-    free(pointer);
+    madvise(pointer, pages, MADV_DONTNEED);
+    auto next = free_ranges.lower_bound(offset);
+    if (next != free_ranges.end() && next->first == offset + pages) {
+        pages += next->second;
+        free_ranges.erase(next);
+    }
+    auto previous = free_ranges.lower_bound(offset);
+    if (previous != free_ranges.begin() && std::prev(previous)->first + std::prev(previous)->second == offset) {
+        std::prev(previous)->second += pages;
+    } else {
+        free_ranges[offset] = pages;
+    }
     return cudaSuccess;
 }
 
 cudaError_t cudaMemset(void *pointer, int value, size_t bytes) {
     if (bytes && !emulator_is_device_range(pointer, bytes)) emulator_fail("cudaMemset outside a device allocation");
+    device_access open;
+    open_pages(pointer, bytes);
     memset(pointer, value, bytes);
     return cudaSuccess;
 }
@@ -263,6 +449,9 @@ cudaError_t cudaMemcpy(void *destination, const void *source, size_t bytes, cuda
               (kind == cudaMemcpyDeviceToHost && source_on_device && !is_device_pointer(destination)) ||
               (kind == cudaMemcpyDeviceToDevice && source_on_device && destination_on_device);
     if (!ok) emulator_fail("cudaMemcpy whose pointers do not match its kind (or run past an allocation)");
+    device_access open;
+    if (source_on_device) open_pages(source, bytes);
+    if (destination_on_device) open_pages(destination, bytes);
     memmove(destination, source, bytes);
     return cudaSuccess;
 }
@@ -398,6 +587,13 @@ static cublasStatus_t gemm_one(bool tf32, cublasOperation_t op_a, cublasOperatio
     if ((k > 0 && (!matrix_in_allocation(a, a_rows, a_cols, lda) || !matrix_in_allocation(b, b_rows, b_cols, ldb))) ||
         !matrix_in_allocation(c, m, n, ldc))
         emulator_fail("a gemm operand runs past its device allocation (or is host memory)");
+    /* the OpenMP threads of cblas_sgemm must not fault: open every operand's extent first */
+    device_access open;
+    if (k > 0) {
+        open_pages(a, sizeof(float) * ((size_t)(a_cols - 1) * lda + a_rows));
+        open_pages(b, sizeof(float) * ((size_t)(b_cols - 1) * ldb + b_rows));
+    }
+    open_pages(c, sizeof(float) * ((size_t)(n - 1) * ldc + m));
     std::vector<float> rounded_a, rounded_b;
     if (tf32 && k > 0) {
         rounded_a = tf32_copy(a, a_rows, a_cols, lda);
