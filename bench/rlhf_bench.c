@@ -32,14 +32,15 @@ void openblas_set_num_threads(int num_threads);
 static void usage(FILE *stream) {
     fprintf(stream,
             "usage: rlhf-bench train [--config tiny|gpt2] [-B N] [-T N] [--steps N] [--threads N]\n"
-            "                        [--device auto|cpu|cuda] [--json]\n"
+            "                        [--ceiling-size N] [--device auto|cpu|cuda] [--json]\n"
             "       rlhf-bench generate [--config tiny|gpt2] [-B N] [--prompt-len N] [--new-tokens N]\n"
             "                        [--repeats N] [--temperature T] [--threads N]\n"
             "                        [--device auto|cpu|cuda] [--json]\n"
             "       rlhf-bench rm [--config tiny|gpt2] [-B PAIRS] [-T N] [--steps N] [--threads N]\n"
             "                        [--device auto|cpu|cuda] [--json]\n\n"
             "train: times full training steps (forward, backward, AdamW) and the matrix-product\n"
-            "ceiling. generate: times batched generation with the KV cache (greedy by default).\n"
+            "ceiling (SGEMM at M = N = K = --ceiling-size; default 8192 on a GPU, 2048 on the CPU).\n"
+            "generate: times batched generation with the KV cache (greedy by default).\n"
             "On CUDA, RLHF_TF32=1 lets the matrix products use TF32 tensor cores.\n");
 }
 
@@ -103,21 +104,22 @@ static void device_synchronize(const device_report *report) {
 #endif
 }
 
-/* The matrix-product ceiling of the device: cuBLAS SGEMM at 8192 on a GPU (with the current
- * TF32 setting), OpenBLAS sgemm at 2048 on the CPU. */
-static double device_ceiling(const device_report *report) {
+/* The matrix-product ceiling of the device at M = N = K = size (0: the default, 8192 on a
+ * GPU, 2048 on the CPU): cuBLAS SGEMM with the current TF32 setting, or OpenBLAS sgemm. */
+static double device_ceiling(const device_report *report, int size) {
 #ifdef RLHF_HAVE_CUDA
-    if (report->on_gpu) return nn_cuda_sgemm_ceiling(8192);
+    if (report->on_gpu) return nn_cuda_sgemm_ceiling(size > 0 ? size : 8192);
 #else
     (void)report;
 #endif
-    return sgemm_ceiling(2048);
+    return sgemm_ceiling(size > 0 ? size : 2048);
 }
 
 /* The options of both benchmarks (each uses its own subset). */
 typedef struct bench_options {
     const char *config_name, *device;
     int B, T, steps, threads, prompt_len, new_tokens, repeats;
+    int ceiling_size; /* 0: device_ceiling's default */
     float temperature;
     bool json;
 } bench_options;
@@ -135,6 +137,7 @@ static int parse_options(int argc, char **argv, bench_options *options) {
         else if (strcmp(arg, "-T") == 0) { options->T = atoi(value); i++; }
         else if (strcmp(arg, "--steps") == 0) { options->steps = atoi(value); i++; }
         else if (strcmp(arg, "--threads") == 0) { options->threads = atoi(value); i++; }
+        else if (strcmp(arg, "--ceiling-size") == 0) { options->ceiling_size = atoi(value); i++; }
         else if (strcmp(arg, "--device") == 0) { options->device = value; i++; }
         else if (strcmp(arg, "--prompt-len") == 0) { options->prompt_len = atoi(value); i++; }
         else if (strcmp(arg, "--new-tokens") == 0) { options->new_tokens = atoi(value); i++; }
@@ -143,8 +146,10 @@ static int parse_options(int argc, char **argv, bench_options *options) {
         else { fprintf(stderr, "rlhf-bench: error: unknown option %s\n", arg); return 2; }
     }
     if (options->B <= 0 || options->T <= 0 || options->steps <= 0 || options->threads <= 0 ||
-        options->prompt_len <= 0 || options->new_tokens <= 0 || options->repeats <= 0 || options->temperature < 0) {
-        fprintf(stderr, "rlhf-bench: error: sizes, counts and --threads must be positive, --temperature >= 0\n");
+        options->prompt_len <= 0 || options->new_tokens <= 0 || options->repeats <= 0 || options->temperature < 0 ||
+        options->ceiling_size < 0 || options->ceiling_size > 32768) {
+        fprintf(stderr, "rlhf-bench: error: sizes, counts and --threads must be positive, --temperature >= 0, "
+                        "--ceiling-size in [1, 32768]\n");
         return 2;
     }
     return 0;
@@ -235,7 +240,7 @@ static int bench_train(const bench_options *o) {
     double tokens_per_s = (double)B * T / step_time;
     double flops_per_token = gpt_training_flops_per_token(&config, model.parameter_count, T);
     double gflops = tokens_per_s * flops_per_token / 1e9;
-    double ceiling = device_ceiling(&device);
+    double ceiling = device_ceiling(&device, o->ceiling_size);
     double mfu = device.peak_gflops > 0 ? gflops / device.peak_gflops : 0.0;
     gpt_memory memory = gpt_memory_use(&model);
     double arena_mb = (memory.parameters * 4.0 + memory.activations) / 1048576.0;

@@ -52,6 +52,7 @@ struct fiber {
     fiber_state state;
     int shuffle_parity; /* which of two shuffle slots this lane writes next */
     int linear;         /* thread index within the block */
+    bool entered;       /* fiber_entry runs on this slot's stack (waiting between blocks) */
     uint3 index;
 };
 
@@ -85,11 +86,17 @@ struct device_access {
     ~device_access() { set_device_access(false); }
 };
 
-/* The entry of every fiber: runs the kernel body as this thread, then returns to the scheduler. */
+/* The entry of every fiber, entered once per fiber slot: runs the kernel body as this
+ * thread, returns to the scheduler, and waits there to run as a thread of a later block
+ * (so starting a thread costs a _longjmp, not getcontext and setcontext, which are system
+ * calls: they were a fifth of the emulator's time). */
 static void fiber_entry() {
-    (*kernel_body)();
-    current_fiber->state = FIBER_DONE;
-    _longjmp(scheduler_point, 1);
+    for (;;) {
+        (*kernel_body)();
+        current_fiber->state = FIBER_DONE;
+        if (!_setjmp(current_fiber->resume_point)) _longjmp(scheduler_point, 1);
+        /* resumed by resume_fiber as a fresh thread */
+    }
 }
 
 /* Leaves the current fiber for the scheduler; returns when the scheduler resumes it. */
@@ -102,10 +109,12 @@ static void resume_fiber(fiber *f) {
     current_fiber = f;
     threadIdx = f->index;
     if (_setjmp(scheduler_point) == 0) {
-        if (f->state == FIBER_NOT_STARTED) {
+        if (f->state == FIBER_NOT_STARTED && !f->entered) {
             f->state = FIBER_READY;
+            f->entered = true;
             setcontext(&f->context);
         } else {
+            f->state = FIBER_READY;
             _longjmp(f->resume_point, 1);
         }
     }
@@ -140,6 +149,7 @@ static void prepare_fiber(fiber *f, int linear, uint3 index) {
     f->shuffle_parity = 0;
     f->linear = linear;
     f->index = index;
+    if (f->entered) return; /* its fiber_entry loop waits at resume_point */
     getcontext(&f->context);
     f->context.uc_stack.ss_sp = fiber_stacks[linear];
     f->context.uc_stack.ss_size = FIBER_STACK_BYTES;

@@ -227,55 +227,7 @@ echo "parity: $parity${stale_bundle:-}; $comparisons comparisons printed; $check
 [ -n "$missing" ] && echo "missing tools:$missing"
 table_python=${PYTHON:-$(command -v python3 || true)}
 if [ -n "$table_python" ]; then
-    RT32="$(bench_json rlhf_train_fp32)" RTTF="$(bench_json rlhf_train_tf32)" RGEN="$(bench_json rlhf_generate)" \
-    PT32="$(bench_json torch_train_fp32)" PTTF="$(bench_json torch_train_tf32)" PGEN="$(bench_json torch_generate)" \
-    "$table_python" - << 'EOF'
-import json, os
-
-def load(name):
-    text = os.environ.get(name, "").strip()
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
-        return None
-
-rt32, rttf, rgen = load("RT32"), load("RTTF"), load("RGEN")
-pt32, pttf, pgen = load("PT32"), load("PTTF"), load("PGEN")
-gpu = next((r["gpu"] for r in (rt32, rttf, rgen, pt32, pttf, pgen) if r and r.get("gpu", "-") != "-"), "?")
-print(f"GPU: {gpu}")
-print()
-print("training step, gpt2 124M, B=8 x T=1024 (6N + 6LCT FLOPs per token)")
-print(f"{'':16} {'tokens/s':>10} {'ms/step':>9} {'TFLOP/s':>9} {'MFU':>7} {'rlhf/torch':>11}")
-
-def train_row(label, r, peak_of, theirs=None):
-    if not r:
-        print(f"{label:16} {'(no result)':>10}")
-        return
-    tflops = r["gflops"] / 1e3 if "gflops" in r else None
-    peak = peak_of.get("peak_gflops") if peak_of else None
-    mfu = f"{100 * r['gflops'] / peak:.1f}%" if peak else "-"
-    ratio = f"{r['tokens_per_s'] / theirs['tokens_per_s']:.2f}x" if theirs else ""
-    print(f"{label:16} {r['tokens_per_s']:>10.0f} {r['ms_per_step']:>9.1f} {tflops:>9.1f} {mfu:>7} {ratio:>11}")
-
-train_row("rlhf FP32", rt32, rt32, pt32)
-train_row("PyTorch FP32", pt32, rt32)
-train_row("rlhf TF32", rttf, rttf, pttf)
-train_row("PyTorch TF32", pttf, rttf)
-if rt32:
-    print(f"(MFU against the card's published dense peak: FP32 {rt32['peak_gflops'] / 1e3:.1f} TFLOP/s"
-          + (f", TF32 {rttf['peak_gflops'] / 1e3:.1f}" if rttf else "")
-          + f"; cuBLAS SGEMM ceiling measured {rt32['ceiling_gflops'] / 1e3:.1f} TFLOP/s FP32"
-          + (f", {rttf['ceiling_gflops'] / 1e3:.1f} TF32" if rttf else "") + ")")
-print()
-print("generation, gpt2 124M, 64 prompts x 16 tokens + 64 new each, greedy, KV cache")
-print(f"{'':16} {'tokens/s':>10} {'ms/token step':>14} {'ms/call':>9} {'rlhf/torch':>11}")
-for label, r, theirs in (("rlhf", rgen, pgen), ("PyTorch generate", pgen, None)):
-    if not r:
-        print(f"{label:16} {'(no result)':>10}")
-        continue
-    ratio = f"{r['tokens_per_s'] / theirs['tokens_per_s']:.2f}x" if theirs else ""
-    print(f"{label:16} {r['tokens_per_s']:>10.0f} {r['ms_per_token_step']:>14.2f} {r['ms_per_generate']:>9.1f} {ratio:>11}")
-EOF
+    "$table_python" tests/gpu/table.py "$results"
 else
     for name in rlhf_train_fp32 rlhf_train_tf32 rlhf_generate torch_train_fp32 torch_train_tf32 torch_generate; do
         echo "$name: $(bench_json "$name")"
