@@ -32,16 +32,18 @@ void openblas_set_num_threads(int num_threads);
 static void usage(FILE *stream) {
     fprintf(stream,
             "usage: rlhf-bench train [--config tiny|gpt2] [-B N] [-T N] [--steps N] [--threads N]\n"
-            "                        [--ceiling-size N] [--device auto|cpu|cuda] [--json]\n"
+            "                        [--ceiling-size N] [--device auto|cpu|cuda] [--profile] [--json]\n"
             "       rlhf-bench generate [--config tiny|gpt2] [-B N] [--prompt-len N] [--new-tokens N]\n"
             "                        [--repeats N] [--temperature T] [--threads N]\n"
-            "                        [--device auto|cpu|cuda] [--json]\n"
+            "                        [--device auto|cpu|cuda] [--profile] [--json]\n"
             "       rlhf-bench rm [--config tiny|gpt2] [-B PAIRS] [-T N] [--steps N] [--threads N]\n"
             "                        [--device auto|cpu|cuda] [--json]\n\n"
             "train: times full training steps (forward, backward, AdamW) and the matrix-product\n"
             "ceiling (SGEMM at M = N = K = --ceiling-size; default 8192 on a GPU, 2048 on the CPU).\n"
             "generate: times batched generation with the KV cache (greedy by default).\n"
-            "On CUDA, RLHF_TF32=1 lets the matrix products use TF32 tensor cores.\n");
+            "On CUDA, RLHF_TF32=1 lets the matrix products use TF32 tensor cores, and --profile then\n"
+            "times every backend op on the GPU (more steps, or one more generate call, each op\n"
+            "waited for) and prints where the time goes on stderr.\n");
 }
 
 /* Best-of-three sgemm GFLOP/s at M = N = K = size: the most this machine's BLAS gives,
@@ -115,11 +117,44 @@ static double device_ceiling(const device_report *report, int size) {
     return sgemm_ceiling(size > 0 ? size : 2048);
 }
 
+/* Prints the per-op GPU times of the last profile on stderr: per unit (a training step or a
+ * token step, `units` of them profiled), with each op's share, and the sum against the
+ * unprofiled run's wall time per unit (the difference is launch and host overhead). */
+static void print_profile(const char *unit, double units, double wall_ms_per_unit) {
+#ifdef RLHF_HAVE_CUDA
+    nn_cuda_op_time times[64];
+    int count = nn_cuda_profile_read(times, 64);
+    if (count > 64) count = 64;
+    double total = 0;
+    for (int i = 0; i < count; i++) total += times[i].milliseconds;
+    fprintf(stderr, "profile: GPU time per %s over %.0f profiled %ss (each op waited for)\n", unit, units, unit);
+    fprintf(stderr, "  %-26s %10s %10s %7s\n", "op", "calls", "ms", "share");
+    for (int i = 0; i < count; i++)
+        fprintf(stderr, "  %-26s %10.1f %10.3f %6.1f%%\n", times[i].op, times[i].calls / units,
+                times[i].milliseconds / units, total > 0 ? 100.0 * times[i].milliseconds / total : 0.0);
+    fprintf(stderr, "  %-26s %10s %10.3f  (unprofiled wall time %.3f ms: %.3f ms of launch and host overhead)\n",
+            "all ops", "", total / units, wall_ms_per_unit, wall_ms_per_unit - total / units);
+#else
+    (void)unit, (void)units, (void)wall_ms_per_unit;
+#endif
+}
+
+/* Turns op profiling on or off (only called on a GPU). */
+static void set_profiling(bool on) {
+#ifdef RLHF_HAVE_CUDA
+    if (on) nn_cuda_profile_start();
+    else nn_cuda_profile_stop();
+#else
+    (void)on;
+#endif
+}
+
 /* The options of both benchmarks (each uses its own subset). */
 typedef struct bench_options {
     const char *config_name, *device;
     int B, T, steps, threads, prompt_len, new_tokens, repeats;
     int ceiling_size; /* 0: device_ceiling's default */
+    bool profile;     /* --profile: per-op GPU time after the timed run */
     float temperature;
     bool json;
 } bench_options;
@@ -130,6 +165,7 @@ static int parse_options(int argc, char **argv, bench_options *options) {
         const char *arg = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(arg, "--json") == 0) options->json = true;
+        else if (strcmp(arg, "--profile") == 0) options->profile = true;
         else if (strcmp(arg, "--help") == 0) { usage(stdout); return 1; }
         else if (!value) { fprintf(stderr, "rlhf-bench: error: %s needs a value\n", arg); return 2; }
         else if (strcmp(arg, "--config") == 0) { options->config_name = value; i++; }
@@ -176,6 +212,12 @@ static int open_model(const bench_options *o, bool score_head, gpt_model *model,
     }
     gpt_init_random(model, 1);
     describe_device(*chosen, device);
+    if (o->profile && !device->on_gpu) {
+        fprintf(stderr, "rlhf-bench: error: --profile times the CUDA backend's ops: it needs --device cuda "
+                        "(on the CPU, use perf)\n");
+        gpt_destroy(model);
+        return 1;
+    }
     return 0;
 }
 
@@ -206,7 +248,10 @@ static int bench_train(const bench_options *o) {
     double forward_time = 0, backward_time = 0, optimizer_time = 0;
     float loss = 0;
     int status = 0;
-    for (int step = -1; step < steps && status == 0; step++) { /* step -1 warms up caches and threads */
+    /* step -1 warms up caches and threads; with --profile, `steps` more steps are profiled */
+    int last_step = o->profile ? 2 * steps : steps;
+    for (int step = -1; step < last_step && status == 0; step++) {
+        if (o->profile && step == steps) set_profiling(true);
         device_synchronize(&device);
         double t0 = rlhf_seconds();
         gpt_zero_grad(&model);
@@ -221,6 +266,7 @@ static int bench_train(const bench_options *o) {
         nn_adamw_step(&optimizer, &model, 1e-4f);
         device_synchronize(&device);
         double t3 = rlhf_seconds();
+        if (step >= steps) continue; /* a profiled step */
         loss = out.loss;
         if (step >= 0) {
             forward_time += t1 - t0;
@@ -237,6 +283,10 @@ static int bench_train(const bench_options *o) {
         return 1;
     }
     double step_time = (forward_time + backward_time + optimizer_time) / steps;
+    if (o->profile) {
+        set_profiling(false);
+        print_profile("step", steps, 1e3 * step_time);
+    }
     double tokens_per_s = (double)B * T / step_time;
     double flops_per_token = gpt_training_flops_per_token(&config, model.parameter_count, T);
     double gflops = tokens_per_s * flops_per_token / 1e9;
@@ -300,7 +350,10 @@ static int bench_generate(const bench_options *o) {
     policy_generation out;
     double first_time = 0, total_time = 0;
     int status = 0, produced = 0;
-    for (int repeat = -1; repeat < o->repeats && status == 0; repeat++) { /* repeat -1 warms up */
+    /* repeat -1 warms up; with --profile, one more call is profiled */
+    int last_repeat = o->profile ? o->repeats + 1 : o->repeats;
+    for (int repeat = -1; repeat < last_repeat && status == 0; repeat++) {
+        if (repeat == o->repeats) set_profiling(true);
         device_synchronize(&device);
         double start = rlhf_seconds();
         status = policy_generate(&model, prompts, lengths, B, &sampling, &out, &error);
@@ -308,7 +361,7 @@ static int bench_generate(const bench_options *o) {
         device_synchronize(&device);
         double elapsed = rlhf_seconds() - start;
         if (repeat < 0) first_time = elapsed;
-        else total_time += elapsed;
+        else if (repeat < o->repeats) total_time += elapsed;
         produced = 0;
         for (int b = 0; b < B; b++) produced += out.lengths[b];
         policy_generation_free(&out);
@@ -322,6 +375,10 @@ static int bench_generate(const bench_options *o) {
         return 1;
     }
     double seconds = total_time / o->repeats;
+    if (o->profile && status == 0) {
+        set_profiling(false);
+        print_profile("token step", new_tokens, 1e3 * seconds / new_tokens);
+    }
     double tokens_per_s = produced / seconds;
     if (o->json) {
         printf("{\"bench\": \"generate\", \"config\": \"%s\", \"B\": %d, \"prompt_len\": %d, \"new_tokens\": %d, "

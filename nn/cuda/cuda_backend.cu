@@ -633,37 +633,128 @@ void cuda_sample_tokens(int *tokens, float *logprobs, const float *logits, const
 
 static nn_backend cuda_table;
 
-/* Points every field of the table at this backend's ops. */
-static void fill_table(nn_backend *table) {
+/* ------------------------------------------------------------------ op profiling */
+
+/* What nn_cuda_profile_read reports, one entry per op name (see cuda_backend.h). */
+#define PROFILE_MAX_OPS 64
+static nn_cuda_op_time profile_times[PROFILE_MAX_OPS];
+static int profile_op_count;
+static cudaEvent_t profile_start_event, profile_stop_event;
+
+/* The entry for op (a string literal: compared by address, then by text), added if new. */
+static nn_cuda_op_time *profile_entry(const char *op) {
+    for (int i = 0; i < profile_op_count; i++)
+        if (profile_times[i].op == op || strcmp(profile_times[i].op, op) == 0) return &profile_times[i];
+    if (profile_op_count == PROFILE_MAX_OPS) return NULL;
+    nn_cuda_op_time *entry = &profile_times[profile_op_count++];
+    entry->op = op;
+    entry->calls = 0;
+    entry->milliseconds = 0.0;
+    return entry;
+}
+
+/* Times one op call on the GPU: an event before, one after, and a wait for the second. */
+struct profile_scope {
+    const char *op;
+    explicit profile_scope(const char *name) : op(name) { CUDA_CHECK(cudaEventRecord(profile_start_event, 0)); }
+    ~profile_scope() {
+        CUDA_CHECK(cudaEventRecord(profile_stop_event, 0));
+        CUDA_CHECK(cudaEventSynchronize(profile_stop_event));
+        float milliseconds = 0.0f;
+        CUDA_CHECK(cudaEventElapsedTime(&milliseconds, profile_start_event, profile_stop_event));
+        nn_cuda_op_time *entry = profile_entry(op);
+        if (entry) {
+            entry->calls++;
+            entry->milliseconds += milliseconds;
+        }
+    }
+};
+
+/* profiled_op<f>::call has f's signature and runs f inside a profile_scope named name: the
+ * table points at it instead of f while profiling is on. One template for every op. */
+template <auto Op> struct profiled_op;
+template <typename Result, typename... Arguments, Result (*Op)(Arguments...)>
+struct profiled_op<Op> {
+    static const char *name;
+    static Result call(Arguments... arguments) {
+        profile_scope scope(name);
+        return Op(arguments...);
+    }
+};
+template <typename Result, typename... Arguments, Result (*Op)(Arguments...)>
+const char *profiled_op<Op>::name = NULL;
+
+/* Points every field of the table at this backend's ops, or with profiling at their timed
+ * forms (profiled_op). */
+static void fill_table(nn_backend *table, bool profiling) {
     memset(table, 0, sizeof *table);
     table->name = "cuda";
-    table->alloc = cuda_alloc;
-    table->free = cuda_free;
-    table->upload = cuda_upload;
-    table->download = cuda_download;
-    table->zero = cuda_zero;
-    table->copy = cuda_copy;
-    table->embedding_forward = cuda_embedding_forward;
-    table->embedding_backward = cuda_embedding_backward;
-    table->layernorm_forward = cuda_layernorm_forward;
-    table->layernorm_backward = cuda_layernorm_backward;
-    table->matmul_forward = cuda_matmul_forward;
-    table->matmul_backward = cuda_matmul_backward;
-    table->attention_forward = cuda_attention_forward;
-    table->attention_backward = cuda_attention_backward;
-    table->attention_cached = cuda_attention_cached;
-    table->gather_rows = cuda_gather_rows;
-    table->sample_tokens = cuda_sample_tokens;
-    table->gelu_forward = cuda_gelu_forward;
-    table->gelu_backward = cuda_gelu_backward;
-    table->add = cuda_add;
-    table->accumulate = cuda_accumulate;
-    table->scale = cuda_scale;
-    table->dropout = cuda_dropout;
-    table->target_logprobs = cuda_target_logprobs;
-    table->target_logprobs_backward = cuda_target_logprobs_backward;
-    table->sum_squares = cuda_sum_squares;
-    table->adamw_update = cuda_adamw_update;
+#define SET_OP(field, function)                                                           \
+    do {                                                                                  \
+        profiled_op<function>::name = #field;                                             \
+        table->field = profiling ? profiled_op<function>::call : function;                \
+    } while (0)
+    SET_OP(alloc, cuda_alloc);
+    SET_OP(free, cuda_free);
+    SET_OP(upload, cuda_upload);
+    SET_OP(download, cuda_download);
+    SET_OP(zero, cuda_zero);
+    SET_OP(copy, cuda_copy);
+    SET_OP(embedding_forward, cuda_embedding_forward);
+    SET_OP(embedding_backward, cuda_embedding_backward);
+    SET_OP(layernorm_forward, cuda_layernorm_forward);
+    SET_OP(layernorm_backward, cuda_layernorm_backward);
+    SET_OP(matmul_forward, cuda_matmul_forward);
+    SET_OP(matmul_backward, cuda_matmul_backward);
+    SET_OP(attention_forward, cuda_attention_forward);
+    SET_OP(attention_backward, cuda_attention_backward);
+    SET_OP(attention_cached, cuda_attention_cached);
+    SET_OP(gather_rows, cuda_gather_rows);
+    SET_OP(sample_tokens, cuda_sample_tokens);
+    SET_OP(gelu_forward, cuda_gelu_forward);
+    SET_OP(gelu_backward, cuda_gelu_backward);
+    SET_OP(add, cuda_add);
+    SET_OP(accumulate, cuda_accumulate);
+    SET_OP(scale, cuda_scale);
+    SET_OP(dropout, cuda_dropout);
+    SET_OP(target_logprobs, cuda_target_logprobs);
+    SET_OP(target_logprobs_backward, cuda_target_logprobs_backward);
+    SET_OP(sum_squares, cuda_sum_squares);
+    SET_OP(adamw_update, cuda_adamw_update);
+#undef SET_OP
+}
+
+/* See cuda_backend.h. The table is swapped in place: models hold a pointer to it. */
+extern "C" void nn_cuda_profile_start(void) {
+    if (!cuda_state.ready) return;
+    if (!profile_start_event) {
+        CUDA_CHECK(cudaEventCreate(&profile_start_event));
+        CUDA_CHECK(cudaEventCreate(&profile_stop_event));
+    }
+    CUDA_CHECK(cudaDeviceSynchronize()); /* earlier queued work is not charged to the first op */
+    profile_op_count = 0;
+    fill_table(&cuda_table, true);
+}
+
+/* See cuda_backend.h. */
+extern "C" void nn_cuda_profile_stop(void) {
+    if (cuda_state.ready) fill_table(&cuda_table, false);
+}
+
+/* Orders op times by time, most first (qsort). */
+static int by_time_descending(const void *a, const void *b) {
+    double x = ((const nn_cuda_op_time *)a)->milliseconds, y = ((const nn_cuda_op_time *)b)->milliseconds;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* See cuda_backend.h. */
+extern "C" int nn_cuda_profile_read(nn_cuda_op_time *times, int capacity) {
+    nn_cuda_op_time sorted[PROFILE_MAX_OPS];
+    memcpy(sorted, profile_times, sizeof(nn_cuda_op_time) * profile_op_count);
+    qsort(sorted, (size_t)profile_op_count, sizeof sorted[0], by_time_descending);
+    int count = profile_op_count < capacity ? profile_op_count : capacity;
+    if (count > 0) memcpy(times, sorted, sizeof(nn_cuda_op_time) * count);
+    return profile_op_count;
 }
 
 /* True when the environment variable name is set to "1". */
@@ -713,7 +804,7 @@ extern "C" const nn_backend *nn_cuda_backend(rlhf_error *error) {
     cuda_state.tf32 = environment_flag("RLHF_TF32");
     cuda_state.synchronous = environment_flag("RLHF_CUDA_SYNC");
     apply_math_mode();
-    fill_table(&cuda_table);
+    fill_table(&cuda_table, false);
     cuda_state.ready = true;
     return &cuda_table;
 }

@@ -59,6 +59,25 @@ double nn_cuda_sgemm_ceiling(int size);
 /* Waits until all queued device work has finished (ops are asynchronous; timing needs this). */
 void nn_cuda_synchronize(void);
 
+/* Per-op GPU time, for rlhf-bench --profile: where a training step or a token step spends
+ * its time. While profiling is on, every op of the table records CUDA events around itself
+ * and waits for the second one, so the op times are the GPU's own but the profiled run is
+ * slower than a normal one (the host no longer runs ahead); the difference between a normal
+ * run's wall time and the sum of the op times is launch and host overhead. */
+typedef struct nn_cuda_op_time {
+    const char *op;      /* the nn_backend field name, e.g. "matmul_forward" */
+    long calls;
+    double milliseconds; /* GPU time, summed over the calls */
+} nn_cuda_op_time;
+
+/* Clears the counts and turns profiling on (requires nn_cuda_backend to have succeeded). */
+void nn_cuda_profile_start(void);
+/* Turns profiling off; the counts stay until the next start. */
+void nn_cuda_profile_stop(void);
+/* Copies up to capacity op times into times, most time first; returns the number of ops
+ * that were called while profiling. */
+int nn_cuda_profile_read(nn_cuda_op_time *times, int capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,23 @@ RLHF_TF32=1 "$bench" train --device cuda --config tiny -B 2 -T 16 --steps 2 --ce
 "$bench" rm --device cuda --config tiny -B 2 -T 16 --steps 2 --json > "$results/rlhf_rm.log" 2>&1 ||
     fail "rm: $(cat "$results/rlhf_rm.log")"
 
+# --profile: every op the step runs, with its share; refused on the CPU
+"$bench" train --device cuda --config tiny -B 2 -T 16 --steps 1 --ceiling-size 128 --profile \
+    > "$results/profile_train.log" 2>&1 || fail "train --profile: $(cat "$results/profile_train.log")"
+for op in matmul_forward matmul_backward attention_forward attention_backward layernorm_forward adamw_update \
+    target_logprobs_backward; do
+    grep -Eq "^  $op +[0-9]+\.[0-9] +[0-9.]+ +[0-9.]+%" "$results/profile_train.log" ||
+        fail "train --profile does not list $op: $(cat "$results/profile_train.log")"
+done
+grep -q "^  all ops .*unprofiled wall time" "$results/profile_train.log" || fail "train --profile: no total line"
+"$bench" generate --device cuda --config tiny -B 2 --prompt-len 4 --new-tokens 4 --repeats 1 --profile \
+    > "$results/profile_generate.log" 2>&1 || fail "generate --profile: $(cat "$results/profile_generate.log")"
+grep -Eq "^  (attention_cached|sample_tokens) " "$results/profile_generate.log" ||
+    fail "generate --profile does not list the cached attention and the sampler: $(cat "$results/profile_generate.log")"
+"$bench" train --device cpu --config tiny -B 2 -T 16 --steps 1 --profile > "$results/profile_cpu.log" 2>&1 &&
+    fail "train --profile on the CPU was not refused"
+grep -q "needs --device cuda" "$results/profile_cpu.log" || fail "train --profile on the CPU: $(cat "$results/profile_cpu.log")"
+
 python3 - "$results" << 'PYTHON' || fail "the benchmarks' JSON (above)"
 import json, math, os, sys
 

@@ -13,7 +13,8 @@
 #    greedy generation for 64 prompts of 16 tokens with 64 new tokens each, in rlhf
 #    (bench/rlhf_bench.c) and in PyTorch + transformers (bench/torch_train.py,
 #    bench/torch_generate.py) on the same card;
-# 4. prints a short table last.
+#    then every backend op's GPU time in both (rlhf-bench --profile), for tuning;
+# 4. prints a short table last (tests/gpu/table.py).
 # Every piece runs under `timeout`, and the pieces share a deadline (RUN_BUDGET seconds,
 # default 540) so the whole run stays under 10 minutes. Results (JSON and logs) go to
 # build-gpu/gpu-results/ and, when the environment sets OUT, to $OUT as well.
@@ -218,6 +219,14 @@ if [ -n "$PYTHON" ]; then
     run_piece torch_train_tf32 120 "$PYTHON" bench/torch_train.py --device cuda --tf32 --config gpt2 -B 8 -T 1024 --steps 10 --json
     say "generation: PyTorch GPT2LMHeadModel.generate"
     run_piece torch_generate 120 "$PYTHON" bench/torch_generate.py --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 5 --json
+fi
+
+# Where the time goes: every backend op timed on the GPU (rlhf-bench --profile), last, so
+# that the comparisons above get the budget first.
+if [ "$build_ok" -eq 1 ]; then
+    say "profile: training step (FP32) and generation, GPU time per op"
+    run_piece rlhf_profile_train 60 "$bench_binary" train --device cuda --config gpt2 -B 8 -T 1024 --steps 2 --profile
+    run_piece rlhf_profile_generate 60 "$bench_binary" generate --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 1 --profile
 fi
 
 # ------------------------------------------------------------------ 4. the table
