@@ -134,6 +134,10 @@ static void print_profile(const char *unit, double units, double wall_ms_per_uni
                 times[i].milliseconds / units, total > 0 ? 100.0 * times[i].milliseconds / total : 0.0);
     fprintf(stderr, "  %-26s %10s %10.3f  (unprofiled wall time %.3f ms: %.3f ms of launch and host overhead)\n",
             "all ops", "", total / units, wall_ms_per_unit, wall_ms_per_unit - total / units);
+    long launches = 0, blas_calls = 0;
+    nn_cuda_profile_counts(&launches, &blas_calls);
+    fprintf(stderr, "  per %s: %.1f kernel launches and %.1f cuBLAS products\n", unit, launches / units,
+            blas_calls / units);
 #else
     (void)unit, (void)units, (void)wall_ms_per_unit;
 #endif

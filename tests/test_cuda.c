@@ -493,6 +493,71 @@ START_TEST(test_attention_cached) {
 }
 END_TEST
 
+/* Key-mask rules for check_cached_steps: whether sequence b's position p is a real token. */
+typedef int (*cached_mask_rule)(int b, int position);
+
+/* Fills a [B, max_len] cache on both backends with `count` calls of steps[i] positions each
+ * (a prompt, then decode steps) under mask rule `visible`, comparing the output and both
+ * caches after every call. */
+static void check_cached_steps(int B, int NH, int C, int max_len, const int *steps, int count,
+                               cached_mask_rule visible, int salt) {
+    int hs = C / NH;
+    size_t cache_floats = (size_t)B * NH * max_len * hs;
+    float *keys = calloc(cache_floats, sizeof(float)), *values = calloc(cache_floats, sizeof(float));
+    float *device_keys = gpu->alloc(sizeof(float) * cache_floats), *device_values = gpu->alloc(sizeof(float) * cache_floats);
+    int *mask = calloc((size_t)B * max_len, sizeof(int));
+    int *device_mask = gpu->alloc(sizeof(int) * B * max_len);
+    int past = 0;
+    for (int s = 0; s < count; s++) {
+        int T = steps[s];
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++) mask[b * max_len + past + t] = visible(b, past + t);
+        gpu->upload(device_mask, mask, sizeof(int) * B * max_len);
+        size_t n_qkv = (size_t)B * T * 3 * C, n_out = (size_t)B * T * C;
+        float *qkv = random_floats(n_qkv, 1, salt + s), *out = malloc(sizeof(float) * n_out);
+        float *device_qkv = to_device(qkv, n_qkv), *device_out = gpu->alloc(sizeof(float) * n_out);
+        cpu->attention_cached(out, qkv, keys, values, mask, B, T, past, max_len, C, NH);
+        gpu->attention_cached(device_out, device_qkv, device_keys, device_values, device_mask, B, T, past, max_len, C,
+                              NH);
+        char label[96];
+        snprintf(label, sizeof label, "attention_cached C %d past %d + %d: out", C, past, T);
+        compare(label, device_out, out, n_out, FLOAT_TOLERANCE);
+        snprintf(label, sizeof label, "attention_cached C %d past %d + %d: caches", C, past, T);
+        compare(label, device_keys, keys, cache_floats, 0.0);
+        compare(label, device_values, values, cache_floats, 0.0);
+        past += T;
+        free(qkv); free(out);
+        gpu->free(device_qkv); gpu->free(device_out);
+    }
+    free(keys); free(values); free(mask);
+    gpu->free(device_keys); gpu->free(device_values); gpu->free(device_mask);
+}
+
+/* Row 0 left-padded by 5; row 1 all real; row 2 nothing visible until position 298, where
+ * its query sees only its own key (then one more). */
+static int decode_mask(int b, int position) {
+    if (b == 0) return position >= 5;
+    if (b == 2) return position >= 298;
+    return 1;
+}
+
+/* Every position real. */
+static int all_visible(int b, int position) {
+    (void)b, (void)position;
+    return 1;
+}
+
+/* Decode steps (T = 1, the fused kernel on CUDA) at GPT-2's head shape, past the block's
+ * 128 threads, with padding and a query that sees no key; and the cache lengths either side
+ * of the fused kernel's 2048-key limit (past 2047 fused, past 2048 the general path). */
+START_TEST(test_attention_cached_decode) {
+    int gpt2_steps[4] = {297, 1, 1, 1};
+    check_cached_steps(3, 12, 768, 300, gpt2_steps, 4, decode_mask, 310);
+    int long_steps[3] = {2047, 1, 1};
+    check_cached_steps(1, 2, 16, 2049, long_steps, 3, all_visible, 320);
+}
+END_TEST
+
 /* The backend promises runs that repeat bit for bit on one GPU (no atomics): attention
  * forward and backward, twice on the same inputs, must agree exactly. */
 START_TEST(test_repeatable) {
@@ -1005,6 +1070,7 @@ int main(void) {
     tcase_add_test(ops, test_attention);
     tcase_add_test(ops, test_attention_dropout);
     tcase_add_test(ops, test_attention_cached);
+    tcase_add_test(ops, test_attention_cached_decode);
     tcase_add_test(ops, test_repeatable);
     tcase_add_test(ops, test_target_logprobs);
     tcase_add_test(ops, test_sampling);

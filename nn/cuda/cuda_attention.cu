@@ -293,11 +293,73 @@ void cuda_attention_backward(float *dqkv, float *scratch, const float *dout, con
     LAUNCH_CHECK("add_merged_qkv_kernel");
 }
 
+/* One decode step (T = 1) of the cached attention, fused into one kernel: block (b, h) stores
+ * the new key and value of its head in the cache at position past, scores its query against
+ * keys 0 .. past (scale q.k, summed over the head in order), takes the masked softmax (a
+ * query that sees no key outputs zeros) and writes the weighted sum of values into out
+ * [B, C] at the head's columns. The batched-product path needs five launches per layer for
+ * this (store, two products, softmax, merge); generation at batch 64 is bound by launches. */
+#define DECODE_THREADS 128
+#define DECODE_MAX_KEYS 2048 /* scores in shared memory (8 KiB); longer caches take the general path */
+__global__ void decode_attention_kernel(float *out, const float *qkv, float *key_cache, float *value_cache,
+                                        const int *key_mask, int C, int NH, int past, int max_len, float scale) {
+    __shared__ float query[DECODE_MAX_KEYS]; /* hs <= C floats; C <= DECODE_MAX_KEYS is checked */
+    __shared__ float weights[DECODE_MAX_KEYS];
+    int b = blockIdx.x / NH, h = blockIdx.x % NH, hs = C / NH, total = past + 1;
+    const float *row = qkv + (size_t)b * 3 * C;
+    float *keys = key_cache + ((size_t)b * NH + h) * max_len * hs;
+    float *values = value_cache + ((size_t)b * NH + h) * max_len * hs;
+    const int *mask = key_mask + (size_t)b * max_len;
+    for (int d = threadIdx.x; d < hs; d += blockDim.x) {
+        query[d] = row[h * hs + d];
+        keys[(size_t)past * hs + d] = row[C + h * hs + d];
+        values[(size_t)past * hs + d] = row[2 * C + h * hs + d];
+    }
+    __syncthreads();
+    float max_score = -INFINITY;
+    for (int j = threadIdx.x; j < total; j += blockDim.x) {
+        float score = -INFINITY;
+        if (mask[j]) {
+            const float *key = keys + (size_t)j * hs;
+            float dot = 0.0f;
+            for (int d = 0; d < hs; d++) dot += query[d] * key[d];
+            score = scale * dot;
+            max_score = fmaxf(max_score, score);
+        }
+        weights[j] = score;
+    }
+    max_score = block_reduce(max_score, max_op(), -INFINITY);
+    if (max_score == -INFINITY) { /* no visible key: zeros, as the masked softmax gives */
+        for (int d = threadIdx.x; d < hs; d += blockDim.x) out[(size_t)b * C + h * hs + d] = 0.0f;
+        return; /* the whole block leaves together */
+    }
+    float sum = 0.0f;
+    for (int j = threadIdx.x; j < total; j += blockDim.x) {
+        float e = mask[j] ? expf(weights[j] - max_score) : 0.0f;
+        weights[j] = e;
+        sum += e;
+    }
+    sum = block_reduce(sum, sum_op(), 0.0f); /* its barriers also publish weights */
+    float inverse = 1.0f / sum;
+    for (int d = threadIdx.x; d < hs; d += blockDim.x) {
+        float mixed = 0.0f;
+        for (int j = 0; j < total; j++) mixed += weights[j] * inverse * values[(size_t)j * hs + d];
+        out[(size_t)b * C + h * hs + d] = mixed;
+    }
+}
+
 /* The attention_cached op: store the new keys and values in the cache, then score the T new
- * queries against the past + T cached keys and mix the cached values. */
+ * queries against the past + T cached keys and mix the cached values. A decode step (T = 1)
+ * is one fused kernel (decode_attention_kernel); longer steps (the prompt) use products. */
 void cuda_attention_cached(float *out, const float *qkv, float *key_cache, float *value_cache, const int *key_mask,
                            int B, int T, int past, int max_len, int C, int NH) {
     if (B <= 0 || T <= 0 || C <= 0) return;
+    if (T == 1 && past + 1 <= DECODE_MAX_KEYS && C <= DECODE_MAX_KEYS) {
+        decode_attention_kernel<<<(unsigned int)(B * NH), DECODE_THREADS>>>(
+            out, qkv, key_cache, value_cache, key_mask, C, NH, past, max_len, 1.0f / sqrtf((float)(C / NH)));
+        LAUNCH_CHECK("decode_attention_kernel");
+        return;
+    }
     int hs = C / NH, total = past + T;
     int pairs = B * NH;
     size_t head_floats = (size_t)B * T * C, score_floats = (size_t)pairs * T * total;

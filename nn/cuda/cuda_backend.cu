@@ -33,6 +33,7 @@ void cuda_fatal(const char *file, int line, const char *call, const char *messag
 
 /* See cuda_common.h: checks the last launch, and waits for it under RLHF_CUDA_SYNC=1. */
 void cuda_check_launch(const char *kernel, const char *file, int line) {
+    cuda_state.kernel_launches++;
     cudaError_t status = cudaGetLastError();
     if (status != cudaSuccess) cuda_fatal(file, line, kernel, cudaGetErrorString(status));
     if (cuda_state.synchronous) {
@@ -61,6 +62,7 @@ void strided_batched_gemm(cublasOperation_t op_a, cublasOperation_t op_b, int m,
                           int ldb, long long stride_b, float beta, float *c, int ldc,
                           long long stride_c, int batch, const char *file, int line) {
     if (m <= 0 || n <= 0 || k <= 0 || batch <= 0) return;
+    cuda_state.blas_calls++;
     cublasStatus_t status = cublasGemmStridedBatchedEx(
         cuda_state.blas, op_a, op_b, m, n, k, &alpha, a, CUDA_R_32F, lda, stride_a, b, CUDA_R_32F, ldb,
         stride_b, &beta, c, CUDA_R_32F, ldc, stride_c, batch, gemm_compute_type(), CUBLAS_GEMM_DEFAULT);
@@ -72,6 +74,7 @@ void strided_batched_gemm(cublasOperation_t op_a, cublasOperation_t op_b, int m,
 static void gemm(cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k, float alpha,
                  const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return;
+    cuda_state.blas_calls++;
     CUBLAS_CHECK(cublasSgemm(cuda_state.blas, op_a, op_b, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc));
 }
 
@@ -639,6 +642,7 @@ static nn_backend cuda_table;
 #define PROFILE_MAX_OPS 64
 static nn_cuda_op_time profile_times[PROFILE_MAX_OPS];
 static int profile_op_count;
+static long profile_first_launch, profile_first_blas_call; /* the counters at nn_cuda_profile_start */
 static cudaEvent_t profile_start_event, profile_stop_event;
 
 /* The entry for op (a string literal: compared by address, then by text), added if new. */
@@ -733,12 +737,23 @@ extern "C" void nn_cuda_profile_start(void) {
     }
     CUDA_CHECK(cudaDeviceSynchronize()); /* earlier queued work is not charged to the first op */
     profile_op_count = 0;
+    profile_first_launch = cuda_state.kernel_launches;
+    profile_first_blas_call = cuda_state.blas_calls;
     fill_table(&cuda_table, true);
 }
 
 /* See cuda_backend.h. */
 extern "C" void nn_cuda_profile_stop(void) {
-    if (cuda_state.ready) fill_table(&cuda_table, false);
+    if (!cuda_state.ready) return;
+    fill_table(&cuda_table, false);
+    profile_first_launch = cuda_state.kernel_launches - profile_first_launch;
+    profile_first_blas_call = cuda_state.blas_calls - profile_first_blas_call;
+}
+
+/* See cuda_backend.h (after stop, the profile_first_* counters hold the differences). */
+extern "C" void nn_cuda_profile_counts(long *kernel_launches, long *blas_calls) {
+    *kernel_launches = profile_first_launch;
+    *blas_calls = profile_first_blas_call;
 }
 
 /* Orders op times by time, most first (qsort). */

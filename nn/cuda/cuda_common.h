@@ -32,6 +32,8 @@ struct cuda_backend_state {
     bool synchronous;           /* RLHF_CUDA_SYNC=1: wait after every kernel to pin faults */
     char *workspace;            /* scratch shared by all ops, grown on demand */
     size_t workspace_bytes;
+    long kernel_launches;       /* counted by cuda_check_launch, for rlhf-bench --profile */
+    long blas_calls;            /* cuBLAS products issued */
 };
 extern cuda_backend_state cuda_state;
 
