@@ -135,9 +135,10 @@ static void print_profile(const char *unit, double units, double wall_ms_per_uni
     fprintf(stderr, "  %-26s %10s %10.3f  (unprofiled wall time %.3f ms: %.3f ms of launch and host overhead)\n",
             "all ops", "", total / units, wall_ms_per_unit, wall_ms_per_unit - total / units);
     long launches = 0, blas_calls = 0;
-    nn_cuda_profile_counts(&launches, &blas_calls);
-    fprintf(stderr, "  per %s: %.1f kernel launches and %.1f cuBLAS products\n", unit, launches / units,
-            blas_calls / units);
+    double blas_flops = 0;
+    nn_cuda_profile_counts(&launches, &blas_calls, &blas_flops);
+    fprintf(stderr, "  per %s: %.1f kernel launches and %.1f cuBLAS products of %.3f GFLOP\n", unit,
+            launches / units, blas_calls / units, blas_flops / units / 1e9);
 #else
     (void)unit, (void)units, (void)wall_ms_per_unit;
 #endif

@@ -63,6 +63,7 @@ void strided_batched_gemm(cublasOperation_t op_a, cublasOperation_t op_b, int m,
                           long long stride_c, int batch, const char *file, int line) {
     if (m <= 0 || n <= 0 || k <= 0 || batch <= 0) return;
     cuda_state.blas_calls++;
+    cuda_state.blas_flops += 2.0 * m * n * (double)k * batch;
     cublasStatus_t status = cublasGemmStridedBatchedEx(
         cuda_state.blas, op_a, op_b, m, n, k, &alpha, a, CUDA_R_32F, lda, stride_a, b, CUDA_R_32F, ldb,
         stride_b, &beta, c, CUDA_R_32F, ldc, stride_c, batch, gemm_compute_type(), CUBLAS_GEMM_DEFAULT);
@@ -75,6 +76,7 @@ static void gemm(cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, i
                  const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     cuda_state.blas_calls++;
+    cuda_state.blas_flops += 2.0 * m * n * (double)k;
     CUBLAS_CHECK(cublasSgemm(cuda_state.blas, op_a, op_b, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc));
 }
 
@@ -643,6 +645,7 @@ static nn_backend cuda_table;
 static nn_cuda_op_time profile_times[PROFILE_MAX_OPS];
 static int profile_op_count;
 static long profile_first_launch, profile_first_blas_call; /* the counters at nn_cuda_profile_start */
+static double profile_first_blas_flops;
 static cudaEvent_t profile_start_event, profile_stop_event;
 
 /* The entry for op (a string literal: compared by address, then by text), added if new. */
@@ -739,6 +742,7 @@ extern "C" void nn_cuda_profile_start(void) {
     profile_op_count = 0;
     profile_first_launch = cuda_state.kernel_launches;
     profile_first_blas_call = cuda_state.blas_calls;
+    profile_first_blas_flops = cuda_state.blas_flops;
     fill_table(&cuda_table, true);
 }
 
@@ -748,12 +752,14 @@ extern "C" void nn_cuda_profile_stop(void) {
     fill_table(&cuda_table, false);
     profile_first_launch = cuda_state.kernel_launches - profile_first_launch;
     profile_first_blas_call = cuda_state.blas_calls - profile_first_blas_call;
+    profile_first_blas_flops = cuda_state.blas_flops - profile_first_blas_flops;
 }
 
 /* See cuda_backend.h (after stop, the profile_first_* counters hold the differences). */
-extern "C" void nn_cuda_profile_counts(long *kernel_launches, long *blas_calls) {
+extern "C" void nn_cuda_profile_counts(long *kernel_launches, long *blas_calls, double *blas_flops) {
     *kernel_launches = profile_first_launch;
     *blas_calls = profile_first_blas_call;
+    *blas_flops = profile_first_blas_flops;
 }
 
 /* Orders op times by time, most first (qsort). */

@@ -77,8 +77,9 @@ void nn_cuda_profile_stop(void);
 /* Copies up to capacity op times into times, most time first; returns the number of ops
  * that were called while profiling. */
 int nn_cuda_profile_read(nn_cuda_op_time *times, int capacity);
-/* The kernel launches and cuBLAS products issued between the last start and stop. */
-void nn_cuda_profile_counts(long *kernel_launches, long *blas_calls);
+/* The kernel launches and cuBLAS products (and the products' floating-point operations)
+ * issued between the last start and stop. */
+void nn_cuda_profile_counts(long *kernel_launches, long *blas_calls, double *blas_flops);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,7 @@ struct cuda_backend_state {
     size_t workspace_bytes;
     long kernel_launches;       /* counted by cuda_check_launch, for rlhf-bench --profile */
     long blas_calls;            /* cuBLAS products issued */
+    double blas_flops;          /* and their floating-point operations (2 m n k per product) */
 };
 extern cuda_backend_state cuda_state;
 
