@@ -5,14 +5,7 @@
 set -u
 rlhf=$1
 fixtures=$2
-work=$(mktemp -d /tmp/rlhf-test-cli-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+. "$(dirname "$0")/shell_support.sh"
 
 # expect_error STATUS NEEDLE COMMAND...: the command exits with STATUS and its stderr is
 # one "rlhf: error: ..." line containing NEEDLE.
@@ -296,8 +289,4 @@ expect_error 1 'reward_training.json: "val_percent"' "$rlhf" rm eval --db "$db" 
 echo '{}' > "$work/rmx/reward_training.json"
 expect_error 1 'reward_training.json: missing "val_percent"' "$rlhf" rm eval --db "$db" --model "$work/rmx"
 
-if [ "$failures" -ne 0 ]; then
-    echo "$failures check(s) failed"
-    exit 1
-fi
-echo "all CLI checks passed"
+finish "all CLI checks passed"

@@ -8,14 +8,8 @@
 set -u
 bench=$1
 table=$2
-results=$(mktemp -d /tmp/rlhf-test-bench-cuda-XXXXXX)
-trap 'rm -rf "$results"' EXIT
-failures=0
-
-fail() {
-    printf 'FAIL: %s\n' "$*"
-    failures=$((failures + 1))
-}
+. "$(dirname "$0")/../shell_support.sh"
+results=$work
 
 # the pieces and log names of tests/gpu/run.sh, at shapes the emulator runs in seconds
 "$bench" train --device cuda --config tiny -B 2 -T 16 --steps 2 --ceiling-size 128 --json \
@@ -104,9 +98,4 @@ grep -Eq "^rlhf TF32 +[0-9]+ +[0-9.]+ +[0-9.]+ +- " "$results/table.txt" || fail
 grep -Eq "^PyTorch FP32 +\(no result\)" "$results/table.txt" || fail "table: a missing PyTorch result is not '(no result)'"
 grep -Eq "^rlhf +[0-9]+ +[0-9.]+ +[0-9.]+" "$results/table.txt" || fail "table: no generation row"
 
-if [ "$failures" -eq 0 ]; then
-    echo "rlhf-bench on --device cuda (emulated) reports every field, and the table reads them"
-    exit 0
-fi
-echo "$failures failure(s)"
-exit 1
+finish "rlhf-bench on --device cuda (emulated) reports every field, and the table reads them"

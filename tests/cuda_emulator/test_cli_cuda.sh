@@ -10,25 +10,7 @@
 set -u
 rlhf=$1
 fixtures=$2
-work=$(mktemp -d /tmp/rlhf-test-cli-cuda-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-fail() {
-    printf 'FAIL: %s\n' "$*"
-    failures=$((failures + 1))
-}
-
-# json_value KEY FILE: the first value after "KEY": in a one-line JSON object (number or string).
-json_value() {
-    sed -n "s/^[^\"]*\(\"[^\"]*\"[^\"]*\)*\"$1\": *\"\{0,1\}\([^\",}]*\).*/\2/p" "$2" | head -n 1
-}
-
-# close A B TOLERANCE: |A - B| <= TOLERANCE * |B| (both numbers).
-close() {
-    awk -v a="$1" -v b="$2" -v tolerance="$3" \
-        'BEGIN { d = a - b; if (d < 0) d = -d; s = b < 0 ? -b : b; exit !(a != "" && b != "" && d <= tolerance * s) }'
-}
+. "$(dirname "$0")/../shell_support.sh"
 
 corpus="$fixtures/tokenizer/corpus.txt"
 "$rlhf" tokenizer train --corpus "$corpus" --vocab-size 400 --out "$work/tok" > /dev/null || fail "tokenizer train"
@@ -141,9 +123,4 @@ for key in accuracy loss mean_margin; do
         fail "rm eval $key of the models trained on cuda and cpu: $(json_value $key "$work/eval_rm_cuda_cpu.json"), $(json_value $key "$work/eval_rm_cpu_cpu.json")"
 done
 
-if [ "$failures" -eq 0 ]; then
-    echo "every stage gave the same results with --device cuda (emulated) as with --device cpu"
-    exit 0
-fi
-echo "$failures failure(s)"
-exit 1
+finish "every stage gave the same results with --device cuda (emulated) as with --device cpu"
