@@ -29,6 +29,14 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+
+/* AddressSanitizer's manual poisoning, when this is built with it (a no-op otherwise). */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(address, size) ((void)(address), (void)(size))
+#define ASAN_UNPOISON_MEMORY_REGION(address, size) ((void)(address), (void)(size))
+#endif
 #include <time.h>
 #include <ucontext.h>
 
@@ -57,7 +65,9 @@ struct fiber {
 };
 
 static std::vector<fiber> fibers;
-static std::vector<char *> fiber_stacks;
+/* The stacks live as long as the process; the vector is never destroyed, so they stay
+ * reachable (LeakSanitizer) after static destructors run. */
+static std::vector<char *> &fiber_stacks = *new std::vector<char *>;
 static const size_t FIBER_STACK_BYTES = 256 * 1024;
 static fiber *current_fiber;
 static jmp_buf scheduler_point;
@@ -377,7 +387,7 @@ static void reserve_pool() {
         abort();
     }
     pool_base = (char *)base;
-    free_ranges[0] = POOL_RESERVED_BYTES;
+    free_ranges[POOL_PAGE] = POOL_RESERVED_BYTES - POOL_PAGE; /* page 0 guards the first allocation */
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_sigaction = device_fault_handler;
@@ -398,21 +408,27 @@ bool emulator_is_device_range(const void *pointer, size_t bytes) {
 /* Whether pointer points into any live allocation (one byte). */
 static bool is_device_pointer(const void *pointer) { return emulator_is_device_range(pointer, 1); }
 
-/* First fit from the pool's free ranges, whole pages; fresh memory reads as 0xff bytes. */
+/* First fit from the pool's free ranges: whole pages and one more, a guard page that is
+ * never opened, so a kernel running past the end of an allocation (or before the start of
+ * the next) faults outside every allocation. Under AddressSanitizer the slack between the
+ * allocation's end and its last page's end is poisoned too, so an overrun by a single
+ * element is caught. Fresh memory reads as 0xff bytes. */
 cudaError_t cudaMalloc(void **pointer, size_t bytes) {
     if (!pool_base) reserve_pool();
     size_t size = bytes ? bytes : 1, pages = (size + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+    size_t taken = pages + POOL_PAGE;
     auto range = free_ranges.begin();
-    while (range != free_ranges.end() && range->second < pages) ++range;
+    while (range != free_ranges.end() && range->second < taken) ++range;
     if (range == free_ranges.end()) return cudaErrorMemoryAllocation;
-    size_t offset = range->first, left = range->second - pages;
+    size_t offset = range->first, left = range->second - taken;
     free_ranges.erase(range);
-    if (left) free_ranges[offset + pages] = left;
-    if (offset + pages > pool_high_water) pool_high_water = offset + pages;
+    if (left) free_ranges[offset + taken] = left;
+    if (offset + taken > pool_high_water) pool_high_water = offset + taken;
     *pointer = pool_base + offset;
     device_access open;
     open_pages(*pointer, pages);
     memset(*pointer, 0xff, pages); /* device memory is not zeroed: make unwritten reads visible */
+    ASAN_POISON_MEMORY_REGION((char *)*pointer + size, pages - size);
     allocations[(uintptr_t)*pointer] = size;
     return cudaSuccess;
 }
@@ -424,7 +440,9 @@ cudaError_t cudaFree(void *pointer) {
     if (found == allocations.end()) emulator_fail("cudaFree of a pointer cudaMalloc did not return");
     size_t offset = (char *)pointer - pool_base, pages = (found->second + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
     allocations.erase(found);
+    ASAN_UNPOISON_MEMORY_REGION(pointer, pages);
     madvise(pointer, pages, MADV_DONTNEED);
+    pages += POOL_PAGE; /* and its guard page */
     auto next = free_ranges.lower_bound(offset);
     if (next != free_ranges.end() && next->first == offset + pages) {
         pages += next->second;

@@ -59,11 +59,13 @@ START_TEST(test_host_write_of_device_memory_stops) {
 }
 END_TEST
 
-/* A kernel that writes one float past a page-sized allocation lands on a pool page that
- * belongs to no allocation. */
+/* A kernel that writes one float past a page-sized allocation lands on its guard page, not
+ * on the allocation made right after it. */
 START_TEST(test_kernel_write_outside_allocations_stops) {
     float *x = device_iota(1024);
-    emulator_launch(dim3(1), dim3(1), [=]() { x[1024 + 1] = 0.0f; });
+    float *next = device_iota(1024);
+    ck_assert_ptr_ne(next, NULL);
+    emulator_launch(dim3(1), dim3(1), [=]() { x[1024] = 0.0f; });
 }
 END_TEST
 
