@@ -40,6 +40,12 @@ struct nn_backend {
     /* out = (inp - mean) * rstd * weight + bias per row; saves mean and rstd [N]. */
     void (*layernorm_forward)(float *out, float *mean, float *rstd, const float *inp,
                               const float *weight, const float *bias, int N, int C, float epsilon);
+    /* sum = a + b, then out = layernorm_forward(sum): a residual add and the LayerNorm that
+     * reads it in one pass (one launch instead of two on a GPU); the same values as the
+     * two ops one after the other. */
+    void (*residual_layernorm_forward)(float *sum, float *out, float *mean, float *rstd, const float *a,
+                                       const float *b, const float *weight, const float *bias, int N, int C,
+                                       float epsilon);
     void (*layernorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout,
                                const float *inp, const float *weight, const float *mean,
                                const float *rstd, int N, int C);

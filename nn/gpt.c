@@ -420,6 +420,24 @@ static uint64_t dropout_site_seed(const gpt_model *model, int layer, int site) {
 
 /* ------------------------------------------------------------------ forward */
 
+/* sum = a + b at the end of layer l (N rows), normalised in the same pass by the LayerNorm
+ * that reads it next: the next layer's ln_1 into next's buffers, or ln_f after the last
+ * layer. */
+static void residual_then_next_layernorm(gpt_model *model, int l, float *sum, const float *a, const float *b, int N,
+                                         gpt_layer_activations *next) {
+    const gpt_config *c = &model->config;
+    gpt_activations *acts = &model->acts;
+    const gpt_tensors *p = &model->params;
+    if (l + 1 < c->n_layer)
+        model->backend->residual_layernorm_forward(sum, next->ln_1, next->ln_1_mean, next->ln_1_rstd, a, b,
+                                                   p->layers[l + 1].ln_1_weight, p->layers[l + 1].ln_1_bias, N,
+                                                   c->n_embd, c->layer_norm_epsilon);
+    else
+        model->backend->residual_layernorm_forward(sum, acts->ln_f, acts->ln_f_mean, acts->ln_f_rstd, a, b,
+                                                   p->ln_f_weight, p->ln_f_bias, N, c->n_embd,
+                                                   c->layer_norm_epsilon);
+}
+
 int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, rlhf_error *error) {
     const nn_backend *be = model->backend;
     const gpt_config *c = &model->config;
@@ -490,12 +508,19 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
 
     be->embedding_forward(a->encoded, a->tokens, a->positions, p->wte, p->wpe, (int)N, C);
     if (dropout) be->dropout(a->encoded, N * C, c->embd_pdrop, dropout_site_seed(model, L, 0));
+    /* Each residual add is fused with the LayerNorm that reads it (residual_layernorm_forward):
+     * ln_2 of the same layer, then ln_1 of the next layer (ln_f after the last); only the
+     * first ln_1 stands alone. */
     const float *residual = a->encoded;
+    if (L > 0)
+        be->layernorm_forward(a->layers[0].ln_1, a->layers[0].ln_1_mean, a->layers[0].ln_1_rstd, residual,
+                              p->layers[0].ln_1_weight, p->layers[0].ln_1_bias, (int)N, C, c->layer_norm_epsilon);
+    else
+        be->layernorm_forward(a->ln_f, a->ln_f_mean, a->ln_f_rstd, residual, p->ln_f_weight, p->ln_f_bias, (int)N,
+                              C, c->layer_norm_epsilon);
     for (int l = 0; l < L; l++) {
         const gpt_layer_tensors *w = &p->layers[l];
         gpt_layer_activations *la = &a->layers[l];
-        be->layernorm_forward(la->ln_1, la->ln_1_mean, la->ln_1_rstd, residual, w->ln_1_weight,
-                              w->ln_1_bias, (int)N, C, c->layer_norm_epsilon);
         be->matmul_forward(la->qkv, la->ln_1, w->attn_c_attn_weight, w->attn_c_attn_bias, (int)N, C,
                            3 * C, NN_WEIGHT_IN_OUT);
         be->attention_forward(la->attn_out, la->attn_probs, la->qkv, a->key_mask, B, T, C, NH,
@@ -503,20 +528,19 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
         be->matmul_forward(la->attn_proj, la->attn_out, w->attn_c_proj_weight, w->attn_c_proj_bias,
                            (int)N, C, C, NN_WEIGHT_IN_OUT);
         if (dropout) be->dropout(la->attn_proj, N * C, c->resid_pdrop, dropout_site_seed(model, l, 1));
-        be->add(la->residual_2, residual, la->attn_proj, N * C);
-        be->layernorm_forward(la->ln_2, la->ln_2_mean, la->ln_2_rstd, la->residual_2,
-                              w->ln_2_weight, w->ln_2_bias, (int)N, C, c->layer_norm_epsilon);
+        be->residual_layernorm_forward(la->residual_2, la->ln_2, la->ln_2_mean, la->ln_2_rstd, residual,
+                                       la->attn_proj, w->ln_2_weight, w->ln_2_bias, (int)N, C,
+                                       c->layer_norm_epsilon);
         be->matmul_forward(la->fc, la->ln_2, w->mlp_c_fc_weight, w->mlp_c_fc_bias, (int)N, C, 4 * C,
                            NN_WEIGHT_IN_OUT);
         be->gelu_forward(la->fc_gelu, la->fc, N * 4 * C);
         be->matmul_forward(la->mlp_proj, la->fc_gelu, w->mlp_c_proj_weight, w->mlp_c_proj_bias,
                            (int)N, 4 * C, C, NN_WEIGHT_IN_OUT);
         if (dropout) be->dropout(la->mlp_proj, N * C, c->resid_pdrop, dropout_site_seed(model, l, 2));
-        be->add(la->residual_3, la->residual_2, la->mlp_proj, N * C);
+        residual_then_next_layernorm(model, l, la->residual_3, la->residual_2, la->mlp_proj, (int)N,
+                                     &a->layers[l + 1 < L ? l + 1 : l]);
         residual = la->residual_3;
     }
-    be->layernorm_forward(a->ln_f, a->ln_f_mean, a->ln_f_rstd, residual, p->ln_f_weight,
-                          p->ln_f_bias, (int)N, C, c->layer_norm_epsilon);
 
     /* Heads: the LM head (tied to wte) only when logits or log-probs are wanted, since at
      * a large vocabulary it is the most expensive matmul. */
@@ -782,29 +806,32 @@ int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
     size_t layer_floats = (size_t)2 * B * cache->max_len * C;
     be->embedding_forward(a->encoded, a->tokens, a->positions, p->wte, p->wpe, (int)N, C);
     const float *x = a->encoded;
+    /* residual adds fused with the LayerNorm after them, as in gpt_forward */
+    if (L > 0)
+        be->layernorm_forward(la->ln_1, la->ln_1_mean, la->ln_1_rstd, x, p->layers[0].ln_1_weight,
+                              p->layers[0].ln_1_bias, (int)N, C, c->layer_norm_epsilon);
+    else
+        be->layernorm_forward(a->ln_f, a->ln_f_mean, a->ln_f_rstd, x, p->ln_f_weight, p->ln_f_bias, (int)N, C,
+                              c->layer_norm_epsilon);
     for (int l = 0; l < L; l++) {
         const gpt_layer_tensors *w = &p->layers[l];
         float *keys = cache->memory + (size_t)l * layer_floats;
         float *values = keys + layer_floats / 2;
-        be->layernorm_forward(la->ln_1, la->ln_1_mean, la->ln_1_rstd, x, w->ln_1_weight, w->ln_1_bias, (int)N, C,
-                              c->layer_norm_epsilon);
         be->matmul_forward(la->qkv, la->ln_1, w->attn_c_attn_weight, w->attn_c_attn_bias, (int)N, C, 3 * C,
                            NN_WEIGHT_IN_OUT);
         be->attention_cached(la->attn_out, la->qkv, keys, values, cache->key_mask, B, T, past, cache->max_len, C, NH);
         be->matmul_forward(la->attn_proj, la->attn_out, w->attn_c_proj_weight, w->attn_c_proj_bias, (int)N, C, C,
                            NN_WEIGHT_IN_OUT);
-        be->add(la->residual_2, x, la->attn_proj, N * C);
-        be->layernorm_forward(la->ln_2, la->ln_2_mean, la->ln_2_rstd, la->residual_2, w->ln_2_weight, w->ln_2_bias,
-                              (int)N, C, c->layer_norm_epsilon);
+        be->residual_layernorm_forward(la->residual_2, la->ln_2, la->ln_2_mean, la->ln_2_rstd, x, la->attn_proj,
+                                       w->ln_2_weight, w->ln_2_bias, (int)N, C, c->layer_norm_epsilon);
         be->matmul_forward(la->fc, la->ln_2, w->mlp_c_fc_weight, w->mlp_c_fc_bias, (int)N, C, 4 * C, NN_WEIGHT_IN_OUT);
         be->gelu_forward(la->fc_gelu, la->fc, N * 4 * C);
         be->matmul_forward(la->mlp_proj, la->fc_gelu, w->mlp_c_proj_weight, w->mlp_c_proj_bias, (int)N, 4 * C, C,
                            NN_WEIGHT_IN_OUT);
-        be->add(la->residual_3, la->residual_2, la->mlp_proj, N * C);
+        /* (every layer uses layer 0's buffers here, so "the next layer's" ln_1 is la's own) */
+        residual_then_next_layernorm(model, l, la->residual_3, la->residual_2, la->mlp_proj, (int)N, la);
         x = la->residual_3;
     }
-    be->layernorm_forward(a->ln_f, a->ln_f_mean, a->ln_f_rstd, x, p->ln_f_weight, p->ln_f_bias, (int)N, C,
-                          c->layer_norm_epsilon);
     /* The LM head only on each row's last new position: B rows, not B x T. */
     be->gather_rows(a->last_hidden, a->ln_f, a->rows, B, C);
     be->matmul_forward(a->logits, a->last_hidden, p->wte, NULL, B, C, V, NN_WEIGHT_OUT_IN);

@@ -296,6 +296,38 @@ static void check_layernorm(int N, int C) {
     snprintf(label, sizeof label, "layernorm_forward N %d C %d: rstd", N, C);
     compare(label, device_rstd, rstd, N, FLOAT_TOLERANCE);
 
+    /* the fused residual form: inp = a + b formed on the way; on the CPU it must equal the
+     * two ops one after the other exactly, on CUDA match the CPU like the plain form */
+    {
+        float *a = random_floats(NC, 1, 47), *b = malloc(sizeof(float) * NC);
+        for (size_t i = 0; i < NC; i++) b[i] = inp[i] - a[i];
+        float *sum = malloc(sizeof(float) * NC), *fused = malloc(sizeof(float) * NC), *added = malloc(sizeof(float) * NC);
+        float *fused_mean = malloc(sizeof(float) * N), *fused_rstd = malloc(sizeof(float) * N);
+        float *plain = malloc(sizeof(float) * NC), *plain_mean = malloc(sizeof(float) * N), *plain_rstd = malloc(sizeof(float) * N);
+        cpu->residual_layernorm_forward(sum, fused, fused_mean, fused_rstd, a, b, weight, bias, N, C, 1e-5f);
+        cpu->add(added, a, b, NC);
+        cpu->layernorm_forward(plain, plain_mean, plain_rstd, added, weight, bias, N, C, 1e-5f);
+        ck_assert(memcmp(sum, added, sizeof(float) * NC) == 0 && memcmp(fused, plain, sizeof(float) * NC) == 0 &&
+                  memcmp(fused_mean, plain_mean, sizeof(float) * N) == 0 &&
+                  memcmp(fused_rstd, plain_rstd, sizeof(float) * N) == 0);
+        float *device_a = to_device(a, NC), *device_b = to_device(b, NC), *device_sum = gpu->alloc(sizeof(float) * NC);
+        gpu->residual_layernorm_forward(device_sum, device_out, device_mean, device_rstd, device_a, device_b,
+                                        device_weight, device_bias, N, C, 1e-5f);
+        snprintf(label, sizeof label, "residual_layernorm_forward N %d C %d: sum", N, C);
+        compare(label, device_sum, sum, NC, 0.0);
+        snprintf(label, sizeof label, "residual_layernorm_forward N %d C %d: out", N, C);
+        compare(label, device_out, fused, NC, FLOAT_TOLERANCE);
+        snprintf(label, sizeof label, "residual_layernorm_forward N %d C %d: mean, rstd", N, C);
+        compare(label, device_mean, fused_mean, N, FLOAT_TOLERANCE);
+        compare(label, device_rstd, fused_rstd, N, FLOAT_TOLERANCE);
+        free(a), free(b), free(sum), free(fused), free(added), free(fused_mean), free(fused_rstd);
+        free(plain), free(plain_mean), free(plain_rstd);
+        gpu->free(device_a), gpu->free(device_b), gpu->free(device_sum);
+        /* the backward below needs the plain form's mean and rstd of inp on the device again */
+        gpu->layernorm_forward(device_out, device_mean, device_rstd, device_inp, device_weight, device_bias, N, C,
+                               1e-5f);
+    }
+
     float *dout = random_floats(NC, 1, 43), *dinp = random_floats(NC, 1, 44);
     float *dweight = random_floats(C, 1, 45), *dbias = random_floats(C, 1, 46);
     float *device_dout = to_device(dout, NC), *device_dinp = to_device(dinp, NC);

@@ -86,24 +86,40 @@ static void cpu_embedding_backward(float *dwte, float *dwpe, const float *dout, 
 
 /* ------------------------------------------------------------------ layernorm */
 
+/* LayerNorm of one row x [C] into y, saving its mean and rstd. */
+static void layernorm_row(float *y, float *mean, float *rstd, const float *x, const float *weight,
+                          const float *bias, int C, float epsilon) {
+    float sum = 0.0f;
+    #pragma omp simd reduction(+ : sum)
+    for (int c = 0; c < C; c++) sum += x[c];
+    float m = sum / C;
+    float variance = 0.0f;
+    #pragma omp simd reduction(+ : variance)
+    for (int c = 0; c < C; c++) variance += (x[c] - m) * (x[c] - m);
+    float s = 1.0f / sqrtf(variance / C + epsilon);
+    for (int c = 0; c < C; c++) y[c] = (x[c] - m) * s * weight[c] + bias[c];
+    *mean = m;
+    *rstd = s;
+}
+
 static void cpu_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                                   const float *weight, const float *bias, int N, int C,
                                   float epsilon) {
     #pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, weight, bias, C, epsilon);
+}
+
+/* sum = a + b row by row, each row normalised while it is in cache. */
+static void cpu_residual_layernorm_forward(float *sum, float *out, float *mean, float *rstd, const float *a,
+                                           const float *b, const float *weight, const float *bias, int N,
+                                           int C, float epsilon) {
+    #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C;
-        float sum = 0.0f;
-        #pragma omp simd reduction(+ : sum)
-        for (int c = 0; c < C; c++) sum += x[c];
-        float m = sum / C;
-        float variance = 0.0f;
-        #pragma omp simd reduction(+ : variance)
-        for (int c = 0; c < C; c++) variance += (x[c] - m) * (x[c] - m);
-        float s = 1.0f / sqrtf(variance / C + epsilon);
-        float *y = out + (size_t)n * C;
-        for (int c = 0; c < C; c++) y[c] = (x[c] - m) * s * weight[c] + bias[c];
-        mean[n] = m;
-        rstd[n] = s;
+        size_t row = (size_t)n * C;
+        #pragma omp simd
+        for (int c = 0; c < C; c++) sum[row + c] = a[row + c] + b[row + c];
+        layernorm_row(out + row, &mean[n], &rstd[n], sum + row, weight, bias, C, epsilon);
     }
 }
 
@@ -575,6 +591,7 @@ static const nn_backend cpu_backend = {
     .embedding_forward = cpu_embedding_forward,
     .embedding_backward = cpu_embedding_backward,
     .layernorm_forward = cpu_layernorm_forward,
+    .residual_layernorm_forward = cpu_residual_layernorm_forward,
     .layernorm_backward = cpu_layernorm_backward,
     .matmul_forward = cpu_matmul_forward,
     .matmul_backward = cpu_matmul_backward,

@@ -285,13 +285,23 @@ static void column_sums(float *dweight, float *dbias, const float *dout, const f
 /* One warp per row: mean, then variance around it (two passes, as the CPU), then
  * out = (x - mean) * rstd * weight + bias. */
 __global__ void layernorm_forward_kernel(float *out, float *mean, float *rstd, const float *inp,
-                                         const float *weight, const float *bias, int N, int C, float epsilon) {
+                                         const float *weight, const float *bias, int N, int C, float epsilon,
+                                         float *residual_sum, const float *residual_a, const float *residual_b) {
     int row = blockIdx.x * ROWS_PER_BLOCK + (int)(threadIdx.x >> 5);
     int lane = threadIdx.x & 31;
     if (row >= N) return; /* the whole warp leaves together */
     const float *x = inp + (size_t)row * C;
     float sum = 0.0f;
-    for (int c = lane; c < C; c += 32) sum += x[c];
+    if (residual_sum) { /* x = a + b first, written by the lane that reads it back below */
+        size_t at = (size_t)row * C;
+        for (int c = lane; c < C; c += 32) {
+            float value = residual_a[at + c] + residual_b[at + c];
+            residual_sum[at + c] = value;
+            sum += value;
+        }
+    } else {
+        for (int c = lane; c < C; c += 32) sum += x[c];
+    }
     float m = warp_reduce(sum, sum_op()) / C;
     float variance = 0.0f;
     for (int c = lane; c < C; c += 32) variance += (x[c] - m) * (x[c] - m);
@@ -310,8 +320,19 @@ static void cuda_layernorm_forward(float *out, float *mean, float *rstd, const f
                                    const float *bias, int N, int C, float epsilon) {
     if (N <= 0 || C <= 0) return;
     layernorm_forward_kernel<<<(N + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, 32 * ROWS_PER_BLOCK>>>(
-        out, mean, rstd, inp, weight, bias, N, C, epsilon);
+        out, mean, rstd, inp, weight, bias, N, C, epsilon, NULL, NULL, NULL);
     LAUNCH_CHECK("layernorm_forward_kernel");
+}
+
+/* The residual_layernorm_forward op: the same kernel, forming each row of sum = a + b as it
+ * goes and normalising that. */
+static void cuda_residual_layernorm_forward(float *sum, float *out, float *mean, float *rstd, const float *a,
+                                            const float *b, const float *weight, const float *bias, int N, int C,
+                                            float epsilon) {
+    if (N <= 0 || C <= 0) return;
+    layernorm_forward_kernel<<<(N + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, 32 * ROWS_PER_BLOCK>>>(
+        out, mean, rstd, sum, weight, bias, N, C, epsilon, sum, a, b);
+    LAUNCH_CHECK("layernorm_forward_kernel (residual)");
 }
 
 /* One warp per row: dinp += rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dout * weight. */
@@ -710,6 +731,7 @@ static void fill_table(nn_backend *table, bool profiling) {
     SET_OP(embedding_forward, cuda_embedding_forward);
     SET_OP(embedding_backward, cuda_embedding_backward);
     SET_OP(layernorm_forward, cuda_layernorm_forward);
+    SET_OP(residual_layernorm_forward, cuda_residual_layernorm_forward);
     SET_OP(layernorm_backward, cuda_layernorm_backward);
     SET_OP(matmul_forward, cuda_matmul_forward);
     SET_OP(matmul_backward, cuda_matmul_backward);
