@@ -477,5 +477,9 @@ int main(int argc, char **argv) {
                              .threads = 2, .prompt_len = 16, .new_tokens = 32, .repeats = 3, .temperature = 0.0f};
     int parsed = parse_options(argc - 2, argv + 2, &options);
     if (parsed != 0) return parsed == 1 ? 0 : 2;
+    if (reward && options.profile) {
+        fprintf(stderr, "rlhf-bench: error: --profile is for train and generate\n");
+        return 2;
+    }
     return train ? bench_train(&options) : generate ? bench_generate(&options) : bench_reward(&options);
 }

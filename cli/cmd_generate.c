@@ -64,7 +64,8 @@ int cmd_generate(int argc, char **argv) {
     if (o.batch_prompts < 1) return cli_usage_error("generate: --batch-prompts %d: must be at least 1", o.batch_prompts);
     if (o.prompt_limit < 0) return cli_usage_error("generate: --limit %d: must be >= 0 (0: all)", o.prompt_limit);
     rlhf_error error;
-    /* the same checks as rlhf sample; the context length once the model is loaded */
+    /* the same checks as rlhf sample; collect_generate checks the context length against
+     * the model before it writes anything */
     if (collect_check_sampling(&o.sampling, 0, &error) != 0) return cli_usage_error("generate: %s", error.message);
     o.sampling.seed = o.queue.seed = (uint64_t)seed;
     const char *device;
@@ -75,12 +76,6 @@ int cmd_generate(int argc, char **argv) {
     if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) {
         store_close(db);
         return 1;
-    }
-    if (collect_check_sampling(&o.sampling, model.config.n_positions, &error) != 0) {
-        gpt_destroy(&model);
-        tokenizer_free(tok);
-        store_close(db);
-        return cli_fail("generate: %s", error.message);
     }
     bool json = cli_flag(&args, "json");
     if (!json) fprintf(stderr, "rlhf: device %s\n", device);

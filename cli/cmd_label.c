@@ -83,8 +83,7 @@ int cmd_label(int argc, char **argv) {
     if (o.limit < 0) return cli_usage_error("label: --limit %ld: must be >= 0 (0: the whole queue)", o.limit);
     o.noise = noise;
     o.seed = (uint64_t)seed;
-    double unused;
-    if (collect_oracle_score(oracle, "", &unused, &error) != 0) return cli_fail("label: %s", error.message);
+    /* (collect_oracle_label refuses an unknown oracle before it writes anything) */
     if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
     collect_oracle_result result;
     int status = collect_oracle_label(db, &o, &result, &error);

@@ -21,9 +21,7 @@ static const cli_command command = {
     options,
 };
 
-/* A JSON number, or null for NAN (nothing to compute it from) or an infinity, which JSON
- * cannot hold (json_real would return NULL and the key would be dropped). */
-
+/* {"a": n, "b": n, ...}: the comparisons by choice. */
 static json_t *choices_json(const long by_choice[5]) {
     json_t *object = json_object();
     for (int c = 0; c < 5; c++) json_object_set_new(object, store_choice_name((store_choice)c), json_integer(by_choice[c]));

@@ -122,10 +122,15 @@ int cmd_prefs(int argc, char **argv) {
                    "and %ld choices between identical texts\n",
                    result.written, file, result.ties, result.both_bad, result.skips, result.identical);
     } else {
-        /* default name: import:FILE's base name, within the store's 64-character limit */
-        char annotator[128];
+        /* default name: import:FILE's base name, cut to the store's 64-byte limit at a
+         * character boundary (a cut inside a UTF-8 sequence would be refused) */
+        char annotator[STORE_ANNOTATOR_NAME_MAX + 1];
         const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-        snprintf(annotator, 65, "import:%.57s", base);
+        const size_t prefix = strlen("import:");
+        size_t cut = prefix + strlen(base);
+        if (cut > STORE_ANNOTATOR_NAME_MAX) cut = STORE_ANNOTATOR_NAME_MAX;
+        while (cut > prefix && ((unsigned char)base[cut - prefix] & 0xC0) == 0x80) cut--; /* a continuation byte */
+        snprintf(annotator, sizeof annotator, "import:%.*s", (int)(cut - prefix), base);
         if (cli_string(&args, "annotator")) snprintf(annotator, sizeof annotator, "%s", cli_string(&args, "annotator"));
         store_import_result result;
         status = store_import_preferences(db, file, annotator, &result, &error);

@@ -11,14 +11,14 @@
 #include "rlhf/tokenizer.h"
 
 int collect_model_hash(const char *model_dir, char hash[17], rlhf_error *error) {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = RLHF_FNV1A_START;
     const char *files[2] = {"config.json", "model.safetensors"};
     for (int f = 0; f < 2; f++) {
         char path[4096], *bytes;
         size_t size;
         snprintf(path, sizeof path, "%s/%s", model_dir, files[f]);
         if (rlhf_read_file(path, &bytes, &size, error) != 0) return -1;
-        for (size_t i = 0; i < size; i++) h = (h ^ (unsigned char)bytes[i]) * 0x100000001b3ULL;
+        h = rlhf_fnv1a(h, bytes, size);
         free(bytes);
     }
     snprintf(hash, 17, "%016llx", (unsigned long long)h);

@@ -137,7 +137,7 @@ static int restore_metadata(const safetensors_file *state, int *step, rlhf_rng *
         rlhf_error_set(error, "%s: training state lacks step, data_rng or forward_count", state->path);
         return -1;
     }
-    *step = atoi(step_text);
+    if (metadata_integer(state, "step", step, error) != 0) return -1;
     for (int i = 0; i < 4; i++) {
         char part[17];
         memcpy(part, rng_text + 16 * i, 16);

@@ -130,11 +130,7 @@ static void fit_example(piece_list *list, int max_length, policy_sft_data *data)
     }
 }
 
-static uint64_t hash_text(const char *text, size_t length) {
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < length; i++) hash = (hash ^ (unsigned char)text[i]) * 0x100000001b3ULL;
-    return hash;
-}
+static uint64_t hash_text(const char *text, size_t length) { return rlhf_fnv1a(RLHF_FNV1A_START, text, length); }
 
 /* What the JSONL visitor needs to render and keep each example. */
 typedef struct sft_loader {

@@ -22,26 +22,24 @@ typedef struct token_file_header {
 } token_file_header;
 
 /* FNV-1a, 64 bits: enough to notice that a corpus changed. */
-static uint64_t fnv1a(const char *bytes, size_t length) {
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < length; i++) {
-        hash ^= (unsigned char)bytes[i];
-        hash *= 0x100000001b3ULL;
-    }
-    return hash;
-}
+static uint64_t fnv1a(const char *bytes, size_t length) { return rlhf_fnv1a(RLHF_FNV1A_START, bytes, length); }
 
-/* A fingerprint of a tokenizer: FNV-1a over its size, merge count and every token's bytes. */
+/* A fingerprint of a tokenizer: FNV-1a over its size and merge count (4 bytes each, least
+ * significant first) and every token's bytes, each followed by a 0xff boundary byte. */
 static uint64_t tokenizer_fingerprint(const tokenizer *tok) {
-    uint64_t hash = 0xcbf29ce484222325ULL;
+    uint64_t hash = RLHF_FNV1A_START;
     int counts[2] = {tokenizer_vocab_size(tok), tokenizer_merge_count(tok)};
-    for (int i = 0; i < 2; i++)
-        for (int b = 0; b < 4; b++) hash = (hash ^ (unsigned char)(counts[i] >> (8 * b))) * 0x100000001b3ULL;
+    for (int i = 0; i < 2; i++) {
+        unsigned char little_endian[4];
+        for (int b = 0; b < 4; b++) little_endian[b] = (unsigned char)(counts[i] >> (8 * b));
+        hash = rlhf_fnv1a(hash, little_endian, 4);
+    }
+    static const unsigned char boundary = 0xff;
     for (int id = 0; id < counts[0]; id++) {
         size_t length = 0;
         const char *bytes = tokenizer_token_bytes(tok, id, &length);
-        for (size_t k = 0; bytes && k < length; k++) hash = (hash ^ (unsigned char)bytes[k]) * 0x100000001b3ULL;
-        hash = (hash ^ 0xff) * 0x100000001b3ULL; /* token boundary */
+        if (bytes) hash = rlhf_fnv1a(hash, bytes, length);
+        hash = rlhf_fnv1a(hash, &boundary, 1);
     }
     return hash;
 }

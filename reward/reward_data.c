@@ -14,11 +14,7 @@ double reward_margin_for_strength(int strength) {
 }
 
 /* FNV-1a of a text. */
-static uint64_t text_hash(const char *text) {
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) hash = (hash ^ *p) * 0x100000001b3ULL;
-    return hash;
-}
+static uint64_t text_hash(const char *text) { return rlhf_fnv1a(RLHF_FNV1A_START, text, strlen(text)); }
 
 /* splitmix64's finaliser: mixes a hash well enough to take it modulo 100 for the split. */
 static uint64_t mix(uint64_t z) {

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs what rlhf needs to build and test on Debian 12, skipping what is already there.
 # Run as root (or with sudo available). Safe to run again. (g++: the CUDA emulator test,
-# tests/cuda_emulator/, compiles the .cu kernels as C++ on machines with nvcc.)
+# tests/cuda_emulator/, compiles the .cu kernels as C++ on machines with nvcc; python3,
+# awk, cmp: the shell tests and tests/gpu/table.py.)
 set -eu
 
 packages="gcc g++ libc6-dev pkg-config meson ninja-build libopenblas-openmp-dev libjansson-dev
-libsqlite3-dev sqlite3 libpcre2-dev libcairo2-dev check libsubunit-dev coreutils sed
+libsqlite3-dev sqlite3 libpcre2-dev libcairo2-dev check libsubunit-dev coreutils sed diffutils mawk python3
 libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin adwaita-icon-theme librsvg2-common fonts-dejavu-core
 xvfb xauth dbus-daemon xdotool"
 

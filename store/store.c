@@ -69,8 +69,7 @@ static int query_long(store *db, const char *sql, int64_t parameter, long *out, 
 
 /* FNV-1a of a text, as 16 hex digits: how prompts are recognised as duplicates. */
 static void text_hash(const char *text, char out[17]) {
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) hash = (hash ^ *p) * 0x100000001b3ULL;
+    uint64_t hash = rlhf_fnv1a(RLHF_FNV1A_START, text, strlen(text));
     snprintf(out, 17, "%016llx", (unsigned long long)hash);
 }
 
@@ -527,7 +526,7 @@ int store_add_model_completions(store *db, const char *model_path, const char *c
 
 int store_annotator(store *db, const char *name, store_annotator_kind kind, int64_t *annotator_id, rlhf_error *error) {
     size_t length = strlen(name);
-    bool printable = length >= 1 && length <= 64;
+    bool printable = length >= 1 && length <= STORE_ANNOTATOR_NAME_MAX;
     for (size_t i = 0; i < length && printable; i++) printable = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
     if (!printable || !rlhf_utf8_valid(name, length)) {
         rlhf_error_set(error, "annotator name must be 1 to 64 printable characters (bytes) of valid UTF-8");

@@ -123,12 +123,94 @@ int store_export_preferences(store *db, const char *path, store_export_result *r
     return status;
 }
 
+/* The preferences an annotator already has: an open-addressing table from the FNV-1a hash
+ * of (prompt id, chosen, rejected) to the comparison that has them (key 0 marks an empty
+ * slot). A line is a duplicate only if the comparison its hash names really holds the same
+ * texts (a lookup by primary key), so an import reads the annotator's comparisons once
+ * instead of once per line, and a hash collision can only let a duplicate in, never keep a
+ * new preference out. */
+typedef struct preference_slot {
+    uint64_t key;
+    int64_t comparison_id;
+} preference_slot;
+typedef struct preference_hashes {
+    preference_slot *slots;
+    size_t capacity, count; /* capacity a power of two, at most half full */
+} preference_hashes;
+
+/* The set's key for one preference (never 0). */
+static uint64_t preference_hash(int64_t prompt_id, const char *chosen, const char *rejected) {
+    static const unsigned char separator = 0xff; /* never inside UTF-8 text */
+    uint64_t hash = rlhf_fnv1a(RLHF_FNV1A_START, &prompt_id, sizeof prompt_id);
+    hash = rlhf_fnv1a(rlhf_fnv1a(hash, chosen, strlen(chosen)), &separator, 1);
+    hash = rlhf_fnv1a(hash, rejected, strlen(rejected));
+    return hash ? hash : 1;
+}
+
+/* The slot holding key, or the empty slot where it would go (capacity > 0). */
+static preference_slot *preference_find(const preference_hashes *set, uint64_t key) {
+    size_t i = (size_t)key & (set->capacity - 1);
+    while (set->slots[i].key && set->slots[i].key != key) i = (i + 1) & (set->capacity - 1);
+    return &set->slots[i];
+}
+
+/* The comparison remembered under key, or 0. */
+static int64_t preference_seen(const preference_hashes *set, uint64_t key) {
+    return set->capacity ? preference_find(set, key)->comparison_id : 0;
+}
+
+/* Remembers comparison_id under key (the first one stays), doubling the table when it
+ * would pass half full. Returns -1 out of memory. */
+static int preference_remember(preference_hashes *set, uint64_t key, int64_t comparison_id) {
+    if (2 * (set->count + 1) > set->capacity) {
+        size_t capacity = set->capacity ? 2 * set->capacity : 1024;
+        preference_hashes grown = {calloc(capacity, sizeof(preference_slot)), capacity, set->count};
+        if (!grown.slots) return -1;
+        for (size_t i = 0; i < set->capacity; i++)
+            if (set->slots[i].key) *preference_find(&grown, set->slots[i].key) = set->slots[i];
+        free(set->slots);
+        *set = grown;
+    }
+    preference_slot *slot = preference_find(set, key);
+    if (!slot->key) {
+        *slot = (preference_slot){key, comparison_id};
+        set->count++;
+    }
+    return 0;
+}
+
 typedef struct preference_import {
     store *db;
     const char *path;
     int64_t model_id, annotator_id;
     store_import_result *result;
+    preference_hashes stored; /* this annotator's preferences, before and during the import */
 } preference_import;
+
+/* Fills import->stored with the annotator's preferences already in the store. */
+static int load_stored_preferences(preference_import *import, rlhf_error *error) {
+    sqlite3_stmt *statement;
+    if (store_prepare(import->db, &statement,
+                      "SELECT ca.prompt_id, ca.text, cb.text, c.id FROM comparisons c JOIN completions ca ON ca.id = "
+                      "c.completion_a JOIN completions cb ON cb.id = c.completion_b WHERE c.annotator_id = ?1 AND "
+                      "c.choice = 'a'",
+                      error))
+        return -1;
+    sqlite3_bind_int64(statement, 1, import->annotator_id);
+    int rc;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        uint64_t key = preference_hash(sqlite3_column_int64(statement, 0),
+                                       (const char *)sqlite3_column_text(statement, 1),
+                                       (const char *)sqlite3_column_text(statement, 2));
+        if (preference_remember(&import->stored, key, sqlite3_column_int64(statement, 3)) != 0) {
+            sqlite3_finalize(statement);
+            rlhf_error_set(error, "out of memory reading the annotator's preferences");
+            return -1;
+        }
+    }
+    sqlite3_finalize(statement);
+    return rc == SQLITE_DONE ? 0 : store_fail(import->db, error, "reading the annotator's preferences");
+}
 
 /* Splits an HH transcript pair at the last "\n\nAssistant:" of chosen: the prompt is
  * everything up to and including that marker, which rejected must share. */
@@ -193,19 +275,25 @@ static int import_preference_line(long line, json_t *object, void *user, rlhf_er
     free(prompt_text);
     if (status) return -1;
     /* The same preference by the same annotator is already stored (a file imported twice):
-     * count it and keep one copy, so no pair weighs double in training. */
+     * count it and keep one copy, so no pair weighs double in training. The table names
+     * the one comparison that can match; its texts are checked exactly. */
+    uint64_t key = preference_hash(prompt_id, chosen_text, rejected_text);
+    int64_t candidate = preference_seen(&import->stored, key);
     sqlite3_stmt *statement;
-    if (store_prepare(import->db, &statement,
-                      "SELECT 1 FROM comparisons c JOIN completions ca ON ca.id = c.completion_a "
-                      "JOIN completions cb ON cb.id = c.completion_b WHERE c.annotator_id = ?1 AND c.choice = 'a' "
-                      "AND ca.prompt_id = ?2 AND ca.text = ?3 AND cb.text = ?4 LIMIT 1", error))
-        return -1;
-    sqlite3_bind_int64(statement, 1, import->annotator_id);
-    sqlite3_bind_int64(statement, 2, prompt_id);
-    sqlite3_bind_text(statement, 3, chosen_text, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statement, 4, rejected_text, -1, SQLITE_STATIC);
-    int found = sqlite3_step(statement);
-    sqlite3_finalize(statement);
+    int found = SQLITE_DONE;
+    if (candidate) {
+        if (store_prepare(import->db, &statement,
+                          "SELECT 1 FROM comparisons c JOIN completions ca ON ca.id = c.completion_a "
+                          "JOIN completions cb ON cb.id = c.completion_b WHERE c.id = ?1 "
+                          "AND ca.prompt_id = ?2 AND ca.text = ?3 AND cb.text = ?4", error))
+            return -1;
+        sqlite3_bind_int64(statement, 1, candidate);
+        sqlite3_bind_int64(statement, 2, prompt_id);
+        sqlite3_bind_text(statement, 3, chosen_text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(statement, 4, rejected_text, -1, SQLITE_STATIC);
+        found = sqlite3_step(statement);
+        sqlite3_finalize(statement);
+    }
     if (found == SQLITE_ROW) {
         import->result->duplicates++;
         return 0;
@@ -225,20 +313,27 @@ static int import_preference_line(long line, json_t *object, void *user, rlhf_er
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE) return store_fail(import->db, error, "inserting an imported comparison");
     import->result->imported++;
+    if (preference_remember(&import->stored, key, sqlite3_last_insert_rowid(import->db->db)) != 0) {
+        rlhf_error_set(error, "out of memory");
+        return -1;
+    }
     return 0;
 }
 
 int store_import_preferences(store *db, const char *path, const char *annotator_name, store_import_result *result,
                              rlhf_error *error) {
     memset(result, 0, sizeof *result);
-    preference_import import = {db, path, 0, 0, result};
+    preference_import import = {db, path, 0, 0, result, {NULL, 0, 0}};
     char model_path[4200];
     snprintf(model_path, sizeof model_path, "import:%s", path);
     /* one transaction: a failed import leaves no annotator, model or row behind */
     if (store_begin(db, error) != 0) return -1;
-    if (store_annotator(db, annotator_name, STORE_ANNOTATOR_IMPORT, &import.annotator_id, error) != 0 ||
-        store_add_model(db, model_path, model_path, &import.model_id, error) != 0 ||
-        rlhf_read_jsonl(path, import_preference_line, &import, error) != 0) {
+    int status = store_annotator(db, annotator_name, STORE_ANNOTATOR_IMPORT, &import.annotator_id, error) != 0 ||
+                 store_add_model(db, model_path, model_path, &import.model_id, error) != 0 ||
+                 load_stored_preferences(&import, error) != 0 ||
+                 rlhf_read_jsonl(path, import_preference_line, &import, error) != 0;
+    free(import.stored.slots);
+    if (status) {
         store_rollback(db);
         memset(result, 0, sizeof *result);
         return -1;

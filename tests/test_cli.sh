@@ -18,11 +18,6 @@ expect_error() {
     grep -q "^rlhf: error: .*$needle" "$work/err" || fail "$*: stderr lacks '$needle': $(cat "$work/err")"
 }
 
-# json_number KEY FILE: the number after "KEY": in a one-line JSON object.
-json_number() {
-    sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" "$2"
-}
-
 # --- help, version, dispatch
 "$rlhf" --help | grep -q "pretrain" || fail "rlhf --help does not list pretrain"
 "$rlhf" --version | grep -q "^rlhf [0-9]" || fail "rlhf --version"
@@ -39,11 +34,11 @@ expect_error 2 "expects an integer" "$rlhf" ppl --model x --ids y --batch-size m
 for case in lm_small lm_padded; do
     "$rlhf" ppl --model "$fixtures/gpt2/$case" --ids "$fixtures/gpt2/$case/input_ids.txt" --json > "$work/ppl.json" ||
         fail "ppl on $case"
-    ours=$(json_number loss "$work/ppl.json")
-    theirs=$(json_number loss "$fixtures/gpt2/$case/ppl_reference.json")
+    ours=$(json_value loss "$work/ppl.json")
+    theirs=$(json_value loss "$fixtures/gpt2/$case/ppl_reference.json")
     awk -v a="$ours" -v b="$theirs" 'BEGIN { exit !((a - b) ^ 2 < (1e-5 * b) ^ 2) }' ||
         fail "ppl $case: loss $ours, transformers $theirs"
-    [ "$(json_number tokens "$work/ppl.json")" = "$(json_number tokens "$fixtures/gpt2/$case/ppl_reference.json")" ] ||
+    [ "$(json_value tokens "$work/ppl.json")" = "$(json_value tokens "$fixtures/gpt2/$case/ppl_reference.json")" ] ||
         fail "ppl $case: token count"
 done
 
@@ -61,8 +56,8 @@ train() {
         --lr 3e-3 --warmup 2 --eval-every 0 --quiet --json --device cpu "$@"
 }
 train --steps 40 --out "$work/full" > "$work/full.json" || fail "pretrain"
-first=$(json_number first_loss "$work/full.json")
-final=$(json_number final_loss "$work/full.json")
+first=$(json_value first_loss "$work/full.json")
+final=$(json_value final_loss "$work/full.json")
 awk -v a="$first" -v b="$final" 'BEGIN { exit !(b < a - 1.0) }' || fail "pretrain: loss $first -> $final did not fall by 1 nat"
 [ -f "$work/full/config.json" ] && [ -f "$work/full/model.safetensors" ] && [ -f "$work/full/training_state.safetensors" ] ||
     fail "pretrain did not write the model directory"
@@ -71,10 +66,10 @@ ls "$work/full" | grep -q tmp && fail "temporary files left in the model directo
 # stopped after 20 of 40 steps, then resumed: the same model as the uninterrupted run,
 # bit for bit (parameters, AdamW moments, data order and schedule all restored)
 train --steps 40 --stop-after 20 --out "$work/resumed" > "$work/stop.json" || fail "pretrain --stop-after"
-[ "$(json_number steps "$work/stop.json")" = 20 ] || fail "--stop-after 20 ran $(json_number steps "$work/stop.json") steps"
+[ "$(json_value steps "$work/stop.json")" = 20 ] || fail "--stop-after 20 ran $(json_value steps "$work/stop.json") steps"
 cmp -s "$work/resumed/model.safetensors" "$work/full/model.safetensors" && fail "20 and 40 steps gave the same model"
 train --steps 40 --resume --out "$work/resumed" > "$work/resume.json" || fail "pretrain --resume"
-[ "$(json_number start_step "$work/resume.json")" = 20 ] || fail "resume did not start at step 20"
+[ "$(json_value start_step "$work/resume.json")" = 20 ] || fail "resume did not start at step 20"
 cmp -s "$work/resumed/model.safetensors" "$work/full/model.safetensors" || fail "resumed model differs from the uninterrupted one"
 cmp -s "$work/resumed/training_state.safetensors" "$work/full/training_state.safetensors" || fail "resumed optimizer state differs"
 
@@ -177,10 +172,18 @@ expect_error 1 "unknown oracle 'astrology'" "$rlhf" label --db "$db" --oracle as
 grep -q '"comparisons":6' "$work/stats.json" && grep -q '"name":"oracle:sentiment","labels":6' "$work/stats.json" ||
     fail "stats: $(cat "$work/stats.json")"
 "$rlhf" prefs export "$work/out.jsonl" --db "$db" --json > "$work/export.json" || fail "prefs export"
-written=$(json_number written "$work/export.json")
+written=$(json_value written "$work/export.json")
 [ "$(wc -l < "$work/out.jsonl")" -eq "$written" ] || fail "prefs export wrote $(wc -l < "$work/out.jsonl") lines, said $written"
 "$rlhf" prefs import "$work/out.jsonl" --db "$db" --json > "$work/reimport.json" || fail "prefs import"
-[ "$(json_number imported "$work/reimport.json")" = "$written" ] || fail "prefs import count"
+[ "$(json_value imported "$work/reimport.json")" = "$written" ] || fail "prefs import count"
+"$rlhf" prefs import "$work/out.jsonl" --db "$db" --json > "$work/reimport2.json" || fail "prefs import again"
+[ "$(json_value imported "$work/reimport2.json")" = 0 ] && [ "$(json_value duplicates "$work/reimport2.json")" = "$written" ] ||
+    fail "a second import of the same file: $(cat "$work/reimport2.json")"
+# the default annotator, import:FILE's base name, is cut to 64 bytes at a character boundary
+long_name="$work/$(printf 'é%.0s' $(seq 40)).jsonl"
+cp "$work/out.jsonl" "$long_name"
+"$rlhf" prefs import "$long_name" --db "$db" --json > "$work/reimport3.json" || fail "prefs import from a long UTF-8 file name"
+[ "$(json_value imported "$work/reimport3.json")" = "$written" ] || fail "prefs import from a long UTF-8 file name: $(cat "$work/reimport3.json")"
 [ "$("$rlhf" oracle score --text "This blender is excellent.")" != "$("$rlhf" oracle score --text "This blender is awful.")" ] ||
     fail "oracle score"
 printf 'not a database at all, not even close...........................................................' > "$work/junk.db"
@@ -248,8 +251,8 @@ grep -q '"accuracy_95"' "$work/eval.json" && grep -q '"ece"' "$work/eval.json" |
 expect_error 1 "not a reward model" "$rlhf" rm score --model "$work/lm" --response " x"
 "$rlhf" rm train --db "$db" --model "$work/lm" --out "$work/rm" --epochs 2 --batch-pairs 4 --norm-samples 2 \
     --val-percent 30 --resume --json --device cpu > "$work/rm2.json" || fail "rm train --resume"
-[ "$(json_number start_epoch "$work/rm2.json")" = 1 ] || fail "rm train --resume did not continue after epoch 1: $(cat "$work/rm2.json")"
-run=$(json_number run_id "$work/rm.json")
+[ "$(json_value start_epoch "$work/rm2.json")" = 1 ] || fail "rm train --resume did not continue after epoch 1: $(cat "$work/rm2.json")"
+run=$(json_value run_id "$work/rm.json")
 "$rlhf" report --db "$db" --run "$run" --out "$work/run.png" > /dev/null && [ -s "$work/run.png" ] || fail "report"
 expect_error 1 "no run 999" "$rlhf" report --db "$db" --run 999 --out "$work/none.png"
 

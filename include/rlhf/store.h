@@ -120,8 +120,9 @@ int store_add_model_completions(store *db, const char *model_path, const char *c
 
 typedef enum store_annotator_kind { STORE_ANNOTATOR_HUMAN, STORE_ANNOTATOR_ORACLE, STORE_ANNOTATOR_IMPORT } store_annotator_kind;
 
-/* Returns the annotator's id, creating it if new. Names are 1-64 printable bytes of valid
- * UTF-8. */
+/* Returns the annotator's id, creating it if new. Names are 1 to STORE_ANNOTATOR_NAME_MAX
+ * printable bytes of valid UTF-8. */
+#define STORE_ANNOTATOR_NAME_MAX 64
 int store_annotator(store *db, const char *name, store_annotator_kind kind, int64_t *annotator_id,
                     rlhf_error *error);
 

@@ -60,6 +60,12 @@ struct json_t;
 typedef int (*rlhf_jsonl_visitor)(long line, struct json_t *object, void *user, rlhf_error *error);
 int rlhf_read_jsonl(const char *path, rlhf_jsonl_visitor visit, void *user, rlhf_error *error);
 
+/* FNV-1a, 64 bits (util/hash.c): hash = rlhf_fnv1a(RLHF_FNV1A_START, data, length), and
+ * rlhf_fnv1a(hash, more, length) continues over more bytes. Recognises duplicate texts,
+ * changed files and splits; not for anything an adversary chooses. */
+#define RLHF_FNV1A_START 0xcbf29ce484222325ULL
+uint64_t rlhf_fnv1a(uint64_t hash, const void *data, size_t length);
+
 /* UTF-8 (util/utf8.c). Whether text[0 .. length) is well-formed UTF-8 (no overlong forms,
  * surrogates or code points above U+10FFFF: what jansson accepts). */
 bool rlhf_utf8_valid(const char *text, size_t length);

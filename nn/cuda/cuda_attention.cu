@@ -200,6 +200,21 @@ static unsigned int softmax_blocks(size_t rows) {
  * so only cuBLAS's summation order changes. A sequence of at most 128 is one block. */
 #define CAUSAL_BLOCK 128
 
+/* square [pairs][T, T] = alpha X Y^T for the entries on and below the diagonal (and the
+ * rest of each diagonal block) with X, Y [pairs][T, hs]: S = scale Q K^T, and dP = dO V^T.
+ * Query rows [first, first + rows) take keys 0 .. first + rows - 1; what stays above the
+ * diagonal is left for the softmax kernels, which write it as zeros. Column-major:
+ * the block's square^T = Y[0:keys] X[block]^T: gemm(T, N, m = keys, n = rows, k = hs, A = Y, B = X). */
+static void causal_scores(float *square, const float *x, const float *y, float alpha, int T, int hs, int pairs) {
+    long long head_stride = (long long)T * hs, square_stride = (long long)T * T;
+    for (int first = 0; first < T; first += CAUSAL_BLOCK) {
+        int rows_in_block = T - first < CAUSAL_BLOCK ? T - first : CAUSAL_BLOCK, keys = first + rows_in_block;
+        STRIDED_BATCHED_GEMM(CUBLAS_OP_T, CUBLAS_OP_N, keys, rows_in_block, hs, alpha, y, hs, head_stride,
+                             x + (size_t)first * hs, hs, head_stride, 0.0f, square + (size_t)first * T, T,
+                             square_stride, pairs);
+    }
+}
+
 /* out [pairs][T, hs] = alpha W V with W [pairs][T, T] lower triangular (row-major, ld T) and
  * V [pairs][T, hs]: O = P V, and dQ = scale dS K. Column-major: out^T = V^T W^T. */
 static void causal_weights_times_values(float *out, const float *weights, const float *values, int T, int hs,
@@ -237,7 +252,7 @@ void cuda_attention_forward(float *out, float *probs, const float *qkv, const in
     int hs = C / NH;
     int pairs = B * NH;
     size_t head_floats = (size_t)B * T * C, square = (size_t)T * T;
-    long long head_stride = (long long)T * hs, square_stride = (long long)square;
+    long long head_stride = (long long)T * hs;
     size_t chunk_pairs = 0;
     if (dropout > 0.0f) {
         chunk_pairs = DROPOUT_CHUNK_FLOATS / square;
@@ -253,13 +268,8 @@ void cuda_attention_forward(float *out, float *probs, const float *qkv, const in
 
     split_qkv_heads_kernel<<<elementwise_blocks(head_floats), ELEMENTWISE_THREADS>>>(q, k, v, qkv, B, T, C, NH);
     LAUNCH_CHECK("split_qkv_heads_kernel");
-    /* S = scale Q K^T into probs, query block by query block, keys up to the block's end */
-    for (int first = 0; first < T; first += CAUSAL_BLOCK) {
-        int rows_in_block = T - first < CAUSAL_BLOCK ? T - first : CAUSAL_BLOCK, keys = first + rows_in_block;
-        STRIDED_BATCHED_GEMM(CUBLAS_OP_T, CUBLAS_OP_N, keys, rows_in_block, hs, scale, k, hs, head_stride,
-                             q + (size_t)first * hs, hs, head_stride, 0.0f, probs + (size_t)first * T, T,
-                             square_stride, pairs);
-    }
+    /* S = scale Q K^T into probs, on and below the diagonal */
+    causal_scores(probs, q, k, scale, T, hs, pairs);
     size_t rows = (size_t)pairs * T;
     /* (writes the zeros above the diagonal that the products skipped) */
     masked_softmax_kernel<<<softmax_blocks(rows), 32 * SOFTMAX_ROWS_PER_BLOCK>>>(probs, key_mask, (int)rows, T, T, 0,
@@ -293,7 +303,6 @@ void cuda_attention_backward(float *dqkv, float *scratch, const float *dout, con
     int hs = C / NH;
     int pairs = B * NH;
     size_t head_floats = (size_t)B * T * C, square = (size_t)T * T;
-    long long head_stride = (long long)T * hs, square_stride = (long long)square;
     char *cursor = cuda_workspace(7 * aligned_bytes(sizeof(float) * head_floats));
     float *q = take_piece<float>(&cursor, head_floats), *k = take_piece<float>(&cursor, head_floats);
     float *v = take_piece<float>(&cursor, head_floats), *d_out = take_piece<float>(&cursor, head_floats);
@@ -317,14 +326,9 @@ void cuda_attention_backward(float *dqkv, float *scratch, const float *dout, con
         weights = scratch;
     }
     causal_transposed_weights_times(dv, weights, d_out, 1.0f, T, hs, pairs);
-    /* dP = dO V^T into scratch, for keys up to each query block's end (the softmax backward
-     * reads no further and writes the zeros above the diagonal) */
-    for (int first = 0; first < T; first += CAUSAL_BLOCK) {
-        int rows_in_block = T - first < CAUSAL_BLOCK ? T - first : CAUSAL_BLOCK, keys = first + rows_in_block;
-        STRIDED_BATCHED_GEMM(CUBLAS_OP_T, CUBLAS_OP_N, keys, rows_in_block, hs, 1.0f, v, hs, head_stride,
-                             d_out + (size_t)first * hs, hs, head_stride, 0.0f, scratch + (size_t)first * T, T,
-                             square_stride, pairs);
-    }
+    /* dP = dO V^T into scratch, on and below the diagonal (the softmax backward reads no
+     * further and writes the zeros above it) */
+    causal_scores(scratch, d_out, v, 1.0f, T, hs, pairs);
     size_t rows = (size_t)pairs * T;
     softmax_backward_kernel<<<softmax_blocks(rows), 32 * SOFTMAX_ROWS_PER_BLOCK>>>(
         scratch, probs, (int)rows, T, dropout > 0.0f, seed, threshold, keep_scale);

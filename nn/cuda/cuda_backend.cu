@@ -665,8 +665,13 @@ static nn_backend cuda_table;
 #define PROFILE_MAX_OPS 64
 static nn_cuda_op_time profile_times[PROFILE_MAX_OPS];
 static int profile_op_count;
-static long profile_first_launch, profile_first_blas_call; /* the counters at nn_cuda_profile_start */
-static double profile_first_blas_flops;
+/* The backend's launch and product counters at nn_cuda_profile_start, then (after stop)
+ * what was issued in between. */
+struct profile_counters {
+    long kernel_launches, blas_calls;
+    double blas_flops;
+};
+static profile_counters profile_at_start, profile_issued;
 static cudaEvent_t profile_start_event, profile_stop_event;
 
 /* The entry for op (a string literal: compared by address, then by text), added if new. */
@@ -762,9 +767,7 @@ extern "C" void nn_cuda_profile_start(void) {
     }
     CUDA_CHECK(cudaDeviceSynchronize()); /* earlier queued work is not charged to the first op */
     profile_op_count = 0;
-    profile_first_launch = cuda_state.kernel_launches;
-    profile_first_blas_call = cuda_state.blas_calls;
-    profile_first_blas_flops = cuda_state.blas_flops;
+    profile_at_start = {cuda_state.kernel_launches, cuda_state.blas_calls, cuda_state.blas_flops};
     fill_table(&cuda_table, true);
 }
 
@@ -772,16 +775,16 @@ extern "C" void nn_cuda_profile_start(void) {
 extern "C" void nn_cuda_profile_stop(void) {
     if (!cuda_state.ready) return;
     fill_table(&cuda_table, false);
-    profile_first_launch = cuda_state.kernel_launches - profile_first_launch;
-    profile_first_blas_call = cuda_state.blas_calls - profile_first_blas_call;
-    profile_first_blas_flops = cuda_state.blas_flops - profile_first_blas_flops;
+    profile_issued = {cuda_state.kernel_launches - profile_at_start.kernel_launches,
+                      cuda_state.blas_calls - profile_at_start.blas_calls,
+                      cuda_state.blas_flops - profile_at_start.blas_flops};
 }
 
-/* See cuda_backend.h (after stop, the profile_first_* counters hold the differences). */
+/* See cuda_backend.h. */
 extern "C" void nn_cuda_profile_counts(long *kernel_launches, long *blas_calls, double *blas_flops) {
-    *kernel_launches = profile_first_launch;
-    *blas_calls = profile_first_blas_call;
-    *blas_flops = profile_first_blas_flops;
+    *kernel_launches = profile_issued.kernel_launches;
+    *blas_calls = profile_issued.blas_calls;
+    *blas_flops = profile_issued.blas_flops;
 }
 
 /* Orders op times by time, most first (qsort). */

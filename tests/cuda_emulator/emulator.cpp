@@ -290,12 +290,21 @@ static void protect_pages(char *start, size_t bytes, int protection) {
     }
 }
 
+/* bytes rounded up to whole pages. */
+static size_t whole_pages(size_t bytes) { return (bytes + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE; }
+
+/* The live allocation starting at or before address (the only one that can hold it), or
+ * allocations.end(). */
+static std::map<uintptr_t, size_t>::iterator allocation_at_or_before(const void *address) {
+    auto after = allocations.upper_bound((uintptr_t)address);
+    return after == allocations.begin() ? allocations.end() : std::prev(after);
+}
+
 /* The page-aligned allocation (start, bytes rounded up to pages) holding address, or false. */
 static bool allocation_pages_of(const char *address, char **start, size_t *bytes) {
-    auto after = allocations.upper_bound((uintptr_t)address);
-    if (after == allocations.begin()) return false;
-    auto found = std::prev(after);
-    size_t pages = (found->second + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+    auto found = allocation_at_or_before(address);
+    if (found == allocations.end()) return false;
+    size_t pages = whole_pages(found->second);
     if ((uintptr_t)address >= found->first + pages) return false;
     *start = (char *)found->first;
     *bytes = pages;
@@ -306,7 +315,7 @@ static bool allocation_pages_of(const char *address, char **start, size_t *bytes
 static void open_pages(const void *start, size_t bytes) {
     if (pool_wide_open || bytes == 0) return;
     char *first = pool_base + ((const char *)start - pool_base) / POOL_PAGE * POOL_PAGE;
-    char *end = pool_base + ((const char *)start - pool_base + bytes + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+    char *end = pool_base + whole_pages((size_t)((const char *)start - pool_base) + bytes);
     if (open_range_count == OPEN_RANGES_MAX) {
         protect_pages(pool_base, pool_high_water, PROT_READ | PROT_WRITE);
         pool_wide_open = true;
@@ -398,11 +407,8 @@ static void reserve_pool() {
 
 /* Whether [pointer, pointer + bytes) lies inside one live allocation. */
 bool emulator_is_device_range(const void *pointer, size_t bytes) {
-    uintptr_t start = (uintptr_t)pointer;
-    auto after = allocations.upper_bound(start);
-    if (after == allocations.begin()) return false;
-    auto found = std::prev(after);
-    return start >= found->first && start + bytes <= found->first + found->second;
+    auto found = allocation_at_or_before(pointer);
+    return found != allocations.end() && (uintptr_t)pointer + bytes <= found->first + found->second;
 }
 
 /* Whether pointer points into any live allocation (one byte). */
@@ -415,7 +421,7 @@ static bool is_device_pointer(const void *pointer) { return emulator_is_device_r
  * element is caught. Fresh memory reads as 0xff bytes. */
 cudaError_t cudaMalloc(void **pointer, size_t bytes) {
     if (!pool_base) reserve_pool();
-    size_t size = bytes ? bytes : 1, pages = (size + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+    size_t size = bytes ? bytes : 1, pages = whole_pages(size);
     size_t taken = pages + POOL_PAGE;
     auto range = free_ranges.begin();
     while (range != free_ranges.end() && range->second < taken) ++range;
@@ -438,7 +444,7 @@ cudaError_t cudaFree(void *pointer) {
     if (!pointer) return cudaSuccess;
     auto found = allocations.find((uintptr_t)pointer);
     if (found == allocations.end()) emulator_fail("cudaFree of a pointer cudaMalloc did not return");
-    size_t offset = (char *)pointer - pool_base, pages = (found->second + POOL_PAGE - 1) / POOL_PAGE * POOL_PAGE;
+    size_t offset = (char *)pointer - pool_base, pages = whole_pages(found->second);
     allocations.erase(found);
     ASAN_UNPOISON_MEMORY_REGION(pointer, pages);
     madvise(pointer, pages, MADV_DONTNEED);
