@@ -145,7 +145,7 @@ int cmd_pretrain(int argc, char **argv) {
     if (o.seq_len > o.config.n_positions) return cli_fail("pretrain: --seq-len %d exceeds the config's n_positions %d", o.seq_len, o.config.n_positions);
     /* a resume needs a checkpoint it can continue, checked before the corpus is tokenized
      * into --out or the tokenizer copied there */
-    if (o.resume && policy_pretrain_check_resume(&o, NULL, &error) != 0) return cli_fail("pretrain: %s", error.message);
+    if (o.resume && policy_pretrain_check_resume(&o, &error) != 0) return cli_fail("pretrain: %s", error.message);
     if (o.resume && check_resume_config(&o, cli_flag(&args, "config"), cli_flag(&args, "dropout"), &error) != 0)
         return cli_fail("pretrain: %s", error.message);
     printer p = {.quiet = cli_flag(&args, "quiet"), .json = cli_flag(&args, "json")};

@@ -209,6 +209,9 @@ static int rm_train(int argc, char **argv) {
         o.db = db;
         o.run_id = run_id;
     }
+    /* a normalisation left by an earlier model in --out no longer applies, whether or not
+     * this run fits a new one */
+    if (status == 0) status = reward_remove_normalization(out_dir, &error);
     if (status == 0) {
         cli_progress_start(&p.progress, (long)o.epochs * ((train_pairs + o.batch_pairs - 1) / o.batch_pairs));
         status = reward_train(&model, &data, &o, on_step, &p, &result, &error);
@@ -220,13 +223,6 @@ static int rm_train(int argc, char **argv) {
         status = fit_normalization(prompts, prompt_count, model_dir, backend, &model, tok, norm_temperature,
                                    (uint64_t)seed, &normalization, &error);
         if (status == 0) status = reward_save_normalization(&normalization, out_dir, &error);
-    } else if (status == 0) { /* a normalisation left from an earlier model in --out no longer applies */
-        char stale[4096];
-        snprintf(stale, sizeof stale, "%s/reward_normalization.json", out_dir);
-        if (unlink(stale) != 0 && errno != ENOENT) {
-            rlhf_error_set(&error, "%s: cannot remove the earlier model's normalisation: %s", stale, strerror(errno));
-            status = -1;
-        }
     }
     if (run_id) store_finish_run(db, run_id, status == 0 ? "finished" : "failed", NULL);
     char val_loss[32], val_accuracy[32];

@@ -7,6 +7,13 @@
 
 #include "nn/backend.h"
 
+bool nn_training_value_finite(double value, const char *what, int step, rlhf_error *error) {
+    if (isfinite(value)) return true;
+    if (step > 0) rlhf_error_set(error, "%s became non-finite at step %d (learning rate too high?)", what, step);
+    else rlhf_error_set(error, "%s became non-finite before training (learning rate too high?)", what);
+    return false;
+}
+
 nn_adamw_config nn_adamw_defaults(void) {
     nn_adamw_config config = {
         .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-8f, .weight_decay = 0.0f,

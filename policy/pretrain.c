@@ -87,7 +87,7 @@ static int metadata_integer(const safetensors_file *state, const char *key, int 
     return 0;
 }
 
-int policy_pretrain_check_resume(const policy_pretrain_options *options, int *checkpoint_step, rlhf_error *error) {
+int policy_pretrain_check_resume(const policy_pretrain_options *options, rlhf_error *error) {
     const char *dir = options->out_dir;
     char path[4096];
     const char *needed[] = {"config.json", "model.safetensors", "training_state.safetensors"};
@@ -123,7 +123,6 @@ int policy_pretrain_check_resume(const policy_pretrain_options *options, int *ch
         status = -1;
     }
     safetensors_close(&state);
-    if (status == 0 && checkpoint_step) *checkpoint_step = step;
     return status;
 }
 
@@ -167,7 +166,7 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
     rlhf_rng_seed(&rng, options->seed);
     int start_step = 0;
     if (options->resume) {
-        if (policy_pretrain_check_resume(options, NULL, error) != 0) return -1;
+        if (policy_pretrain_check_resume(options, error) != 0) return -1;
         if (gpt_load(&model, options->out_dir, backend, error) != 0) return -1;
     } else {
         if (gpt_create(&model, &options->config, backend, error) != 0) return -1;
@@ -185,15 +184,17 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
         gpt_destroy(&model);
         return -1;
     }
+    int *tokens = NULL, *targets = NULL, status = -1; /* the batch buffers, freed at the end */
     if (options->resume) {
         safetensors_file state;
-        if (nn_training_state_load(&optimizer, &model, options->out_dir, &state, error) != 0) goto fail;
-        int status = restore_metadata(&state, &start_step, &rng, &model, error);
+        if (nn_training_state_load(&optimizer, &model, options->out_dir, &state, error) != 0) goto done;
+        int restored = restore_metadata(&state, &start_step, &rng, &model, error);
         safetensors_close(&state);
-        if (status != 0) goto fail;
+        if (restored != 0) goto done;
     }
     model.training = true;
-    int *tokens = malloc(sizeof(int) * (size_t)B * T), *targets = malloc(sizeof(int) * (size_t)B * T);
+    tokens = malloc(sizeof(int) * (size_t)B * T);
+    targets = malloc(sizeof(int) * (size_t)B * T);
     result->start_step = start_step;
     result->parameter_count = model.parameter_count;
     result->train_tokens = (long)train_length;
@@ -209,28 +210,18 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
         gpt_outputs out = {0};
         gpt_zero_grad(&model);
         if (gpt_forward(&model, &batch, &out, error) != 0) {
-            free(tokens);
-            free(targets);
-            goto fail;
+            goto done;
         }
-        if (!isfinite(out.loss)) { /* stop before a diverged model reaches a checkpoint */
-            rlhf_error_set(error, "loss became non-finite at step %d (learning rate too high?)", step + 1);
-            free(tokens);
-            free(targets);
-            goto fail;
+        if (!nn_training_value_finite(out.loss, "loss", step + 1, error)) { /* before a checkpoint has it */
+            goto done;
         }
         if (gpt_backward_loss(&model, error) != 0) {
-            free(tokens);
-            free(targets);
-            goto fail;
+            goto done;
         }
         float lr = nn_lr_at(&options->schedule, step);
         float norm = nn_adamw_step(&optimizer, &model, lr);
-        if (!isfinite(norm)) {
-            rlhf_error_set(error, "the gradient became non-finite at step %d (learning rate too high?)", step + 1);
-            free(tokens);
-            free(targets);
-            goto fail;
+        if (!nn_training_value_finite(norm, "the gradient", step + 1, error)) {
+            goto done;
         }
         policy_pretrain_report report = {.step = step + 1, .steps = options->steps, .train_loss = out.loss,
                                          .val_loss = -1.0f, .learning_rate = lr, .grad_norm = norm};
@@ -241,24 +232,17 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
         bool evaluate = val_length > 0 && (last || (options->eval_every > 0 && (step + 1) % options->eval_every == 0));
         if (evaluate) {
             if (validation_loss(&model, val, val_length, B, T, options->eval_windows, &report.val_loss, error) != 0) {
-                free(tokens);
-                free(targets);
-                goto fail;
+                goto done;
             }
-            if (!isfinite(report.val_loss)) {
-                rlhf_error_set(error, "validation loss became non-finite at step %d (learning rate too high?)", step + 1);
-                free(tokens);
-                free(targets);
-                goto fail;
+            if (!nn_training_value_finite(report.val_loss, "validation loss", step + 1, error)) {
+                goto done;
             }
             result->final_val_loss = report.val_loss;
         }
         bool stopping = step + 1 == end_step;
         if (stopping || (options->save_every > 0 && (step + 1) % options->save_every == 0)) {
             if (save_checkpoint(&model, &optimizer, &rng, step + 1, options, error) != 0) {
-                free(tokens);
-                free(targets);
-                goto fail;
+                goto done;
             }
             report.checkpoint_saved = true;
         }
@@ -267,13 +251,11 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
     }
     double elapsed = rlhf_seconds() - start_time;
     result->tokens_per_second = elapsed > 0 ? (double)result->steps_run * B * T / elapsed : 0.0;
+    status = 0;
+done:
     free(tokens);
     free(targets);
     nn_adamw_destroy(&optimizer);
     gpt_destroy(&model);
-    return 0;
-fail:
-    nn_adamw_destroy(&optimizer);
-    gpt_destroy(&model);
-    return -1;
+    return status;
 }

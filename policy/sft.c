@@ -217,10 +217,9 @@ static int fill_batch(const policy_sft_data *data, const int *examples, int rows
 }
 
 /* Mean response-token loss over the listed examples into *loss. Fails (error set) when a
- * forward pass fails or the loss is not finite; `after` names the point of training for
- * that message ("before training", "after step 12"). */
+ * forward pass fails or the loss is not finite at `step` (0: before training). */
 static int evaluate(gpt_model *model, const policy_sft_data *data, const int *examples, int count, int B,
-                    int *tokens, int *mask, int *targets, const char *after, float *loss, rlhf_error *error) {
+                    int *tokens, int *mask, int *targets, int step, float *loss, rlhf_error *error) {
     double total = 0;
     long scored = 0;
     for (int first = 0; first < count; first += B) {
@@ -233,10 +232,7 @@ static int evaluate(gpt_model *model, const policy_sft_data *data, const int *ex
         scored += out.target_count;
     }
     *loss = scored ? (float)(total / scored) : NAN;
-    if (scored && !isfinite(*loss)) {
-        rlhf_error_set(error, "validation loss became non-finite %s (learning rate too high?)", after);
-        return -1;
-    }
+    if (scored && !nn_training_value_finite(*loss, "validation loss", step, error)) return -1;
     return 0;
 }
 
@@ -274,7 +270,7 @@ int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_o
     result->val_examples = val_count;
     result->first_val_loss = result->final_val_loss = NAN;
     if (val_count > 0 &&
-        evaluate(model, data, val, val_count, B, tokens, mask, targets, "before training", &result->first_val_loss, error))
+        evaluate(model, data, val, val_count, B, tokens, mask, targets, 0, &result->first_val_loss, error))
         goto done;
     rlhf_rng rng;
     rlhf_rng_seed(&rng, options->seed);
@@ -293,24 +289,18 @@ int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_o
             gpt_outputs out = {0};
             gpt_zero_grad(model);
             if (gpt_forward(model, &batch, &out, error) != 0) goto done;
-            if (out.target_count > 0 && !isfinite(out.loss)) { /* stop before a diverged model is saved */
-                rlhf_error_set(error, "loss became non-finite at step %d (learning rate too high?)", step + 1);
-                goto done;
-            }
+            if (out.target_count > 0 && !nn_training_value_finite(out.loss, "loss", step + 1, error)) goto done;
             if (out.target_count > 0 && gpt_backward_loss(model, error) != 0) goto done;
             float lr = nn_lr_at(&schedule, step);
-            if (out.target_count > 0 && !isfinite(nn_adamw_step(&optimizer, model, lr))) {
-                rlhf_error_set(error, "the gradient became non-finite at step %d (learning rate too high?)", step + 1);
+            if (out.target_count > 0 &&
+                !nn_training_value_finite(nn_adamw_step(&optimizer, model, lr), "the gradient", step + 1, error))
                 goto done;
-            }
             result->final_train_loss = out.loss;
             policy_sft_report report = {.step = step + 1, .steps = schedule.total_steps, .epoch = epoch + 1,
                                         .train_loss = out.loss, .val_loss = -1.0f, .learning_rate = lr};
             bool epoch_end = first + B >= train_count;
             if (epoch_end && val_count > 0) {
-                char after[48];
-                snprintf(after, sizeof after, "after step %d", step + 1);
-                if (evaluate(model, data, val, val_count, B, tokens, mask, targets, after, &report.val_loss, error))
+                if (evaluate(model, data, val, val_count, B, tokens, mask, targets, step + 1, &report.val_loss, error))
                     goto done;
                 result->final_val_loss = report.val_loss;
             }

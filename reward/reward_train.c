@@ -2,6 +2,7 @@
 #include "rlhf/reward.h"
 
 #include <jansson.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,21 +176,25 @@ long reward_training_pair_count(const reward_dataset *data) {
     return count;
 }
 
+/* The epochs a reward checkpoint's training state records, or -1 (error set). */
+static int epoch_of(const safetensors_file *state, int *epoch, rlhf_error *error) {
+    const char *text = safetensors_metadata(state, "epoch");
+    char *end = NULL;
+    long value = text ? strtol(text, &end, 10) : -1;
+    if (!text || end == text || *end || value < 0 || value > 1000000) {
+        rlhf_error_set(error, "%s: no epoch count (not a reward model checkpoint?)", state->path);
+        return -1;
+    }
+    *epoch = (int)value;
+    return 0;
+}
+
 int reward_checkpoint_epoch(const char *dir, int *epoch, rlhf_error *error) {
     char path[4096];
     snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
     safetensors_file state;
     if (safetensors_open(&state, path, error) != 0) return -1;
-    const char *text = safetensors_metadata(&state, "epoch");
-    char *end = NULL;
-    long value = text ? strtol(text, &end, 10) : -1;
-    int status = 0;
-    if (!text || end == text || *end || value < 0 || value > 1000000) {
-        rlhf_error_set(error, "%s: no epoch count (not a reward model checkpoint?)", path);
-        status = -1;
-    } else {
-        *epoch = (int)value;
-    }
+    int status = epoch_of(&state, epoch, error);
     safetensors_close(&state);
     return status;
 }
@@ -231,9 +236,9 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     if (options->resume) {
         safetensors_file state;
         if (nn_training_state_load(&optimizer, model, options->out_dir, &state, error) != 0) goto done;
-        const char *epoch = safetensors_metadata(&state, "epoch");
-        start_epoch = epoch ? atoi(epoch) : 0;
+        int read = epoch_of(&state, &start_epoch, error);
         safetensors_close(&state);
+        if (read != 0) goto done;
         if (start_epoch >= options->epochs) {
             rlhf_error_set(error,
                            "the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the total) leaves "
@@ -267,15 +272,10 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
             if (train_batch(model, data, train + first, pairs, options, tokens, mask, d_values, rewards, &loss, &correct,
                             &decided, error) != 0)
                 goto done;
-            if (!isfinite(loss)) { /* stop before a diverged model reaches a checkpoint */
-                rlhf_error_set(error, "loss became non-finite at step %d (learning rate too high?)", step + 1);
-                goto done;
-            }
+            if (!nn_training_value_finite(loss, "loss", step + 1, error)) goto done; /* before a checkpoint has it */
             float lr = nn_lr_at(&schedule, step);
-            if (!isfinite(nn_adamw_step(&optimizer, model, lr))) {
-                rlhf_error_set(error, "the gradient became non-finite at step %d (learning rate too high?)", step + 1);
+            if (!nn_training_value_finite(nn_adamw_step(&optimizer, model, lr), "the gradient", step + 1, error))
                 goto done;
-            }
             pairs_trained += pairs;
             epoch_loss += loss;
             epoch_steps++;
@@ -286,11 +286,9 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
                                           .running_accuracy = decided ? (float)correct / decided : 0,
                                           .val_loss = NAN, .val_accuracy = NAN, .learning_rate = lr};
             if (last && validate(model, data, P, &report.val_loss, &report.val_accuracy, error) != 0) goto done;
-            if (last && result->val_pairs > 0 && !isfinite(report.val_loss)) {
-                rlhf_error_set(error, "validation loss became non-finite after step %d (learning rate too high?)",
-                               step + 1);
+            if (last && result->val_pairs > 0 &&
+                !nn_training_value_finite(report.val_loss, "validation loss", step + 1, error))
                 goto done;
-            }
             if (options->db && options->run_id) {
                 store_log_metric(options->db, options->run_id, step + 1, "train/loss", loss, NULL);
                 store_log_metric(options->db, options->run_id, step + 1, "train/learning_rate", lr, NULL);
@@ -416,9 +414,24 @@ static int load_object(const char *path, json_t **root, rlhf_error *error) {
     return 0;
 }
 
+/* The normalisation file of a reward model directory. */
+static void normalization_path(const char *dir, char path[4096]) {
+    snprintf(path, 4096, "%s/reward_normalization.json", dir);
+}
+
+int reward_remove_normalization(const char *dir, rlhf_error *error) {
+    char path[4096];
+    normalization_path(dir, path);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        rlhf_error_set(error, "%s: cannot remove the earlier model's normalisation: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int reward_save_normalization(const reward_normalization *n, const char *dir, rlhf_error *error) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/reward_normalization.json", dir);
+    normalization_path(dir, path);
     if (!(isfinite(n->gain) && n->gain > 0 && isfinite(n->bias) && isfinite(n->mean) && isfinite(n->std) && n->std > 0)) {
         rlhf_error_set(error, "%s: not written: the normalisation is not finite (gain %g, bias %g)", path, n->gain,
                        n->bias);
@@ -440,7 +453,7 @@ int reward_save_normalization(const reward_normalization *n, const char *dir, rl
 
 int reward_load_normalization(reward_normalization *n, const char *dir, rlhf_error *error) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/reward_normalization.json", dir);
+    normalization_path(dir, path);
     json_t *root;
     int status = load_object(path, &root, error);
     if (status != 0) return status;

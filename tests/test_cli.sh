@@ -276,6 +276,11 @@ rm_train --out "$work/rm_noval" --val-percent 0 --norm-samples 5 --json > "$work
 grep -q '"val_loss": null, "val_accuracy": null' "$work/noval.json" && grep -q '"samples": 2, "requested": 5' "$work/noval.json" ||
     fail "rm train without validation: $(cat "$work/noval.json")"
 grep -q "normalisation uses 2 samples" "$work/noval.err" || fail "rm train did not say --norm-samples was capped"
+# training on in that directory without a new normalisation removes the old one
+[ -f "$work/rm_noval/reward_normalization.json" ] || fail "rm train --norm-samples 5 wrote no normalisation"
+rm_train --out "$work/rm_noval" --epochs 2 --resume --val-percent 0 --norm-samples 0 > /dev/null 2>&1 ||
+    fail "rm train --resume --norm-samples 0"
+[ -e "$work/rm_noval/reward_normalization.json" ] && fail "a resumed rm train kept the earlier model's normalisation"
 "$rlhf" init --db "$work/empty.db" > /dev/null && "$rlhf" prompts import "$work/prompts.jsonl" --db "$work/empty.db" > /dev/null ||
     fail "init the empty store"
 expect_error 1 "no training pairs" "$rlhf" rm train --db "$work/empty.db" --model "$work/lm" --out "$work/rm_bad" --device cpu

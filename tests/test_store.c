@@ -506,6 +506,9 @@ START_TEST(test_invalid_utf8_round_trips_through_export) {
         char *repaired = rlhf_utf8_repair(cases[i].in, strlen(cases[i].in), NULL);
         ck_assert_msg(strcmp(repaired, cases[i].out) == 0, "case %zu", i);
         ck_assert(rlhf_utf8_valid(repaired, strlen(repaired)));
+        /* the validator agrees: only inputs that needed no repair are valid */
+        ck_assert_msg(rlhf_utf8_valid(cases[i].in, strlen(cases[i].in)) == (strcmp(cases[i].in, cases[i].out) == 0),
+                      "case %zu", i);
         free(repaired);
     }
     /* a completion cut inside a character, labeled and exported: every line keeps its keys */

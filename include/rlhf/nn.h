@@ -309,6 +309,10 @@ float gpt_grad_norm(const gpt_model *model);
 /* Clips (if configured) and applies one update at learning_rate. Returns the gradient norm
  * before clipping. */
 float nn_adamw_step(nn_adamw *optimizer, gpt_model *model, float learning_rate);
+/* Whether a training value (a loss, the gradient norm) is finite. If not, sets error to
+ * "WHAT became non-finite at step STEP (learning rate too high?)" (step 0: "before
+ * training") and returns false: every trainer stops there, so no diverged model is saved. */
+bool nn_training_value_finite(double value, const char *what, int step, rlhf_error *error);
 
 /* ---------------------------------------------------------------- safetensors */
 

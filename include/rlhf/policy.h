@@ -70,9 +70,9 @@ typedef struct policy_pretrain_result {
 /* Checks, without writing anything, that options->out_dir holds a checkpoint that
  * options can continue: config.json, model.safetensors and training_state.safetensors
  * exist, the checkpoint's step is below options->steps (the total), and its batch size
- * and sequence length (where recorded) equal options'. *checkpoint_step (may be NULL)
- * gets the step. Fails with a message naming the directory and the disagreement. */
-int policy_pretrain_check_resume(const policy_pretrain_options *options, int *checkpoint_step, rlhf_error *error);
+ * and sequence length (where recorded) equal options'. Fails with a message naming the
+ * directory and the disagreement. */
+int policy_pretrain_check_resume(const policy_pretrain_options *options, rlhf_error *error);
 
 /* Trains a GPT-2 on the token stream ids[0 .. count) (next-token prediction on random
  * windows of seq_len + 1 tokens), holding out the tail for validation, saving the model

@@ -140,6 +140,9 @@ int reward_fit_normalization(gpt_model *model, const struct tokenizer *tokenizer
  * naming the file and the field. */
 int reward_save_normalization(const reward_normalization *normalization, const char *dir, rlhf_error *error);
 int reward_load_normalization(reward_normalization *normalization, const char *dir, rlhf_error *error);
+/* Removes dir's reward_normalization.json if there is one: a model about to be trained
+ * into dir no longer matches it (called before training writes anything there). */
+int reward_remove_normalization(const char *dir, rlhf_error *error);
 
 /* dir/reward_training.json: what evaluation needs to rebuild training's split and
  * sequences (val_percent, max_length, ties_as_equal) and the store run (run_id, 0: none).
