@@ -60,8 +60,8 @@ void collect_generate_result_free(collect_generate_result *result) {
 
 /* The prompts to sample, in id order: those without completions from the model (model_id
  * 0: every prompt), at most limit of them (0: all) among those that fit the context with
- * max_new_tokens more; the others go to result->skipped. Tokenizes as policy_sample_texts
- * does (<|endoftext|> first). Writes nothing. */
+ * max_new_tokens more; the others go to result->skipped. Counts tokens with
+ * policy_prompt_ids, as generation will. Writes nothing. */
 static int plan_prompts(store *db, const struct tokenizer *tokenizer, int64_t model_id, int n_positions,
                         const collect_generate_options *options, store_prompt **todo, int *todo_count,
                         collect_generate_result *result, rlhf_error *error) {
@@ -70,17 +70,16 @@ static int plan_prompts(store *db, const struct tokenizer *tokenizer, int64_t mo
     *todo = NULL;
     *todo_count = 0;
     if (store_list_prompts(db, model_id, 0, &prompts, &count, error) != 0) return -1;
-    int offset = tokenizer_eos_id(tokenizer) >= 0 ? 1 : 0, kept = 0, i = 0;
+    int kept = 0, i = 0;
     for (; i < count && (options->prompt_limit <= 0 || kept < options->prompt_limit); i++) {
-        int *ids;
-        size_t length;
-        if (tokenizer_encode(tokenizer, prompts[i].text, strlen(prompts[i].text), true, &ids, &length, error) != 0) {
+        int *ids, length;
+        if (policy_prompt_ids(tokenizer, prompts[i].text, &ids, &length, error) != 0) {
             rlhf_error_prefix(error, "prompt %lld", (long long)prompts[i].id);
             store_prompts_free(prompts, count);
             return -1;
         }
         free(ids);
-        long tokens = (long)length + offset;
+        long tokens = length;
         if (tokens + options->sampling.max_new_tokens > n_positions) {
             result->skipped = realloc(result->skipped, sizeof *result->skipped * (size_t)(result->skipped_count + 1));
             collect_skipped_prompt *skipped = &result->skipped[result->skipped_count++];

@@ -31,6 +31,21 @@ void policy_text_sample_free(policy_text_sample *sample) {
     memset(sample, 0, sizeof *sample);
 }
 
+/* Each prompt starts a new document: <|endoftext|> first, as between documents in
+ * training, so the model knows nothing precedes it. */
+int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, int *length, rlhf_error *error) {
+    int *text_ids;
+    size_t text_length;
+    if (tokenizer_encode(tok, text, strlen(text), true, &text_ids, &text_length, error) != 0) return -1;
+    int eos = tokenizer_eos_id(tok), offset = eos >= 0 ? 1 : 0;
+    *ids = malloc(sizeof(int) * (text_length + 1));
+    if (offset) (*ids)[0] = eos;
+    memcpy(*ids + offset, text_ids, sizeof(int) * text_length);
+    free(text_ids);
+    *length = (int)text_length + offset;
+    return 0;
+}
+
 int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const char *const *prompts, int count,
                         const policy_sampling *sampling, const char *stop, policy_text_sample *out,
                         rlhf_error *error) {
@@ -38,20 +53,8 @@ int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const cha
     int **ids = calloc((size_t)count, sizeof(int *)), *lengths = calloc((size_t)count, sizeof(int));
     int status = -1;
     policy_generation generation = {0};
-    /* Each prompt starts a new document: <|endoftext|> first, as between documents in
-     * training (GPT-2's convention), so the model knows nothing precedes it. */
-    int eos = tokenizer_eos_id(tok);
-    for (int i = 0; i < count; i++) {
-        int *prompt_ids;
-        size_t length;
-        if (tokenizer_encode(tok, prompts[i], strlen(prompts[i]), true, &prompt_ids, &length, error) != 0) goto done;
-        int offset = eos >= 0 ? 1 : 0;
-        ids[i] = malloc(sizeof(int) * (length + 1));
-        if (offset) ids[i][0] = eos;
-        memcpy(ids[i] + offset, prompt_ids, sizeof(int) * length);
-        free(prompt_ids);
-        lengths[i] = (int)length + offset;
-    }
+    for (int i = 0; i < count; i++)
+        if (policy_prompt_ids(tok, prompts[i], &ids[i], &lengths[i], error) != 0) goto done;
     policy_sampling settings = *sampling;
     stop_check check = {tok, stop};
     settings.eos_id = tokenizer_eos_id(tok);

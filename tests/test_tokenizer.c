@@ -25,8 +25,6 @@ static char temporary_root[256];
 
 static void make_temporary_root(void) { tests_make_temporary_directory(temporary_root, sizeof temporary_root, "tokenizer"); }
 
-static void remove_temporary_root(void) { tests_remove_tree(temporary_root); }
-
 static tokenizer *load_fixture(void) {
     tokenizer *t;
     rlhf_error error;
@@ -238,7 +236,6 @@ START_TEST(test_training_matches_hf) {
     ck_assert(memcmp(ours, theirs, ours_size) == 0);
     free(ours);
     free(theirs);
-    remove_temporary_root();
     tokenizer_free(trained);
     tokenizer_free(reference);
     free(corpus);
@@ -442,7 +439,6 @@ START_TEST(test_special_token) {
     ck_assert_int_eq(tokenizer_vocab_size(t), 1000);
     check_round_trip(t, text, strlen(text));
     tokenizer_free(t);
-    remove_temporary_root();
 }
 END_TEST
 
@@ -522,7 +518,6 @@ START_TEST(test_save_load_same_files_and_ids) {
     tokenizer_free(loaded);
     free(corpus);
     tokenizer_free(t);
-    remove_temporary_root();
 }
 END_TEST
 
@@ -620,7 +615,6 @@ START_TEST(test_loader_refuses_damaged_files) {
     ck_assert_msg(tokenizer_load(&t, dir, &error) == 0, "%s", error.message);
     ck_assert_int_eq(tokenizer_merge_count(t), 743);
     tokenizer_free(t);
-    remove_temporary_root();
 }
 END_TEST
 
@@ -704,7 +698,6 @@ START_TEST(test_training_size_determinism_and_options) {
         free(files[run][0]);
         free(files[run][1]);
     }
-    remove_temporary_root();
     free(big);
     free(corpus);
 }

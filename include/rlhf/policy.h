@@ -182,6 +182,10 @@ typedef struct policy_text_sample {
     policy_stop_reason stop_reason;
 } policy_text_sample;
 
+/* A prompt's token ids as generation sees it: <|endoftext|> first (when the tokenizer has
+ * it: a new document, GPT-2's convention), then the text's ids. *ids is malloc'd. */
+int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, int *length, rlhf_error *error);
+
 /* Tokenizes count prompts (each preceded by <|endoftext|>, as a new document), generates in one batch (stopping at <|endoftext|> and, if stop
  * is non-NULL, once the new text contains stop), and decodes. sampling->eos_id and the
  * callback are set here. out has count entries. */
