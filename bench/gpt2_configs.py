@@ -17,6 +17,23 @@ def add_common_arguments(ap):
     ap.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def environment_fields(args, device):
+    """What both scripts report about where they ran: torch version, threads, device, the
+    GPU's name ("-" on the CPU) and whether TF32 was on."""
+    import torch
+
+    on_gpu = device.type == "cuda"
+    return dict(torch_version=torch.__version__, threads=torch.get_num_threads(), device=args.device,
+                gpu=torch.cuda.get_device_name(device) if on_gpu else "-", tf32=bool(args.tf32 and on_gpu))
+
+
+def where(result):
+    """The GPU (and TF32) or the CPU thread count of a result, for the text report."""
+    if result["gpu"] != "-":
+        return f"{result['gpu']}{' TF32' if result['tf32'] else ''}"
+    return f"{result['threads']} threads"
+
+
 def set_up_torch(ap, args):
     """Checks the device, applies --tf32 and --threads, quiets transformers, seeds torch.
     Returns (device, sync): sync() waits for the GPU (a no-op on the CPU)."""

@@ -20,8 +20,7 @@ import time
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from gpt2_configs import CONFIGS, add_common_arguments, set_up_torch
-
+from gpt2_configs import CONFIGS, add_common_arguments, environment_fields, set_up_torch, where
 
 
 def main():
@@ -37,7 +36,6 @@ def main():
     if args.prompt_len + args.new_tokens > shape["n_positions"]:
         ap.error(f"prompt plus new tokens exceed n_positions {shape['n_positions']}")
     device, sync = set_up_torch(ap, args)
-    on_gpu = device.type == "cuda"
 
     # End-of-text is the last id, so the tiny vocabulary has one too; min_new_tokens keeps
     # it from ending any row early.
@@ -72,21 +70,16 @@ def main():
         ms_per_generate=1000.0 * seconds,
         ms_per_token_step=1000.0 * seconds / args.new_tokens,
         first_call_ms=1000.0 * first_call,
-        torch_version=torch.__version__,
-        threads=torch.get_num_threads(),
         config=args.config,
         B=args.B,
         prompt_len=args.prompt_len,
         new_tokens=args.new_tokens,
-        device=args.device,
-        gpu=torch.cuda.get_device_name(device) if on_gpu else "-",
-        tf32=bool(args.tf32 and on_gpu),
+        **environment_fields(args, device),
     )
     if args.json:
         print(json.dumps(result))
     else:
-        where = f"{result['gpu']}{' TF32' if result['tf32'] else ''}" if on_gpu else f"{result['threads']} threads"
-        print(f"torch {result['torch_version']}, {where}, config {args.config}, {args.B} prompts of "
+        print(f"torch {result['torch_version']}, {where(result)}, config {args.config}, {args.B} prompts of "
               f"{args.prompt_len} tokens, {args.new_tokens} new tokens each (greedy)")
         print(f"{result['tokens_per_s']:.1f} new tokens/s, {result['ms_per_generate']:.1f} ms per generate call, "
               f"{result['ms_per_token_step']:.2f} ms per token step")

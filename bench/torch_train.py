@@ -24,8 +24,7 @@ import time
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from gpt2_configs import CONFIGS, add_common_arguments, set_up_torch
-
+from gpt2_configs import CONFIGS, add_common_arguments, environment_fields, set_up_torch, where
 
 
 def main():
@@ -73,21 +72,16 @@ def main():
         ms_per_step=ms_per_step,
         gflops=gflops,
         params=params,
-        torch_version=torch.__version__,
-        threads=torch.get_num_threads(),
         config=args.config,
         B=args.B,
         T=args.T,
-        device=args.device,
-        gpu=torch.cuda.get_device_name(device) if on_gpu else "-",
-        tf32=bool(args.tf32 and on_gpu),
+        **environment_fields(args, device),
         peak_memory_mb=torch.cuda.max_memory_allocated(device) / 2**20 if on_gpu else 0.0,
     )
     if args.json:
         print(json.dumps(result))
     else:
-        where = f"{result['gpu']}{' TF32' if result['tf32'] else ''}" if on_gpu else f"{result['threads']} threads"
-        print(f"torch {result['torch_version']}, {where}, "
+        print(f"torch {result['torch_version']}, {where(result)}, "
               f"config {args.config} ({params:,} params), B={args.B} T={args.T}, "
               f"{args.steps} timed steps")
         print(f"{ms_per_step:.1f} ms/step, {tokens_per_s:.1f} tokens/s, {gflops:.2f} GFLOP/s")

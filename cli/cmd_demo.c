@@ -158,5 +158,5 @@ int cmd_demo(int argc, char **argv) {
                         "The demo task the whole loop runs on out of the box: generated reviews, review openings as\n"
                         "prompts, and the gold sentiment score that defines the demo's preference (more positive is\n"
                         "better).",
-                        demo_members, 3, argc, argv);
+                        demo_members, (int)(sizeof demo_members / sizeof demo_members[0]), argc, argv);
 }

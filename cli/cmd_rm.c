@@ -494,4 +494,7 @@ static const cli_subcommand rm_members[] = {
     {"score", rm_score, "the reward of one response"},
 };
 
-int cmd_rm(int argc, char **argv) { return cli_dispatch("rm", "The reward model.", rm_members, 3, argc, argv); }
+int cmd_rm(int argc, char **argv) {
+    return cli_dispatch("rm", "The reward model.", rm_members, (int)(sizeof rm_members / sizeof rm_members[0]), argc,
+                        argv);
+}

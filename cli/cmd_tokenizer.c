@@ -257,5 +257,5 @@ int cmd_tokenizer(int argc, char **argv) {
     return cli_dispatch("tokenizer",
                         "GPT-2 byte-level BPE tokenizers: directories with vocab.json and merges.txt, as GPT-2\n"
                         "and Hugging Face write them (a model directory holds one too).",
-                        tokenizer_members, 3, argc, argv);
+                        tokenizer_members, (int)(sizeof tokenizer_members / sizeof tokenizer_members[0]), argc, argv);
 }
