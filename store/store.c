@@ -480,16 +480,15 @@ static int add_completions(store *db, const char *model_path, const char *conten
                 int j = first + (int)(rlhf_rng_next(&rng) % (uint64_t)(k - 1));
                 if (j >= i) j++;
                 if (same_text(&completions[i], &completions[j])) {
-                    /* walk the prompt's pairs (a, b), a < b, in order and wrapping around, to
-                     * the next one of different texts; k * k steps visit every pair */
-                    int a = i < j ? i : j, b = i < j ? j : i;
-                    for (int step = 0; step < k * k && same_text(&completions[a], &completions[b]); step++)
-                        if (++b == end) {
-                            a = a + 1 < end - 1 ? a + 1 : first;
-                            b = a + 1;
-                        }
-                    i = a;
-                    j = b;
+                    /* draw j again among the completions whose text differs from i's; none
+                     * means every completion of the prompt has the same text */
+                    int different = 0;
+                    for (int c = first; c < end; c++) different += !same_text(&completions[i], &completions[c]);
+                    if (different > 0) {
+                        int pick = (int)(rlhf_rng_next(&rng) % (uint64_t)different);
+                        for (j = first;; j++) /* the pick-th of them */
+                            if (!same_text(&completions[i], &completions[j]) && pick-- == 0) break;
+                    }
                 }
                 if (same_text(&completions[i], &completions[j])) {
                     counts->identical++;
