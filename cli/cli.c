@@ -145,7 +145,10 @@ const char *cli_require(const cli_args *args, const char *name) {
 
 int cli_long(const cli_args *args, const char *name, long *out) {
     const char *text = cli_string(args, name);
-    if (!text) return cli_fail("%s: missing --%s", args->command->name, name) ? -1 : -1;
+    if (!text) {
+        cli_fail("%s: missing --%s", args->command->name, name);
+        return -1;
+    }
     char *end;
     errno = 0;
     long value = strtol(text, &end, 10);
@@ -170,7 +173,10 @@ int cli_int(const cli_args *args, const char *name, int *out) {
 
 int cli_float(const cli_args *args, const char *name, float *out) {
     const char *text = cli_string(args, name);
-    if (!text) return cli_fail("%s: missing --%s", args->command->name, name) ? -1 : -1;
+    if (!text) {
+        cli_fail("%s: missing --%s", args->command->name, name);
+        return -1;
+    }
     char *end;
     errno = 0;
     float value = strtof(text, &end);
