@@ -113,15 +113,17 @@ int cmd_generate(int argc, char **argv) {
         char model_id[32] = "null";
         if (result.model_id) snprintf(model_id, sizeof model_id, "%lld", (long long)result.model_id);
         printf("{\"prompts\": %d, \"completions\": %ld, \"pairs\": %ld, \"skipped\": %d, \"identical_pairs\": %ld, "
-               "\"model_id\": %s, \"device\": \"%s\"}\n",
-               result.prompts, result.completions, result.pairs, result.skipped_count, result.identical_pairs, model_id,
-               device);
+               "\"taken_by_another_run\": %d, \"model_id\": %s, \"device\": \"%s\"}\n",
+               result.prompts, result.completions, result.pairs, result.skipped_count, result.identical_pairs,
+               result.taken_by_another_run, model_id, device);
     } else {
         printf("sampled %ld completions for %d prompts and queued %ld pairs", result.completions, result.prompts,
                result.pairs);
         if (result.identical_pairs)
             printf(" (%ld pairs of identical completions left out)", result.identical_pairs);
         if (result.skipped_count) printf("; skipped %d prompts too long for the model's context", result.skipped_count);
+        if (result.taken_by_another_run)
+            printf("; %d prompts were sampled meanwhile by another generate run (theirs kept)", result.taken_by_another_run);
         printf("\n");
     }
     collect_generate_result_free(&result);

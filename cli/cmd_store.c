@@ -122,16 +122,32 @@ int cmd_prefs(int argc, char **argv) {
                    "and %ld choices between identical texts\n",
                    result.written, file, result.ties, result.both_bad, result.skips, result.identical);
     } else {
-        /* default name: import:FILE's base name, cut to the store's 64-byte limit at a
-         * character boundary (a cut inside a UTF-8 sequence would be refused) */
+        /* default name: import:FILE's base name, made a valid name whatever the file is
+         * called: invalid UTF-8 becomes U+FFFD, control characters '?', and the whole is cut
+         * to the store's 64-byte limit at a character boundary */
         char annotator[STORE_ANNOTATOR_NAME_MAX + 1];
         const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+        size_t repaired_length;
+        char *repaired = rlhf_utf8_repair(base, strlen(base), &repaired_length);
+        if (!repaired) {
+            store_close(db);
+            return cli_fail("prefs import: out of memory");
+        }
+        for (size_t i = 0; i < repaired_length; i++)
+            if ((unsigned char)repaired[i] < 0x20 || repaired[i] == 0x7f) repaired[i] = '?';
         const size_t prefix = strlen("import:");
-        size_t cut = prefix + strlen(base);
+        size_t cut = prefix + repaired_length;
         if (cut > STORE_ANNOTATOR_NAME_MAX) cut = STORE_ANNOTATOR_NAME_MAX;
-        while (cut > prefix && ((unsigned char)base[cut - prefix] & 0xC0) == 0x80) cut--; /* a continuation byte */
-        snprintf(annotator, sizeof annotator, "import:%.*s", (int)(cut - prefix), base);
-        if (cli_string(&args, "annotator")) snprintf(annotator, sizeof annotator, "%s", cli_string(&args, "annotator"));
+        while (cut > prefix && ((unsigned char)repaired[cut - prefix] & 0xC0) == 0x80) cut--; /* a continuation byte */
+        snprintf(annotator, sizeof annotator, "import:%.*s", (int)(cut - prefix), repaired);
+        free(repaired);
+        const char *given = cli_string(&args, "annotator");
+        if (given && strlen(given) > STORE_ANNOTATOR_NAME_MAX) {
+            store_close(db);
+            return cli_usage_error("prefs import: --annotator: a name is at most %d bytes, got %zu", STORE_ANNOTATOR_NAME_MAX,
+                                   strlen(given));
+        }
+        if (given) snprintf(annotator, sizeof annotator, "%s", given);
         store_import_result result;
         status = store_import_preferences(db, file, annotator, &result, &error);
         if (status == 0 && json) printf("{\"imported\": %ld, \"duplicates\": %ld}\n", result.imported, result.duplicates);

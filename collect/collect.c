@@ -161,7 +161,8 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
             }
             store_queue_options queue = options->queue;
             queue.seed = options->queue.seed + (uint64_t)first;
-            store_queue_counts counts = {0, 0};
+            queue.new_prompts_only = true; /* another generate run may have sampled some meanwhile */
+            store_queue_counts counts = {0};
             /* the first batch registers the model in its own transaction */
             status = result->model_id
                          ? store_add_completions(db, result->model_id, rows, n * K, &queue, &counts, error)
@@ -169,8 +170,9 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
                                                        &queue, &counts, error);
             for (int r = 0; r < n * K; r++) policy_text_sample_free(&samples[r]);
             if (status == 0) {
-                result->prompts += n;
-                result->completions += n * K;
+                result->prompts += n - (int)counts.prompts_left_out;
+                result->completions += (long)(n - counts.prompts_left_out) * K;
+                result->taken_by_another_run += (int)counts.prompts_left_out;
                 result->pairs += counts.queued;
                 result->identical_pairs += counts.identical;
             }
@@ -231,6 +233,7 @@ int collect_oracle_label(store *db, const collect_oracle_options *options, colle
                              .strength = strength, .left_completion_id = pair.left_completion_id, .seconds = 0.0};
         int status = store_add_comparison(db, &label, NULL, error);
         store_pair_free(&pair);
+        if (status == 1) continue; /* another run of this oracle labeled it meanwhile */
         if (status != 0) return -1;
         result->labeled++;
         result->a += choice == STORE_CHOICE_A;

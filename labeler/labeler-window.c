@@ -76,6 +76,7 @@ typedef struct {
     int64_t *best_first;
     /* results */
     gboolean ok;
+    gboolean already_labeled; /* this annotator labeled the pair elsewhere first: nothing written */
     char *error;
     int64_t result_id;
     bool undone;
@@ -135,6 +136,7 @@ static void write_thread(GTask *task, gpointer source, gpointer data, GCancellab
         break;
     }
     write->ok = status == 0;
+    write->already_labeled = status == 1;
     g_free(write->error);
     write->error = write->ok ? NULL : g_strdup(error.message[0] != '\0' ? error.message : "unknown error");
     g_task_return_boolean(task, TRUE);
@@ -528,6 +530,16 @@ static void undo_done(RlhfLabelerWindow *self, LabelerWrite *write) {
 /* A decision's write finished: on success it joins the undo history and the next pair
  * appears; on failure it stays on screen, reported and retried. */
 static void decision_done(RlhfLabelerWindow *self, LabelerWrite *write) {
+    if (write->already_labeled) {
+        /* the same annotator in a second window (or scripted) got there first: their label
+         * stands, and retrying this one could never succeed */
+        if (self->unsaved == write) self->unsaved = NULL;
+        forget_unsaved(self);
+        labeler_write_free(write);
+        toast(self, "You had already labeled this pair (in another window); that label was kept");
+        if (!self->close_when_saved) load_next(self);
+        return;
+    }
     if (!write->ok) {
         keep_unsaved(self, write);
         update_actions(self);

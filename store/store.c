@@ -75,27 +75,41 @@ static void text_hash(const char *text, char out[17]) {
 
 /* ------------------------------------------------------------------ open and migrate */
 
-/* Applies the migrations the file lacks; refuses a file from a newer version untouched. */
+/* The message for a store of a newer schema than this rlhf knows. */
+static int refuse_newer_schema(store *db, long version, rlhf_error *error) {
+    rlhf_error_set(error, "%s: the store has schema version %ld but this rlhf knows only up to %d; "
+                          "use a newer rlhf (the file was not modified)",
+                   db->path, version, store_migration_count);
+    return -1;
+}
+
+/* Applies the migrations the file lacks, one transaction each; refuses a file from a newer
+ * version untouched. The version is read again under the write lock, so two processes
+ * opening one old store at once apply each migration once. */
 static int migrate(store *db, rlhf_error *error) {
     long version;
     if (query_long(db, "PRAGMA user_version", INT64_MIN, &version, error) != 0) return -1;
-    if (version > store_migration_count) {
-        rlhf_error_set(error, "%s: the store has schema version %ld but this rlhf knows only up to %d; "
-                              "use a newer rlhf (the file was not modified)",
-                       db->path, version, store_migration_count);
-        return -1;
-    }
-    for (long v = version; v < store_migration_count; v++) {
+    if (version > store_migration_count) return refuse_newer_schema(db, version, error);
+    while (version < store_migration_count) {
         if (store_begin(db, error) != 0) return -1;
+        if (query_long(db, "PRAGMA user_version", INT64_MIN, &version, error) != 0) {
+            store_rollback(db);
+            return -1;
+        }
+        if (version >= store_migration_count) { /* another process migrated it meanwhile */
+            store_rollback(db);
+            return version > store_migration_count ? refuse_newer_schema(db, version, error) : 0;
+        }
         char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %ld", v + 1);
-        if (sqlite3_exec(db->db, store_migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %ld", version + 1);
+        if (sqlite3_exec(db->db, store_migrations[version], NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
             store_fail(db, error, "migrating the schema");
             store_rollback(db);
             return -1;
         }
         if (store_commit(db, error) != 0) return -1;
+        version++;
     }
     return 0;
 }
@@ -133,7 +147,14 @@ static int open_store(store **out, const char *path, bool create, rlhf_error *er
     store *db = calloc(1, sizeof *db);
     db->path = strdup(path);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &db->db, flags, NULL) != SQLITE_OK) {
+    /* A name starting with "file:" is a plain file here, not an SQLite URI (this SQLite may
+     * be built to read URIs everywhere): "./file:x" opens exactly the file stat saw. */
+    size_t name_size = strlen(path) + 3;
+    char *open_name = malloc(name_size);
+    snprintf(open_name, name_size, "%s%s", strncmp(path, "file:", 5) == 0 ? "./" : "", path);
+    int open_status = sqlite3_open_v2(open_name, &db->db, flags, NULL);
+    free(open_name);
+    if (open_status != SQLITE_OK) {
         rlhf_error_set(error, "%s: cannot open: %s", path, db->db ? sqlite3_errmsg(db->db) : "out of memory");
         store_close(db);
         return -1;
@@ -143,7 +164,14 @@ static int open_store(store **out, const char *path, bool create, rlhf_error *er
     long version;
     store_file_kind kind;
     if (classify_file(db, &version, &kind, error) != 0) {
-        rlhf_error_set(error, "%s: not an rlhf store (%s)", path, sqlite3_errmsg(db->db));
+        int code = sqlite3_errcode(db->db);
+        if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+            rlhf_error_set(error, "%s: not an rlhf store (%s)", path, sqlite3_errmsg(db->db));
+        else if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_IOERR)
+            rlhf_error_set(error, "%s: cannot read the store (%s); SQLite needs to write in its folder (the "
+                                  "-wal and -shm files beside it)", path, sqlite3_errmsg(db->db));
+        else
+            rlhf_error_set(error, "%s: cannot read the store (%s)", path, sqlite3_errmsg(db->db));
         store_close(db);
         return -1;
     }
@@ -424,25 +452,53 @@ static bool same_text(const store_new_completion *a, const store_new_completion 
 static int add_completions(store *db, const char *model_path, const char *content_hash, int64_t *model_id,
                            const store_new_completion *completions, int count, const store_queue_options *queue,
                            store_queue_counts *counts, rlhf_error *error) {
-    counts->queued = counts->identical = 0;
+    memset(counts, 0, sizeof *counts);
     if (queue->overlap < 1) {
         rlhf_error_set(error, "overlap must be at least 1");
         return -1;
     }
     int64_t *ids = malloc(sizeof(int64_t) * (size_t)(count > 0 ? count : 1));
+    bool *left_out = calloc((size_t)(count > 0 ? count : 1), sizeof(bool));
     rlhf_rng rng;
     rlhf_rng_seed(&rng, queue->seed);
     if (store_begin(db, error) != 0) {
         free(ids);
+        free(left_out);
         return -1;
     }
     if (model_path && store_add_model(db, model_path, content_hash, model_id, error) != 0) goto fail;
     sqlite3_stmt *statement;
+    /* Checked under the write lock: a prompt another run has sampled since this one
+     * planned its work gets no second set of completions. */
+    if (queue->new_prompts_only) {
+        if (store_prepare(db, &statement, "SELECT 1 FROM completions WHERE prompt_id = ?1 AND model_id = ?2 LIMIT 1",
+                          error) != 0)
+            goto fail;
+        for (int i = 0; i < count; i++) {
+            if (i > 0 && completions[i].prompt_id == completions[i - 1].prompt_id) {
+                left_out[i] = left_out[i - 1];
+                continue;
+            }
+            sqlite3_reset(statement);
+            sqlite3_bind_int64(statement, 1, completions[i].prompt_id);
+            sqlite3_bind_int64(statement, 2, *model_id);
+            int rc = sqlite3_step(statement);
+            if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+                sqlite3_finalize(statement);
+                store_fail(db, error, "looking for earlier completions");
+                goto fail;
+            }
+            left_out[i] = rc == SQLITE_ROW;
+            counts->prompts_left_out += left_out[i];
+        }
+        sqlite3_finalize(statement);
+    }
     if (store_prepare(db, &statement,
                       "INSERT INTO completions (prompt_id, model_id, text, token_count, sampling) VALUES (?1, ?2, ?3, ?4, ?5)",
                       error) != 0)
         goto fail;
     for (int i = 0; i < count; i++) {
+        if (left_out[i]) continue;
         sqlite3_reset(statement);
         sqlite3_bind_int64(statement, 1, completions[i].prompt_id);
         sqlite3_bind_int64(statement, 2, *model_id);
@@ -463,7 +519,7 @@ static int add_completions(store *db, const char *model_path, const char *conten
         int end = first;
         while (end < count && completions[end].prompt_id == completions[first].prompt_id) end++;
         int k = end - first;
-        if (k >= 2) {
+        if (k >= 2 && !left_out[first]) {
             if (queue->pairing == STORE_PAIRS_ALL) {
                 for (int i = first; i < end; i++)
                     for (int j = i + 1; j < end; j++) {
@@ -502,11 +558,13 @@ static int add_completions(store *db, const char *model_path, const char *conten
         first = end;
     }
     free(ids);
+    free(left_out);
     return store_commit(db, error);
 fail:
     store_rollback(db);
     free(ids);
-    counts->queued = counts->identical = 0;
+    free(left_out);
+    memset(counts, 0, sizeof *counts);
     return -1;
 }
 
@@ -535,14 +593,28 @@ int store_annotator(store *db, const char *name, store_annotator_kind kind, int6
     sqlite3_stmt *statement;
     if (store_prepare(db, &statement,
                       "INSERT INTO annotators (name, kind) VALUES (?1, ?2) "
-                      "ON CONFLICT (name) DO UPDATE SET name = name RETURNING id", error) != 0)
+                      "ON CONFLICT (name) DO UPDATE SET name = name RETURNING id, kind", error) != 0)
         return -1;
     sqlite3_bind_text(statement, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, kinds[kind], -1, SQLITE_STATIC);
     int rc = sqlite3_step(statement);
-    if (rc == SQLITE_ROW) *annotator_id = sqlite3_column_int64(statement, 0);
+    char existing_kind[16] = "";
+    if (rc == SQLITE_ROW) {
+        *annotator_id = sqlite3_column_int64(statement, 0);
+        snprintf(existing_kind, sizeof existing_kind, "%s", (const char *)sqlite3_column_text(statement, 1));
+    }
     sqlite3_finalize(statement);
-    return rc == SQLITE_ROW ? 0 : store_fail(db, error, "adding an annotator");
+    if (rc != SQLITE_ROW) return store_fail(db, error, "adding an annotator");
+    /* One name, one kind: a person's labels, an oracle's and an import's never mix (undo
+     * takes back an annotator's last label, statistics compare annotators). */
+    if (strcmp(existing_kind, kinds[kind]) != 0) {
+        rlhf_error_set(error, "annotator '%s' already exists as %s annotator; give these labels another name", name,
+                       strcmp(existing_kind, "human") == 0    ? "a human"
+                       : strcmp(existing_kind, "oracle") == 0 ? "an oracle"
+                                                              : "an import");
+        return -1;
+    }
+    return 0;
 }
 
 int store_list_annotators(store *db, store_annotator_info **annotators, int *count, rlhf_error *error) {
@@ -726,6 +798,20 @@ static int flags_json(store *db, const char *const *flags, int count, char **jso
     return status;
 }
 
+/* The message for a pair its annotator has already labeled (named by name: ids mean
+ * nothing to a person). */
+static void already_labeled(store *db, const store_label *label, rlhf_error *error) {
+    sqlite3_stmt *statement;
+    char name[STORE_ANNOTATOR_NAME_MAX + 1] = "?";
+    if (sqlite3_prepare_v2(db->db, "SELECT name FROM annotators WHERE id = ?1", -1, &statement, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(statement, 1, label->annotator_id);
+        if (sqlite3_step(statement) == SQLITE_ROW)
+            snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(statement, 0));
+        sqlite3_finalize(statement);
+    }
+    rlhf_error_set(error, "annotator '%s' has already labeled pair %lld", name, (long long)label->pair_id);
+}
+
 int store_add_comparison(store *db, const store_label *label, int64_t *comparison_id, rlhf_error *error) {
     bool decided = label->choice == STORE_CHOICE_A || label->choice == STORE_CHOICE_B;
     if (label->choice < STORE_CHOICE_A || label->choice > STORE_CHOICE_SKIP) {
@@ -779,11 +865,13 @@ int store_add_comparison(store *db, const store_label *label, int64_t *compariso
     rc = sqlite3_step(statement);
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE) {
-        if (sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_UNIQUE)
-            rlhf_error_set(error, "annotator %lld has already labeled pair %lld", (long long)label->annotator_id,
-                           (long long)label->pair_id);
-        else
-            store_fail(db, error, "recording a comparison");
+        if (sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_UNIQUE) {
+            already_labeled(db, label, error);
+            free(flags);
+            store_rollback(db);
+            return 1;
+        }
+        store_fail(db, error, "recording a comparison");
         goto fail;
     }
     if (comparison_id) *comparison_id = sqlite3_last_insert_rowid(db->db);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int store_list_preferences(store *db, unsigned choices, store_preference **preferences, long *count,
                            rlhf_error *error) {
@@ -60,8 +61,28 @@ void store_preferences_free(store_preference *preferences, long count) {
     free(preferences);
 }
 
+/* Whether path names the store's own file or one of SQLite's companion files beside it
+ * (-wal, -shm, -journal), by device and inode, so a link or another spelling of the name
+ * is caught too: replacing any of them would destroy the labels. */
+static bool is_store_file(const store *db, const char *path) {
+    struct stat target;
+    if (stat(path, &target) != 0) return false; /* a new file cannot be the store */
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char name[4200];
+        struct stat info;
+        snprintf(name, sizeof name, "%s%s", db->path, suffixes[i]);
+        if (stat(name, &info) == 0 && info.st_dev == target.st_dev && info.st_ino == target.st_ino) return true;
+    }
+    return false;
+}
+
 int store_export_preferences(store *db, const char *path, store_export_result *result, rlhf_error *error) {
     memset(result, 0, sizeof *result);
+    if (is_store_file(db, path)) {
+        rlhf_error_set(error, "%s: is the store itself (or its journal); export to another file", path);
+        return -1;
+    }
     store_preference *all;
     long count;
     if (store_list_preferences(db, 0x1f, &all, &count, error) != 0) return -1;
@@ -123,15 +144,19 @@ int store_export_preferences(store *db, const char *path, store_export_result *r
     return status;
 }
 
-/* The preferences an annotator already has: an open-addressing table from the FNV-1a hash
- * of (prompt id, chosen, rejected) to the comparison that has them (key 0 marks an empty
- * slot). A line is a duplicate only if the comparison its hash names really holds the same
- * texts (a lookup by primary key), so an import reads the annotator's comparisons once
- * instead of once per line, and a hash collision can only let a duplicate in, never keep a
- * new preference out. */
+/* The preferences an annotator already has, as a multiset: an open-addressing table from
+ * the FNV-1a hash of (prompt id, chosen, rejected) to how many comparisons with those texts
+ * were stored before the import, how many lines of the file have matched them so far, and
+ * one of those comparisons (key 0 marks an empty slot). A line is a duplicate while the
+ * file has not yet matched every stored copy, so importing a file twice adds nothing and a
+ * file that holds one preference twice (two annotators who agreed, exported together)
+ * keeps both. A second hash of the texts, and an exact comparison of the texts of the
+ * comparison the slot names (a lookup by primary key), make a hash collision able only to
+ * let a duplicate in, never to keep a new preference out. */
 typedef struct preference_slot {
-    uint64_t key;
+    uint64_t key, check;
     int64_t comparison_id;
+    long stored, matched;
 } preference_slot;
 typedef struct preference_hashes {
     preference_slot *slots;
@@ -147,6 +172,13 @@ static uint64_t preference_hash(int64_t prompt_id, const char *chosen, const cha
     return hash ? hash : 1;
 }
 
+/* A second, independent hash of the texts (rejected first, another start). */
+static uint64_t preference_check(const char *chosen, const char *rejected) {
+    static const unsigned char separator = 0xfe;
+    uint64_t hash = rlhf_fnv1a(RLHF_FNV1A_START ^ 0x9e3779b97f4a7c15ULL, rejected, strlen(rejected));
+    return rlhf_fnv1a(rlhf_fnv1a(hash, &separator, 1), chosen, strlen(chosen));
+}
+
 /* The slot holding key, or the empty slot where it would go (capacity > 0). */
 static preference_slot *preference_find(const preference_hashes *set, uint64_t key) {
     size_t i = (size_t)key & (set->capacity - 1);
@@ -154,14 +186,17 @@ static preference_slot *preference_find(const preference_hashes *set, uint64_t k
     return &set->slots[i];
 }
 
-/* The comparison remembered under key, or 0. */
-static int64_t preference_seen(const preference_hashes *set, uint64_t key) {
-    return set->capacity ? preference_find(set, key)->comparison_id : 0;
+/* The slot for key, or NULL when the set has none. */
+static preference_slot *preference_lookup(const preference_hashes *set, uint64_t key) {
+    if (!set->capacity) return NULL;
+    preference_slot *slot = preference_find(set, key);
+    return slot->key ? slot : NULL;
 }
 
-/* Remembers comparison_id under key (the first one stays), doubling the table when it
- * would pass half full. Returns -1 out of memory. */
-static int preference_remember(preference_hashes *set, uint64_t key, int64_t comparison_id) {
+/* Counts one stored comparison under key (the first one's id stays), doubling the table
+ * when it would pass half full. A comparison whose check differs from the slot's is a
+ * collision and is not counted. Returns -1 out of memory. */
+static int preference_count_stored(preference_hashes *set, uint64_t key, uint64_t check, int64_t comparison_id) {
     if (2 * (set->count + 1) > set->capacity) {
         size_t capacity = set->capacity ? 2 * set->capacity : 1024;
         preference_hashes grown = {calloc(capacity, sizeof(preference_slot)), capacity, set->count};
@@ -173,9 +208,10 @@ static int preference_remember(preference_hashes *set, uint64_t key, int64_t com
     }
     preference_slot *slot = preference_find(set, key);
     if (!slot->key) {
-        *slot = (preference_slot){key, comparison_id};
+        *slot = (preference_slot){key, check, comparison_id, 0, 0};
         set->count++;
     }
+    if (slot->check == check) slot->stored++;
     return 0;
 }
 
@@ -199,10 +235,11 @@ static int load_stored_preferences(preference_import *import, rlhf_error *error)
     sqlite3_bind_int64(statement, 1, import->annotator_id);
     int rc;
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        uint64_t key = preference_hash(sqlite3_column_int64(statement, 0),
-                                       (const char *)sqlite3_column_text(statement, 1),
-                                       (const char *)sqlite3_column_text(statement, 2));
-        if (preference_remember(&import->stored, key, sqlite3_column_int64(statement, 3)) != 0) {
+        const char *chosen = (const char *)sqlite3_column_text(statement, 1);
+        const char *rejected = (const char *)sqlite3_column_text(statement, 2);
+        uint64_t key = preference_hash(sqlite3_column_int64(statement, 0), chosen, rejected);
+        if (preference_count_stored(&import->stored, key, preference_check(chosen, rejected),
+                                    sqlite3_column_int64(statement, 3)) != 0) {
             sqlite3_finalize(statement);
             rlhf_error_set(error, "out of memory reading the annotator's preferences");
             return -1;
@@ -275,19 +312,19 @@ static int import_preference_line(long line, json_t *object, void *user, rlhf_er
     free(prompt_text);
     if (status) return -1;
     /* The same preference by the same annotator is already stored (a file imported twice):
-     * count it and keep one copy, so no pair weighs double in training. The table names
-     * the one comparison that can match; its texts are checked exactly. */
+     * count it and add no copy, so no pair weighs double in training. The table names one
+     * comparison that can match; its texts are checked exactly. */
     uint64_t key = preference_hash(prompt_id, chosen_text, rejected_text);
-    int64_t candidate = preference_seen(&import->stored, key);
-    sqlite3_stmt *statement;
+    preference_slot *slot = preference_lookup(&import->stored, key);
     int found = SQLITE_DONE;
-    if (candidate) {
+    sqlite3_stmt *statement;
+    if (slot && slot->matched < slot->stored && slot->check == preference_check(chosen_text, rejected_text)) {
         if (store_prepare(import->db, &statement,
                           "SELECT 1 FROM comparisons c JOIN completions ca ON ca.id = c.completion_a "
                           "JOIN completions cb ON cb.id = c.completion_b WHERE c.id = ?1 "
                           "AND ca.prompt_id = ?2 AND ca.text = ?3 AND cb.text = ?4", error))
             return -1;
-        sqlite3_bind_int64(statement, 1, candidate);
+        sqlite3_bind_int64(statement, 1, slot->comparison_id);
         sqlite3_bind_int64(statement, 2, prompt_id);
         sqlite3_bind_text(statement, 3, chosen_text, -1, SQLITE_STATIC);
         sqlite3_bind_text(statement, 4, rejected_text, -1, SQLITE_STATIC);
@@ -295,6 +332,7 @@ static int import_preference_line(long line, json_t *object, void *user, rlhf_er
         sqlite3_finalize(statement);
     }
     if (found == SQLITE_ROW) {
+        slot->matched++;
         import->result->duplicates++;
         return 0;
     }
@@ -313,10 +351,6 @@ static int import_preference_line(long line, json_t *object, void *user, rlhf_er
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE) return store_fail(import->db, error, "inserting an imported comparison");
     import->result->imported++;
-    if (preference_remember(&import->stored, key, sqlite3_last_insert_rowid(import->db->db)) != 0) {
-        rlhf_error_set(error, "out of memory");
-        return -1;
-    }
     return 0;
 }
 

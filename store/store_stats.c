@@ -52,8 +52,8 @@ static double cohen_kappa(const long table[4][4], long total) {
     return expected >= 1.0 ? (observed >= 1.0 ? 1.0 : NAN) : (observed - expected) / (1.0 - expected);
 }
 
-int store_compute_stats(store *db, store_stats *stats, rlhf_error *error) {
-    memset(stats, 0, sizeof *stats);
+/* store_compute_stats inside its read transaction. */
+static int compute_stats(store *db, store_stats *stats, rlhf_error *error) {
     sqlite3_stmt *statement;
     static const char *const counts[] = {"SELECT COUNT(*) FROM prompts", "SELECT COUNT(*) FROM completions",
                                          "SELECT COUNT(*) FROM pairs", "SELECT COUNT(*) FROM comparisons",
@@ -73,14 +73,16 @@ int store_compute_stats(store *db, store_stats *stats, rlhf_error *error) {
                       "SELECT COALESCE(SUM(MIN(n, overlap)), 0) FROM (SELECT p.overlap AS overlap, "
                       "(SELECT COUNT(*) FROM comparisons c WHERE c.pair_id = p.id) AS n FROM pairs p)", error))
         return -1;
-    if (sqlite3_step(statement) == SQLITE_ROW) stats->queue_done = (long)sqlite3_column_int64(statement, 0);
+    int rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW) stats->queue_done = (long)sqlite3_column_int64(statement, 0);
     sqlite3_finalize(statement);
+    if (rc != SQLITE_ROW) return store_fail(db, error, "counting");
 
     /* annotators */
     if (store_prepare(db, &statement, "SELECT id, name FROM annotators ORDER BY id", error)) return -1;
     int64_t *annotator_ids = NULL;
     int capacity = 0;
-    while (sqlite3_step(statement) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
         if (stats->annotator_count == capacity) {
             capacity = capacity ? 2 * capacity : 8;
             stats->annotators = realloc(stats->annotators, sizeof *stats->annotators * (size_t)capacity);
@@ -93,6 +95,10 @@ int store_compute_stats(store *db, store_stats *stats, rlhf_error *error) {
         stats->annotator_count++;
     }
     sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE) {
+        free(annotator_ids);
+        return store_fail(db, error, "reading annotators");
+    }
 
     /* every comparison */
     if (store_prepare(db, &statement,
@@ -106,7 +112,7 @@ int store_compute_stats(store *db, store_stats *stats, rlhf_error *error) {
     double *all_seconds = NULL;
     long seconds_count = 0;
     long total_left_wins = 0, total_decided = 0;
-    while (sqlite3_step(statement) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
         store_choice choice;
         if (store_choice_parse((const char *)sqlite3_column_text(statement, 2), &choice) != 0) continue;
         int64_t annotator_id = sqlite3_column_int64(statement, 1);
@@ -151,6 +157,12 @@ int store_compute_stats(store *db, store_stats *stats, rlhf_error *error) {
         if (!isnan(r->seconds) && r->pair_id) all_seconds[seconds_count++] = r->seconds;
     }
     sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE) { /* a damaged file: no figures from part of the rows */
+        free(rows);
+        free(all_seconds);
+        free(annotator_ids);
+        return store_fail(db, error, "reading comparisons");
+    }
     stats->left_win_rate = total_decided ? (double)total_left_wins / total_decided : NAN;
     stats->median_seconds = median(all_seconds, seconds_count);
     for (int k = 0; k < stats->annotator_count; k++) {
@@ -263,3 +275,15 @@ void store_stats_free(store_stats *stats) {
     free(stats->agreements);
     memset(stats, 0, sizeof *stats);
 }
+
+int store_compute_stats(store *db, store_stats *stats, rlhf_error *error) {
+    memset(stats, 0, sizeof *stats);
+    /* one read transaction: every figure comes from the same snapshot, even while
+     * labelers write */
+    if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return store_fail(db, error, "reading");
+    int status = compute_stats(db, stats, error);
+    sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+    if (status != 0) store_stats_free(stats);
+    return status;
+}
+

@@ -197,6 +197,59 @@ if command -v sqlite3 > /dev/null; then
     [ -e "$work/foreign.db-wal" ] && fail "init left a WAL file beside a foreign SQLite file"
 fi
 
+# --- what the store commands write and read: export never replaces the store (by any
+# name), follows a link, keeps a file's permissions and refuses what is not a file; import
+# names annotators safely; two oracles or two generate runs at once add each row once
+"$rlhf" stats --db "$db" --json > "$work/files-before.json" || fail "stats before the export refusals"
+ln -s "$db" "$work/db-link"
+for target in "$db" "$db-wal" "$work/db-link"; do
+    expect_error 1 "is the store itself" "$rlhf" prefs export "$target" --db "$db"
+done
+"$rlhf" stats --db "$db" --json > "$work/files-after.json" || fail "export over the store destroyed it"
+cmp -s "$work/files-before.json" "$work/files-after.json" || fail "a refused export changed the store"
+printf 'old\n' > "$work/private.jsonl"
+chmod 600 "$work/private.jsonl"
+ln -s private.jsonl "$work/private-link.jsonl"
+"$rlhf" prefs export "$work/private-link.jsonl" --db "$db" --json > "$work/private.json" || fail "export through a symbolic link"
+[ -L "$work/private-link.jsonl" ] || fail "export replaced the symbolic link instead of the file it names"
+[ "$(wc -l < "$work/private.jsonl")" -eq "$(json_value written "$work/private.json")" ] ||
+    fail "export through a link did not write the file it names"
+[ "$(stat -c %a "$work/private.jsonl")" = 600 ] || fail "export changed a file's permissions to $(stat -c %a "$work/private.jsonl")"
+mkfifo "$work/fifo"
+expect_error 1 "fifo: not a regular file" "$rlhf" prefs export "$work/fifo" --db "$db"
+expect_error 1 "annotator 'oracle:sentiment' already exists as an oracle annotator" \
+    "$rlhf" prefs import "$work/out.jsonl" --db "$db" --annotator oracle:sentiment
+expect_error 2 "at most 64 bytes, got 65" "$rlhf" prefs import "$work/out.jsonl" --db "$db" --annotator "$(printf 'x%.0s' $(seq 65))"
+"$rlhf" stats --db "$db" --json > "$work/files-after.json" || fail "stats after the import refusals"
+cmp -s "$work/files-before.json" "$work/files-after.json" || fail "a refused import changed the store"
+files_db="$work/files.db"
+"$rlhf" init --db "$files_db" > /dev/null || fail "init $files_db"
+latin1="$work/$(printf 'caf\351').jsonl" # a file name that is not UTF-8: the default annotator is repaired
+cp "$work/out.jsonl" "$latin1"
+"$rlhf" prefs import "$latin1" --db "$files_db" > /dev/null || fail "prefs import from a Latin-1 file name"
+"$rlhf" stats --db "$files_db" --json | grep -q "\"name\":\"import:caf$(printf '\357\277\275').jsonl\"" ||
+    fail "the repaired annotator name: $("$rlhf" stats --db "$files_db" --json)"
+printf '\357\273\277{"prompt": "A byte-order mark comes first"}\n' > "$work/bom.jsonl"
+"$rlhf" prompts import "$work/bom.jsonl" --db "$files_db" --json | grep -q '"imported": 1' || fail "a UTF-8 byte-order mark"
+rlhf_path=$(cd "$(dirname "$rlhf")" && pwd)/$(basename "$rlhf")
+(cd "$work" && "$rlhf_path" init --db file:uri.db > /dev/null) || fail "init --db file:uri.db"
+[ -f "$work/file:uri.db" ] || fail "--db file:uri.db was read as an SQLite URI"
+race_db="$work/race.db"
+"$rlhf" init --db "$race_db" > /dev/null && "$rlhf" prompts import "$work/prompts.jsonl" --db "$race_db" > /dev/null ||
+    fail "the race store"
+for run in 1 2; do
+    "$rlhf" generate --db "$race_db" --model "$work/lm" --per-prompt 6 --max-new-tokens 4 --device cpu > /dev/null &
+done
+wait
+"$rlhf" stats --db "$race_db" --json > "$work/race.json" || fail "stats of the race store"
+grep -q '"completions":12,"pairs":30' "$work/race.json" || fail "two generate runs at once: $(cat "$work/race.json")"
+for run in 1 2; do
+    "$rlhf" label --db "$race_db" --oracle sentiment > "$work/race-$run.out" 2>&1 &
+done
+wait
+grep -q "error" "$work/race-1.out" "$work/race-2.out" && fail "two oracles at once: $(cat "$work/race-1.out" "$work/race-2.out")"
+"$rlhf" stats --db "$race_db" --json | grep -q '"comparisons":30,' || fail "two oracles at once did not label each pair once"
+
 # --- the store refuses bad input before writing anything: only init creates a store;
 # generate and sample check sampling options alike; long prompts are skipped by name
 "$rlhf" stats --db "$db" --json > "$work/store-before.json" || fail "stats before the refusals"

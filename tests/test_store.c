@@ -235,8 +235,8 @@ START_TEST(test_comparison_validation_undo_and_rankings) {
     label.left_completion_id = pair.left_completion_id;
     label.rationale = "clearer";
     ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
-    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), -1); /* twice */
-    ck_assert_ptr_nonnull(strstr(error.message, "already labeled"));
+    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 1); /* twice: nothing written */
+    ck_assert_ptr_nonnull(strstr(error.message, "annotator 'ann' has already labeled"));
     /* the row holds everything the label said */
     store_comparison_row *rows;
     long row_count;
@@ -541,8 +541,13 @@ START_TEST(test_invalid_utf8_round_trips_through_export) {
     free(text);
     /* and the file imports again */
     ck_assert_msg(store_import_preferences(db, out, "import:utf8", &imported, &error) == 0, "%s", error.message);
-    ck_assert_int_eq(imported.imported, 3); /* " \xff" and " \xfe" repaired alike: two lines are repeats */
-    ck_assert_int_eq(imported.duplicates, 2);
+    /* " \xff" and " \xfe" repaired alike make two lines repeats: a file's repeated lines are
+     * all kept (as when two annotators agreed), and a second import of it adds nothing */
+    ck_assert_int_eq(imported.imported, 5);
+    ck_assert_int_eq(imported.duplicates, 0);
+    ck_assert_msg(store_import_preferences(db, out, "import:utf8", &imported, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(imported.imported, 0);
+    ck_assert_int_eq(imported.duplicates, 5);
     store_preference *preferences;
     long count;
     ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &preferences, &count, &error), 0);
@@ -604,6 +609,92 @@ START_TEST(test_identical_completions_are_not_paired) {
     ck_assert_int_eq(sqlite3_column_int(statement, 1), 0);
     sqlite3_finalize(statement);
     sqlite3_close(raw);
+    store_close(db);
+}
+END_TEST
+
+/* Another generate run sampled a prompt between this run's planning and its write: with
+ * new_prompts_only its completions are left out, under the write lock, and counted. */
+START_TEST(test_new_prompts_only_leaves_out_sampled_prompts) {
+    store *db = open_store("new-prompts.db");
+    rlhf_error error;
+    const char *prompts = "{\"prompt\": \"p1\"}\n{\"prompt\": \"p2\"}\n";
+    store_import_result imported;
+    ck_assert_int_eq(store_import_prompts(db, write_file("np.jsonl", prompts, strlen(prompts)), &imported, &error), 0);
+    int64_t model;
+    ck_assert_int_eq(store_add_model(db, "/models/m", "hash-m", &model, &error), 0);
+    store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 5, .new_prompts_only = true};
+    store_queue_counts counts;
+    store_new_completion first_run[2] = {{1, "one", 1, NULL}, {1, "two", 1, NULL}};
+    ck_assert_int_eq(store_add_completions(db, model, first_run, 2, &queue, &counts, &error), 0);
+    ck_assert_int_eq(counts.queued, 1);
+    ck_assert_int_eq(counts.prompts_left_out, 0);
+    /* the second run planned both prompts before the first wrote prompt 1 */
+    store_new_completion second_run[4] = {{1, "three", 1, NULL}, {1, "four", 1, NULL}, {2, "five", 1, NULL}, {2, "six", 1, NULL}};
+    ck_assert_int_eq(store_add_completions(db, model, second_run, 4, &queue, &counts, &error), 0);
+    ck_assert_int_eq(counts.prompts_left_out, 1);
+    ck_assert_int_eq(counts.queued, 1);
+    store_stats stats;
+    ck_assert_int_eq(store_compute_stats(db, &stats, &error), 0);
+    ck_assert_int_eq(stats.completions, 4);
+    ck_assert_int_eq(stats.pairs, 2);
+    store_stats_free(&stats);
+    /* without the option the same rows are added (callers that mean to add more) */
+    queue.new_prompts_only = false;
+    ck_assert_int_eq(store_add_completions(db, model, second_run, 2, &queue, &counts, &error), 0);
+    ck_assert_int_eq(counts.prompts_left_out, 0);
+    ck_assert_int_eq(counts.queued, 1);
+    store_close(db);
+}
+END_TEST
+
+/* A store damaged where a count does not look (the overflow pages of a long rationale):
+ * statistics fail with the reason instead of printing figures from part of the rows. */
+START_TEST(test_statistics_refuse_a_damaged_store) {
+    long pairs;
+    store *db = populated_store("damaged.db", 4, 3, 1, &pairs);
+    rlhf_error error;
+    int64_t annotator;
+    ck_assert_int_eq(store_annotator(db, "ann", STORE_ANNOTATOR_HUMAN, &annotator, &error), 0);
+    char rationale[12000]; /* three pages: reading the columns after it follows the overflow chain */
+    memset(rationale, 'Q', sizeof rationale - 1);
+    rationale[sizeof rationale - 1] = '\0';
+    for (int i = 0; i < 3; i++) {
+        store_pair pair;
+        bool found;
+        ck_assert_int_eq(store_next_pair(db, annotator, &pair, &found, &error), 0);
+        ck_assert(found);
+        store_label label = {.pair_id = pair.pair_id, .annotator_id = annotator, .choice = STORE_CHOICE_TIE,
+                             .rationale = rationale, .left_completion_id = pair.left_completion_id};
+        ck_assert_msg(store_add_comparison(db, &label, NULL, &error) == 0, "%s", error.message);
+        store_pair_free(&pair);
+    }
+    store_stats stats;
+    ck_assert_int_eq(store_compute_stats(db, &stats, &error), 0);
+    ck_assert_int_eq(stats.comparisons, 3);
+    store_stats_free(&stats);
+    store_close(db); /* the last connection checkpoints the WAL into the file */
+    /* overwrite the overflow pages: they start with a 4-byte next-page number, then text */
+    char *bytes;
+    size_t size;
+    ck_assert_int_eq(rlhf_read_file(path_in("damaged.db"), &bytes, &size, &error), 0);
+    size_t page_size = ((size_t)(unsigned char)bytes[16] << 8) | (unsigned char)bytes[17];
+    int damaged = 0;
+    for (size_t page = 0; page + page_size <= size; page += page_size) {
+        bool overflow = true;
+        for (size_t i = 4; i < 200 && overflow; i++) overflow = bytes[page + i] == 'Q';
+        if (overflow) {
+            memset(bytes + page, 0xff, page_size);
+            damaged++;
+        }
+    }
+    ck_assert_int_gt(damaged, 0);
+    write_file("damaged.db", bytes, size);
+    free(bytes);
+    db = open_store("damaged.db");
+    ck_assert_int_eq(store_compute_stats(db, &stats, &error), -1);
+    ck_assert_msg(strstr(error.message, "reading comparisons") != NULL, "%s", error.message);
+    ck_assert_int_eq(stats.annotator_count, 0); /* nothing half-filled is handed back */
     store_close(db);
 }
 END_TEST
@@ -788,6 +879,8 @@ int main(void) {
     tcase_add_test(tc, test_invalid_utf8_round_trips_through_export);
     tcase_add_test(tc, test_import_refuses_identical_chosen_and_rejected);
     tcase_add_test(tc, test_identical_completions_are_not_paired);
+    tcase_add_test(tc, test_new_prompts_only_leaves_out_sampled_prompts);
+    tcase_add_test(tc, test_statistics_refuse_a_damaged_store);
     tcase_add_test(tc, test_failed_completions_leave_no_model);
     tcase_add_test(tc, test_moved_store_refuses_writes);
     tcase_add_test(tc, test_two_writers_at_once);

@@ -40,19 +40,56 @@ static void sync_parent_directory(const char *path) {
     free(copy);
 }
 
+/* Where an atomic write of path must go, in *target (malloc'd), and the mode the new file
+ * gets: a symbolic link is followed, so the file it names is replaced and the link stays
+ * (rename would replace the link itself); an existing file keeps its permissions, a new one
+ * gets 0644. Refuses what cannot be replaced by a rename: a directory, a device, a pipe. */
+static int atomic_target(const char *path, char **target, mode_t *mode, rlhf_error *error) {
+    struct stat info;
+    *mode = 0644;
+    if (lstat(path, &info) == 0 && S_ISLNK(info.st_mode)) {
+        *target = realpath(path, NULL);
+        if (!*target) {
+            rlhf_error_set(error, "%s: a symbolic link to nothing usable: %s", path, strerror(errno));
+            return -1;
+        }
+    } else {
+        *target = strdup(path);
+        if (!*target) {
+            rlhf_error_set(error, "%s: out of memory", path);
+            return -1;
+        }
+    }
+    if (stat(*target, &info) == 0) {
+        if (!S_ISREG(info.st_mode)) {
+            rlhf_error_set(error, "%s: not a regular file (rlhf writes files whole and replaces them atomically)", path);
+            free(*target);
+            *target = NULL;
+            return -1;
+        }
+        *mode = info.st_mode & 07777;
+    }
+    return 0;
+}
+
 int rlhf_write_file_atomic_chunks(const char *path, const void *const *chunks, const size_t *sizes,
                                   int chunk_count, rlhf_error *error) {
-    size_t length = strlen(path);
+    char *target;
+    mode_t mode;
+    if (atomic_target(path, &target, &mode, error) != 0) return -1;
+    size_t length = strlen(target);
     char *temporary = malloc(length + 16);
     if (!temporary) {
         rlhf_error_set(error, "%s: out of memory", path);
+        free(target);
         return -1;
     }
-    snprintf(temporary, length + 16, "%s.tmp.XXXXXX", path);
+    snprintf(temporary, length + 16, "%s.tmp.XXXXXX", target);
     int fd = mkstemp(temporary);
     if (fd < 0) {
         rlhf_error_set(error, "%s: cannot create temporary file: %s", path, strerror(errno));
         free(temporary);
+        free(target);
         return -1;
     }
     for (int i = 0; i < chunk_count; i++) {
@@ -65,24 +102,26 @@ int rlhf_write_file_atomic_chunks(const char *path, const void *const *chunks, c
         rlhf_error_set(error, "%s: fsync failed: %s", path, strerror(errno));
         goto fail;
     }
-    fchmod(fd, 0644);
+    fchmod(fd, mode);
     if (close(fd) != 0) {
         fd = -1;
         rlhf_error_set(error, "%s: close failed: %s", path, strerror(errno));
         goto fail;
     }
     fd = -1;
-    if (rename(temporary, path) != 0) {
+    if (rename(temporary, target) != 0) {
         rlhf_error_set(error, "%s: rename failed: %s", path, strerror(errno));
         goto fail;
     }
-    sync_parent_directory(path);
+    sync_parent_directory(target);
     free(temporary);
+    free(target);
     return 0;
 fail:
     if (fd >= 0) close(fd);
     unlink(temporary);
     free(temporary);
+    free(target);
     return -1;
 }
 

@@ -11,7 +11,9 @@ int rlhf_read_jsonl(const char *path, rlhf_jsonl_visitor visit, void *user, rlhf
     if (rlhf_read_file(path, &text, &size, error) != 0) return -1;
     long line = 0;
     int status = 0;
-    for (char *p = text; p < text + size && status == 0;) {
+    /* a UTF-8 byte-order mark, which some editors put first, is not part of the JSON */
+    char *first = size >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? text + 3 : text;
+    for (char *p = first; p < text + size && status == 0;) {
         line++;
         char *end = memchr(p, '\n', (size_t)(text + size - p));
         if (!end) end = text + size;

@@ -44,6 +44,7 @@ typedef struct collect_generate_result {
     long identical_pairs;       /* pairs not queued: both completions the same text */
     int64_t model_id;           /* 0 when the model is not registered (nothing to sample) */
     int skipped_count;          /* prompts left out because they cannot fit */
+    int taken_by_another_run;   /* prompts another generate run sampled first: nothing added */
     collect_skipped_prompt *skipped;
 } collect_generate_result;
 

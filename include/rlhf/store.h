@@ -92,6 +92,8 @@ typedef struct store_queue_options {
     store_pairing pairing;   /* all K(K-1)/2 pairs, or one random pair per prompt */
     int overlap;             /* distinct annotators each pair needs (>= 1) */
     uint64_t seed;           /* for the random pair and for which side is shown first */
+    bool new_prompts_only;   /* leave out a prompt that already has completions from the
+                                model (another run sampled it meanwhile), counted */
 } store_queue_options;
 
 /* The id of the model with this content hash; *model_id is 0 when it is not registered
@@ -102,6 +104,7 @@ int store_find_model(store *db, const char *content_hash, int64_t *model_id, rlh
  * the same text (there is nothing to compare; a label would be a coin flip). */
 typedef struct store_queue_counts {
     long queued, identical;
+    long prompts_left_out; /* with new_prompts_only: prompts already sampled, nothing added */
 } store_queue_counts;
 
 /* Adds completions (grouped by prompt, in the order given) from model_id and queues pairs
@@ -174,9 +177,11 @@ typedef struct store_label {
     double seconds;               /* time the annotator took */
 } store_label;
 
-/* Records one decision, durably (committed before returning). Refused: an unknown pair,
- * a pair this annotator already labeled, a strength on a non a/b choice or outside 1..4,
- * an unknown flag, a left completion not in the pair. *comparison_id may be NULL. */
+/* Records one decision, durably (committed before returning). Returns 0, or 1 with nothing
+ * written when this annotator has already labeled the pair (another process of theirs got
+ * there first), or -1 when refused: an unknown pair, a strength on a non a/b choice or
+ * outside 1..4, an unknown flag, a left completion not in the pair, a failed write.
+ * *comparison_id may be NULL. */
 int store_add_comparison(store *db, const store_label *label, int64_t *comparison_id, rlhf_error *error);
 
 /* One stored comparison row as written, for audits and tests. */

@@ -21,7 +21,9 @@ void rlhf_error_prefix(rlhf_error *error, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Writes bytes to path atomically: a temporary file in the same directory, fsync, rename,
- * fsync of the directory. Either the old file or the whole new one is there afterwards. */
+ * fsync of the directory. Either the old file or the whole new one is there afterwards.
+ * A symbolic link is followed (the file it names is replaced), an existing file keeps its
+ * permissions (a new one gets 0644), and a path that is not a regular file is refused. */
 int rlhf_write_file_atomic(const char *path, const void *data, size_t size, rlhf_error *error);
 
 /* Like rlhf_write_file_atomic, for content produced in pieces: chunks[i] of sizes[i]. */
@@ -55,7 +57,7 @@ double rlhf_rng_normal(rlhf_rng *rng);
 /* JSON Lines: calls visit(line_number, object, user, error) for every non-blank line of
  * path, in order. A line that is not a JSON object (or not valid UTF-8, which jansson
  * refuses) stops the reading with "PATH: line N: ..."; so does a visitor returning non-zero
- * (it sets the error itself). */
+ * (it sets the error itself). A UTF-8 byte-order mark at the start of the file is skipped. */
 struct json_t;
 typedef int (*rlhf_jsonl_visitor)(long line, struct json_t *object, void *user, rlhf_error *error);
 int rlhf_read_jsonl(const char *path, rlhf_jsonl_visitor visit, void *user, rlhf_error *error);
