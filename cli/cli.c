@@ -180,7 +180,9 @@ int cli_float(const cli_args *args, const char *name, float *out) {
     char *end;
     errno = 0;
     float value = strtof(text, &end);
-    if (errno || end == text || *end || !isfinite(value)) { /* no option of rlhf takes nan or inf */
+    /* no option of rlhf takes nan or inf; an underflow (1e-39: ERANGE, a denormal or 0)
+     * is a usable finite number, an overflow is inf and refused */
+    if ((errno && errno != ERANGE) || end == text || *end || !isfinite(value)) {
         cli_fail("%s: --%s expects a finite number, got '%s'", args->command->name, name, text);
         return -1;
     }

@@ -1,6 +1,7 @@
 /* rlhf pretrain: train a GPT-2 from scratch on token ids. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -74,6 +75,38 @@ static int check_resume_config(const policy_pretrain_options *o, bool config_giv
     return 0;
 }
 
+/* A resumed corpus run must tokenize with the tokenizer it started with (copied into
+ * --out at the start): the same vocab.json and merges.txt, byte for byte. Checked before
+ * anything is written, so a refused resume leaves the checkpoint as it was. */
+static int check_resume_tokenizer(const char *tokenizer_dir, const char *out_dir, rlhf_error *error) {
+    static const char *const files[] = {"vocab.json", "merges.txt"};
+    for (int i = 0; i < 2; i++) {
+        char given_path[4096], saved_path[4096];
+        snprintf(given_path, sizeof given_path, "%s/%s", tokenizer_dir, files[i]);
+        snprintf(saved_path, sizeof saved_path, "%s/%s", out_dir, files[i]);
+        char *given, *saved;
+        size_t given_size, saved_size;
+        if (rlhf_read_file(saved_path, &saved, &saved_size, error) != 0) {
+            rlhf_error_prefix(error, "--resume: the checkpoint has no tokenizer of its own (was it trained with --ids?)");
+            return -1;
+        }
+        if (rlhf_read_file(given_path, &given, &given_size, error) != 0) {
+            free(saved);
+            return -1;
+        }
+        bool same = given_size == saved_size && memcmp(given, saved, given_size) == 0;
+        free(given);
+        free(saved);
+        if (!same) {
+            rlhf_error_set(error, "--resume: the checkpoint in %s was trained with another tokenizer (%s differs from "
+                                  "%s); resume with the tokenizer it started with (--tokenizer %s)",
+                           out_dir, given_path, saved_path, out_dir);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 typedef struct printer {
     bool quiet, json;
     cli_progress progress;
@@ -143,10 +176,14 @@ int cmd_pretrain(int argc, char **argv) {
     o.eval_windows = 64;
     o.seed = (uint64_t)seed;
     if (o.seq_len > o.config.n_positions) return cli_fail("pretrain: --seq-len %d exceeds the config's n_positions %d", o.seq_len, o.config.n_positions);
+    /* --out must take the checkpoints: a run should not fail only when it first saves */
+    if (rlhf_check_output_directory(out_dir, &error) != 0) return cli_fail("pretrain: %s", error.message);
     /* a resume needs a checkpoint it can continue, checked before the corpus is tokenized
      * into --out or the tokenizer copied there */
     if (o.resume && policy_pretrain_check_resume(&o, &error) != 0) return cli_fail("pretrain: %s", error.message);
     if (o.resume && check_resume_config(&o, cli_flag(&args, "config"), cli_flag(&args, "dropout"), &error) != 0)
+        return cli_fail("pretrain: %s", error.message);
+    if (o.resume && corpus_path && check_resume_tokenizer(tokenizer_dir, out_dir, &error) != 0)
         return cli_fail("pretrain: %s", error.message);
     printer p = {.quiet = cli_flag(&args, "quiet"), .json = cli_flag(&args, "json")};
 

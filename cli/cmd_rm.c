@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -136,6 +137,14 @@ static int rm_train(int argc, char **argv) {
     if (!(norm_temperature > 0)) return cli_refuse("rm train", "norm-temperature", "above 0", norm_temperature);
     o.center = center;
     o.seed = (uint64_t)seed;
+    /* --model stays the reference policy (its samples fit the normalisation): the reward
+     * model's checkpoints must not overwrite it */
+    struct stat model_info, out_info;
+    if (stat(model_dir, &model_info) == 0 && stat(out_dir, &out_info) == 0 && model_info.st_dev == out_info.st_dev &&
+        model_info.st_ino == out_info.st_ino)
+        return cli_usage_error("rm train: --out %s is the --model directory; the reward model goes to a directory of its "
+                               "own (the policy stays the reference for normalisation and for PPO)", out_dir);
+    if (rlhf_check_output_directory(out_dir, &error) != 0) return cli_fail("rm train: %s", error.message);
     if (o.resume) { /* a checkpoint that is already done is refused before anything changes */
         int done;
         if (reward_checkpoint_epoch(out_dir, &done, &error) != 0) return cli_fail("rm train: --resume: %s", error.message);

@@ -3,7 +3,9 @@
  * config before anything is kept; saving replaces each file atomically. */
 #include "rlhf/nn.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +327,22 @@ int gpt_save(const gpt_model *model, const char *dir, rlhf_error *error) {
 
 /* ------------------------------------------------------------------ training state */
 
+/* The FNV-1a hash of the model's parameters (float32 bytes, in arena order) as 16 hex
+ * digits: a training state records the weights it belongs to, since the two files are
+ * replaced one after the other and a run can stop between them. */
+static int parameter_fingerprint(const gpt_model *model, char out[17], rlhf_error *error) {
+    float *host = malloc(model->parameter_count * sizeof(float));
+    if (!host) {
+        rlhf_error_set(error, "out of memory reading the parameters");
+        return -1;
+    }
+    gpt_read_parameters(model, host, false);
+    uint64_t hash = rlhf_fnv1a(RLHF_FNV1A_START, host, model->parameter_count * sizeof(float));
+    free(host);
+    snprintf(out, 17, "%016llx", (unsigned long long)hash);
+    return 0;
+}
+
 int nn_training_state_save(const nn_adamw *optimizer, const gpt_model *model, const char *dir,
                            const char *const *keys, const char *const *values, int count,
                            rlhf_error *error) {
@@ -345,6 +363,13 @@ int nn_training_state_save(const nn_adamw *optimizer, const gpt_model *model, co
     safetensors_writer_set_metadata(&writer, "adamw_step", text);
     snprintf(text, sizeof text, "%zu", n);
     safetensors_writer_set_metadata(&writer, "parameter_count", text);
+    char fingerprint[17];
+    if (parameter_fingerprint(model, fingerprint, error) != 0) {
+        safetensors_writer_free(&writer);
+        free(host);
+        return -1;
+    }
+    safetensors_writer_set_metadata(&writer, "weights_fnv1a", fingerprint);
     for (int i = 0; i < count; i++) safetensors_writer_set_metadata(&writer, keys[i], values[i]);
     int64_t shape[1] = {(int64_t)n};
     safetensors_writer_add(&writer, "adamw.m", SAFETENSORS_F32, 1, shape, host);
@@ -369,14 +394,50 @@ int nn_training_state_load(nn_adamw *optimizer, const gpt_model *model, const ch
         safetensors_close(state);
         return -1;
     }
+    char *end;
+    errno = 0;
+    long step_value = strtol(step, &end, 10);
+    if (errno || end == step || *end || step_value < 0) {
+        rlhf_error_set(error, "%s: \"adamw_step\" is not a non-negative integer ('%s')", path, step);
+        safetensors_close(state);
+        return -1;
+    }
+    /* the state must belong to the weights beside it: a run stopped between writing
+     * model.safetensors and this file, or another command (sft, rm train) writing the
+     * model since, would otherwise resume moments and step from another point */
+    const char *saved_fingerprint = safetensors_metadata(state, "weights_fnv1a");
+    char fingerprint[17];
+    if (parameter_fingerprint(model, fingerprint, error) != 0) {
+        safetensors_close(state);
+        return -1;
+    }
+    if (!saved_fingerprint || strcmp(saved_fingerprint, fingerprint) != 0) {
+        rlhf_error_set(error, "%s: %s; cannot resume from it (train again without --resume, from scratch or "
+                              "from the saved model)", path,
+                       saved_fingerprint ? "belongs to other weights than model.safetensors beside it (a run stopped "
+                                           "between saving the two, or another command wrote the model since)"
+                                         : "records no weights fingerprint (written by an older rlhf)");
+        safetensors_close(state);
+        return -1;
+    }
     float *host = malloc(2 * n * sizeof(float));
     if (!host || safetensors_read_f32(state, m, host, error) || safetensors_read_f32(state, v, host + n, error)) {
         free(host);
         safetensors_close(state);
         return -1;
     }
+    /* moments a damaged file made non-finite (or a negative second moment) would surface
+     * steps later as a "non-finite loss"; refuse them here, by name */
+    for (size_t i = 0; i < 2 * n; i++)
+        if (!isfinite(host[i]) || (i >= n && host[i] < 0.0f)) {
+            rlhf_error_set(error, "%s: %s[%zu] is %g; the training state is damaged", path, i < n ? "adamw.m" : "adamw.v",
+                           i < n ? i : i - n, (double)host[i]);
+            free(host);
+            safetensors_close(state);
+            return -1;
+        }
     model->backend->upload(optimizer->m, host, 2 * n * sizeof(float));
-    optimizer->step = atol(step);
+    optimizer->step = step_value;
     free(host);
     return 0;
 }

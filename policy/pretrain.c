@@ -2,6 +2,7 @@
  * validation tail, checkpoints and exact resume. */
 #include "rlhf/policy.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -138,12 +139,26 @@ static int restore_metadata(const safetensors_file *state, int *step, rlhf_rng *
     }
     if (metadata_integer(state, "step", step, error) != 0) return -1;
     for (int i = 0; i < 4; i++) {
-        char part[17];
+        char part[17], *end;
         memcpy(part, rng_text + 16 * i, 16);
         part[16] = '\0';
-        rng->state[i] = strtoull(part, NULL, 16);
+        rng->state[i] = strtoull(part, &end, 16);
+        if (*end || !isxdigit((unsigned char)part[0])) {
+            rlhf_error_set(error, "%s: \"data_rng\" is not 64 hexadecimal digits ('%s')", state->path, rng_text);
+            return -1;
+        }
     }
-    model->forward_count = strtoull(forward_text, NULL, 10);
+    if (!(rng->state[0] | rng->state[1] | rng->state[2] | rng->state[3])) { /* xoshiro's one dead state */
+        rlhf_error_set(error, "%s: \"data_rng\" is all zeros, which no run saves", state->path);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    model->forward_count = strtoull(forward_text, &end, 10);
+    if (errno || end == forward_text || *end || !isdigit((unsigned char)forward_text[0])) {
+        rlhf_error_set(error, "%s: \"forward_count\" is not a non-negative integer ('%s')", state->path, forward_text);
+        return -1;
+    }
     return 0;
 }
 

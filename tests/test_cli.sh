@@ -93,6 +93,15 @@ expect_error 1 "which --config does not" "$rlhf" pretrain --ids "$work/ids.txt" 
     --seq-len 32 --steps 60 --resume --quiet --device cpu --out "$work/full"
 expect_error 1 "was trained with --dropout 0" train --steps 60 --dropout 0.1 --resume --out "$work/full"
 cmp -s "$work/full/model.safetensors" "$work/full.before" || fail "a refused --resume rewrote the model"
+# a training state belongs to the weights beside it: weights from another point of training
+# (a run stopped between saving the two files, or another command writing the model) refuse
+train --steps 40 --stop-after 10 --out "$work/mixed" > /dev/null || fail "pretrain --stop-after 10"
+cp "$work/full/model.safetensors" "$work/mixed/model.safetensors"
+expect_error 1 "belongs to other weights than model.safetensors" train --steps 40 --resume --out "$work/mixed"
+# --out is checked before the run, not when it first saves
+printf 'a file\n' > "$work/afile"
+expect_error 1 "afile: exists and is not a directory" train --steps 2 --out "$work/afile"
+expect_error 1 "afile/model: cannot be created: .*afile is not a directory" train --steps 2 --out "$work/afile/model"
 train --steps 2 --val-fraction 0 --out "$work/noval" > "$work/noval.json" || fail "pretrain --val-fraction 0"
 grep -q '"val_loss": null' "$work/noval.json" || fail "pretrain without validation: $(cat "$work/noval.json")"
 
@@ -113,6 +122,12 @@ corpus="$fixtures/tokenizer/corpus.txt"
 "$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" --config tiny --steps 40 --batch-size 4 --seq-len 32 \
     --eval-every 0 --resume --device cpu --out "$work/lm" > /dev/null 2> "$work/lm.err" || fail "pretrain --corpus --resume"
 grep -q "reused" "$work/lm.err" || fail "resume tokenized the corpus again"
+# resuming with another tokenizer is refused before anything in the checkpoint is rewritten
+"$rlhf" tokenizer train --corpus "$corpus" --vocab-size 600 --out "$work/tok2" > /dev/null || fail "a second tokenizer"
+cp "$work/lm/vocab.json" "$work/lm-vocab.before"
+expect_error 1 "was trained with another tokenizer" "$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok2" \
+    --config tiny --steps 60 --batch-size 4 --seq-len 32 --resume --device cpu --out "$work/lm"
+cmp -s "$work/lm/vocab.json" "$work/lm-vocab.before" || fail "a refused resume rewrote the checkpoint's tokenizer"
 expect_error 1 "has no checkpoint to continue from" "$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" \
     --steps 4 --batch-size 4 --seq-len 32 --resume --device cpu --out "$work/nockpt"
 [ -e "$work/nockpt" ] && fail "pretrain --resume without a checkpoint wrote into --out"
@@ -319,6 +334,10 @@ done
 expect_error 1 "loss became non-finite at step" rm_train --out "$work/rm_bad" --lr 1e30 --grad-clip 0 --batch-pairs 1 \
     --val-percent 0 --norm-samples 0
 [ -e "$work/rm_bad" ] && fail "a rejected or diverged rm train wrote its output directory"
+cp "$work/lm/model.safetensors" "$work/lm-weights.before"
+expect_error 2 "is the --model directory" rm_train --out "$work/lm/"
+expect_error 1 "afile: exists and is not a directory" rm_train --out "$work/afile"
+cmp -s "$work/lm/model.safetensors" "$work/lm-weights.before" || fail "rm train --out the policy rewrote the policy"
 if command -v sqlite3 > /dev/null; then
     runs=$(sqlite3 "$db" "select count(*) || ' ' || max(status) from runs where id > 2")
     [ "$runs" = "1 failed" ] || fail "runs recorded after the refused and diverged rm trains: $runs (expected 1 failed)"

@@ -634,6 +634,7 @@ START_TEST(test_training_state_round_trip) {
     ck_assert_int_eq(nn_adamw_create(&optimizer, &model, &c, &error), 0);
     float *moments = malloc(sizeof(float) * 2 * model.parameter_count);
     random_fill(moments, 2 * model.parameter_count, 1.0f, 77);
+    for (size_t i = model.parameter_count; i < 2 * model.parameter_count; i++) moments[i] = fabsf(moments[i]); /* v >= 0 */
     be->upload(optimizer.m, moments, sizeof(float) * 2 * model.parameter_count);
     optimizer.step = 42;
     char dir[512];
@@ -649,6 +650,24 @@ START_TEST(test_training_state_round_trip) {
     be->download(back, restored.m, sizeof(float) * 2 * model.parameter_count);
     ck_assert_mem_eq(back, moments, sizeof(float) * 2 * model.parameter_count);
     safetensors_close(&state);
+    /* the state belongs to these weights: one parameter changed (the weights of a later
+     * save, or another command's) and it is refused, naming why */
+    float *parameters = malloc(sizeof(float) * model.parameter_count);
+    gpt_read_parameters(&model, parameters, false);
+    float saved = parameters[7];
+    parameters[7] = nextafterf(saved, INFINITY);
+    be->upload(model.parameters, parameters, sizeof(float) * model.parameter_count);
+    ck_assert_int_eq(nn_training_state_load(&restored, &model, dir, &state, &error), -1);
+    ck_assert_msg(strstr(error.message, "belongs to other weights") != NULL, "%s", error.message);
+    parameters[7] = saved;
+    be->upload(model.parameters, parameters, sizeof(float) * model.parameter_count);
+    /* damaged moments are refused by name instead of surfacing later as a non-finite loss */
+    moments[3] = NAN;
+    be->upload(optimizer.m, moments, sizeof(float) * 2 * model.parameter_count);
+    ck_assert_int_eq(nn_training_state_save(&optimizer, &model, dir, keys, values, 1, &error), 0);
+    ck_assert_int_eq(nn_training_state_load(&restored, &model, dir, &state, &error), -1);
+    ck_assert_msg(strstr(error.message, "adamw.m[3] is nan") != NULL, "%s", error.message);
+    free(parameters);
     free(moments); free(back);
     nn_adamw_destroy(&optimizer);
     nn_adamw_destroy(&restored);

@@ -191,6 +191,51 @@ int rlhf_make_directory(const char *path, rlhf_error *error) {
     return 0;
 }
 
+int rlhf_check_output_directory(const char *path, rlhf_error *error) {
+    struct stat info;
+    if (stat(path, &info) == 0) {
+        if (!S_ISDIR(info.st_mode)) {
+            rlhf_error_set(error, "%s: exists and is not a directory", path);
+            return -1;
+        }
+        if (access(path, W_OK | X_OK) != 0) {
+            rlhf_error_set(error, "%s: cannot write into it: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    /* missing: the nearest folder above that exists must take new entries */
+    char *copy = strdup(path);
+    if (!copy) {
+        rlhf_error_set(error, "%s: out of memory", path);
+        return -1;
+    }
+    int status = 0;
+    for (;;) {
+        /* the parent of what copy names: drop trailing slashes, then the last component */
+        size_t length = strlen(copy);
+        while (length > 1 && copy[length - 1] == '/') copy[--length] = '\0';
+        char *slash = strrchr(copy, '/');
+        const char *parent = copy;
+        if (!slash) parent = ".";
+        else if (slash == copy) parent = "/";
+        else *slash = '\0';
+        if (stat(parent, &info) == 0) {
+            if (!S_ISDIR(info.st_mode)) {
+                rlhf_error_set(error, "%s: cannot be created: %s is not a directory", path, parent);
+                status = -1;
+            } else if (access(parent, W_OK | X_OK) != 0) {
+                rlhf_error_set(error, "%s: cannot be created in %s: %s", path, parent, strerror(errno));
+                status = -1;
+            }
+            break;
+        }
+        if (parent != copy) break; /* "." or "/" cannot be missing; nothing above to try */
+    }
+    free(copy);
+    return status;
+}
+
 double rlhf_seconds(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);

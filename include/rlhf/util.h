@@ -35,6 +35,10 @@ int rlhf_read_file(const char *path, char **data, size_t *size, rlhf_error *erro
 
 /* Creates a directory and its parents, like mkdir -p. Succeeds if it exists. */
 int rlhf_make_directory(const char *path, rlhf_error *error);
+/* Checks, writing nothing, that rlhf_make_directory(path) and files in it can succeed: path
+ * is a writable directory, or missing with its nearest existing parent a writable directory.
+ * Lets a long run fail at its start instead of when it saves. */
+int rlhf_check_output_directory(const char *path, rlhf_error *error);
 
 /* Seconds from a monotonic clock. */
 double rlhf_seconds(void);
