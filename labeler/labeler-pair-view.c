@@ -13,6 +13,7 @@ struct _RlhfLabelerPairView {
     GtkLabel *prompt_label;
     RlhfLabelerResponseView *response_a;
     RlhfLabelerResponseView *response_b;
+    GtkWidget *decision_box;  /* everything the annotator decides with, locked while saving */
     GtkWidget *choice_box;
     GtkWidget *strength_box;
     GtkLabel *strength_title;
@@ -259,6 +260,8 @@ gboolean rlhf_labeler_pair_view_rationale_has_focus(RlhfLabelerPairView *self) {
 
 void rlhf_labeler_pair_view_set_saving(RlhfLabelerPairView *self, gboolean saving) {
     g_return_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self));
+    /* a change made while the decision is being written would never be stored */
+    gtk_widget_set_sensitive(self->decision_box, !saving);
     gtk_spinner_set_spinning(self->submit_spinner, saving);
     gtk_widget_set_visible(GTK_WIDGET(self->submit_spinner), saving);
 }
@@ -347,6 +350,7 @@ static void rlhf_labeler_pair_view_class_init(RlhfLabelerPairViewClass *klass) {
     gtk_widget_class_bind_template_child(widget_class, RlhfLabelerPairView, prompt_label);
     gtk_widget_class_bind_template_child(widget_class, RlhfLabelerPairView, response_a);
     gtk_widget_class_bind_template_child(widget_class, RlhfLabelerPairView, response_b);
+    gtk_widget_class_bind_template_child(widget_class, RlhfLabelerPairView, decision_box);
     gtk_widget_class_bind_template_child(widget_class, RlhfLabelerPairView, choice_box);
     gtk_widget_class_bind_template_child(widget_class, RlhfLabelerPairView, strength_box);
     gtk_widget_class_bind_template_child(widget_class, RlhfLabelerPairView, strength_title);

@@ -149,6 +149,8 @@ void rlhf_labeler_ranking_view_set_monospace(RlhfLabelerRankingView *self, gbool
 
 void rlhf_labeler_ranking_view_set_saving(RlhfLabelerRankingView *self, gboolean saving) {
     g_return_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self));
+    /* a reordering made while the ranking is being written would never be stored */
+    gtk_widget_set_sensitive(GTK_WIDGET(self->list), !saving);
     gtk_spinner_set_spinning(self->submit_spinner, saving);
     gtk_widget_set_visible(GTK_WIDGET(self->submit_spinner), saving);
 }

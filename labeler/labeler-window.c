@@ -80,7 +80,9 @@ typedef struct {
     char *error;
     int64_t result_id;
     bool undone;
-    int64_t undone_pair_id;
+    /* an undo: the row this window wrote (its history's head) */
+    int64_t undo_id;
+    bool undo_ranking;
 } LabelerWrite;
 
 static void labeler_write_free(LabelerWrite *write) {
@@ -132,7 +134,8 @@ static void write_thread(GTask *task, gpointer source, gpointer data, GCancellab
                                    write->task.count, write->seconds, &write->result_id, &error);
         break;
     case WRITE_UNDO:
-        status = store_undo_last(write->db, write->annotator_id, &write->undone, &write->undone_pair_id, &error);
+        status = store_undo_label(write->db, write->annotator_id, write->undo_id, write->undo_ranking, &write->undone,
+                                  &error);
         break;
     }
     write->ok = status == 0;
@@ -237,7 +240,7 @@ static void update_actions(RlhfLabelerWindow *self) {
                                   (pairs && rlhf_labeler_pair_view_get_can_submit(self->pair_view)) || ranking);
     gtk_widget_action_set_enabled(widget, "labeler.rank-move", ranking);
     gtk_widget_action_set_enabled(widget, "labeler.rank-step", ranking);
-    gtk_widget_action_set_enabled(widget, "labeler.undo", settled);
+    gtk_widget_action_set_enabled(widget, "labeler.undo", settled && !g_queue_is_empty(&self->history));
     gtk_widget_action_set_enabled(widget, "labeler.retry", ready && self->unsaved != NULL);
     gtk_widget_action_set_enabled(widget, "labeler.mode", settled);
     gtk_widget_action_set_enabled(widget, "labeler.reload", settled);
@@ -509,21 +512,17 @@ static void undo_done(RlhfLabelerWindow *self, LabelerWrite *write) {
         g_free(text);
         return;
     }
+    LabelerWrite *last = g_queue_pop_head(&self->history);
+    if (last == NULL) return;
     if (!write->undone) {
-        toast(self, "Nothing to undo");
+        /* someone removed that row already (nothing was deleted now) */
+        labeler_write_free(last);
+        toast(self, "That label was already removed from the store");
+        update_actions(self);
         return;
     }
-    LabelerWrite *last = g_queue_peek_head(&self->history);
-    gboolean ours = last != NULL && (last->kind == WRITE_RANKING || last->pair.pair_id == write->undone_pair_id);
-    if (ours) {
-        g_queue_pop_head(&self->history);
-        restore(self, last);
-        labeler_write_free(last);
-    } else {
-        /* Labeled in an earlier session: the store put it back in the queue. */
-        g_queue_clear_full(&self->history, (GDestroyNotify)labeler_write_free);
-        load_next(self);
-    }
+    restore(self, last);
+    labeler_write_free(last);
     toast(self, "Last label undone");
 }
 
@@ -695,22 +694,28 @@ static void action_submit(GtkWidget *widget, const char *name, GVariant *paramet
     submit(RLHF_LABELER_WINDOW(widget));
 }
 
+/* Tries the unsaved decision again, as it is on screen now: the annotator may have changed
+ * it since the write failed, and what they see is what is stored (submit keeps the first
+ * attempt's time taken). A draft that cannot be submitted yet waits for Enter. */
 static void action_retry(GtkWidget *widget, const char *name, GVariant *parameter) {
     (void)name;
     (void)parameter;
     RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
     if (self->unsaved == NULL || self->busy) return;
-    LabelerWrite *write = self->unsaved;   /* stays self->unsaved until it succeeds */
-    start_write(self, write);
+    submit(self);
 }
 
 static void action_undo(GtkWidget *widget, const char *name, GVariant *parameter) {
     (void)name;
     (void)parameter;
     RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
-    if (self->busy || self->unsaved != NULL || self->annotator_id <= 0) return;
+    LabelerWrite *last = g_queue_peek_head(&self->history);
+    if (self->busy || self->unsaved != NULL || self->annotator_id <= 0 || last == NULL) return;
+    /* this window's own last label, by its row: never another window's or session's */
     LabelerWrite *write = g_new0(LabelerWrite, 1);
     write->kind = WRITE_UNDO;
+    write->undo_id = last->result_id;
+    write->undo_ranking = last->kind == WRITE_RANKING;
     start_write(self, write);
 }
 

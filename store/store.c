@@ -645,13 +645,19 @@ void store_annotators_free(store_annotator_info *annotators, int count) {
     free(annotators);
 }
 
-/* The pairs an annotator may still label: not labeled by them, and either gold (every
- * annotator sees gold pairs) or still short of their overlap. Counting other annotators'
- * rows reads none of their choices, so labels stay blind. */
+/* The pairs an annotator may still label: not labeled by them, not already compared by them
+ * inside a ranking of the prompt (a ranking implies every pair of its completions), and
+ * either gold (every annotator sees gold pairs) or still short of their overlap, which
+ * skips do not fill (a skipped pair still needs its labels). Counting other annotators'
+ * rows reads none of their choices, so labels stay blind. The ranking test costs nothing
+ * for an annotator without a ranking of the prompt. */
 #define OPEN_PAIRS_FOR_ANNOTATOR                                                              \
     "FROM pairs p WHERE NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.pair_id = p.id "       \
-    "AND c.annotator_id = ?1) AND (p.gold_choice IS NOT NULL OR "                              \
-    "(SELECT COUNT(*) FROM comparisons c WHERE c.pair_id = p.id) < p.overlap)"
+    "AND c.annotator_id = ?1) AND NOT EXISTS (SELECT 1 FROM rankings r JOIN comparisons c ON " \
+    "c.ranking_id = r.id WHERE r.annotator_id = ?1 AND r.prompt_id = p.prompt_id AND "         \
+    "c.completion_a IN (p.completion_a, p.completion_b) AND "                                  \
+    "c.completion_b IN (p.completion_a, p.completion_b)) AND (p.gold_choice IS NOT NULL OR "   \
+    "(SELECT COUNT(*) FROM comparisons c WHERE c.pair_id = p.id AND c.choice != 'skip') < p.overlap)"
 
 int store_next_pair(store *db, int64_t annotator_id, store_pair *pair, bool *found, rlhf_error *error) {
     memset(pair, 0, sizeof *pair);
@@ -883,43 +889,28 @@ fail:
     return -1;
 }
 
-int store_undo_last(store *db, int64_t annotator_id, bool *undone, int64_t *pair_id, rlhf_error *error) {
+int store_undo_label(store *db, int64_t annotator_id, int64_t label_id, bool ranking, bool *undone,
+                     rlhf_error *error) {
     *undone = false;
     if (store_begin(db, error) != 0) return -1;
     sqlite3_stmt *statement;
-    if (store_prepare(db, &statement,
-                      "SELECT id, pair_id, ranking_id FROM comparisons WHERE annotator_id = ?1 ORDER BY id DESC LIMIT 1",
-                      error) != 0) {
-        store_rollback(db);
-        return -1;
-    }
-    sqlite3_bind_int64(statement, 1, annotator_id);
-    int rc = sqlite3_step(statement);
-    int64_t id = 0, ranking = 0;
-    if (rc == SQLITE_ROW) {
-        id = sqlite3_column_int64(statement, 0);
-        if (pair_id) *pair_id = sqlite3_column_int64(statement, 1);
-        ranking = sqlite3_column_int64(statement, 2);
-    }
-    sqlite3_finalize(statement);
-    if (rc != SQLITE_ROW) {
-        store_rollback(db);
-        return rc == SQLITE_DONE ? 0 : store_fail(db, error, "finding the last label");
-    }
-    const char *sql = ranking ? "DELETE FROM rankings WHERE id = ?1" : "DELETE FROM comparisons WHERE id = ?1";
+    /* only that annotator's row: an id from elsewhere deletes nothing */
+    const char *sql = ranking ? "DELETE FROM rankings WHERE id = ?1 AND annotator_id = ?2"
+                              : "DELETE FROM comparisons WHERE id = ?1 AND annotator_id = ?2 AND ranking_id IS NULL";
     if (store_prepare(db, &statement, sql, error) != 0) {
         store_rollback(db);
         return -1;
     }
-    sqlite3_bind_int64(statement, 1, ranking ? ranking : id);
-    rc = sqlite3_step(statement);
+    sqlite3_bind_int64(statement, 1, label_id);
+    sqlite3_bind_int64(statement, 2, annotator_id);
+    int rc = sqlite3_step(statement);
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE) {
-        store_fail(db, error, "undoing the last label");
+        store_fail(db, error, "undoing a label");
         store_rollback(db);
         return -1;
     }
-    *undone = true;
+    *undone = sqlite3_changes(db->db) > 0;
     return store_commit(db, error);
 }
 

@@ -68,10 +68,10 @@ static int compute_stats(store *db, store_stats *stats, rlhf_error *error) {
         sqlite3_finalize(statement);
         if (rc != SQLITE_ROW) return store_fail(db, error, "counting");
     }
-    /* queue done: annotations on queued pairs, capped at each pair's overlap */
+    /* queue done: labels on queued pairs, capped at each pair's overlap (skips fill none) */
     if (store_prepare(db, &statement,
                       "SELECT COALESCE(SUM(MIN(n, overlap)), 0) FROM (SELECT p.overlap AS overlap, "
-                      "(SELECT COUNT(*) FROM comparisons c WHERE c.pair_id = p.id) AS n FROM pairs p)", error))
+                      "(SELECT COUNT(*) FROM comparisons c WHERE c.pair_id = p.id AND c.choice != 'skip') AS n FROM pairs p)", error))
         return -1;
     int rc = sqlite3_step(statement);
     if (rc == SQLITE_ROW) stats->queue_done = (long)sqlite3_column_int64(statement, 0);

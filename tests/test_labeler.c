@@ -480,13 +480,26 @@ START_TEST(test_undo) {
     ck_assert_int_eq(list[0].strength, 0);
     store_preferences_free(list, count);
 
-    /* Undo twice: the second finds nothing of this session left and says so. */
+    /* Undo twice: the second finds nothing of this window's left and does nothing. */
     act(window, "labeler.undo", NULL);
     settle(window);
     act(window, "labeler.undo", NULL);
     settle(window);
     ck_assert_int_eq(comparison_count(), 0);
     ck_assert_str_eq(rlhf_labeler_window_get_page(window), "pairs");
+
+    /* A label from an earlier session (or another window) is never undone from here:
+     * undo takes back only what this window wrote. */
+    act(window, "labeler.choose", "s", "a");
+    act(window, "labeler.strength", "i", 3);
+    act(window, "labeler.submit", NULL);
+    settle(window);
+    ck_assert_int_eq(comparison_count(), 1);
+    close_window(window);
+    window = open_window_as("carol");
+    act(window, "labeler.undo", NULL);
+    settle(window);
+    ck_assert_int_eq(comparison_count(), 1);
     shown_pair_clear(&first);
     shown_pair_clear(&second);
     shown_pair_clear(&back);
@@ -641,6 +654,9 @@ START_TEST(test_failed_write_is_kept) {
     act(window, "labeler.mode", "s", "ranking");
     ck_assert_str_eq(rlhf_labeler_window_get_page(window), "pairs");
 
+    /* The annotator changes their mind before the retry: the retry stores what is on
+     * screen, not the decision that failed. */
+    act(window, "labeler.strength", "i", 4);
     act(window, "labeler.retry", NULL);
     settle(window);
     ck_assert_ptr_null(rlhf_labeler_window_get_unsaved_error(window));
@@ -648,7 +664,7 @@ START_TEST(test_failed_write_is_kept) {
     store_preference *list = preferences(&count);
     ck_assert_int_eq(count, 1);
     ck_assert_int_eq(list[0].pair_id, first.pair_id);
-    ck_assert_int_eq(list[0].strength, 2);
+    ck_assert_int_eq(list[0].strength, 4);
     ck_assert_str_eq(list[0].chosen, first.left_text);
     store_preferences_free(list, count);
     shown_pair next = current_pair(window);

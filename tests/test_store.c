@@ -180,7 +180,7 @@ START_TEST(test_queue_overlap_gold_and_blindness) {
         ck_assert_int_eq(store_next_pair(db, ann[0], &pair, &found, &error), 0);
         ck_assert(found);
         left_is_a += pair.left_is_a;
-        store_label label = {.pair_id = pair.pair_id, .annotator_id = ann[0], .choice = STORE_CHOICE_SKIP,
+        store_label label = {.pair_id = pair.pair_id, .annotator_id = ann[0], .choice = STORE_CHOICE_TIE,
                              .left_completion_id = pair.left_completion_id};
         ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
         store_pair_free(&pair);
@@ -234,7 +234,8 @@ START_TEST(test_comparison_validation_undo_and_rankings) {
     ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), -1);
     label.left_completion_id = pair.left_completion_id;
     label.rationale = "clearer";
-    ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
+    int64_t label_id;
+    ck_assert_int_eq(store_add_comparison(db, &label, &label_id, &error), 0);
     ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 1); /* twice: nothing written */
     ck_assert_ptr_nonnull(strstr(error.message, "annotator 'ann' has already labeled"));
     /* the row holds everything the label said */
@@ -257,10 +258,16 @@ START_TEST(test_comparison_validation_undo_and_rankings) {
     ck_assert_int_ne(next.pair_id, pair.pair_id);
     store_pair_free(&next);
     bool undone;
-    int64_t undone_pair;
-    ck_assert_int_eq(store_undo_last(db, ann, &undone, &undone_pair, &error), 0);
+    int64_t other;
+    ck_assert_int_eq(store_annotator(db, "other", STORE_ANNOTATOR_HUMAN, &other, &error), 0);
+    ck_assert_int_eq(store_undo_label(db, other, label_id, false, &undone, &error), 0);
+    ck_assert(!undone); /* another annotator's undo deletes nothing */
+    ck_assert_int_eq(store_undo_label(db, ann, label_id, true, &undone, &error), 0);
+    ck_assert(!undone); /* a comparison id is not a ranking id */
+    ck_assert_int_eq(store_undo_label(db, ann, label_id, false, &undone, &error), 0);
     ck_assert(undone);
-    ck_assert_int_eq(undone_pair, pair.pair_id);
+    ck_assert_int_eq(store_undo_label(db, ann, label_id, false, &undone, &error), 0);
+    ck_assert(!undone); /* gone already */
     ck_assert_int_eq(store_next_pair(db, ann, &next, &found, &error), 0);
     ck_assert_int_eq(next.pair_id, pair.pair_id);
     store_pair_free(&next);
@@ -284,7 +291,8 @@ START_TEST(test_comparison_validation_undo_and_rankings) {
     int64_t order[3] = {task.completion_ids[2], task.completion_ids[0], task.completion_ids[1]};
     int64_t twice[3] = {order[0], order[0], order[1]};
     ck_assert_int_eq(store_add_ranking(db, ann, task.prompt_id, twice, 3, 9.0, NULL, &error), -1);
-    ck_assert_int_eq(store_add_ranking(db, ann, task.prompt_id, order, 3, 9.0, NULL, &error), 0);
+    int64_t ranking_id;
+    ck_assert_int_eq(store_add_ranking(db, ann, task.prompt_id, order, 3, 9.0, &ranking_id, &error), 0);
     store_preference *prefs;
     long count;
     ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &prefs, &count, &error), 0);
@@ -294,8 +302,13 @@ START_TEST(test_comparison_validation_undo_and_rankings) {
     ck_assert_str_eq(prefs[3].chosen, task.texts[0]);
     ck_assert_str_eq(prefs[3].rejected, task.texts[1]);
     store_preferences_free(prefs, count);
-    /* undo removes the whole ranking */
-    ck_assert_int_eq(store_undo_last(db, ann, &undone, NULL, &error), 0);
+    /* undo removes the whole ranking, and an implied comparison alone cannot be undone */
+    ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &prefs, &count, &error), 0);
+    ck_assert_int_eq(store_undo_label(db, ann, prefs[3].comparison_id, false, &undone, &error), 0);
+    ck_assert(!undone);
+    store_preferences_free(prefs, count);
+    ck_assert_int_eq(store_undo_label(db, ann, ranking_id, true, &undone, &error), 0);
+    ck_assert(undone);
     ck_assert_int_eq(store_list_preferences(db, 1u << STORE_CHOICE_A, &prefs, &count, &error), 0);
     ck_assert_int_eq(count, 1);
     store_preferences_free(prefs, count);
@@ -648,6 +661,44 @@ START_TEST(test_new_prompts_only_leaves_out_sampled_prompts) {
 }
 END_TEST
 
+/* A skip does not use up a pair's overlap, and a pair whose two completions an annotator
+ * already ordered in a ranking is not queued for them again. */
+START_TEST(test_skips_and_rankings_in_the_queue) {
+    long pairs;
+    store *db = populated_store("queue-rules.db", 1, 3, 1, &pairs);
+    ck_assert_int_eq(pairs, 3);
+    rlhf_error error;
+    int64_t ann, bob, fay;
+    ck_assert_int_eq(store_annotator(db, "ann", STORE_ANNOTATOR_HUMAN, &ann, &error), 0);
+    ck_assert_int_eq(store_annotator(db, "bob", STORE_ANNOTATOR_HUMAN, &bob, &error), 0);
+    ck_assert_int_eq(store_annotator(db, "fay", STORE_ANNOTATOR_HUMAN, &fay, &error), 0);
+    int64_t skipped = label_next(db, ann, STORE_CHOICE_SKIP, 0);
+    store_queue_progress progress;
+    ck_assert_int_eq(store_queue_progress_for(db, bob, &progress, &error), 0);
+    ck_assert_int_eq(progress.remaining, 3); /* the skipped pair still needs a label */
+    ck_assert_int_eq(label_next(db, bob, STORE_CHOICE_A, 1), skipped);
+    ck_assert_int_eq(store_queue_progress_for(db, fay, &progress, &error), 0);
+    ck_assert_int_eq(progress.remaining, 2);
+    store_stats stats;
+    ck_assert_int_eq(store_compute_stats(db, &stats, &error), 0);
+    ck_assert_int_eq(stats.queue_done, 1); /* bob's label, not ann's skip */
+    store_stats_free(&stats);
+    /* fay ranks the prompt's three completions: no pair of them is queued for her */
+    store_ranking_task task;
+    bool found;
+    ck_assert_int_eq(store_next_ranking_task(db, fay, &task, &found, &error), 0);
+    ck_assert(found);
+    ck_assert_int_eq(store_add_ranking(db, fay, task.prompt_id, task.completion_ids, task.count, 3.0, NULL, &error), 0);
+    ck_assert_int_eq(store_queue_progress_for(db, fay, &progress, &error), 0);
+    ck_assert_int_eq(progress.remaining, 0);
+    store_pair pair;
+    ck_assert_int_eq(store_next_pair(db, fay, &pair, &found, &error), 0);
+    ck_assert(!found);
+    store_ranking_task_free(&task);
+    store_close(db);
+}
+END_TEST
+
 /* A store damaged where a count does not look (the overflow pages of a long rationale):
  * statistics fail with the reason instead of printing figures from part of the rows. */
 START_TEST(test_statistics_refuse_a_damaged_store) {
@@ -881,6 +932,7 @@ int main(void) {
     tcase_add_test(tc, test_identical_completions_are_not_paired);
     tcase_add_test(tc, test_new_prompts_only_leaves_out_sampled_prompts);
     tcase_add_test(tc, test_statistics_refuse_a_damaged_store);
+    tcase_add_test(tc, test_skips_and_rankings_in_the_queue);
     tcase_add_test(tc, test_failed_completions_leave_no_model);
     tcase_add_test(tc, test_moved_store_refuses_writes);
     tcase_add_test(tc, test_two_writers_at_once);

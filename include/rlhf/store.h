@@ -201,9 +201,13 @@ int store_list_comparisons(store *db, int64_t annotator_id, store_comparison_row
                            rlhf_error *error);
 void store_comparison_rows_free(store_comparison_row *rows, long count);
 
-/* Deletes the annotator's most recent comparison (and, for a ranking, the whole ranking)
- * so its pair returns to their queue. *undone is false when there is nothing to undo. */
-int store_undo_last(store *db, int64_t annotator_id, bool *undone, int64_t *pair_id, rlhf_error *error);
+/* Takes back one label this annotator made: the comparison label_id (as store_add_comparison
+ * returned it), or with ranking true the ranking label_id with its implied comparisons, so
+ * its pair returns to their queue. Naming the row, not "the latest", means a window undoes
+ * only what it wrote itself, never a label from another window or an earlier session.
+ * *undone is false when no such row of this annotator exists (nothing is deleted). */
+int store_undo_label(store *db, int64_t annotator_id, int64_t label_id, bool ranking, bool *undone,
+                     rlhf_error *error);
 
 /* The flag names annotators can set (a project may change the list). */
 int store_flag_kinds(store *db, char ***names, int *count, rlhf_error *error);
