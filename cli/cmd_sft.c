@@ -78,6 +78,8 @@ int cmd_sft(int argc, char **argv) {
     const char *device;
     tokenizer *tok;
     gpt_model model;
+    /* --out must take the result: fail before loading and training, not when saving */
+    if (rlhf_check_output_directory(out_dir, &error) != 0) return cli_fail("sft: %s", error.message);
     if (cli_load_model(model_dir, cli_string(&args, "device"), &tok, &model, &device) != 0) return 1;
     if (model.config.has_score_head) {
         gpt_destroy(&model);

@@ -35,6 +35,7 @@ static int append_text(piece_list *list, const tokenizer *tok, const char *text,
     return 0;
 }
 
+/* Appends one token, flagged `scored`. */
 static int append_token(piece_list *list, int id, bool scored) {
     if (list->length + 1 > list->capacity) {
         list->capacity = 2 * list->length + 16;
@@ -56,7 +57,10 @@ static const char *string_field(json_t *object, const char *key, const char *pat
     return json_string_value(value);
 }
 
-/* Renders one JSONL record into tokens (see the README's SFT template). */
+/* Renders one JSONL record into tokens (see the README's SFT template). Every example
+ * starts as generation starts a prompt: <|endoftext|> first, unscored, when the tokenizer
+ * has it (policy_prompt_ids' rule), so a response is trained after exactly the ids that
+ * `rlhf sample` and `rlhf generate` (and the reward model) put before it. */
 static int render_example(json_t *record, const char *path, long line, const tokenizer *tok, piece_list *list,
                           rlhf_error *error) {
     int eos = tokenizer_eos_id(tok);
@@ -73,6 +77,7 @@ static int render_example(json_t *record, const char *path, long line, const tok
         size_t index;
         json_t *message;
         bool any_assistant = false, last_assistant = false;
+        if (eos >= 0) append_token(list, eos, false);
         json_array_foreach(messages, index, message) {
             const char *role = string_field(message, "role", path, line, error);
             const char *content = role ? string_field(message, "content", path, line, error) : NULL;
@@ -105,23 +110,38 @@ static int render_example(json_t *record, const char *path, long line, const tok
         rlhf_error_set(error, "%s: line %ld: \"response\" is empty", path, line);
         return -1;
     }
-    if (append_text(list, tok, prompt, false, error) || append_text(list, tok, response, true, error)) return -1;
+    /* the prompt's ids are policy_prompt_ids' own (<|endoftext|> first), unscored */
+    int *prompt_ids, prompt_length;
+    if (policy_prompt_ids(tok, prompt, &prompt_ids, &prompt_length, error) != 0) return -1;
+    for (int t = 0; t < prompt_length; t++) append_token(list, prompt_ids[t], false);
+    free(prompt_ids);
+    if (append_text(list, tok, response, true, error)) return -1;
     if (eos >= 0) append_token(list, eos, true);
     return 0;
 }
 
-/* Cuts an example to max_length: prompt tokens (before the first scored token) go first,
- * from the left; if the response alone is too long, it is cut on the right. */
-static void fit_example(piece_list *list, int max_length, policy_sft_data *data) {
+/* Cuts an example to max_length (at least 2) tokens. leading is 1 when the example starts
+ * with the unscored <|endoftext|> of render_example, else 0. The context before the first
+ * scored token loses tokens from the left first, but just after that <|endoftext|>, which
+ * stays first: a prompt cut to its last words reaches generation as <|endoftext|> and
+ * those words (policy_prompt_ids of the cut text), so training sees the same, and the
+ * first response token always has a token to be predicted from. At least one context
+ * token after it (the one the response follows) is kept while there is room for it and
+ * a response token; a response still too long is then cut on the right. */
+static void fit_example(piece_list *list, int leading, int max_length, policy_sft_data *data) {
     if (list->length <= max_length) return;
     int first_scored = 0;
     while (first_scored < list->length && !list->scored[first_scored]) first_scored++;
-    int excess = list->length - max_length;
-    int from_prompt = excess < first_scored - 1 ? excess : (first_scored > 1 ? first_scored - 1 : 0);
-    if (from_prompt > 0) { /* keep at least one prompt token to condition on */
-        memmove(list->ids, list->ids + from_prompt, sizeof(int) * (list->length - from_prompt));
-        memmove(list->scored, list->scored + from_prompt, list->length - from_prompt);
-        list->length -= from_prompt;
+    int context = first_scored - leading, response = list->length - first_scored;
+    int keep = max_length - leading - response; /* context tokens that fit beside the whole response */
+    int at_least = context > 0 && max_length - leading >= 2 ? 1 : 0;
+    if (keep < at_least) keep = at_least;
+    int cut = context - keep;
+    if (cut > 0) {
+        int tail = list->length - leading - cut;
+        memmove(list->ids + leading, list->ids + leading + cut, sizeof(int) * tail);
+        memmove(list->scored + leading, list->scored + leading + cut, tail);
+        list->length -= cut;
         data->truncated_prompts++;
     }
     if (list->length > max_length) {
@@ -157,7 +177,7 @@ static int load_line(long line, json_t *record, void *user, rlhf_error *error) {
         free(list.scored);
         return -1;
     }
-    fit_example(&list, loader->max_length, data);
+    fit_example(&list, tokenizer_eos_id(loader->tok) >= 0, loader->max_length, data);
     if (data->count == loader->capacity) {
         loader->capacity = loader->capacity ? 2 * loader->capacity : 64;
         data->ids = realloc(data->ids, sizeof(int *) * loader->capacity);
@@ -177,6 +197,11 @@ static int load_line(long line, json_t *record, void *user, rlhf_error *error) {
 int policy_sft_load(const char *path, const struct tokenizer *tok, int max_length, policy_sft_data *data,
                     rlhf_error *error) {
     memset(data, 0, sizeof *data);
+    if (max_length < 2) {
+        rlhf_error_set(error, "%s: max_length %d leaves no room for a token and its successor (at least 2)", path,
+                       max_length);
+        return -1;
+    }
     sft_loader loader = {path, tok, max_length, 0, data};
     int status = rlhf_read_jsonl(path, load_line, &loader, error);
     if (status == 0 && data->count == 0) {
@@ -257,6 +282,9 @@ int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_o
         rlhf_error_set(error, "the model has a scalar head (a reward model); fine-tuning starts from a language model");
         goto done;
     }
+    /* an output path the save would refuse (a file, a path through one, an unwritable
+     * parent) fails now, creating nothing, not after the whole run */
+    if (rlhf_check_output_directory(options->out_dir, error) != 0) goto done;
     if (train_count == 0) {
         rlhf_error_set(error, "no training examples left after holding out validation");
         goto done;

@@ -164,6 +164,14 @@ expect_error 2 "--lr must be a finite number above 0" "$rlhf" sft --data "$work/
 expect_error 1 "loss became non-finite at step" "$rlhf" sft --data "$work/sft.jsonl" --model "$work/lm" \
     --out "$work/sft_bad" --lr 1e30 --grad-clip 0 --epochs 2 --batch-size 4 --device cpu
 [ -e "$work/sft_bad" ] && fail "a diverged sft created its output directory"
+# an --out that is a file fails before training, naming it, and leaves the file as it was
+echo "not a model" > "$work/sft_file"
+expect_error 1 "sft_file: exists and is not a directory" "$rlhf" sft --data "$work/sft.jsonl" --model "$work/lm" \
+    --out "$work/sft_file" --epochs 2 --batch-size 4 --device cpu
+grep -q "^step" "$work/out" && fail "sft trained before refusing a file as --out"
+[ "$(cat "$work/sft_file")" = "not a model" ] || fail "sft changed the file given as --out"
+expect_error 1 "sft_file is not a directory" "$rlhf" sft --data "$work/sft.jsonl" --model "$work/lm" \
+    --out "$work/sft_file/model" --device cpu
 
 # --- the store: init, prompts, generate, the oracle, stats, export
 db="$work/prefs.db"

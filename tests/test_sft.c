@@ -1,10 +1,13 @@
 /* Supervised fine-tuning: JSONL parsing and its errors, the chat template's scored tokens,
- * truncation, the token file, and a fine-tune that learns its responses. */
+ * examples laid out as generation sees a prompt, truncation, the token file, a fine-tune
+ * that learns its responses in the context sampling gives them, and an unusable output
+ * directory refused before training. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nn/backend.h"
@@ -66,11 +69,14 @@ START_TEST(test_only_responses_are_scored) {
     char *first = scored_text(&data, 0), *second = scored_text(&data, 1);
     ck_assert_str_eq(first, " an apple.<|endoftext|>");
     ck_assert_str_eq(second, "the sky is blue.<|endoftext|>");
-    /* the full rendering of the chat example follows the documented template */
+    /* the full rendering of the chat example follows the documented template, after the
+     * <|endoftext|> that every prompt starts with at generation time (unscored) */
     char *all;
     size_t length;
     ck_assert_int_eq(tokenizer_decode(tok, data.ids[1], (size_t)data.lengths[1], &all, &length, NULL), 0);
-    ck_assert_str_eq(all, "System: be brief.\n\nUser: what is the colour of the sky?\n\nAssistant: the sky is blue.<|endoftext|>");
+    ck_assert_str_eq(all, "<|endoftext|>System: be brief.\n\nUser: what is the colour of the sky?\n\nAssistant: the sky is blue.<|endoftext|>");
+    ck_assert_int_eq(data.ids[1][0], tokenizer_eos_id(tok));
+    ck_assert_int_eq(data.scored[1][0], 0);
     free(first);
     free(second);
     free(all);
@@ -78,19 +84,120 @@ START_TEST(test_only_responses_are_scored) {
 }
 END_TEST
 
+/* Encodes text as ordinary text (no special tokens), as SFT encodes a response. */
+static int *encode_text(const char *text, size_t *count) {
+    int *ids;
+    ck_assert_int_eq(tokenizer_encode(tok, text, strlen(text), false, &ids, count, NULL), 0);
+    return ids;
+}
+
 START_TEST(test_long_examples_lose_their_prompt_first) {
-    const char *path = write_file("long.jsonl", "{\"prompt\": \"red green blue yellow red green blue yellow red green\","
-                                                " \"response\": \" apple\"}\n");
+    /* The prompt loses tokens from the left, but the leading <|endoftext|> stays first: a
+     * prompt cut to its last words is seen at generation time as <|endoftext|> and those
+     * words. At least one prompt token is kept beside the response while there is room. */
+    const char *prompt = "red green blue yellow red green blue yellow red green";
+    char text[256];
+    snprintf(text, sizeof text, "{\"prompt\": \"%s\", \"response\": \" apple\"}\n", prompt);
+    const char *path = write_file("long.jsonl", text);
+    int eos = tokenizer_eos_id(tok), *prompt_ids, prompt_length;
+    ck_assert_int_eq(policy_prompt_ids(tok, prompt, &prompt_ids, &prompt_length, NULL), 0);
+    size_t response_count;
+    int *response_ids = encode_text(" apple", &response_count);
+    ck_assert_uint_eq(response_count, 1); /* " apple" is one token of this vocabulary */
     policy_sft_data data;
     rlhf_error error;
     ck_assert_int_eq(policy_sft_load(path, tok, 5, &data, &error), 0);
     ck_assert_int_eq(data.lengths[0], 5);
     ck_assert_int_eq(data.truncated_prompts, 1);
     ck_assert_int_eq(data.truncated_responses, 0);
+    /* <|endoftext|>, the prompt's last two tokens, " apple", <|endoftext|> */
+    int expected[5] = {eos, prompt_ids[prompt_length - 2], prompt_ids[prompt_length - 1], response_ids[0], eos};
+    unsigned char expected_scored[5] = {0, 0, 0, 1, 1};
+    ck_assert_mem_eq(data.ids[0], expected, sizeof expected);
+    ck_assert_mem_eq(data.scored[0], expected_scored, sizeof expected_scored);
     char *scored = scored_text(&data, 0);
     ck_assert_str_eq(scored, " apple<|endoftext|>"); /* the response survives whole */
     free(scored);
     policy_sft_data_free(&data);
+
+    /* three tokens: <|endoftext|>, the prompt's last token and the response's first (the
+     * old rule, one prompt token to condition on, still holds); two: <|endoftext|> alone
+     * is the context the response's first token is predicted from */
+    ck_assert_int_eq(policy_sft_load(path, tok, 3, &data, &error), 0);
+    int three[3] = {eos, prompt_ids[prompt_length - 1], response_ids[0]};
+    ck_assert_int_eq(data.lengths[0], 3);
+    ck_assert_mem_eq(data.ids[0], three, sizeof three);
+    ck_assert_int_eq(data.truncated_responses, 1);
+    policy_sft_data_free(&data);
+    ck_assert_int_eq(policy_sft_load(path, tok, 2, &data, &error), 0);
+    int two[2] = {eos, response_ids[0]};
+    unsigned char two_scored[2] = {0, 1};
+    ck_assert_int_eq(data.lengths[0], 2);
+    ck_assert_mem_eq(data.ids[0], two, sizeof two);
+    ck_assert_mem_eq(data.scored[0], two_scored, sizeof two_scored);
+    policy_sft_data_free(&data);
+    ck_assert_int_eq(policy_sft_load(path, tok, 1, &data, &error), -1);
+    ck_assert_msg(strstr(error.message, "long.jsonl") && strstr(error.message, "max_length 1"), "%s", error.message);
+
+    /* a response too long to fit keeps <|endoftext|> and the prompt's last token, then is cut on the right */
+    const char *long_response = " apple banana cherry red green blue yellow apple banana cherry";
+    snprintf(text, sizeof text, "{\"prompt\": \"%s\", \"response\": \"%s\"}\n", prompt, long_response);
+    path = write_file("long.jsonl", text);
+    free(response_ids);
+    response_ids = encode_text(long_response, &response_count);
+    ck_assert_uint_gt(response_count, 4);
+    ck_assert_int_eq(policy_sft_load(path, tok, 6, &data, &error), 0);
+    ck_assert_int_eq(data.lengths[0], 6);
+    ck_assert_int_eq(data.truncated_prompts, 1);
+    ck_assert_int_eq(data.truncated_responses, 1);
+    int cut[6] = {eos, prompt_ids[prompt_length - 1], response_ids[0], response_ids[1], response_ids[2], response_ids[3]};
+    ck_assert_mem_eq(data.ids[0], cut, sizeof cut);
+    policy_sft_data_free(&data);
+    free(prompt_ids);
+    free(response_ids);
+}
+END_TEST
+
+START_TEST(test_examples_start_as_generation_starts) {
+    /* SFT trains each response in the context generation gives it: the example is exactly
+     * policy_prompt_ids(prompt) (<|endoftext|> first), the response's ids and <|endoftext|>,
+     * with only the response and the final <|endoftext|> scored. */
+    const char *prompt = "name a fruit.", *response = " an apple.";
+    const char *path = write_file("pair.jsonl", "{\"prompt\": \"name a fruit.\", \"response\": \" an apple.\"}\n");
+    int eos = tokenizer_eos_id(tok), *prompt_ids, prompt_length;
+    ck_assert_int_ge(eos, 0);
+    ck_assert_int_eq(policy_prompt_ids(tok, prompt, &prompt_ids, &prompt_length, NULL), 0);
+    ck_assert_int_eq(prompt_ids[0], eos);
+    size_t response_count;
+    int *response_ids = encode_text(response, &response_count);
+    int length = prompt_length + (int)response_count + 1;
+    int *expected = malloc(sizeof(int) * length);
+    unsigned char *expected_scored = malloc(length);
+    memcpy(expected, prompt_ids, sizeof(int) * prompt_length);
+    memcpy(expected + prompt_length, response_ids, sizeof(int) * response_count);
+    expected[length - 1] = eos;
+    for (int t = 0; t < length; t++) expected_scored[t] = t >= prompt_length;
+    policy_sft_data data;
+    rlhf_error error;
+    ck_assert_msg(policy_sft_load(path, tok, 64, &data, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(data.lengths[0], length);
+    ck_assert_mem_eq(data.ids[0], expected, sizeof(int) * length);
+    ck_assert_mem_eq(data.scored[0], expected_scored, length);
+    ck_assert_int_eq(data.truncated_prompts + data.truncated_responses, 0);
+    policy_sft_data_free(&data);
+    /* an empty prompt is the empty prompt of generation: <|endoftext|> alone, and the
+     * response's first token is trained from it */
+    path = write_file("pair.jsonl", "{\"prompt\": \"\", \"response\": \" an apple.\"}\n");
+    ck_assert_msg(policy_sft_load(path, tok, 64, &data, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(data.lengths[0], (int)response_count + 2);
+    ck_assert_int_eq(data.ids[0][0], eos);
+    ck_assert_int_eq(data.scored[0][0], 0);
+    ck_assert_mem_eq(data.ids[0] + 1, response_ids, sizeof(int) * response_count);
+    policy_sft_data_free(&data);
+    free(prompt_ids);
+    free(response_ids);
+    free(expected);
+    free(expected_scored);
 }
 END_TEST
 
@@ -154,6 +261,128 @@ START_TEST(test_fine_tuning_learns_the_responses) {
     char config_path[700];
     snprintf(config_path, sizeof config_path, "%s/config.json", out);
     ck_assert_int_eq(access(config_path, F_OK), 0);
+    gpt_destroy(&model);
+    policy_sft_data_free(&data);
+}
+END_TEST
+
+/* Mean negative log-probability of the response and the final <|endoftext|> after
+ * policy_prompt_ids(prompt): how likely generation (`rlhf sample`) is to produce it. */
+static float generation_response_nll(gpt_model *model, const char *prompt, const char *response) {
+    int eos = tokenizer_eos_id(tok), *prompt_ids, prompt_length;
+    ck_assert_int_eq(policy_prompt_ids(tok, prompt, &prompt_ids, &prompt_length, NULL), 0);
+    size_t response_count;
+    int *response_ids = encode_text(response, &response_count);
+    int length = prompt_length + (int)response_count + 1;
+    int *tokens = malloc(sizeof(int) * length), *targets = malloc(sizeof(int) * length);
+    memcpy(tokens, prompt_ids, sizeof(int) * prompt_length);
+    memcpy(tokens + prompt_length, response_ids, sizeof(int) * response_count);
+    tokens[length - 1] = eos;
+    for (int t = 0; t < length; t++) targets[t] = t + 1 < length && t + 1 >= prompt_length ? tokens[t + 1] : -1;
+    rlhf_error error;
+    ck_assert_msg(gpt_reserve(model, 1, length, false, &error) == 0, "%s", error.message);
+    gpt_batch batch = {.batch_size = 1, .seq_len = length, .tokens = tokens, .targets = targets};
+    gpt_outputs out = {0};
+    ck_assert_msg(gpt_forward(model, &batch, &out, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(out.target_count, (int)response_count + 1);
+    free(prompt_ids);
+    free(response_ids);
+    free(tokens);
+    free(targets);
+    return out.loss;
+}
+
+START_TEST(test_fine_tuning_learns_the_response_where_generation_asks_for_it) {
+    /* After a short fine-tune on one example, the response is likely after the ids
+     * generation starts from (policy_prompt_ids: <|endoftext|> first), not only in some
+     * other context: the two are the same sequence. */
+    const char *prompt = "name a fruit.", *response = " an apple.";
+    const char *path = write_file("one.jsonl", "{\"prompt\": \"name a fruit.\", \"response\": \" an apple.\"}\n");
+    policy_sft_data data;
+    rlhf_error error;
+    ck_assert_int_eq(policy_sft_load(path, tok, 32, &data, &error), 0);
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 32, .n_layer = 2,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_model model;
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 5);
+    float before = generation_response_nll(&model, prompt, response);
+    char out[600];
+    snprintf(out, sizeof out, "%s/one-model", directory);
+    policy_sft_options options = {.out_dir = out, .epochs = 100, .batch_size = 1, .adamw = nn_adamw_defaults(),
+                                  .validation_fraction = 0.0f, .seed = 1,
+                                  .schedule = {.kind = NN_LR_CONSTANT, .peak = 3e-3f}};
+    policy_sft_result result;
+    ck_assert_msg(policy_sft(&model, &data, &options, NULL, NULL, &result, &error) == 0, "%s", error.message);
+    float after = generation_response_nll(&model, prompt, response);
+    fprintf(stderr, "response NLL after policy_prompt_ids: %.4f before fine-tuning, %.4f after (last training loss %.4f)\n",
+            before, after, result.final_train_loss);
+    ck_assert_msg(before > 3.0f, "untrained NLL %g", before); /* random init: near ln V */
+    ck_assert_msg(after < 0.1f, "NLL after fine-tuning %g (before %g)", after, before);
+    /* the context trained is the context asked: its NLL is the training loss, not far above it */
+    ck_assert_msg(after < result.final_train_loss + 0.05f, "NLL %g, last training loss %g", after,
+                  result.final_train_loss);
+    gpt_destroy(&model);
+    policy_sft_data_free(&data);
+}
+END_TEST
+
+/* Counts the steps a run reports. */
+static void count_steps(const policy_sft_report *report, void *user) {
+    (void)report;
+    (*(int *)user)++;
+}
+
+START_TEST(test_unusable_output_directory_is_refused_before_training) {
+    /* An output path that is a regular file, runs through one or (for a user permissions
+     * bind) lies in a read-only folder is refused before the first step, naming the path,
+     * and nothing is written; a fresh nested path is made when the model is saved. */
+    const char *path = write_file("few.jsonl", "{\"prompt\": \"red\", \"response\": \" cherry\"}\n"
+                                               "{\"prompt\": \"blue\", \"response\": \" banana\"}\n");
+    policy_sft_data data;
+    rlhf_error error;
+    ck_assert_int_eq(policy_sft_load(path, tok, 32, &data, &error), 0);
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_model model;
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 3);
+    char taken[600], through[700], locked[600], below[700], fresh[700], config_path[800];
+    snprintf(taken, sizeof taken, "%s", write_file("taken", "not a directory\n"));
+    snprintf(through, sizeof through, "%s/model", taken);
+    snprintf(locked, sizeof locked, "%s/locked", directory);
+    snprintf(below, sizeof below, "%s/model", locked);
+    snprintf(fresh, sizeof fresh, "%s/runs/sft/one", directory);
+    policy_sft_options options = {.out_dir = taken, .epochs = 1, .batch_size = 1, .adamw = nn_adamw_defaults(),
+                                  .validation_fraction = 0.0f, .seed = 1,
+                                  .schedule = {.kind = NN_LR_CONSTANT, .peak = 1e-3f}};
+    policy_sft_result result;
+    int steps = 0;
+    ck_assert_int_eq(policy_sft(&model, &data, &options, count_steps, &steps, &result, &error), -1);
+    ck_assert_msg(strstr(error.message, taken) && strstr(error.message, "exists and is not a directory"), "%s",
+                  error.message);
+    ck_assert_int_eq(steps, 0);
+    options.out_dir = through;
+    ck_assert_int_eq(policy_sft(&model, &data, &options, count_steps, &steps, &result, &error), -1);
+    ck_assert_msg(strstr(error.message, through) && strstr(error.message, "is not a directory"), "%s", error.message);
+    ck_assert_int_eq(steps, 0);
+    struct stat info;
+    ck_assert_int_eq(stat(taken, &info), 0);
+    ck_assert(S_ISREG(info.st_mode) && info.st_size == 16); /* the file is as it was */
+    if (geteuid() != 0) { /* permissions do not bind root */
+        ck_assert_int_eq(mkdir(locked, 0555), 0);
+        options.out_dir = below;
+        ck_assert_int_eq(policy_sft(&model, &data, &options, count_steps, &steps, &result, &error), -1);
+        ck_assert_msg(strstr(error.message, below) != NULL, "%s", error.message);
+        ck_assert_int_eq(steps, 0);
+        chmod(locked, 0755);
+    }
+    options.out_dir = fresh;
+    ck_assert_msg(policy_sft(&model, &data, &options, count_steps, &steps, &result, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(steps, 2);
+    snprintf(config_path, sizeof config_path, "%s/config.json", fresh);
+    ck_assert_int_eq(access(config_path, F_OK), 0);
+    ck_assert_msg(policy_sft(&model, &data, &options, NULL, NULL, &result, &error) == 0, "%s", error.message);
     gpt_destroy(&model);
     policy_sft_data_free(&data);
 }
@@ -249,10 +478,13 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_only_responses_are_scored);
     tcase_add_test(tc, test_long_examples_lose_their_prompt_first);
+    tcase_add_test(tc, test_examples_start_as_generation_starts);
     tcase_add_test(tc, test_malformed_lines_name_the_line);
     tcase_add_test(tc, test_fine_tuning_learns_the_responses);
     tcase_add_test(tc, test_token_file_is_built_once);
     tcase_add_test(tc, test_bad_runs_write_nothing);
+    tcase_add_test(tc, test_fine_tuning_learns_the_response_where_generation_asks_for_it);
+    tcase_add_test(tc, test_unusable_output_directory_is_refused_before_training);
     suite_add_tcase(suite, tc);
     return tests_run_suite(suite);
 }

@@ -101,9 +101,11 @@ typedef struct policy_sft_data {
 } policy_sft_data;
 
 /* Reads JSONL of {"prompt", "response"} or {"messages": [{"role", "content"}, ...]}
- * (roles system, user, assistant; see README for the template) and tokenizes it, fitting
- * every example into max_length tokens by cutting the prompt from the left (then the
- * response from the right). Any malformed line fails the whole file, naming the line. */
+ * (roles system, user, assistant; see README for the template) and tokenizes it, each
+ * example starting as generation starts a prompt (policy_prompt_ids: <|endoftext|> first,
+ * unscored), fitting every example into max_length (at least 2) tokens by cutting the
+ * prompt from the left after that <|endoftext|> (then the response from the right). Any
+ * malformed line fails the whole file, naming the line. */
 int policy_sft_load(const char *path, const struct tokenizer *tokenizer, int max_length,
                     policy_sft_data *data, rlhf_error *error);
 void policy_sft_data_free(policy_sft_data *data);
@@ -131,8 +133,9 @@ typedef struct policy_sft_result {
 } policy_sft_result;
 
 /* Fine-tunes model on data, the loss on response tokens only, and saves it to out_dir.
- * The model must be a language model (no scalar head). A non-finite training or
- * validation loss stops the run with an error naming the step, before anything is saved.
+ * The model must be a language model (no scalar head) and out_dir must pass
+ * rlhf_check_output_directory; both are checked before the first step. A non-finite training
+ * or validation loss stops the run with an error naming the step, before anything is saved.
  * result's validation losses are NAN when no example is held out. */
 int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_options *options,
                policy_sft_callback callback, void *user, policy_sft_result *result, rlhf_error *error);
