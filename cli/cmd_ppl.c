@@ -35,7 +35,7 @@ int cmd_ppl(int argc, char **argv) {
     int batch_size;
     if (!model_dir || cli_int(&args, "batch-size", &batch_size) != 0) return 2;
     if (!ids_path == !text_path) return cli_usage_error("ppl: give either --text-file or --ids");
-    if (batch_size <= 0) return cli_fail("ppl: --batch-size must be positive");
+    if (batch_size <= 0) return cli_refuse("ppl", "batch-size", "at least 1", batch_size);
     rlhf_error error;
     const char *device;
     const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);

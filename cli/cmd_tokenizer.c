@@ -77,8 +77,9 @@ static int tokenizer_train_command(int argc, char **argv) {
     tokenizer_train_options options;
     if (cli_int(&args, "vocab-size", &options.vocab_size) != 0 || cli_int(&args, "min-frequency", &options.min_frequency) != 0)
         return 2;
-    if (options.vocab_size < 257) return cli_fail("tokenizer train: --vocab-size must be at least 257 (256 bytes and <|endoftext|>)");
-    if (options.min_frequency < 1) return cli_fail("tokenizer train: --min-frequency must be at least 1");
+    if (options.vocab_size < 257)
+        return cli_refuse("tokenizer train", "vocab-size", "at least 257 (256 bytes and <|endoftext|>)", options.vocab_size);
+    if (options.min_frequency < 1) return cli_refuse("tokenizer train", "min-frequency", "at least 1", options.min_frequency);
     rlhf_error error;
     char *corpus;
     size_t length;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nn/backend.h"
 
@@ -215,7 +216,16 @@ int gpt_load(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_
     gpt_config config;
     if (gpt_config_load(&config, config_path, error) != 0) return -1;
     safetensors_file file;
-    if (safetensors_open(&file, weights_path, error) != 0) return -1;
+    if (safetensors_open(&file, weights_path, error) != 0) {
+        /* transformers splits a large save into shards with an index beside them */
+        char index_path[4120];
+        snprintf(index_path, sizeof index_path, "%s.index.json", weights_path);
+        if (access(weights_path, F_OK) != 0 && access(index_path, F_OK) == 0)
+            rlhf_error_set(error, "%s: a sharded checkpoint (%s); rlhf reads one model.safetensors: save it again with "
+                                  "save_pretrained(..., max_shard_size=\"100GB\")",
+                           dir, index_path);
+        return -1;
+    }
     if (find_canonical(&file, "score.weight")) config.has_score_head = true;
 
     gpt_model candidate;

@@ -137,6 +137,11 @@ int safetensors_open(safetensors_file *file, const char *path, rlhf_error *error
     json_t *value;
     json_object_foreach(header, key, value) {
         if (strcmp(key, "__metadata__") == 0) {
+            if (!json_is_object(value)) {
+                rlhf_error_set(error, "%s: __metadata__ must be an object of strings", path);
+                json_decref(header);
+                goto fail;
+            }
             const char *meta_key;
             json_t *meta_value;
             json_object_foreach(value, meta_key, meta_value) {
@@ -161,13 +166,26 @@ int safetensors_open(safetensors_file *file, const char *path, rlhf_error *error
     safetensors_tensor **order = malloc(sizeof *order * (file->tensor_count + 1));
     for (int i = 0; i < file->tensor_count; i++) order[i] = &file->tensors[i];
     qsort(order, (size_t)file->tensor_count, sizeof *order, compare_begin);
-    for (int i = 1; i < file->tensor_count; i++)
-        if (order[i]->begin < order[i - 1]->end) {
-            rlhf_error_set(error, "%s: tensors '%s' and '%s' overlap", path, order[i - 1]->name, order[i]->name);
+    const safetensors_tensor *furthest = NULL; /* the tensor reaching furthest so far */
+    for (int i = 0; i < file->tensor_count; i++) {
+        if (order[i]->end == order[i]->begin) continue; /* an empty tensor shares no bytes */
+        if (furthest && order[i]->begin < furthest->end) {
+            rlhf_error_set(error, "%s: tensors '%s' and '%s' overlap", path, furthest->name, order[i]->name);
             free(order);
             goto fail;
         }
+        if (!furthest || order[i]->end > furthest->end) furthest = order[i];
+    }
+    /* the tensors' bytes end the file: anything after them is damage or another format
+     * (the reference reader refuses it too) */
+    size_t data_end = 0;
+    for (int i = 0; i < file->tensor_count; i++) data_end = file->tensors[i].end > data_end ? file->tensors[i].end : data_end;
     free(order);
+    if (data_end != data_size) {
+        rlhf_error_set(error, "%s: %zu bytes after the last tensor's data (damaged, or not a safetensors file)", path,
+                       data_size - data_end);
+        goto fail;
+    }
     return 0;
 fail:
     safetensors_close(file);

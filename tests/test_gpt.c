@@ -569,6 +569,11 @@ START_TEST(test_loader_refuses_damaged_directories) {
         {"missing_field", "sed -i '/\"n_embd\"/d' config.json", "config.json", "n_embd"},
         {"bad_json", "echo '{\"n_embd\": ' > config.json", "config.json", "line"},
         {"no_weights", "rm model.safetensors", "model.safetensors", "No such file"},
+        {"trailing", "printf 'junk' >> model.safetensors", "model.safetensors", "4 bytes after the last tensor"},
+        {"metadata_array", "sed -i 's/\"__metadata__\":{\"format\":\"pt\"}/\"__metadata__\":[\"format\",\"pt\"]/' model.safetensors",
+         "model.safetensors", "__metadata__ must be an object"},
+        {"sharded", "mv model.safetensors model-00001-of-00002.safetensors && echo '{}' > model.safetensors.index.json",
+         "a sharded checkpoint", "max_shard_size"},
         {"activation", "sed -i 's/\"gelu_new\"/\"relu\"/' config.json", "activation_function", "relu"},
     };
     for (size_t i = 0; i < sizeof damages / sizeof damages[0]; i++) {
