@@ -180,8 +180,13 @@ int cli_float(const cli_args *args, const char *name, float *out) {
     char *end;
     errno = 0;
     float value = strtof(text, &end);
-    /* no option of rlhf takes nan or inf; an underflow (1e-39: ERANGE, a denormal or 0)
-     * is a usable finite number, an overflow is inf and refused */
+    /* no option of rlhf takes nan or inf; an underflow to a denormal (1e-39) is a usable
+     * finite number, but one all the way to 0 (1e-50) is refused, since 0 can mean "off"
+     * (--top-p), the opposite of a tiny value; an overflow is inf and refused */
+    if (errno == ERANGE && value == 0.0f && end != text && !*end) {
+        cli_fail("%s: --%s %s is too small for a 32-bit float (it would read as 0)", args->command->name, name, text);
+        return -1;
+    }
     if ((errno && errno != ERANGE) || end == text || *end || !isfinite(value)) {
         cli_fail("%s: --%s expects a finite number, got '%s'", args->command->name, name, text);
         return -1;

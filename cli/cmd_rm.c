@@ -171,6 +171,7 @@ static int rm_train(int argc, char **argv) {
     bool loaded = status == 0;
     if (status == 0) status = gpt_add_score_head(&model, (uint64_t)seed, &error);
     if (status == 0 && d.max_length > model.config.n_positions) d.max_length = model.config.n_positions;
+    if (status == 0) reward_data_options_for_model(&d, &model);
     if (status == 0) status = reward_load_dataset(db, tok, &d, &data, &error);
     /* what training and normalisation need is checked before the run is recorded */
     long train_pairs = status == 0 ? reward_training_pair_count(&data) : 0;
@@ -336,6 +337,7 @@ static int rm_eval(int argc, char **argv) {
     }
     reward_dataset data;
     reward_evaluation ev = {0};
+    reward_data_options_for_model(&d, &model);
     int status = reward_load_dataset(db, tok, &d, &data, &error);
     /* the oracle, if one labeled, provides gold scores */
     char *oracle = NULL;

@@ -25,7 +25,8 @@ static uint64_t mix(uint64_t z) {
 }
 
 int reward_build_sequence(const tokenizer *tok, const char *prompt, const char *response, int max_length,
-                          int **out, int *length, long *cut_prompts, long *cut_responses, rlhf_error *error) {
+                          int pad_token_id, int **out, int *length, long *cut_prompts, long *cut_responses,
+                          rlhf_error *error) {
     int *p, *r;
     size_t np, nr;
     if (tokenizer_encode(tok, prompt, strlen(prompt), false, &p, &np, error) != 0) return -1;
@@ -63,9 +64,15 @@ int reward_build_sequence(const tokenizer *tok, const char *prompt, const char *
     if (tail) sequence[at++] = eos;
     free(p);
     free(r);
+    while (pad_token_id >= 0 && n > 1 && sequence[n - 1] == pad_token_id) n--;
     *out = sequence;
     *length = n;
     return 0;
+}
+
+void reward_data_options_for_model(reward_data_options *options, const gpt_model *model) {
+    options->drop_padding = model->config.pad_token_id >= 0;
+    options->pad_token_id = model->config.pad_token_id;
 }
 
 /* Index of name in the list, appending it if new. */
@@ -139,11 +146,13 @@ int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_dat
         /* Split by prompt, not by comparison: the labels of one pair by several annotators and
          * the pairs of one ranking share texts, and must all fall on the same side. */
         e->validation = mix(text_hash(p->prompt)) % 100 < (uint64_t)options->validation_percent;
-        status = reward_build_sequence(tok, p->prompt, p->chosen, options->max_length, &e->chosen, &e->chosen_length,
-                                &data->truncated_prompts, &data->truncated_responses, error);
+        int pad = options->drop_padding ? options->pad_token_id : -1;
+        status = reward_build_sequence(tok, p->prompt, p->chosen, options->max_length, pad, &e->chosen,
+                                       &e->chosen_length, &data->truncated_prompts, &data->truncated_responses, error);
         if (status == 0)
-            status = reward_build_sequence(tok, p->prompt, p->rejected, options->max_length, &e->rejected, &e->rejected_length,
-                                    &data->truncated_prompts, &data->truncated_responses, error);
+            status = reward_build_sequence(tok, p->prompt, p->rejected, options->max_length, pad,
+                                           &e->rejected, &e->rejected_length, &data->truncated_prompts,
+                                           &data->truncated_responses, error);
         if (status == 0) {
             e->chosen_text = strdup(p->chosen);
             e->rejected_text = strdup(p->rejected);

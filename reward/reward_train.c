@@ -65,7 +65,8 @@ int reward_score_text(gpt_model *model, const struct tokenizer *tok, const char 
                       float *reward, rlhf_error *error) {
     int *sequence, length;
     /* the same input and cutting rule as training */
-    if (reward_build_sequence(tok, prompt, response, model->config.n_positions, &sequence, &length, NULL, NULL, error))
+    if (reward_build_sequence(tok, prompt, response, model->config.n_positions, model->config.pad_token_id, &sequence,
+                              &length, NULL, NULL, error))
         return -1;
     const int *start = sequence;
     int status = reward_score_sequences(model, &start, &length, 1, 1, reward, error);

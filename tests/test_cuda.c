@@ -698,6 +698,106 @@ START_TEST(test_sampling) {
 }
 END_TEST
 
+/* Tiny temperatures on rows of GPT-2's vocabulary at GPT-2's logit scale (around -100, one
+ * clear maximum at -60 per row): 1e-30, 1e-37 (logit / T overflows float) and 1e-40 (a
+ * denormal: 1 / T itself is inf). The GPU's sampler must pick every row's maximum with a
+ * finite log-prob ~0 (the limit T -> 0+ is greedy), its target log-probs must be ~0 for the
+ * maximum and never NaN, its gradient never NaN, and each must equal the CPU's. Parity alone
+ * would not do: NaN on both sides counts as agreement. */
+START_TEST(test_tiny_temperature) {
+    enum { B = 6 };
+    int V = 50257;
+    size_t BV = (size_t)B * V;
+    float *logits = random_floats(BV, 3, 520);
+    int peaks[B], targets[B], tokens[B], gpu_tokens[B];
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, seed_for(521));
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < V; i++) logits[(size_t)b * V + i] -= 100.0f;
+        peaks[b] = (int)(rlhf_rng_next(&rng) % V);
+        logits[(size_t)b * V + peaks[b]] = -60.0f;
+        /* even rows score their maximum, odd rows another token */
+        targets[b] = b % 2 == 0 ? peaks[b] : (peaks[b] + 1 + (int)(rlhf_rng_next(&rng) % (V - 1))) % V;
+    }
+    float uniforms[B], logprobs[B], gpu_logprobs[B], dlogprobs[B];
+    for (int b = 0; b < B; b++) {
+        uniforms[b] = b == B - 1 ? 0.9999f : (float)rlhf_rng_uniform(&rng);
+        dlogprobs[b] = 0.5f + (float)b;
+    }
+    float *device_logits = to_device(logits, BV), *device_uniforms = to_device(uniforms, B);
+    float *device_dlogprobs = to_device(dlogprobs, B), *device_logprobs = gpu->alloc(sizeof(float) * B);
+    int *device_tokens = gpu->alloc(sizeof(int) * B), *device_targets = ints_to_device(targets, B);
+    float *gradient = malloc(sizeof(float) * BV), *device_gradient = gpu->alloc(sizeof(float) * BV);
+    const float temperatures[3] = {1e-30f, 1e-37f, 1e-40f};
+    const int top_ks[2] = {0, 40};
+    const float top_ps[2] = {1.0f, 0.9f};
+    char label[128];
+    for (int t = 0; t < 3; t++) {
+        float T = temperatures[t];
+        for (int setting = 0; setting < 2; setting++) {
+            cpu->sample_tokens(tokens, logprobs, logits, uniforms, B, V, T, top_ks[setting], top_ps[setting]);
+            gpu->sample_tokens(device_tokens, device_logprobs, device_logits, device_uniforms, B, V, T,
+                               top_ks[setting], top_ps[setting]);
+            gpu->download(gpu_tokens, device_tokens, sizeof(int) * B);
+            gpu->download(gpu_logprobs, device_logprobs, sizeof(float) * B);
+            int not_greedy = 0, different = 0;
+            double worst_logprob = 0;
+            for (int b = 0; b < B; b++) {
+                not_greedy += gpu_tokens[b] != peaks[b];
+                different += gpu_tokens[b] != tokens[b];
+                double magnitude = isfinite(gpu_logprobs[b]) ? fabs(gpu_logprobs[b]) : INFINITY;
+                if (magnitude > worst_logprob) worst_logprob = magnitude;
+            }
+            snprintf(label, sizeof label, "sample_tokens T %.3g top-k %d top-p %.2f: not the maximum", (double)T,
+                     top_ks[setting], top_ps[setting]);
+            report(label, not_greedy, 0.0);
+            snprintf(label, sizeof label, "sample_tokens T %.3g top-k %d top-p %.2f: tokens differing", (double)T,
+                     top_ks[setting], top_ps[setting]);
+            report(label, different, 0.0);
+            snprintf(label, sizeof label, "sample_tokens T %.3g top-k %d top-p %.2f: largest |log-prob|", (double)T,
+                     top_ks[setting], top_ps[setting]);
+            report(label, worst_logprob, 1e-6);
+            snprintf(label, sizeof label, "sample_tokens T %.3g top-k %d top-p %.2f: log-probs", (double)T,
+                     top_ks[setting], top_ps[setting]);
+            compare(label, device_logprobs, logprobs, B, FLOAT_TOLERANCE);
+        }
+
+        cpu->target_logprobs(logprobs, logits, targets, B, V, T);
+        gpu->target_logprobs(device_logprobs, device_logits, device_targets, B, V, T);
+        gpu->download(gpu_logprobs, device_logprobs, sizeof(float) * B);
+        double worst_of_maxima = 0;
+        int nan_count = 0;
+        for (int b = 0; b < B; b++) {
+            nan_count += isnan(gpu_logprobs[b]);
+            double magnitude = isfinite(gpu_logprobs[b]) ? fabs(gpu_logprobs[b]) : INFINITY;
+            if (b % 2 == 0 && magnitude > worst_of_maxima) worst_of_maxima = magnitude;
+        }
+        snprintf(label, sizeof label, "target_logprobs T %.3g: largest |log-prob| of a maximum", (double)T);
+        report(label, worst_of_maxima, 1e-6);
+        snprintf(label, sizeof label, "target_logprobs T %.3g: NaN log-probs", (double)T);
+        report(label, nan_count, 0.0);
+        snprintf(label, sizeof label, "target_logprobs T %.3g", (double)T);
+        compare(label, device_logprobs, logprobs, B, FLOAT_TOLERANCE);
+
+        memcpy(gradient, logits, sizeof(float) * BV);
+        gpu->copy(device_gradient, device_logits, BV);
+        cpu->target_logprobs_backward(gradient, dlogprobs, targets, B, V, T);
+        gpu->target_logprobs_backward(device_gradient, device_dlogprobs, device_targets, B, V, T);
+        float *gpu_gradient = to_host(device_gradient, BV);
+        nan_count = 0;
+        for (size_t i = 0; i < BV; i++) nan_count += isnan(gpu_gradient[i]);
+        free(gpu_gradient);
+        snprintf(label, sizeof label, "target_logprobs_backward T %.3g: NaN gradients", (double)T);
+        report(label, nan_count, 0.0);
+        snprintf(label, sizeof label, "target_logprobs_backward T %.3g", (double)T);
+        compare(label, device_gradient, gradient, BV, FLOAT_TOLERANCE);
+    }
+    free(logits); free(gradient);
+    gpu->free(device_logits); gpu->free(device_uniforms); gpu->free(device_dlogprobs); gpu->free(device_logprobs);
+    gpu->free(device_tokens); gpu->free(device_targets); gpu->free(device_gradient);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ whole models */
 
 static gpt_config small_config(bool score_head, float dropout) {
@@ -1150,6 +1250,7 @@ int main(void) {
     tcase_add_test(ops, test_repeatable);
     tcase_add_test(ops, test_target_logprobs);
     tcase_add_test(ops, test_sampling);
+    tcase_add_test(ops, test_tiny_temperature);
     tcase_add_test(ops, test_backend_selection);
     suite_add_tcase(suite, ops);
     TCase *model = tcase_create("model");

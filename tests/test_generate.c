@@ -227,6 +227,55 @@ START_TEST(test_sampler_follows_the_distribution) {
 }
 END_TEST
 
+/* Multiplies the final LayerNorm's weight and bias by factor, so every logit is factor times
+ * larger: the small model's logits (a few units) become GPT-2's scale (tens). */
+static void scale_logits(gpt_model *model, float factor) {
+    float *host = malloc(sizeof(float) * model->parameter_count);
+    gpt_read_parameters(model, host, false);
+    for (int i = 0; i < model->tensor_count; i++)
+        if (strncmp(model->tensors[i].name, "ln_f.", 5) == 0)
+            for (size_t k = 0; k < model->tensors[i].count; k++) host[model->tensors[i].offset + k] *= factor;
+    gpt_write_parameters(model, host);
+    free(host);
+}
+
+START_TEST(test_tiny_temperature_generates_greedily) {
+    /* T -> 0+ is greedy: at T = 1e-30, 1e-37 (logit / T overflows float) and 1e-40 (a
+     * denormal: 1 / T is inf), with and without top-k / top-p, generation gives the greedy
+     * tokens, each with a finite log-prob ~0 (NaN made every draw the last id, log-prob NaN). */
+    gpt_model model;
+    make_model(&model, 7);
+    scale_logits(&model, 20.0f);
+    policy_sampling greedy = {.temperature = 0.0f, .top_p = 1.0f, .max_new_tokens = 12, .seed = 5, .eos_id = -1};
+    policy_generation expected;
+    generate(&model, &greedy, &expected);
+    const float temperatures[3] = {1e-30f, 1e-37f, 1e-40f};
+    for (int t = 0; t < 3; t++)
+        for (int truncated = 0; truncated < 2; truncated++) {
+            policy_sampling tiny = greedy;
+            tiny.temperature = temperatures[t];
+            tiny.top_k = truncated ? 5 : 0;
+            tiny.top_p = truncated ? 0.9f : 1.0f;
+            policy_generation out;
+            generate(&model, &tiny, &out);
+            for (int b = 0; b < 3; b++) {
+                ck_assert_int_eq(out.lengths[b], expected.lengths[b]);
+                for (int i = 0; i < out.lengths[b]; i++) {
+                    int index = b * 12 + i;
+                    ck_assert_msg(out.tokens[index] == expected.tokens[index], "T %g row %d step %d: %d, greedy %d",
+                                  (double)temperatures[t], b, i, out.tokens[index], expected.tokens[index]);
+                    ck_assert_msg(isfinite(out.logprobs[index]) && fabsf(out.logprobs[index]) <= 1e-6f,
+                                  "T %g row %d step %d: log-prob %g", (double)temperatures[t], b, i,
+                                  (double)out.logprobs[index]);
+                }
+            }
+            policy_generation_free(&out);
+        }
+    policy_generation_free(&expected);
+    gpt_destroy(&model);
+}
+END_TEST
+
 /* Stops a sequence once it holds three tokens (a stand-in for a stop string). */
 static bool stop_at_three(const int *generated, int count, void *user) {
     (void)generated;
@@ -277,6 +326,7 @@ int main(void) {
     tcase_add_test(tc, test_seed_makes_sampling_repeatable);
     tcase_add_test(tc, test_sampled_logprobs_match_the_model);
     tcase_add_test(tc, test_sampler_follows_the_distribution);
+    tcase_add_test(tc, test_tiny_temperature_generates_greedily);
     tcase_add_test(tc, test_generation_stops);
     suite_add_tcase(suite, tc);
     return tests_run_suite(suite);

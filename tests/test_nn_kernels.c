@@ -352,6 +352,80 @@ END_TEST
 START_TEST(test_target_logprobs_temperature) { check_logprobs(0.7f); }
 END_TEST
 
+/* ------------------------------------------------------------------ tiny temperatures */
+
+/* Temperatures far below any useful one: 1e-30, 1e-37 (logit / T overflows float for logits
+ * above 34, as GPT-2's often are) and 1e-40 (a denormal: 1 / T itself is inf). Each must
+ * behave as the limit T -> 0+: greedy, the maximum's log-prob 0. */
+static const float tiny_temperatures[3] = {1e-30f, 1e-37f, 1e-40f};
+
+/* A row of V logits at GPT-2's scale with one clear maximum: 40 at peak, 39.5 at
+ * runner_up, the rest in [-120, 30]. */
+static void fill_peaked_logits(float *row, int V, int peak, int runner_up) {
+    for (int i = 0; i < V; i++) row[i] = -120.0f + 150.0f * (float)((i * 37) % V) / (float)V;
+    row[peak] = 40.0f;
+    row[runner_up] = 39.5f;
+}
+
+START_TEST(test_sampling_tiny_temperature_is_greedy) {
+    /* Four rows with their maxima at different places, drawn with uniforms up to just
+     * below 1, with and without top-k and top-p: always the maximum, log-prob ~0. */
+    enum { B = 4, V = 50 };
+    int peaks[B] = {0, 17, 31, V - 1};
+    float logits[B * V], uniforms[B] = {0.0f, 0.3f, 0.7f, 0.9999f}, logprobs[B];
+    int tokens[B];
+    for (int b = 0; b < B; b++) fill_peaked_logits(logits + b * V, V, peaks[b], (peaks[b] + 5) % V);
+    int top_ks[3] = {0, 3, 1};
+    float top_ps[3] = {1.0f, 0.9f, 0.5f};
+    for (int t = 0; t < 3; t++)
+        for (int setting = 0; setting < 3; setting++) {
+            be->sample_tokens(tokens, logprobs, logits, uniforms, B, V, tiny_temperatures[t], top_ks[setting],
+                              top_ps[setting]);
+            for (int b = 0; b < B; b++) {
+                ck_assert_msg(tokens[b] == peaks[b], "T %g top-k %d row %d: token %d, expected %d",
+                              (double)tiny_temperatures[t], top_ks[setting], b, tokens[b], peaks[b]);
+                ck_assert_msg(isfinite(logprobs[b]) && fabsf(logprobs[b]) <= 1e-6f, "T %g row %d: log-prob %g",
+                              (double)tiny_temperatures[t], b, (double)logprobs[b]);
+            }
+        }
+}
+END_TEST
+
+START_TEST(test_target_logprobs_tiny_temperature) {
+    /* Row 0 scores its maximum: log-prob 0 and a zero gradient. Row 1 scores the runner-up,
+     * 0.5 below: log-prob -0.5 / T (finite down to T = 1e-37), gradient +-dlogprob / T at
+     * the runner-up and the maximum, 0 elsewhere; never NaN, even where 1 / T is inf. */
+    enum { N = 2, V = 50 };
+    int peak = 17, runner_up = 22;
+    int targets[N] = {peak, runner_up};
+    float logits[N * V], gradient[N * V], logprobs[N], dlogprobs[N] = {0.75f, 0.75f};
+    for (int n = 0; n < N; n++) fill_peaked_logits(logits + n * V, V, peak, runner_up);
+    for (int t = 0; t < 3; t++) {
+        float T = tiny_temperatures[t];
+        be->target_logprobs(logprobs, logits, targets, N, V, T);
+        ck_assert_msg(isfinite(logprobs[0]) && fabsf(logprobs[0]) <= 1e-6f, "T %g: log-prob of the maximum %g",
+                      (double)T, (double)logprobs[0]);
+        double expected = -0.5 / T; /* -inf in float at T = 1e-40 */
+        ck_assert_msg(!isnan(logprobs[1]), "T %g: log-prob of the runner-up is NaN", (double)T);
+        if (isfinite((float)expected)) ck_assert_double_le(fabs(logprobs[1] - expected), 1e-6 * fabs(expected));
+        else ck_assert(logprobs[1] == -INFINITY);
+
+        memcpy(gradient, logits, sizeof logits);
+        be->target_logprobs_backward(gradient, dlogprobs, targets, N, V, T);
+        for (int i = 0; i < V; i++) {
+            ck_assert_msg(gradient[i] == 0.0f, "T %g: gradient %d of the maximum's row %g", (double)T, i,
+                          (double)gradient[i]);
+            float value = gradient[V + i];
+            double expected_gradient = i == runner_up ? 0.75 / T : i == peak ? -0.75 / T : 0.0;
+            ck_assert_msg(!isnan(value), "T %g: gradient %d of the runner-up's row is NaN", (double)T, i);
+            if (isfinite((float)expected_gradient))
+                ck_assert_double_le(fabs(value - expected_gradient), 1e-6 * fabs(expected_gradient));
+            else ck_assert(value == (float)expected_gradient);
+        }
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------------ dropout, reductions, AdamW */
 
 START_TEST(test_dropout) {
@@ -430,6 +504,8 @@ int main(void) {
     tcase_add_test(tc, test_embedding);
     tcase_add_test(tc, test_target_logprobs);
     tcase_add_test(tc, test_target_logprobs_temperature);
+    tcase_add_test(tc, test_sampling_tiny_temperature_is_greedy);
+    tcase_add_test(tc, test_target_logprobs_tiny_temperature);
     tcase_add_test(tc, test_dropout);
     tcase_add_test(tc, test_sum_squares_and_scale);
     tcase_add_test(tc, test_adamw_update_by_hand);

@@ -179,6 +179,28 @@ START_TEST(test_split_is_fixed_and_sequences_are_built) {
     ck_assert_int_gt(a.truncated_prompts, 0);
     for (long i = 0; i < a.count; i++) ck_assert_int_le(a.examples[i].chosen_length, 5);
     reward_dataset_free(&a);
+    /* a model whose config sets pad_token_id (Hugging Face reward models use pad = eos):
+     * trailing padding is dropped, so the reward is read at the response's last token,
+     * where GPT2ForSequenceClassification reads it; nothing else changes */
+    gpt_model padded;
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 8, .n_layer = 1,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1,
+                         .pad_token_id = tokenizer_eos_id(tok)};
+    ck_assert_msg(gpt_create(&padded, &config, nn_cpu_backend(), &error) == 0, "%s", error.message);
+    options.max_length = 64;
+    reward_data_options_for_model(&options, &padded);
+    ck_assert(options.drop_padding);
+    ck_assert_int_eq(reward_load_dataset(db, tok, &options, &a, &error), 0);
+    ck_assert_int_eq(reward_load_dataset(db, tok, &(reward_data_options){.max_length = 64, .validation_percent = 20}, &b,
+                                         &error), 0);
+    for (long i = 0; i < a.count; i++) {
+        ck_assert_int_eq(a.examples[i].chosen_length, b.examples[i].chosen_length - 1);
+        ck_assert_mem_eq(a.examples[i].chosen, b.examples[i].chosen, sizeof(int) * (size_t)a.examples[i].chosen_length);
+        ck_assert_int_ne(a.examples[i].chosen[a.examples[i].chosen_length - 1], tokenizer_eos_id(tok));
+    }
+    reward_dataset_free(&a);
+    reward_dataset_free(&b);
+    gpt_destroy(&padded);
 }
 END_TEST
 

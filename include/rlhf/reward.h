@@ -55,7 +55,12 @@ typedef struct reward_data_options {
     int max_length;          /* tokens per sequence, prompt cut from the left */
     bool ties_as_equal;      /* keep ties, trained towards equal rewards (else left out) */
     int validation_percent;  /* prompts whose text hashes below this go to validation, with all their pairs */
+    bool drop_padding;       /* the model's config sets pad_token_id (reward_data_options_for_model): */
+    int pad_token_id;        /* trailing padding is dropped, so the reward is read where transformers reads it */
 } reward_data_options;
+
+/* Sets options' padding fields from the model the sequences are for. */
+void reward_data_options_for_model(reward_data_options *options, const struct gpt_model *model);
 
 /* Reads every comparison of the store, tokenizes [<|endoftext|>] prompt response
  * [<|endoftext|>], and assigns each to train or validation by a hash of its prompt (fixed,

@@ -405,6 +405,13 @@ static float nucleus_threshold(const float *p, int V, float top_p) {
     return threshold;
 }
 
+/* Draws one token per row from softmax(logits / temperature), truncated to top-k then top-p,
+ * by the inverse CDF at uniforms[b]; temperature <= 0 is greedy. Any finite temperature > 0
+ * works: the scaled logit of token i is (logit_i - max) / T, which is <= 0, so exp never
+ * overflows (the maximum gets exp(0) = 1, far tokens underflow to 0) and a tiny T tends to
+ * greedy with log-prob 0 instead of inf - inf = NaN (1/T itself overflows below T ~ 3e-39).
+ * Top-k is decided on the raw logits: dividing by T > 0 keeps their order, and it cannot
+ * merge distinct logits into ties as the scaled values (all -inf at a tiny T) can. */
 static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits, const float *uniforms,
                               int B, int V, float temperature, int top_k, float top_p) {
     #pragma omp parallel for schedule(static)
@@ -419,17 +426,13 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
             continue;
         }
         float *p = malloc(sizeof(float) * V);
-        float inverse_temperature = 1.0f / temperature;
-        float max_value = -INFINITY;
-        for (int i = 0; i < V; i++) {
-            p[i] = row[i] * inverse_temperature;
-            max_value = p[i] > max_value ? p[i] : max_value;
-        }
+        float max_logit = -INFINITY;
+        for (int i = 0; i < V; i++) max_logit = row[i] > max_logit ? row[i] : max_logit;
         float cut = -INFINITY; /* logits below cut are excluded */
-        if (top_k > 0 && top_k < V) cut = kth_largest(p, V, top_k);
+        if (top_k > 0 && top_k < V) cut = kth_largest(row, V, top_k);
         double sum = 0.0;
         for (int i = 0; i < V; i++) {
-            p[i] = p[i] >= cut ? expf(p[i] - max_value) : 0.0f;
+            p[i] = row[i] >= cut ? expf((row[i] - max_logit) / temperature) : 0.0f;
             sum += p[i];
         }
         for (int i = 0; i < V; i++) p[i] = (float)(p[i] / sum);
@@ -504,24 +507,30 @@ static void cpu_dropout(float *x, size_t n, float p, uint64_t seed) {
 
 /* ------------------------------------------------------------------ log-probs */
 
-/* Log of the softmax normaliser of row / temperature (max subtracted before exp). The sum of
- * the V exponentials is kept in double: in float its rounding error grows with V (about
- * sqrt(V) * 6e-8 relative, 1.3e-5 over GPT-2's 50257 tokens, more when the loop is not
- * vectorised) and would pass straight into every log-prob and gradient. */
-static float row_log_normaliser(const float *row, int V, float inverse_temperature) {
+/* The maximum of row, and log(sum_i exp((row_i - max) / temperature)): the log of the softmax
+ * normaliser of row / temperature once max / temperature is taken out of it. The scaled
+ * logits (row_i - max) / temperature are <= 0 and the maximum's is exactly 0, so the sum is
+ * in [1, V] and its log finite for any finite temperature > 0 (a tiny one sends the others
+ * to -inf, whose exp is 0; max / temperature alone would overflow). The sum of the V
+ * exponentials is kept in double: in float its rounding error grows with V (about sqrt(V) *
+ * 6e-8 relative, 1.3e-5 over GPT-2's 50257 tokens, more when the loop is not vectorised)
+ * and would pass straight into every log-prob and gradient. */
+static float row_shifted_log_normaliser(const float *row, int V, float temperature, float *max_logit) {
     float max_value = -INFINITY;
     #pragma omp simd reduction(max : max_value)
     for (int i = 0; i < V; i++) max_value = row[i] > max_value ? row[i] : max_value;
-    max_value *= inverse_temperature;
     double sum = 0.0;
     #pragma omp simd reduction(+ : sum)
-    for (int i = 0; i < V; i++) sum += expf(row[i] * inverse_temperature - max_value);
-    return max_value + (float)log(sum);
+    for (int i = 0; i < V; i++) sum += expf((row[i] - max_value) / temperature);
+    *max_logit = max_value;
+    return (float)log(sum);
 }
 
+/* logprobs[n] = log_softmax(logits[n] / temperature)[targets[n]] = (logit - max) / T - log
+ * sum exp((row - max) / T), finite for any finite T > 0 as long as the target's scaled logit
+ * is (a tiny T gives ~0 for the maximum and -inf for a token below it); 0 for targets < 0. */
 static void cpu_target_logprobs(float *logprobs, const float *logits, const int *targets, int N,
                                 int V, float temperature) {
-    float inverse_temperature = 1.0f / temperature;
     #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         if (targets[n] < 0) {
@@ -529,14 +538,18 @@ static void cpu_target_logprobs(float *logprobs, const float *logits, const int 
             continue;
         }
         const float *row = logits + (size_t)n * V;
-        logprobs[n] = row[targets[n]] * inverse_temperature - row_log_normaliser(row, V, inverse_temperature);
+        float max_logit;
+        float log_normaliser = row_shifted_log_normaliser(row, V, temperature, &max_logit);
+        logprobs[n] = (row[targets[n]] - max_logit) / temperature - log_normaliser;
     }
 }
 
-/* d logp(target) / d logit_i = (onehot_i - softmax_i) / temperature. */
+/* d logp(target) / d logit_i = (onehot_i - softmax_i) / temperature, times dlogprobs[n], in
+ * that order: a tiny T then gives 0 where onehot - softmax is 0 (every token, when the
+ * target is the maximum) and +-inf only where the true gradient is that large, never
+ * 0 * inf = NaN as a factor dlogprobs / T that overflowed would. */
 static void cpu_target_logprobs_backward(float *logits, const float *dlogprobs, const int *targets,
                                          int N, int V, float temperature) {
-    float inverse_temperature = 1.0f / temperature;
     #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         float *row = logits + (size_t)n * V;
@@ -544,11 +557,15 @@ static void cpu_target_logprobs_backward(float *logits, const float *dlogprobs, 
             memset(row, 0, sizeof(float) * V);
             continue;
         }
-        float log_normaliser = row_log_normaliser(row, V, inverse_temperature);
-        float g = dlogprobs[n] * inverse_temperature;
+        float max_logit;
+        float log_normaliser = row_shifted_log_normaliser(row, V, temperature, &max_logit);
+        float weight = dlogprobs[n];
+        int target = targets[n];
         #pragma omp simd
-        for (int i = 0; i < V; i++) row[i] = -g * expf(row[i] * inverse_temperature - log_normaliser);
-        row[targets[n]] += g;
+        for (int i = 0; i < V; i++) {
+            float softmax = expf((row[i] - max_logit) / temperature - log_normaliser);
+            row[i] = ((i == target ? 1.0f : 0.0f) - softmax) * weight / temperature;
+        }
     }
 }
 

@@ -515,24 +515,26 @@ static void cuda_dropout(float *x, size_t n, float p, uint64_t seed) {
 
 #define LOGPROB_THREADS 256
 
-/* Log of the softmax normaliser of row / temperature, computed by the whole block: the
- * maximum of the raw row (scaled after, as the CPU), then max + log(sum exp(x/T - max)),
- * the sum kept in double as on the CPU (so neither side's rounding grows with V). */
-__device__ float row_log_normaliser(const float *row, int V, float inverse_temperature) {
+/* The maximum of row (to *max_logit) and log(sum_i exp((row_i - max) / temperature)), computed
+ * by the whole block as the CPU's row_shifted_log_normaliser: the scaled logits are <= 0 and
+ * the maximum's is 0, so the sum is in [1, V] and its log finite for any finite T > 0 (max / T
+ * alone would overflow at a tiny T); the sum kept in double as on the CPU (so neither side's
+ * rounding grows with V). */
+__device__ float row_shifted_log_normaliser(const float *row, int V, float temperature, float *max_logit) {
     float max_value = -INFINITY;
     for (int i = threadIdx.x; i < V; i += blockDim.x) max_value = row[i] > max_value ? row[i] : max_value;
     max_value = block_reduce(max_value, max_op(), -INFINITY);
-    max_value *= inverse_temperature;
     double sum = 0.0;
-    for (int i = threadIdx.x; i < V; i += blockDim.x) sum += expf(row[i] * inverse_temperature - max_value);
+    for (int i = threadIdx.x; i < V; i += blockDim.x) sum += expf((row[i] - max_value) / temperature);
     sum = block_reduce(sum, sum_op(), 0.0);
-    return max_value + (float)log(sum);
+    *max_logit = max_value;
+    return (float)log(sum);
 }
 
-/* One block per row: logprobs[n] = log_softmax(logits[n] / T)[targets[n]], 0 when the target
- * is < 0. */
+/* One block per row: logprobs[n] = log_softmax(logits[n] / T)[targets[n]] = (logit - max) / T -
+ * log sum exp((row - max) / T), 0 when the target is < 0. */
 __global__ void target_logprobs_kernel(float *logprobs, const float *logits, const int *targets, int V,
-                                       float inverse_temperature) {
+                                       float temperature) {
     int n = blockIdx.x;
     int target = targets[n];
     if (target < 0) { /* the whole block leaves before any synchronisation */
@@ -540,15 +542,17 @@ __global__ void target_logprobs_kernel(float *logprobs, const float *logits, con
         return;
     }
     const float *row = logits + (size_t)n * V;
-    float log_normaliser = row_log_normaliser(row, V, inverse_temperature);
-    if (threadIdx.x == 0) logprobs[n] = row[target] * inverse_temperature - log_normaliser;
+    float max_logit;
+    float log_normaliser = row_shifted_log_normaliser(row, V, temperature, &max_logit);
+    if (threadIdx.x == 0) logprobs[n] = (row[target] - max_logit) / temperature - log_normaliser;
 }
 
 /* One block per row: the row becomes d(sum_n dlogprobs[n] logprobs[n]) / d logits, i.e.
- * g (onehot - softmax) with g = dlogprobs[n] / T; zero for unscored rows. The normaliser's
+ * (onehot - softmax) * dlogprobs[n] / T in that order, as the CPU (a tiny T gives 0 where
+ * onehot - softmax is 0, never 0 * inf = NaN); zero for unscored rows. The normaliser's
  * reads finish (block_reduce synchronises) before any thread overwrites the row. */
 __global__ void target_logprobs_backward_kernel(float *logits, const float *dlogprobs, const int *targets, int V,
-                                                float inverse_temperature) {
+                                                float temperature) {
     int n = blockIdx.x;
     float *row = logits + (size_t)n * V;
     int target = targets[n];
@@ -557,12 +561,11 @@ __global__ void target_logprobs_backward_kernel(float *logits, const float *dlog
         for (int i = threadIdx.x; i < V; i += blockDim.x) row[i] = 0.0f;
         return;
     }
-    float log_normaliser = row_log_normaliser(row, V, inverse_temperature);
-    float g = weight * inverse_temperature;
+    float max_logit;
+    float log_normaliser = row_shifted_log_normaliser(row, V, temperature, &max_logit);
     for (int i = threadIdx.x; i < V; i += blockDim.x) {
-        float value = -g * expf(row[i] * inverse_temperature - log_normaliser);
-        if (i == target) value += g;
-        row[i] = value;
+        float softmax = expf((row[i] - max_logit) / temperature - log_normaliser);
+        row[i] = ((i == target ? 1.0f : 0.0f) - softmax) * weight / temperature;
     }
 }
 
@@ -570,7 +573,7 @@ __global__ void target_logprobs_backward_kernel(float *logits, const float *dlog
 static void cuda_target_logprobs(float *logprobs, const float *logits, const int *targets, int N, int V,
                                  float temperature) {
     if (N <= 0 || V <= 0) return;
-    target_logprobs_kernel<<<N, LOGPROB_THREADS>>>(logprobs, logits, targets, V, 1.0f / temperature);
+    target_logprobs_kernel<<<N, LOGPROB_THREADS>>>(logprobs, logits, targets, V, temperature);
     LAUNCH_CHECK("target_logprobs_kernel");
 }
 
@@ -578,7 +581,7 @@ static void cuda_target_logprobs(float *logprobs, const float *logits, const int
 static void cuda_target_logprobs_backward(float *logits, const float *dlogprobs, const int *targets, int N, int V,
                                           float temperature) {
     if (N <= 0 || V <= 0) return;
-    target_logprobs_backward_kernel<<<N, LOGPROB_THREADS>>>(logits, dlogprobs, targets, V, 1.0f / temperature);
+    target_logprobs_backward_kernel<<<N, LOGPROB_THREADS>>>(logits, dlogprobs, targets, V, temperature);
     LAUNCH_CHECK("target_logprobs_backward_kernel");
 }
 

@@ -5,18 +5,23 @@
  * It is the CPU backend's algorithm (nn/cpu/cpu_backend.c) step for step, parallel over the
  * vocabulary inside the block, so both backends pick the same tokens:
  *   greedy   the first maximum (block arg-max, ties to the lowest index, as torch.argmax);
- *   top-k    the k-th largest scaled logit found by bisection over the value range (64
- *            halvings, each a block-wide count), then snapped to an actual element; no sort;
+ *   scaling  (logit - max) / T, which is <= 0: exp never overflows and any finite T > 0
+ *            works (a tiny T tends to greedy with log-prob 0; logit * 1/T would overflow
+ *            to inf and inf - inf gives NaN);
+ *   top-k    the k-th largest raw logit (dividing by T > 0 keeps the order) found by
+ *            bisection over the value range (64 halvings, each a block-wide count), then
+ *            snapped to an actual element; no sort;
  *   top-p    the nucleus threshold found by bisection over probability (40 halvings, each a
  *            block-wide sum in double), snapped to an actual probability; no sort;
  *   drawing  the inverse CDF in index order: each thread sums a contiguous slice of the
  *            vocabulary, an exclusive scan of the slice sums gives each slice's start, and
  *            the lowest index where the running sum passes the uniform is chosen.
- * Comparisons and the bisections see the same floats as the CPU: logit * 1/T is one IEEE
- * rounding on both, and exp is taken in double and rounded once, which agrees with glibc's
- * expf except in vanishingly rare cases. Only the order of the double sums differs (in the
- * 16th digit), so a uniform would have to fall within ~1e-16 of a cumulative boundary for
- * the backends to pick different tokens.
+ * Comparisons and the bisections see the same floats as the CPU: (logit - max) / T is the
+ * same two IEEE roundings on both (nvcc's division is IEEE unless fast math is asked for),
+ * and exp is taken in double and rounded once, which agrees with glibc's expf except in
+ * vanishingly rare cases. Only the order of the double sums differs (in the 16th digit), so
+ * a uniform would have to fall within ~1e-16 of a cumulative boundary for the backends to
+ * pick different tokens.
  * The kept probabilities live in a [B, V] workspace (201 KiB a row for GPT-2). */
 #include "nn/cuda/cuda_common.h"
 
@@ -97,7 +102,9 @@ __device__ double block_exclusive_scan(double value) {
     return warp_totals[warp] + exclusive;
 }
 
-/* One block per row b. work is a [B, V] scratch for the row's probabilities. */
+/* One block per row b: draws a token from softmax(row / temperature), truncated to top-k then
+ * top-p, by the inverse CDF at uniforms[b], as the CPU's cpu_sample_tokens; temperature <= 0
+ * is greedy. work is a [B, V] scratch for the row's probabilities. */
 __global__ void sample_tokens_kernel(int *tokens, float *logprobs, const float *logits, const float *uniforms,
                                      float *work, int V, float temperature, int top_k, float top_p) {
     int b = blockIdx.x;
@@ -119,21 +126,17 @@ __global__ void sample_tokens_kernel(int *tokens, float *logprobs, const float *
         return;
     }
     float *p = work + (size_t)b * V;
-    float inverse_temperature = 1.0f / temperature;
-    float max_value = -INFINITY;
-    for (int i = threadIdx.x; i < V; i += blockDim.x) {
-        p[i] = row[i] * inverse_temperature;
-        max_value = p[i] > max_value ? p[i] : max_value;
-    }
-    max_value = block_reduce(max_value, max_op(), -INFINITY); /* also publishes p to the block */
-    float cut = -INFINITY; /* scaled logits below cut are excluded */
-    if (top_k > 0 && top_k < V) cut = block_kth_largest(p, V, top_k);
+    float max_logit = -INFINITY;
+    for (int i = threadIdx.x; i < V; i += blockDim.x) max_logit = row[i] > max_logit ? row[i] : max_logit;
+    max_logit = block_reduce(max_logit, max_op(), -INFINITY);
+    float cut = -INFINITY; /* logits below cut are excluded */
+    if (top_k > 0 && top_k < V) cut = block_kth_largest(row, V, top_k);
     double sum = 0.0;
     for (int i = threadIdx.x; i < V; i += blockDim.x) {
         /* exp in double, rounded once: the correctly rounded expf in all but the rarest
          * cases, as glibc's expf (0.502 ulp), so both backends see the same probabilities
          * and the top-p set and the draw cannot tip over a boundary differently */
-        float e = p[i] >= cut ? (float)exp((double)(p[i] - max_value)) : 0.0f;
+        float e = row[i] >= cut ? (float)exp((double)((row[i] - max_logit) / temperature)) : 0.0f;
         p[i] = e;
         sum += e;
     }
