@@ -50,6 +50,13 @@ int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const cha
                         const policy_sampling *sampling, const char *stop, policy_text_sample *out,
                         rlhf_error *error) {
     memset(out, 0, sizeof *out * (size_t)count);
+    /* every id the model can sample must decode: say so now, not partway through a run */
+    if (model->config.vocab_size > tokenizer_vocab_size(tok)) {
+        rlhf_error_set(error, "the model has %d token ids but its tokenizer only %d: it could sample ids that cannot "
+                              "be decoded (give the model its own tokenizer)",
+                       model->config.vocab_size, tokenizer_vocab_size(tok));
+        return -1;
+    }
     int **ids = calloc((size_t)count, sizeof(int *)), *lengths = calloc((size_t)count, sizeof(int));
     int status = -1;
     policy_generation generation = {0};

@@ -113,6 +113,11 @@ ids=$("$rlhf" tokenizer encode --tokenizer "$work/tok" --text "Hello <|endoftext
 expect_error 1 "outside \[0, 1000)" "$rlhf" tokenizer decode --tokenizer "$work/tok" --ids "5 1000"
 expect_error 2 "missing --vocab-size" "$rlhf" tokenizer train --corpus x --out y
 
+# a model with more token ids than its tokenizer could sample ids that cannot be decoded
+train --steps 1 --vocab-size 1200 --out "$work/wide" > /dev/null || fail "pretrain a 1200-id model"
+cp "$work/tok/vocab.json" "$work/tok/merges.txt" "$work/wide/"
+expect_error 1 "has 1200 token ids but its tokenizer only 1000" "$rlhf" sample --model "$work/wide" --prompt "Hi" --device cpu
+
 # --- pretrain on a corpus: tokenized once into a token file, then reused on resume
 corpus="$fixtures/tokenizer/corpus.txt"
 "$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" --config tiny --steps 40 --stop-after 20 --batch-size 4 \
