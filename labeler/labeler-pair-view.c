@@ -179,7 +179,9 @@ void rlhf_labeler_pair_view_clear_draft(RlhfLabelerPairView *self) {
 void rlhf_labeler_pair_view_set_pair(RlhfLabelerPairView *self, const char *prompt, const char *left_text,
                                      const char *right_text) {
     g_return_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self));
-    gtk_label_set_text(self->prompt_label, prompt != NULL ? prompt : "");
+    char *shown_prompt = rlhf_labeler_displayable_text(prompt);
+    gtk_label_set_text(self->prompt_label, shown_prompt);
+    g_free(shown_prompt);
     rlhf_labeler_response_view_set_text(self->response_a, left_text);
     rlhf_labeler_response_view_set_text(self->response_b, right_text);
     rlhf_labeler_pair_view_clear_draft(self);

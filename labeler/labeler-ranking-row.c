@@ -1,5 +1,6 @@
 /* RlhfLabelerRankingRow: a draggable, reorderable response in ranking mode. */
 #include "labeler-ranking-row.h"
+#include "labeler-util.h"
 
 struct _RlhfLabelerRankingRow {
     GtkListBoxRow parent_instance;
@@ -22,7 +23,7 @@ static guint signals[N_SIGNALS];
 GtkWidget *rlhf_labeler_ranking_row_new(gint64 completion_id, const char *text) {
     RlhfLabelerRankingRow *self = g_object_new(RLHF_TYPE_LABELER_RANKING_ROW, NULL);
     self->completion_id = completion_id;
-    self->text = g_strdup(text != NULL ? text : "");
+    self->text = rlhf_labeler_displayable_text(text);
     gtk_label_set_text(self->text_label, self->text);
     return GTK_WIDGET(self);
 }

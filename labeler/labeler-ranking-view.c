@@ -101,7 +101,9 @@ static void row_dropped(RlhfLabelerRankingRow *target, RlhfLabelerRankingRow *so
 void rlhf_labeler_ranking_view_set_task(RlhfLabelerRankingView *self, const char *prompt, const gint64 *completion_ids,
                                         const char *const *texts, int count) {
     g_return_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self));
-    gtk_label_set_text(self->prompt_label, prompt != NULL ? prompt : "");
+    char *shown_prompt = rlhf_labeler_displayable_text(prompt);
+    gtk_label_set_text(self->prompt_label, shown_prompt);
+    g_free(shown_prompt);
     for (guint i = 0; i < self->rows->len; i++) gtk_list_box_remove(self->list, g_ptr_array_index(self->rows, i));
     g_ptr_array_set_size(self->rows, 0);
     for (int i = 0; i < count; i++) {

@@ -1,5 +1,6 @@
 /* RlhfLabelerResponseView: a titled, scrollable, word-wrapped response. */
 #include "labeler-response-view.h"
+#include "labeler-util.h"
 
 struct _RlhfLabelerResponseView {
     GtkWidget parent_instance;
@@ -39,7 +40,9 @@ const char *rlhf_labeler_response_view_get_title(RlhfLabelerResponseView *self) 
 
 void rlhf_labeler_response_view_set_text(RlhfLabelerResponseView *self, const char *text) {
     g_return_if_fail(RLHF_IS_LABELER_RESPONSE_VIEW(self));
-    gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->text_view), text != NULL ? text : "", -1);
+    char *shown = rlhf_labeler_displayable_text(text);
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->text_view), shown, -1);
+    g_free(shown);
     /* A new response starts at its top. */
     GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment(self->scroller);
     gtk_adjustment_set_value(adjustment, gtk_adjustment_get_lower(adjustment));

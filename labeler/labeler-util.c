@@ -1,6 +1,8 @@
 /* labeler-util: helpers shared by the labeler's widgets. */
 #include "labeler-util.h"
 
+#include <string.h>
+
 static void adjustment_changed(GtkAdjustment *adjustment, GParamSpec *pspec, GtkScrolledWindow *scroller) {
     (void)pspec;
     gboolean overflows = gtk_adjustment_get_upper(adjustment) - gtk_adjustment_get_lower(adjustment) >
@@ -18,4 +20,17 @@ void rlhf_labeler_scroll_only_when_needed(GtkScrolledWindow *scroller) {
     GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment(scroller);
     g_signal_connect_object(adjustment, "notify::upper", G_CALLBACK(adjustment_changed), scroller, 0);
     g_signal_connect_object(adjustment, "notify::page-size", G_CALLBACK(adjustment_changed), scroller, 0);
+}
+
+char *rlhf_labeler_displayable_text(const char *text) {
+    if (text == NULL) return g_strdup("");
+    size_t length = strlen(text);
+    if (length <= RLHF_LABELER_SHOWN_BYTES_MAX) return g_utf8_make_valid(text, (gssize)length);
+    const char *cut = text + RLHF_LABELER_SHOWN_BYTES_MAX;
+    while (cut > text && ((unsigned char)*cut & 0xC0) == 0x80) cut--; /* not inside a character */
+    char *shown = g_utf8_make_valid(text, cut - text);
+    char *note = g_strdup_printf("%s\n\n[... %zu more bytes of this text are not shown]", shown,
+                                 length - (size_t)(cut - text));
+    g_free(shown);
+    return note;
 }

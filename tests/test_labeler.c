@@ -22,6 +22,7 @@
 #include "labeler-decision.h"
 #include "labeler-ranking-row.h"
 #include "labeler-response-view.h"
+#include "labeler-util.h"
 #include "labeler-window.h"
 #include "rlhf/store.h"
 
@@ -503,6 +504,63 @@ START_TEST(test_undo) {
     shown_pair_clear(&first);
     shown_pair_clear(&second);
     shown_pair_clear(&back);
+    close_window(window);
+}
+END_TEST
+
+/* A completion cut inside a character (a byte-level model can stop there) and one of
+ * 300,000 bytes: both are shown (invalid bytes as U+FFFD, the long one cut with a note, so
+ * the window stays responsive), and the label refers to the whole stored texts. */
+START_TEST(test_invalid_utf8_and_huge_responses_are_shown) {
+    store *db = open_store();
+    rlhf_error error = {{0}};
+    store_prompt *listed;
+    int prompt_count;
+    ck_assert_msg(store_list_prompts(db, 0, 0, &listed, &prompt_count, &error) == 0, "%s", error.message);
+    int64_t model;
+    ck_assert_msg(store_add_model(db, "/models/other", "hash-other", &model, &error) == 0, "%s", error.message);
+    size_t huge_length = 300000;
+    char *huge = malloc(huge_length + 1);
+    for (size_t i = 0; i < huge_length; i++) huge[i] = "word "[i % 5];
+    huge[huge_length] = '\0';
+    const char *cut = " a caf\xc3";
+    store_new_completion two[2] = {{listed[0].id, cut, 3, NULL}, {listed[0].id, huge, 9, NULL}};
+    store_queue_options all = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 3};
+    store_queue_counts queued;
+    ck_assert_msg(store_add_completions(db, model, two, 2, &all, &queued, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(queued.queued, 1);
+    store_prompts_free(listed, prompt_count);
+    store_close(db);
+
+    start_gtk();
+    RlhfLabelerWindow *window = open_window_as("uma");
+    shown_pair pair = current_pair(window);
+    for (int guard = 0; guard < 20 && (strstr(pair.left_text, "caf") == NULL && strstr(pair.right_text, "caf") == NULL);
+         guard++) {
+        shown_pair_clear(&pair);
+        act(window, "labeler.choose", "s", "tie");
+        act(window, "labeler.submit", NULL);
+        settle(window);
+        pair = current_pair(window);
+    }
+    const char *shown_cut = strstr(pair.left_text, "caf") ? pair.left_text : pair.right_text;
+    const char *shown_huge = shown_cut == pair.left_text ? pair.right_text : pair.left_text;
+    ck_assert(g_utf8_validate(shown_cut, -1, NULL) && g_utf8_validate(shown_huge, -1, NULL));
+    ck_assert_str_eq(shown_cut, " a caf\xef\xbf\xbd");
+    ck_assert_msg(strlen(shown_huge) < RLHF_LABELER_SHOWN_BYTES_MAX + 100, "%zu bytes shown", strlen(shown_huge));
+    ck_assert_ptr_nonnull(strstr(shown_huge, "more bytes of this text are not shown"));
+    /* the huge one wins: the stored comparison names the whole stored texts */
+    act(window, "labeler.choose", "s", shown_huge == pair.left_text ? "a" : "b");
+    act(window, "labeler.strength", "i", 1);
+    act(window, "labeler.submit", NULL);
+    settle(window);
+    long count;
+    store_preference *list = preferences(&count);
+    ck_assert_str_eq(list[count - 1].chosen, huge);
+    ck_assert_str_eq(list[count - 1].rejected, cut);
+    store_preferences_free(list, count);
+    shown_pair_clear(&pair);
+    free(huge);
     close_window(window);
 }
 END_TEST
@@ -1235,6 +1293,7 @@ static Suite *labeler_suite(void) {
     tcase_add_test(window, test_choose_strength_flags);
     tcase_add_test(window, test_keys_tie_both_bad_skip);
     tcase_add_test(window, test_undo);
+    tcase_add_test(window, test_invalid_utf8_and_huge_responses_are_shown);
     tcase_add_test(window, test_ranking);
     tcase_add_test(window, test_failed_write_is_kept);
     tcase_add_test(window, test_store_file_gone);
