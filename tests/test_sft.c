@@ -327,6 +327,19 @@ START_TEST(test_fine_tuning_learns_the_response_where_generation_asks_for_it) {
 }
 END_TEST
 
+/* Two examples and a small random model (1 layer, width 16) for the runs that must stop. */
+static void two_examples_and_a_model(policy_sft_data *data, gpt_config *config, gpt_model *model) {
+    const char *path = write_file("few.jsonl", "{\"prompt\": \"red\", \"response\": \" cherry\"}\n"
+                                               "{\"prompt\": \"blue\", \"response\": \" banana\"}\n");
+    rlhf_error error;
+    ck_assert_int_eq(policy_sft_load(path, tok, 32, data, &error), 0);
+    *config = (gpt_config){.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
+                           .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1,
+                           .pad_token_id = -1};
+    ck_assert_int_eq(gpt_create(model, config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(model, 3);
+}
+
 /* Counts the steps a run reports. */
 static void count_steps(const policy_sft_report *report, void *user) {
     (void)report;
@@ -337,16 +350,11 @@ START_TEST(test_unusable_output_directory_is_refused_before_training) {
     /* An output path that is a regular file, runs through one or (for a user permissions
      * bind) lies in a read-only folder is refused before the first step, naming the path,
      * and nothing is written; a fresh nested path is made when the model is saved. */
-    const char *path = write_file("few.jsonl", "{\"prompt\": \"red\", \"response\": \" cherry\"}\n"
-                                               "{\"prompt\": \"blue\", \"response\": \" banana\"}\n");
     policy_sft_data data;
     rlhf_error error;
-    ck_assert_int_eq(policy_sft_load(path, tok, 32, &data, &error), 0);
-    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
-                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_config config;
     gpt_model model;
-    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 3);
+    two_examples_and_a_model(&data, &config, &model);
     char taken[600], through[700], locked[600], below[700], fresh[700], config_path[800];
     snprintf(taken, sizeof taken, "%s", write_file("taken", "not a directory\n"));
     snprintf(through, sizeof through, "%s/model", taken);
@@ -392,16 +400,11 @@ START_TEST(test_bad_runs_write_nothing) {
     /* A diverging learning rate stops with the step named; a reward model (scalar head) is
      * refused as a starting point; neither writes out_dir. Without held-out examples the
      * validation losses are NAN, not a sentinel. */
-    const char *path = write_file("few.jsonl", "{\"prompt\": \"red\", \"response\": \" cherry\"}\n"
-                                               "{\"prompt\": \"blue\", \"response\": \" banana\"}\n");
     policy_sft_data data;
     rlhf_error error;
-    ck_assert_int_eq(policy_sft_load(path, tok, 32, &data, &error), 0);
-    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
-                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
+    gpt_config config;
     gpt_model model;
-    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 3);
+    two_examples_and_a_model(&data, &config, &model);
     char out[600];
     snprintf(out, sizeof out, "%s/diverged", directory);
     policy_sft_options options = {.out_dir = out, .epochs = 4, .batch_size = 1, .adamw = nn_adamw_defaults(),
