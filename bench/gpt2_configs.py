@@ -45,8 +45,13 @@ def set_up_torch(ap, args):
     device = torch.device(args.device)
     on_gpu = device.type == "cuda"
     if on_gpu:
-        torch.backends.cuda.matmul.allow_tf32 = args.tf32
-        torch.backends.cudnn.allow_tf32 = args.tf32
+        # PyTorch >= 2.9 names the precision; its legacy allow_tf32 flags warn there, and
+        # mixing the two raises, so use the new setting where it exists.
+        if hasattr(torch.backends.cuda.matmul, "fp32_precision"):
+            torch.backends.cuda.matmul.fp32_precision = "tf32" if args.tf32 else "ieee"
+        else:
+            torch.backends.cuda.matmul.allow_tf32 = args.tf32
+            torch.backends.cudnn.allow_tf32 = args.tf32
     hf_logging.set_verbosity_error()  # bos/eos ids outside the tiny vocabulary, loss_type=None
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -18,10 +18,14 @@ set -eu
 cd "$(dirname "$0")/../.."
 bundle=build-gpu-bundle
 
-if [ ! -f build-gpu/build.ninja ]; then
-    meson setup build-gpu -Dcuda=enabled --buildtype=release
-fi
+# Not -march=native: this machine has AVX-512 and the GPU machine's processor is unknown
+# (a binary with AVX-512 dies there with "Illegal instruction"). x86-64-v3 (AVX2, FMA) is
+# on every x86 server of the GPU era; OpenBLAS picks its kernels at run time anyway.
+[ -f build-gpu/build.ninja ] || meson setup build-gpu
+# meson configure, not setup --reconfigure: the latter keeps an existing folder's c_args
+meson configure build-gpu -Dcuda=enabled --buildtype=release -Dnative=false -Dc_args=-march=x86-64-v3
 ninja -C build-gpu tests/test_cuda bench/rlhf-bench
+grep -q -- "-march=x86-64-v3" build-gpu/build.ninja || { echo "bundle.sh: -march=x86-64-v3 did not reach the build" >&2; exit 1; }
 
 rm -rf "$bundle"
 mkdir -p "$bundle/bin" "$bundle/lib"
@@ -39,6 +43,16 @@ ldd "$bundle/bin/test_cuda" "$bundle/bin/rlhf-bench" | awk '$2 == "=>" && $3 ~ /
         esac
     done
 
+# No AVX-512 (zmm registers) in what goes to the other machine.
+if command -v objdump > /dev/null 2>&1; then
+    wide=$(objdump -d "$bundle/bin/test_cuda" "$bundle/bin/rlhf-bench" | grep -c zmm || true)
+    if [ "$wide" -ne 0 ]; then
+        echo "bundle.sh: the binaries use AVX-512 ($wide instructions with zmm registers); the GPU machine may not have it" >&2
+        exit 1
+    fi
+    echo "no AVX-512 instructions in the binaries"
+fi
+
 # What the bundle was built from: every tracked source that goes into the two binaries.
 git ls-files include nn policy reward store util data collect report bench tests/test_cuda.c \
     tests/reference.c tests/reference.h tests/test_support.h meson.build meson_options.txt |
@@ -48,6 +62,7 @@ git ls-files include nn policy reward store util data collect report bench tests
     # shellcheck disable=SC1091
     echo "on $(. /etc/os-release && echo "$PRETTY_NAME"), glibc $(ldd --version | head -n 1 | awk '{print $NF}')"
     "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" --version | tail -n 2 | head -n 1
+    echo "host code for x86-64-v3 (AVX2), device code SASS sm_80/sm_90 + compute_90 PTX"
 } > "$bundle/BUILT"
 cat "$bundle/BUILT"
 ls -l "$bundle/bin" "$bundle/lib"

@@ -8,7 +8,8 @@
 #    them; a stale bundle is the last resort, with a warning;
 # 2. runs tests/test_cuda: CPU-vs-CUDA parity of every backend op on fresh random inputs,
 #    whole training steps and generation (it prints one line per comparison); if it fails,
-#    reruns the op tests under compute-sanitizer (memcheck) to point at the kernel;
+#    reruns the op tests under compute-sanitizer (memcheck) at the very end to point at the
+#    kernel;
 # 3. benchmarks on the GPU: a GPT-2 124M training step at B=8, T=1024 (FP32, then TF32) and
 #    greedy generation for 64 prompts of 16 tokens with 64 new tokens each, in rlhf
 #    (bench/rlhf_bench.c) and in PyTorch + transformers (bench/torch_train.py,
@@ -16,15 +17,28 @@
 #    then every backend op's GPU time in both (rlhf-bench --profile), for tuning;
 # 4. prints a short table last (tests/gpu/table.py).
 # Every piece runs under `timeout`, and the pieces share a deadline (RUN_BUDGET seconds,
-# default 540) so the whole run stays under 10 minutes. Results (JSON and logs) go to
-# build-gpu/gpu-results/ and, when the environment sets OUT, to $OUT as well.
+# default 530) so the whole run stays under the device call's 10 minutes. Results (JSON and
+# logs) go to build-gpu/gpu-results/; when the environment sets OUT (the device tool), the
+# console goes to $OUT/run.log as it is printed and the results to $OUT/gpu-results.tar.gz.
 # Environment: RUN_BUDGET, PYTHON (a Python with torch and transformers), RLHF_TEST_SEED.
 set -u
+script="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/../.." || exit 2
+# With $OUT (the device tool's folder that comes back): everything printed also goes to
+# $OUT/run.log as it happens, so a run cut short still returns what it did; the tool
+# returns at most 8 files, so the pieces' logs come back as one archive at the end.
+if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ] && [ -z "${RUN_SH_LOGGED:-}" ]; then
+    status_file=$(mktemp)
+    { RUN_SH_LOGGED=1 sh "$script" "$@"; echo $? > "$status_file"; } 2>&1 | tee "$OUT/run.log"
+    status=$(cat "$status_file")
+    rm -f "$status_file"
+    exit "${status:-1}"
+fi
 start_time=$(date +%s)
-budget=${RUN_BUDGET:-540}
+budget=${RUN_BUDGET:-530}
 results=build-gpu/gpu-results
 mkdir -p "$results"
+rm -f "$results"/*.log # this run's logs only
 missing=""
 
 say() { printf '\n== %s\n' "$*"; }
@@ -60,6 +74,7 @@ run_piece() {
 say "machine"
 uname -srm
 nproc
+echo "vector units: $(grep -o -w -E 'avx2|avx512f' /proc/cpuinfo 2> /dev/null | sort -u | tr '\n' ' ')"
 if command -v nvidia-smi > /dev/null 2>&1; then
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
 else
@@ -161,9 +176,15 @@ fi
 # The CUDA libraries the binaries need (libcudart, libcublas) come from the machine: when
 # the loader does not find them, look in the usual toolkit folders and in PyTorch's wheels.
 if [ "$build_ok" -eq 1 ] && ldd "$test_binary" "$bench_binary" 2> /dev/null | grep -q "not found"; then
+    # PyTorch's own CUDA libraries (the nvidia-* wheels) come right after the toolkit's
+    wheel_libraries=""
+    if [ -n "$PYTHON" ]; then
+        wheel_libraries=$("$PYTHON" -c 'import os, nvidia; print(" ".join(os.path.join(p, d, "lib") for p in nvidia.__path__ for d in sorted(os.listdir(p)) if os.path.isdir(os.path.join(p, d, "lib"))))' 2> /dev/null || true)
+    fi
     for missing_library in $(ldd "$test_binary" "$bench_binary" | awk '/not found/ { print $1 }' | sort -u); do
+        # shellcheck disable=SC2086
         found=$(find /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda-*/lib64 \
-                     /usr/lib/x86_64-linux-gnu /opt /usr/local/lib -name "$missing_library" 2> /dev/null | head -n 1)
+                     $wheel_libraries /usr/lib/x86_64-linux-gnu /opt /usr/local/lib -name "$missing_library" 2> /dev/null | head -n 1)
         if [ -n "$found" ]; then
             echo "found $missing_library in $(dirname "$found")"
             LD_LIBRARY_PATH="$(dirname "$found")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -174,6 +195,7 @@ if [ "$build_ok" -eq 1 ] && ldd "$test_binary" "$bench_binary" 2> /dev/null | gr
     export LD_LIBRARY_PATH
     ldd "$test_binary" | grep "not found" && echo "the loader still misses the libraries above"
 fi
+[ "$build_ok" -eq 1 ] && ldd "$test_binary" 2> /dev/null | grep -E "libcudart|libcublas" | sed 's/^/using /'
 
 # ------------------------------------------------------------------ 2. parity
 say "CPU-vs-CUDA parity (tests/test_cuda)"
@@ -185,13 +207,7 @@ if [ "$build_ok" -eq 1 ] && [ -x "$test_binary" ]; then
         77) parity="SKIPPED (no usable CUDA device)" ;;
         124) parity="TIMED OUT" ;;
         125) parity="not run (no time left)" ;;
-        *) parity="FAIL"
-           if command -v compute-sanitizer > /dev/null 2>&1 || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
-               sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
-               say "compute-sanitizer memcheck of the op tests (after the failure)"
-               run_piece memcheck 150 env CK_RUN_CASE=ops RLHF_CUDA_SYNC=1 "$sanitizer" --tool memcheck \
-                   --print-limit 20 "$test_binary"
-           fi ;;
+        *) parity="FAIL" ;; # compute-sanitizer looks at the op tests at the end, after the benchmarks
     esac
 elif [ "$build_ok" -eq 1 ]; then
     parity="not built (the check library is missing)"
@@ -229,8 +245,19 @@ if [ "$build_ok" -eq 1 ]; then
     run_piece rlhf_profile_generate 60 "$bench_binary" generate --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 1 --profile
 fi
 
+# After a parity failure: the op tests under compute-sanitizer (memcheck), to point at the
+# kernel; last, so that a failure does not cost the benchmarks their time.
+if [ "$parity" = "FAIL" ] && { command -v compute-sanitizer > /dev/null 2>&1 || [ -x /usr/local/cuda/bin/compute-sanitizer ]; }; then
+    sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+    say "compute-sanitizer memcheck of the op tests (after the parity failure)"
+    run_piece memcheck 90 env CK_RUN_CASE=ops RLHF_CUDA_SYNC=1 "$sanitizer" --tool memcheck --print-limit 20 "$test_binary"
+fi
+
 # ------------------------------------------------------------------ 4. the table
-if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then cp "$results"/*.log "$OUT"/ 2> /dev/null; fi
+if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
+    tar -C "$(dirname "$results")" -czf "$OUT/gpu-results.tar.gz" "$(basename "$results")" 2> /dev/null &&
+        echo "logs and JSON of every piece: \$OUT/gpu-results.tar.gz"
+fi
 say "summary ($(($(date +%s) - start_time)) s)"
 echo "parity: $parity${stale_bundle:-}; $comparisons comparisons printed; $checks"
 [ -n "$missing" ] && echo "missing tools:$missing"
