@@ -13,8 +13,11 @@
  * `rlhf-bench rm` times reward-model training steps: B pairs (2B sequences of T random
  * tokens) through the scalar head, the Bradley-Terry loss, backward and AdamW; pairs/s. */
 #include <cblas.h>
+#include <errno.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -164,34 +167,79 @@ typedef struct bench_options {
     bool json;
 } bench_options;
 
-/* Reads argv into options. Returns 0, 1 after --help, or 2 (usage error, message printed). */
+/* Reads text as a whole integer for option name, within [minimum, maximum]. Prints the
+ * error (naming the option) and returns -1 otherwise: "2x", "1.5" and "" are refused. */
+static int bench_integer(const char *name, const char *text, long minimum, long maximum, int *out) {
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno || end == text || *end || value < minimum || value > maximum) {
+        fprintf(stderr, "rlhf-bench: error: %s must be an integer in [%ld, %ld], got '%s'\n", name, minimum, maximum,
+                text);
+        return -1;
+    }
+    *out = (int)value;
+    return 0;
+}
+
+/* Reads argv into options. Returns 0, 1 after --help, or 2 (usage error, message printed
+ * naming the option). Every value is parsed whole and range-checked. */
 static int parse_options(int argc, char **argv, bench_options *options) {
+    static const struct {
+        const char *name;
+        long minimum, maximum;
+        size_t offset;
+    } integers[] = {
+        {"-B", 1, 65536, offsetof(bench_options, B)},
+        {"-T", 1, 1 << 20, offsetof(bench_options, T)},
+        {"--steps", 1, 1000000, offsetof(bench_options, steps)},
+        {"--threads", 1, 4096, offsetof(bench_options, threads)},
+        {"--ceiling-size", 1, 32768, offsetof(bench_options, ceiling_size)},
+        {"--prompt-len", 1, 1 << 20, offsetof(bench_options, prompt_len)},
+        {"--new-tokens", 1, 1 << 20, offsetof(bench_options, new_tokens)},
+        {"--repeats", 1, 1000000, offsetof(bench_options, repeats)},
+    };
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(arg, "--json") == 0) options->json = true;
-        else if (strcmp(arg, "--profile") == 0) options->profile = true;
-        else if (strcmp(arg, "--help") == 0) { usage(stdout); return 1; }
-        else if (!value) { fprintf(stderr, "rlhf-bench: error: %s needs a value\n", arg); return 2; }
-        else if (strcmp(arg, "--config") == 0) { options->config_name = value; i++; }
-        else if (strcmp(arg, "-B") == 0) { options->B = atoi(value); i++; }
-        else if (strcmp(arg, "-T") == 0) { options->T = atoi(value); i++; }
-        else if (strcmp(arg, "--steps") == 0) { options->steps = atoi(value); i++; }
-        else if (strcmp(arg, "--threads") == 0) { options->threads = atoi(value); i++; }
-        else if (strcmp(arg, "--ceiling-size") == 0) { options->ceiling_size = atoi(value); i++; }
-        else if (strcmp(arg, "--device") == 0) { options->device = value; i++; }
-        else if (strcmp(arg, "--prompt-len") == 0) { options->prompt_len = atoi(value); i++; }
-        else if (strcmp(arg, "--new-tokens") == 0) { options->new_tokens = atoi(value); i++; }
-        else if (strcmp(arg, "--repeats") == 0) { options->repeats = atoi(value); i++; }
-        else if (strcmp(arg, "--temperature") == 0) { options->temperature = (float)atof(value); i++; }
-        else { fprintf(stderr, "rlhf-bench: error: unknown option %s\n", arg); return 2; }
-    }
-    if (options->B <= 0 || options->T <= 0 || options->steps <= 0 || options->threads <= 0 ||
-        options->prompt_len <= 0 || options->new_tokens <= 0 || options->repeats <= 0 || options->temperature < 0 ||
-        options->ceiling_size < 0 || options->ceiling_size > 32768) {
-        fprintf(stderr, "rlhf-bench: error: sizes, counts and --threads must be positive, --temperature >= 0, "
-                        "--ceiling-size in [1, 32768]\n");
-        return 2;
+        if (strcmp(arg, "--json") == 0) { options->json = true; continue; }
+        if (strcmp(arg, "--profile") == 0) { options->profile = true; continue; }
+        if (strcmp(arg, "--help") == 0) { usage(stdout); return 1; }
+        size_t integer = 0;
+        while (integer < sizeof integers / sizeof integers[0] && strcmp(arg, integers[integer].name) != 0) integer++;
+        bool known = integer < sizeof integers / sizeof integers[0] || strcmp(arg, "--config") == 0 ||
+                     strcmp(arg, "--device") == 0 || strcmp(arg, "--temperature") == 0;
+        if (!known) {
+            fprintf(stderr, "rlhf-bench: error: unknown %s '%s' (see rlhf-bench --help)\n",
+                    arg[0] == '-' ? "option" : "argument", arg);
+            return 2;
+        }
+        if (i + 1 >= argc) { fprintf(stderr, "rlhf-bench: error: %s needs a value\n", arg); return 2; }
+        const char *value = argv[++i];
+        if (integer < sizeof integers / sizeof integers[0]) {
+            int *field = (int *)((char *)options + integers[integer].offset);
+            if (bench_integer(arg, value, integers[integer].minimum, integers[integer].maximum, field) != 0) return 2;
+        } else if (strcmp(arg, "--config") == 0) {
+            if (strcmp(value, "tiny") != 0 && strcmp(value, "gpt2") != 0) {
+                fprintf(stderr, "rlhf-bench: error: --config must be one of tiny, gpt2; got '%s'\n", value);
+                return 2;
+            }
+            options->config_name = value;
+        } else if (strcmp(arg, "--device") == 0) {
+            if (strcmp(value, "auto") != 0 && strcmp(value, "cpu") != 0 && strcmp(value, "cuda") != 0) {
+                fprintf(stderr, "rlhf-bench: error: --device must be one of auto, cpu, cuda; got '%s'\n", value);
+                return 2;
+            }
+            options->device = value;
+        } else { /* --temperature: a finite number >= 0 (it is printed in the JSON) */
+            char *end;
+            errno = 0;
+            float temperature = strtof(value, &end);
+            if ((errno && errno != ERANGE) || end == value || *end || !isfinite(temperature) || temperature < 0) {
+                fprintf(stderr, "rlhf-bench: error: --temperature must be a finite number >= 0, got '%s'\n", value);
+                return 2;
+            }
+            options->temperature = temperature;
+        }
     }
     return 0;
 }
@@ -465,6 +513,7 @@ static int bench_reward(const bench_options *o) {
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
+        if (argc < 2) fprintf(stderr, "rlhf-bench: error: missing BENCHMARK (train, generate, rm)\n");
         return argc < 2 ? 2 : 0;
     }
     bool train = strcmp(argv[1], "train") == 0, generate = strcmp(argv[1], "generate") == 0;

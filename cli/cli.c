@@ -55,7 +55,24 @@ static int option_index(const cli_command *command, const char *name, size_t len
     return -1;
 }
 
+/* Whether value is one of choices ("a|b|c"). */
+static bool is_choice(const char *choices, const char *value) {
+    size_t length = strlen(value);
+    for (const char *at = choices; *at;) {
+        const char *end = strchr(at, '|');
+        size_t n = end ? (size_t)(end - at) : strlen(at);
+        if (n == length && strncmp(at, value, n) == 0) return true;
+        if (!end) break;
+        at = end + 1;
+    }
+    return false;
+}
+
 int cli_parse(const cli_command *command, int argc, char **argv, cli_args *args) {
+    return cli_parse_arguments(command, 0, argc, argv, args);
+}
+
+int cli_parse_arguments(const cli_command *command, int max_arguments, int argc, char **argv, cli_args *args) {
     memset(args, 0, sizeof *args);
     args->command = command;
     for (int i = 0; i < argc; i++) {
@@ -65,8 +82,10 @@ int cli_parse(const cli_command *command, int argc, char **argv, cli_args *args)
             return 1;
         }
         if (strncmp(arg, "--", 2) != 0 || strlen(arg) == 2) {
-            if (args->positional_count == 8) {
-                cli_fail("%s: too many arguments", command->name);
+            /* a stray word (a forgotten quote, say) must not be ignored */
+            if (args->positional_count >= max_arguments || args->positional_count == 8) {
+                cli_fail("%s: unexpected argument '%s' (options start with --; see rlhf %s --help)", command->name, arg,
+                         command->name);
                 return -1;
             }
             args->positional[args->positional_count++] = arg;
@@ -90,6 +109,21 @@ int cli_parse(const cli_command *command, int argc, char **argv, cli_args *args)
             }
         } else if (equals) {
             cli_fail("%s: option --%s takes no value", command->name, o->name);
+            return -1;
+        }
+        if (o->value_name && strchr(o->value_name, '|') && !is_choice(o->value_name, args->values[index])) {
+            char listed[256];
+            size_t used = 0;
+            for (const char *c = o->value_name; *c && used + 3 < sizeof listed; c++) {
+                if (*c == '|') {
+                    listed[used++] = ',';
+                    listed[used++] = ' ';
+                } else {
+                    listed[used++] = *c;
+                }
+            }
+            listed[used] = '\0';
+            cli_fail("%s: --%s must be one of %s; got '%s'", command->name, o->name, listed, args->values[index]);
             return -1;
         }
         args->present[index] = true;
@@ -255,5 +289,6 @@ int cli_dispatch(const char *group, const char *description, const cli_subcomman
     }
     for (int i = 0; i < count; i++)
         if (strcmp(argv[0], members[i].name) == 0) return members[i].run(argc - 1, argv + 1);
-    return cli_fail("%s: unknown command '%s' (see rlhf %s --help)", group, argv[0], group);
+    return cli_usage_error("%s: unknown %s '%s' (see rlhf %s --help)", group,
+                           strncmp(argv[0], "-", 1) == 0 ? "option" : "command", argv[0], group);
 }

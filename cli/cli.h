@@ -31,8 +31,12 @@ typedef struct cli_args {
 } cli_args;
 
 /* Parses argv (after the subcommand name). Prints help and returns 1 for --help;
- * returns -1 after printing an error; 0 on success. */
+ * returns -1 after printing an error; 0 on success. An option whose value_name lists its
+ * values ("auto|cpu|cuda") takes only those. Any argument that is not an option is refused
+ * (a forgotten quote must not pass unnoticed); cli_parse_arguments takes up to
+ * max_arguments of them, in args->positional. */
 int cli_parse(const cli_command *command, int argc, char **argv, cli_args *args);
+int cli_parse_arguments(const cli_command *command, int max_arguments, int argc, char **argv, cli_args *args);
 void cli_print_help(const cli_command *command, FILE *stream);
 
 /* A command group's members (rlhf tokenizer train|encode|decode, rlhf rm ...). */
@@ -43,7 +47,8 @@ typedef struct cli_subcommand {
 } cli_subcommand;
 
 /* Runs the member named by argv[0], or prints the group's usage (to stdout for --help,
- * exit 0; to stderr when missing, exit 2; an unknown name is an error, exit 1). */
+ * exit 0; to stderr when missing, exit 2; an unknown name is a misused command line too,
+ * exit 2). */
 int cli_dispatch(const char *group, const char *description, const cli_subcommand *members, int count, int argc,
                  char **argv);
 

@@ -89,7 +89,7 @@ static int demo_corpus_command(int argc, char **argv) {
     uint64_t seed;
     float size_mb;
     if (!out || seed_option(&args, &seed) != 0 || cli_float(&args, "size-mb", &size_mb) != 0) return 2;
-    if (!(size_mb > 0 && size_mb <= 4096)) return cli_fail("demo corpus: --size-mb must be in (0, 4096]");
+    if (!(size_mb > 0 && size_mb <= 4096)) return cli_refuse("demo corpus", "size-mb", "in (0, 4096]", size_mb);
     rlhf_error error;
     double start = rlhf_seconds();
     char *text;
@@ -117,6 +117,7 @@ static int demo_prompts_command(int argc, char **argv) {
     uint64_t seed;
     int count;
     if (!out || seed_option(&args, &seed) != 0 || cli_int(&args, "count", &count) != 0) return 2;
+    if (count < 1 || count > 100000) return cli_refuse("demo prompts", "count", "in [1, 100000]", count);
     rlhf_error error;
     char **prompts;
     if (demo_prompts(seed, count, &prompts, &error) != 0) return cli_fail("%s", error.message);

@@ -10,7 +10,7 @@ static const cli_option options[] = {
     {"db", "FILE", "the store", NULL},
     {"model", "DIR", "the policy's model directory (with its tokenizer)", NULL},
     {"per-prompt", "K", "completions per prompt", "2"},
-    {"pairs", "MODE", "all: every pair of a prompt's completions; random: one random pair", "all"},
+    {"pairs", "all|random", "all: every pair of a prompt's completions; random: one random pair", "all"},
     {"overlap", "N", "distinct annotators each pair needs", "1"},
     {"limit", "N", "prompts to use at most (0: every prompt without completions from this model)", "0"},
     {"batch-prompts", "N", "prompts per generation batch", "8"},
@@ -19,7 +19,7 @@ static const cli_option options[] = {
     {"top-k", "K", "sample from the K most likely tokens (0: all)", "0"},
     {"top-p", "P", "nucleus sampling mass (1: all)", "1.0"},
     {"seed", "N", "random seed (sampling, pair choice and which side is shown first)", "1"},
-    {"device", "NAME", "auto, cpu or cuda", "auto"},
+    {"device", "auto|cpu|cuda", "where the model runs (auto: a usable GPU, else the CPU)", "auto"},
     {"json", NULL, "print one JSON object on stdout", NULL},
     {0},
 };

@@ -14,7 +14,7 @@
 static const cli_option options[] = {
     {"db", "FILE", "the store", NULL},
     {"annotator", "NAME", "open the labeling app as this annotator", NULL},
-    {"oracle", "NAME", "label with the scripted annotator instead (sentiment: the demo's gold preference)", NULL},
+    {"oracle", "sentiment", "label with the scripted annotator instead (sentiment: the demo's gold preference)", NULL},
     {"noise", "T", "oracle: Bradley-Terry temperature (0: always prefer the higher gold score)", "0.1"},
     {"limit", "N", "oracle: pairs to label at most (0: the whole queue)", "0"},
     {"seed", "N", "oracle: random seed", "1"},
@@ -67,6 +67,16 @@ int cmd_label(int argc, char **argv) {
     store *db;
     rlhf_error error;
     if (!oracle) {
+        static const char *const oracle_only[] = {"noise", "limit", "seed", "json"};
+        for (size_t i = 0; i < sizeof oracle_only / sizeof oracle_only[0]; i++)
+            if (cli_flag(&args, oracle_only[i]))
+                return cli_usage_error("label: --%s is for the scripted annotator (--oracle), not the labeling app",
+                                       oracle_only[i]);
+        /* a window needs a display: say so in one line rather than GTK's warning */
+        const char *x11 = getenv("DISPLAY"), *wayland = getenv("WAYLAND_DISPLAY");
+        if ((!x11 || !*x11) && (!wayland || !*wayland))
+            return cli_fail("label: no display to open the labeling app on (DISPLAY and WAYLAND_DISPLAY are unset); "
+                            "run it in a desktop session, or label with --oracle");
         /* only rlhf init creates a store: check it is there before the app opens it */
         if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
         store_close(db);
@@ -75,6 +85,8 @@ int cmd_label(int argc, char **argv) {
     if (cli_string(&args, "annotator"))
         return cli_usage_error("label: give either --annotator (a person, in the labeling app) or --oracle (the scripted "
                                "annotator, who labels as oracle:%s), not both", oracle);
+    double unused;
+    if (collect_oracle_score(oracle, "", &unused, &error) != 0) return cli_usage_error("label: --oracle: %s", error.message);
     collect_oracle_options o = {.name = oracle};
     long seed;
     float noise;
@@ -83,7 +95,6 @@ int cmd_label(int argc, char **argv) {
     if (o.limit < 0) return cli_usage_error("label: --limit %ld: must be >= 0 (0: the whole queue)", o.limit);
     o.noise = noise;
     o.seed = (uint64_t)seed;
-    /* (collect_oracle_label refuses an unknown oracle before it writes anything) */
     if (store_open_existing(&db, path, &error) != 0) return cli_fail("%s", error.message);
     collect_oracle_result result;
     int status = collect_oracle_label(db, &o, &result, &error);
@@ -100,7 +111,7 @@ int cmd_label(int argc, char **argv) {
 
 static const cli_option score_options[] = {
     {"text", "TEXT", "the text to score", NULL},
-    {"oracle", "NAME", "which gold scorer", "sentiment"},
+    {"oracle", "sentiment", "which gold scorer", "sentiment"},
     {"json", NULL, "print one JSON object on stdout", NULL},
     {0},
 };
@@ -114,7 +125,7 @@ static const cli_command score_command = {
 
 int cmd_oracle(int argc, char **argv) {
     cli_args args;
-    int parsed = cli_parse(&score_command, argc, argv, &args);
+    int parsed = cli_parse_arguments(&score_command, 1, argc, argv, &args);
     if (parsed != 0) return parsed > 0 ? 0 : 2;
     if (args.positional_count != 1 || strcmp(args.positional[0], "score") != 0)
         return cli_usage_error("oracle: usage: rlhf %s", score_command.usage);
@@ -122,7 +133,8 @@ int cmd_oracle(int argc, char **argv) {
     if (!text) return 2;
     double score;
     rlhf_error error;
-    if (collect_oracle_score(cli_string(&args, "oracle"), text, &score, &error) != 0) return cli_fail("%s", error.message);
+    if (collect_oracle_score(cli_string(&args, "oracle"), text, &score, &error) != 0)
+        return cli_usage_error("oracle score: --oracle: %s", error.message);
     if (cli_flag(&args, "json")) printf("{\"oracle\": \"%s\", \"score\": %.6f}\n", cli_string(&args, "oracle"), score);
     else printf("%.6f\n", score);
     return 0;

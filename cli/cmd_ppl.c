@@ -13,7 +13,7 @@ static const cli_option options[] = {
     {"tokenizer", "DIR", "tokenizer for --text-file, if not the model directory's", NULL},
     {"ids", "FILE", "or token ids, one sequence a line, separated by spaces", NULL},
     {"batch-size", "N", "sequences per forward pass", "8"},
-    {"device", "NAME", "auto, cpu or cuda", "auto"},
+    {"device", "auto|cpu|cuda", "where the model runs (auto: a usable GPU, else the CPU)", "auto"},
     {"json", NULL, "print one JSON object on stdout", NULL},
     {0},
 };

@@ -1,8 +1,10 @@
 /* rlhf pretrain: train a GPT-2 from scratch on token ids. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "rlhf/policy.h"
@@ -12,14 +14,14 @@ static const cli_option options[] = {
     {"corpus", "FILE", "training text (documents separated by <|endoftext|>), tokenized once into DIR/corpus.tokens", NULL},
     {"tokenizer", "DIR", "tokenizer (vocab.json + merges.txt) for --corpus; copied into --out", NULL},
     {"ids", "FILE", "or training data as token ids, one sequence a line (joined into one stream)", NULL},
-    {"config", "NAME", "model size for a fresh model: tiny or gpt2", "tiny"},
+    {"config", "tiny|gpt2", "model size for a fresh model: tiny or gpt2", "tiny"},
     {"vocab-size", "N", "with --ids: override the config's vocabulary size (with --corpus the tokenizer sets it; refused)", NULL},
     {"out", "DIR", "model directory to write (checkpoints and the final model)", NULL},
     {"steps", "N", "optimizer steps", "200"},
     {"batch-size", "N", "sequences per step", "8"},
     {"seq-len", "N", "tokens per sequence", "64"},
     {"lr", "RATE", "peak learning rate", "3e-3"},
-    {"schedule", "KIND", "constant, linear or cosine", "cosine"},
+    {"schedule", "constant|linear|cosine", "learning-rate schedule after the warm-up", "cosine"},
     {"warmup", "N", "warm-up steps", "10"},
     {"weight-decay", "W", "AdamW weight decay (matrices only)", "0.1"},
     {"grad-clip", "NORM", "clip the global gradient norm (0: off)", "1.0"},
@@ -30,7 +32,7 @@ static const cli_option options[] = {
     {"seed", "N", "random seed (initialisation and batches)", "1337"},
     {"stop-after", "N", "end this run after N steps with a checkpoint (resume later with --resume)", "0"},
     {"resume", NULL, "continue from the checkpoint in --out up to --steps in all, with its --batch-size, --seq-len, model shape and dropout (a checkpoint already at --steps, or a --config or --dropout that disagrees with it, is an error)", NULL},
-    {"device", "NAME", "auto, cpu or cuda", "auto"},
+    {"device", "auto|cpu|cuda", "where the model runs (auto: a usable GPU, else the CPU)", "auto"},
     {"quiet", NULL, "print only the summary (no progress, tokenizing or device lines)", NULL},
     {"json", NULL, "print one JSON object with the result on stdout", NULL},
     {0},
@@ -185,6 +187,11 @@ int cmd_pretrain(int argc, char **argv) {
         return cli_fail("pretrain: %s", error.message);
     if (o.resume && corpus_path && check_resume_tokenizer(tokenizer_dir, out_dir, &error) != 0)
         return cli_fail("pretrain: %s", error.message);
+    /* the corpus is read only after --out is made: check it is there first */
+    struct stat corpus_info;
+    if (corpus_path && stat(corpus_path, &corpus_info) != 0)
+        return cli_fail("pretrain: %s: %s", corpus_path, strerror(errno));
+    if (corpus_path && !S_ISREG(corpus_info.st_mode)) return cli_fail("pretrain: %s: not a regular file", corpus_path);
     printer p = {.quiet = cli_flag(&args, "quiet"), .json = cli_flag(&args, "json")};
 
     const char *device;

@@ -1,4 +1,5 @@
 /* rlhf report: plots of a run's curves. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -10,11 +11,12 @@ static const cli_option options[] = {
     {"db", "FILE", "the store", NULL},
     {"run", "ID", "the run (rlhf rm train prints its id)", NULL},
     {"out", "FILE.png", "the picture to write", NULL},
+    {"json", NULL, "print one JSON object on stdout", NULL},
     {0},
 };
 
 static const cli_command command = {
-    "report", "report --db FILE --run ID --out FILE.png",
+    "report", "report --db FILE --run ID --out FILE.png [--json]",
     "Draws every metric a run logged to the store (loss, accuracy, learning rate, ...) against\n"
     "its step, one panel each, into a PNG.",
     options,
@@ -42,6 +44,15 @@ int cmd_report(int argc, char **argv) {
     store_metric_series_free(series, count);
     free(kind);
     if (status != 0) return cli_fail("report: %s", error.message);
-    printf("wrote %s (%d metrics)\n", out, count);
+    if (cli_flag(&args, "json")) {
+        json_t *root = json_pack("{s:I, s:o, s:i}", "run", (json_int_t)run, "out", rlhf_json_text(out), "metrics", count);
+        char *text = root ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
+        json_decref(root);
+        if (!text) return cli_fail("report: out of memory");
+        puts(text);
+        free(text);
+    } else {
+        printf("wrote %s (%d metrics)\n", out, count);
+    }
     return 0;
 }

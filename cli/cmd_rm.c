@@ -23,20 +23,20 @@ static const cli_option train_options[] = {
     {"epochs", "N", "passes over the training pairs", "2"},
     {"batch-pairs", "N", "pairs per step (two sequences each)", "8"},
     {"lr", "RATE", "peak learning rate", "1e-4"},
-    {"schedule", "KIND", "constant, linear or cosine", "linear"},
+    {"schedule", "constant|linear|cosine", "learning-rate schedule after the warm-up", "linear"},
     {"warmup", "N", "warm-up steps", "10"},
     {"weight-decay", "W", "AdamW weight decay (matrices only)", "0.0"},
     {"grad-clip", "NORM", "clip the global gradient norm (0: off)", "1.0"},
     {"max-length", "N", "tokens per sequence (prompts are cut from the left)", "256"},
     {"margin-from-strength", NULL, "subtract a margin by strength (Llama 2: 0, 1/3, 2/3, 1)", NULL},
     {"center", "C", "reward centering coefficient (TRL's center_rewards_coefficient), at least 0", "0"},
-    {"ties", "MODE", "skip: leave ties out; equal: train them towards equal rewards", "skip"},
+    {"ties", "skip|equal", "skip: leave ties out; equal: train them towards equal rewards", "skip"},
     {"val-percent", "P", "prompts held out for validation (0-90), with all their pairs (by a hash of the prompt); 0: none (\"no validation set\", JSON null)", "10"},
     {"norm-samples", "N", "reference-policy samples for reward normalisation, one per stored prompt: 0 (none) or at least 2; more than the store's prompts uses them all and says so", "64"},
     {"norm-temperature", "T", "sampling temperature for those samples (above 0)", "1.0"},
     {"seed", "N", "random seed (head initialisation, pair order, samples)", "1"},
     {"resume", NULL, "continue from the last epoch checkpoint in --out up to --epochs in all (a checkpoint already there is an error)", NULL},
-    {"device", "NAME", "auto, cpu or cuda", "auto"},
+    {"device", "auto|cpu|cuda", "where the model runs (auto: a usable GPU, else the CPU)", "auto"},
     {"json", NULL, "print one JSON object with the result on stdout", NULL},
     {0},
 };
@@ -269,10 +269,10 @@ static int rm_train(int argc, char **argv) {
 static const cli_option eval_options[] = {
     {"db", "FILE", "the store", NULL},
     {"model", "DIR", "reward model directory", NULL},
-    {"split", "NAME", "val (pairs held out in training) or all", "val"},
+    {"split", "val|all", "val (pairs held out in training) or all", "val"},
     {"plot", "FILE.png", "also draw the reliability diagram (and, beside it, FILE-curves.png of the training run; both are listed as written)", NULL},
     {"batch-size", "N", "sequences per forward pass", "16"},
-    {"device", "NAME", "auto, cpu or cuda", "auto"},
+    {"device", "auto|cpu|cuda", "where the model runs (auto: a usable GPU, else the CPU)", "auto"},
     {"json", NULL, "print one JSON object on stdout", NULL},
     {0},
 };
@@ -307,11 +307,11 @@ static int rm_eval(int argc, char **argv) {
     if (!db_path || !model_dir || cli_int(&args, "batch-size", &batch_size)) return 2;
     const char *split = cli_string(&args, "split");
     if (strcmp(split, "val") && strcmp(split, "all")) return cli_usage_error("rm eval: --split is val or all");
+    if (batch_size < 1) return cli_refuse("rm eval", "batch-size", "at least 1", batch_size);
     rlhf_error error;
     const char *device;
     const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
     if (!backend) return cli_fail("%s", error.message);
-    if (batch_size < 1) return cli_usage_error("rm eval: --batch-size must be at least 1 (got %d)", batch_size);
     /* the split and lengths the model was trained with; without reward_training.json only
      * --split all makes sense, with the default lengths */
     reward_data_options d = {.max_length = 256, .validation_percent = 10};
@@ -452,7 +452,7 @@ static const cli_option score_options[] = {
     {"model", "DIR", "reward model directory", NULL},
     {"prompt", "TEXT", "the prompt", ""},
     {"response", "TEXT", "the response", NULL},
-    {"device", "NAME", "auto, cpu or cuda", "auto"},
+    {"device", "auto|cpu|cuda", "where the model runs (auto: a usable GPU, else the CPU)", "auto"},
     {"json", NULL, "print one JSON object on stdout", NULL},
     {0},
 };

@@ -20,7 +20,7 @@ static const cli_option options[] = {
     {"top-p", "P", "sample from the smallest set with probability P (1: all)", "1.0"},
     {"stop", "TEXT", "also stop once the new text contains TEXT (cut before it)", NULL},
     {"seed", "N", "random seed; the same seed gives the same samples", "0"},
-    {"device", "NAME", "auto, cpu or cuda", "auto"},
+    {"device", "auto|cpu|cuda", "where the model runs (auto: a usable GPU, else the CPU)", "auto"},
     {"json", NULL, "print one JSON object on stdout", NULL},
     {0},
 };

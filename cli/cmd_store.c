@@ -66,7 +66,7 @@ static const cli_command prompts_command = {
 
 int cmd_prompts(int argc, char **argv) {
     cli_args args;
-    int parsed = cli_parse(&prompts_command, argc, argv, &args);
+    int parsed = cli_parse_arguments(&prompts_command, 2, argc, argv, &args);
     if (parsed != 0) return parsed > 0 ? 0 : 2;
     if (args.positional_count != 2 || strcmp(args.positional[0], "import") != 0)
         return cli_usage_error("prompts: usage: rlhf %s", prompts_command.usage);
@@ -96,7 +96,7 @@ static const cli_command prefs_command = {
 
 int cmd_prefs(int argc, char **argv) {
     cli_args args;
-    int parsed = cli_parse(&prefs_command, argc, argv, &args);
+    int parsed = cli_parse_arguments(&prefs_command, 2, argc, argv, &args);
     if (parsed != 0) return parsed > 0 ? 0 : 2;
     bool export = args.positional_count == 2 && strcmp(args.positional[0], "export") == 0;
     bool import = args.positional_count == 2 && strcmp(args.positional[0], "import") == 0;

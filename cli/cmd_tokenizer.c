@@ -112,7 +112,7 @@ static int tokenizer_encode_command(int argc, char **argv) {
     const char *dir = cli_require(&args, "tokenizer");
     if (!dir) return 2;
     const char *text = cli_string(&args, "text"), *path = cli_string(&args, "file");
-    if (!text == !path) return cli_fail("tokenizer encode: give either --text or --file");
+    if (!text == !path) return cli_usage_error("tokenizer encode: give either --text or --file");
     rlhf_error error;
     tokenizer *t;
     if (tokenizer_load(&t, dir, &error) != 0) return cli_fail("%s", error.message);

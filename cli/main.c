@@ -52,5 +52,6 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0) return subcommands[i].run(argc - 2, argv + 2);
-    return cli_fail("unknown command '%s' (see rlhf --help)", argv[1]);
+    return cli_usage_error("unknown %s '%s' (see rlhf --help)", strncmp(argv[1], "-", 1) == 0 ? "option" : "command",
+                           argv[1]);
 }

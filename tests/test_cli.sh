@@ -25,8 +25,35 @@ for command in tokenizer pretrain sft sample ppl; do
     "$rlhf" $command --help | grep -q "^usage: rlhf $command" || fail "rlhf $command --help"
     "$rlhf" --help | grep -q "^  $command " || fail "rlhf --help does not list $command"
 done
-expect_error 1 "unknown command 'frobnicate'" "$rlhf" frobnicate
+expect_error 2 "unknown command 'frobnicate'" "$rlhf" frobnicate
+expect_error 2 "unknown option '--bogus'" "$rlhf" --bogus
+expect_error 2 "tokenizer: unknown command 'bogus'" "$rlhf" tokenizer bogus
 expect_error 2 "unknown option '--bogus'" "$rlhf" ppl --bogus 1
+# a stray word (a forgotten quote) is refused, not ignored; a value outside an option's list
+# is a misused command line too, naming the option
+expect_error 2 "sample: unexpected argument 'words'" "$rlhf" sample --model "$fixtures/gpt2/lm_small" --prompt hi words
+expect_error 2 "prefs: unexpected argument 'extra'" "$rlhf" prefs export a.jsonl extra --db x.db
+expect_error 2 "--device must be one of auto, cpu, cuda; got 'gpu'" "$rlhf" ppl --model x --ids y --device gpu
+expect_error 2 "--schedule must be one of constant, linear, cosine; got 'steep'" "$rlhf" sft --data x --model y --out z --schedule steep
+expect_error 2 "--size-mb must be in (0, 4096], got 0" "$rlhf" demo corpus --out "$work/never.txt" --size-mb 0
+expect_error 2 "give either --text or --file" "$rlhf" tokenizer encode --tokenizer x
+expect_error 2 "--noise is for the scripted annotator" "$rlhf" label --db x.db --annotator bob --noise 1
+expect_error 1 "no display to open the labeling app on" env -u DISPLAY -u WAYLAND_DISPLAY "$rlhf" label --db x.db --annotator bob
+bench="$(dirname "$rlhf")/../bench/rlhf-bench"
+if [ -x "$bench" ]; then
+    expect_bench() { # STATUS NEEDLE ARGS...: rlhf-bench's own error prefix
+        want=$1 needle=$2
+        shift 2
+        "$bench" "$@" > "$work/out" 2> "$work/err"
+        got=$?
+        [ "$got" -eq "$want" ] || fail "rlhf-bench $* exited $got, expected $want"
+        grep -q "^rlhf-bench: error: .*$needle" "$work/err" || fail "rlhf-bench $*: stderr lacks '$needle': $(cat "$work/err")"
+    }
+    expect_bench 2 "-B must be an integer in \[1, 65536\], got '2x'" train -B 2x
+    expect_bench 2 "--temperature must be a finite number >= 0, got 'nan'" generate --temperature nan --json
+    expect_bench 2 "unknown argument 'stray'" train stray
+    expect_bench 2 "missing BENCHMARK" 
+fi
 expect_error 2 "give either --text-file or --ids" "$rlhf" ppl --model "$fixtures/gpt2/lm_small"
 expect_error 2 "expects an integer" "$rlhf" ppl --model x --ids y --batch-size many
 
@@ -76,7 +103,7 @@ cmp -s "$work/resumed/training_state.safetensors" "$work/full/training_state.saf
 # --- pretrain refuses bad input before writing anything
 expect_error 1 "ids.txt: line 1: token id" "$rlhf" pretrain --ids "$work/ids.txt" --vocab-size 10 --out "$work/never"
 [ -e "$work/never" ] && fail "a failed pretrain created its output directory"
-expect_error 1 "unknown model config 'huge'" "$rlhf" pretrain --ids "$work/ids.txt" --config huge --out "$work/never"
+expect_error 2 "--config must be one of tiny, gpt2; got 'huge'" "$rlhf" pretrain --ids "$work/ids.txt" --config huge --out "$work/never"
 # every numeric option is range-checked up front (NaN too); a diverging run stops, saving nothing
 for bad in "lr -1" "lr nan" "warmup -1" "weight-decay -1" "grad-clip -1" "eval-every -1" "save-every -1" \
     "stop-after -1" "val-fraction 0.95" "steps 0"; do
@@ -117,6 +144,10 @@ expect_error 2 "missing --vocab-size" "$rlhf" tokenizer train --corpus x --out y
 train --steps 1 --vocab-size 1200 --out "$work/wide" > /dev/null || fail "pretrain a 1200-id model"
 cp "$work/tok/vocab.json" "$work/tok/merges.txt" "$work/wide/"
 expect_error 1 "has 1200 token ids but its tokenizer only 1000" "$rlhf" sample --model "$work/wide" --prompt "Hi" --device cpu
+
+expect_error 1 "missing-corpus.txt: No such file" "$rlhf" pretrain --corpus "$work/missing-corpus.txt" --tokenizer "$work/tok" \
+    --out "$work/never-made"
+[ -e "$work/never-made" ] && fail "pretrain with a missing corpus created its output directory"
 
 # --- pretrain on a corpus: tokenized once into a token file, then reused on resume
 corpus="$fixtures/tokenizer/corpus.txt"
@@ -195,7 +226,7 @@ grep -q '"prompts": 0' "$work/gen2.json" || fail "generate sampled prompts that 
 grep -q '"labeled": 4' "$work/oracle.json" || fail "oracle labels: $(cat "$work/oracle.json")"
 "$rlhf" label --db "$db" --oracle sentiment --json > "$work/oracle2.json" || fail "label --oracle (rest)"
 grep -q '"labeled": 2' "$work/oracle2.json" || fail "oracle did not finish the queue: $(cat "$work/oracle2.json")"
-expect_error 1 "unknown oracle 'astrology'" "$rlhf" label --db "$db" --oracle astrology
+expect_error 2 "unknown oracle 'astrology'" "$rlhf" label --db "$db" --oracle astrology
 "$rlhf" stats --db "$db" --json > "$work/stats.json" || fail "stats"
 grep -q '"comparisons":6' "$work/stats.json" && grep -q '"name":"oracle:sentiment","labels":6' "$work/stats.json" ||
     fail "stats: $(cat "$work/stats.json")"
@@ -336,6 +367,8 @@ expect_error 1 "not a reward model" "$rlhf" rm score --model "$work/lm" --respon
 run=$(json_value run_id "$work/rm.json")
 "$rlhf" report --db "$db" --run "$run" --out "$work/run.png" > /dev/null && [ -s "$work/run.png" ] || fail "report"
 expect_error 1 "no run 999" "$rlhf" report --db "$db" --run 999 --out "$work/none.png"
+"$rlhf" report --db "$db" --run "$run" --out "$work/run2.png" --json > "$work/report.json" || fail "report --json"
+[ "$(json_value run "$work/report.json")" = "$run" ] && [ -s "$work/run2.png" ] || fail "report --json: $(cat "$work/report.json")"
 
 # --- rm train checks options, pairs and prompts before it records a run or writes; a
 # diverging run stops and is marked failed; side files of a reward model are checked
