@@ -223,7 +223,9 @@ int collect_oracle_label(store *db, const collect_oracle_options *options, colle
         double gap = left - right;
         /* Bradley-Terry: like a person, sometimes inconsistent when the gap is small */
         int left_wins;
-        if (options->noise <= 0) left_wins = gap > 0 ? 1 : gap < 0 ? 0 : -1;
+        /* at noise 0 scores within 1e-9 (float rounding) tie, as rm eval's gold agreement
+         * counts them (REWARD_GOLD_TIE) */
+        if (options->noise <= 0) left_wins = gap > 1e-9 ? 1 : gap < -1e-9 ? 0 : -1;
         else left_wins = rlhf_rng_uniform(&rng) < 1.0 / (1.0 + exp(-gap / options->noise));
         store_choice choice = STORE_CHOICE_TIE;
         if (left_wins >= 0) choice = (left_wins == 1) == pair.left_is_a ? STORE_CHOICE_A : STORE_CHOICE_B;

@@ -110,7 +110,9 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
             }
             if (gold) {
                 double gc = gold(e->chosen_text, gold_user), gr = gold(e->rejected_text, gold_user);
-                if (gc != gr) { /* equal gold scores give no order to agree with */
+                /* equal gold scores give no order to agree with; scores of different texts
+                 * that differ only by float rounding (~1e-16) are equal too */
+                if (fabs(gc - gr) > REWARD_GOLD_TIE) {
                     ev->gold_pairs++;
                     gold_correct += (rc > rr) == (gc > gr);
                 }

@@ -51,6 +51,10 @@ typedef struct reward_dataset {
     long agreement_pairs;
 } reward_dataset;
 
+/* Gold scores closer than this are a tie (float rounding of equal scores), as the
+ * scripted annotator at noise 0 treats them (collect.c). */
+#define REWARD_GOLD_TIE 1e-9
+
 typedef struct reward_data_options {
     int max_length;          /* tokens per sequence, prompt cut from the left */
     bool ties_as_equal;      /* keep ties, trained towards equal rewards (else left out) */
