@@ -135,7 +135,8 @@ int cmd_oracle(int argc, char **argv) {
     rlhf_error error;
     if (collect_oracle_score(cli_string(&args, "oracle"), text, &score, &error) != 0)
         return cli_usage_error("oracle score: --oracle: %s", error.message);
-    if (cli_flag(&args, "json")) printf("{\"oracle\": \"%s\", \"score\": %.6f}\n", cli_string(&args, "oracle"), score);
+    /* JSON keeps every digit (a program comparing scores needs them); the line is for people */
+    if (cli_flag(&args, "json")) printf("{\"oracle\": \"%s\", \"score\": %.17g}\n", cli_string(&args, "oracle"), score);
     else printf("%.6f\n", score);
     return 0;
 }
