@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "rlhf/policy.h"
@@ -77,36 +78,50 @@ static int check_resume_config(const policy_pretrain_options *o, bool config_giv
     return 0;
 }
 
-/* A resumed corpus run must tokenize with the tokenizer it started with (copied into
- * --out at the start): the same vocab.json and merges.txt, byte for byte. Checked before
- * anything is written, so a refused resume leaves the checkpoint as it was. */
+/* A resumed corpus run must tokenize with the tokenizer it started with, whose copy in
+ * --out tokenizer_save wrote at the start: the given tokenizer, written the same way, must
+ * give the same vocab.json and merges.txt byte for byte (comparing the given files as they
+ * are would refuse the same tokenizer saved with other whitespace). Checked before anything
+ * is written to --out, so a refused resume leaves the checkpoint as it was. */
 static int check_resume_tokenizer(const char *tokenizer_dir, const char *out_dir, rlhf_error *error) {
+    tokenizer *given;
+    if (tokenizer_load(&given, tokenizer_dir, error) != 0) return -1;
+    char rendered_dir[] = "/tmp/rlhf-resume-tokenizer-XXXXXX";
+    if (!mkdtemp(rendered_dir)) {
+        rlhf_error_set(error, "cannot make a temporary folder to compare tokenizers: %s", strerror(errno));
+        tokenizer_free(given);
+        return -1;
+    }
+    int status = tokenizer_save(given, rendered_dir, error);
+    tokenizer_free(given);
     static const char *const files[] = {"vocab.json", "merges.txt"};
-    for (int i = 0; i < 2; i++) {
-        char given_path[4096], saved_path[4096];
-        snprintf(given_path, sizeof given_path, "%s/%s", tokenizer_dir, files[i]);
+    for (int i = 0; i < 2 && status == 0; i++) {
+        char rendered_path[4096], saved_path[4096];
+        snprintf(rendered_path, sizeof rendered_path, "%s/%s", rendered_dir, files[i]);
         snprintf(saved_path, sizeof saved_path, "%s/%s", out_dir, files[i]);
-        char *given, *saved;
-        size_t given_size, saved_size;
+        char *rendered = NULL, *saved = NULL;
+        size_t rendered_size, saved_size;
         if (rlhf_read_file(saved_path, &saved, &saved_size, error) != 0) {
             rlhf_error_prefix(error, "--resume: the checkpoint has no tokenizer of its own (was it trained with --ids?)");
-            return -1;
-        }
-        if (rlhf_read_file(given_path, &given, &given_size, error) != 0) {
-            free(saved);
-            return -1;
-        }
-        bool same = given_size == saved_size && memcmp(given, saved, given_size) == 0;
-        free(given);
-        free(saved);
-        if (!same) {
-            rlhf_error_set(error, "--resume: the checkpoint in %s was trained with another tokenizer (%s differs from "
+            status = -1;
+        } else if (rlhf_read_file(rendered_path, &rendered, &rendered_size, error) != 0) {
+            status = -1;
+        } else if (rendered_size != saved_size || memcmp(rendered, saved, saved_size) != 0) {
+            rlhf_error_set(error, "--resume: the checkpoint in %s was trained with another tokenizer (%s/%s differs from "
                                   "%s); resume with the tokenizer it started with (--tokenizer %s)",
-                           out_dir, given_path, saved_path, out_dir);
-            return -1;
+                           out_dir, tokenizer_dir, files[i], saved_path, out_dir);
+            status = -1;
         }
+        free(rendered);
+        free(saved);
     }
-    return 0;
+    for (int i = 0; i < 2; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", rendered_dir, files[i]);
+        unlink(path);
+    }
+    rmdir(rendered_dir);
+    return status;
 }
 
 typedef struct printer {

@@ -421,12 +421,11 @@ int nn_training_state_load(nn_adamw *optimizer, const gpt_model *model, const ch
         safetensors_close(state);
         return -1;
     }
-    if (!saved_fingerprint || strcmp(saved_fingerprint, fingerprint) != 0) {
-        rlhf_error_set(error, "%s: %s; cannot resume from it (train again without --resume, from scratch or "
-                              "from the saved model)", path,
-                       saved_fingerprint ? "belongs to other weights than model.safetensors beside it (a run stopped "
-                                           "between saving the two, or another command wrote the model since)"
-                                         : "records no weights fingerprint (written by an older rlhf)");
+    /* (a state written before fingerprints existed cannot be checked and is taken as is) */
+    if (saved_fingerprint && strcmp(saved_fingerprint, fingerprint) != 0) {
+        rlhf_error_set(error, "%s: belongs to other weights than model.safetensors beside it (a run stopped between "
+                              "saving the two, or another command wrote the model since); cannot resume from it "
+                              "(train again without --resume, from scratch or from the saved model)", path);
         safetensors_close(state);
         return -1;
     }

@@ -649,8 +649,8 @@ void store_annotators_free(store_annotator_info *annotators, int count) {
  * inside a ranking of the prompt (a ranking implies every pair of its completions), and
  * either gold (every annotator sees gold pairs) or still short of their overlap, which
  * skips do not fill (a skipped pair still needs its labels). Counting other annotators'
- * rows reads none of their choices, so labels stay blind. The ranking test costs nothing
- * for an annotator without a ranking of the prompt. */
+ * rows reads none of their choices, so labels stay blind. The ranking test is one index
+ * lookup (rankings_by_annotator_prompt, then comparisons_by_ranking) per pair. */
 #define OPEN_PAIRS_FOR_ANNOTATOR                                                              \
     "FROM pairs p WHERE NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.pair_id = p.id "       \
     "AND c.annotator_id = ?1) AND NOT EXISTS (SELECT 1 FROM rankings r JOIN comparisons c ON " \

@@ -666,6 +666,21 @@ START_TEST(test_training_state_round_trip) {
     ck_assert_msg(strstr(error.message, "belongs to other weights") != NULL, "%s", error.message);
     parameters[7] = saved;
     be->upload(model.parameters, parameters, sizeof(float) * model.parameter_count);
+    /* a state written before fingerprints existed (no "weights_fnv1a") is taken as is */
+    {
+        safetensors_writer writer;
+        safetensors_writer_init(&writer);
+        safetensors_writer_set_metadata(&writer, "adamw_step", "42");
+        int64_t shape[1] = {(int64_t)model.parameter_count};
+        safetensors_writer_add(&writer, "adamw.m", SAFETENSORS_F32, 1, shape, moments);
+        safetensors_writer_add(&writer, "adamw.v", SAFETENSORS_F32, 1, shape, moments + model.parameter_count);
+        char old_state[600];
+        snprintf(old_state, sizeof old_state, "%s/training_state.safetensors", dir);
+        ck_assert_int_eq(safetensors_writer_save(&writer, old_state, &error), 0);
+        safetensors_writer_free(&writer);
+        ck_assert_msg(nn_training_state_load(&restored, &model, dir, &state, &error) == 0, "%s", error.message);
+        safetensors_close(&state);
+    }
     /* damaged moments are refused by name instead of surfacing later as a non-finite loss */
     moments[3] = NAN;
     be->upload(optimizer.m, moments, sizeof(float) * 2 * model.parameter_count);

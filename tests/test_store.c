@@ -98,6 +98,24 @@ START_TEST(test_new_store_and_future_version) {
     /* reopening migrates nothing and works */
     db = open_store("new.db");
     store_close(db);
+    /* a version-1 store (before the queue's indexes) is migrated to the current version */
+    sqlite3 *raw;
+    ck_assert_int_eq(sqlite3_open(path_in("new.db"), &raw), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(raw, "DROP INDEX rankings_by_annotator_prompt; DROP INDEX comparisons_by_ranking; "
+                                       "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    db = open_store("new.db");
+    store_close(db);
+    ck_assert_int_eq(sqlite3_open(path_in("new.db"), &raw), SQLITE_OK);
+    sqlite3_stmt *statement;
+    ck_assert_int_eq(sqlite3_prepare_v2(raw, "SELECT (SELECT user_version FROM pragma_user_version), (SELECT COUNT(*) FROM "
+                                             "sqlite_master WHERE name IN ('rankings_by_annotator_prompt', "
+                                             "'comparisons_by_ranking'))", -1, &statement, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(statement), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(statement, 0), STORE_SCHEMA_VERSION);
+    ck_assert_int_eq(sqlite3_column_int(statement, 1), 2);
+    sqlite3_finalize(statement);
+    sqlite3_close(raw);
     /* user_version lives at byte 60 of the SQLite header (big-endian): make it 99 */
     const char *path = path_in("new.db");
     int fd = open(path, O_RDWR);

@@ -17,7 +17,7 @@
 
 /* The schema version this build writes (PRAGMA user_version). Older stores are migrated on
  * open; newer ones are refused untouched. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store;   /* opaque: one open connection */
 
