@@ -7,6 +7,7 @@
 #ifndef RLHF_NN_BACKEND_MATH_H
 #define RLHF_NN_BACKEND_MATH_H
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,13 @@ NN_ELEMENT_FUNCTION float nn_dropout_multiplier(uint64_t seed, size_t i, uint32_
     uint32_t r = (uint32_t)(nn_mix64(seed + 0x9e3779b97f4a7c15ULL * ((uint64_t)i + 1)) >> 32);
     return r < threshold ? 0.0f : keep_scale;
 }
+
+/* 1 / temperature as both backends scale logits, (logit - max) * inverse: a multiply costs
+ * a fraction of a divide in loops over 50,257 logits. The smallest normal float stands in
+ * for a smaller T, whose inverse would overflow to inf (and inf * 0 = NaN for the maximum):
+ * every logit gap above ~1e-37 still scales to -inf there, so such a T is greedy, as any
+ * tiny one is. */
+NN_ELEMENT_FUNCTION float nn_inverse_temperature(float temperature) { return 1.0f / fmaxf(temperature, FLT_MIN); }
 
 #define NN_GELU_SCALE 0.7978845608028654f /* sqrt(2 / pi) */
 

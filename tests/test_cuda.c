@@ -700,7 +700,7 @@ END_TEST
 
 /* Tiny temperatures on rows of GPT-2's vocabulary at GPT-2's logit scale (around -100, one
  * clear maximum at -60 per row): 1e-30, 1e-37 (logit / T overflows float) and 1e-40 (a
- * denormal: 1 / T itself is inf). The GPU's sampler must pick every row's maximum with a
+ * denormal, counted as the smallest normal float since 1 / T would be inf). The GPU's sampler must pick every row's maximum with a
  * finite log-prob ~0 (the limit T -> 0+ is greedy), its target log-probs must be ~0 for the
  * maximum and never NaN, its gradient never NaN, and each must equal the CPU's. Parity alone
  * would not do: NaN on both sides counts as agreement. */

@@ -9,6 +9,7 @@
  * Backward ops add into their outputs, so gradients start from random values that are
  * subtracted again, which also checks the accumulate contract. */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,8 +394,9 @@ END_TEST
 
 START_TEST(test_target_logprobs_tiny_temperature) {
     /* Row 0 scores its maximum: log-prob 0 and a zero gradient. Row 1 scores the runner-up,
-     * 0.5 below: log-prob -0.5 / T (finite down to T = 1e-37), gradient +-dlogprob / T at
-     * the runner-up and the maximum, 0 elsewhere; never NaN, even where 1 / T is inf. */
+     * 0.5 below: log-prob -0.5 / T, gradient +-dlogprob / T at the runner-up and the
+     * maximum, 0 elsewhere, with T no smaller than the smallest normal float (below it 1 / T
+     * would be inf; nn_inverse_temperature); never NaN. */
     enum { N = 2, V = 50 };
     int peak = 17, runner_up = 22;
     int targets[N] = {peak, runner_up};
@@ -405,7 +407,8 @@ START_TEST(test_target_logprobs_tiny_temperature) {
         be->target_logprobs(logprobs, logits, targets, N, V, T);
         ck_assert_msg(isfinite(logprobs[0]) && fabsf(logprobs[0]) <= 1e-6f, "T %g: log-prob of the maximum %g",
                       (double)T, (double)logprobs[0]);
-        double expected = -0.5 / T; /* -inf in float at T = 1e-40 */
+        double scale = 1.0 / fmax(T, FLT_MIN);
+        double expected = -0.5 * scale;
         ck_assert_msg(!isnan(logprobs[1]), "T %g: log-prob of the runner-up is NaN", (double)T);
         if (isfinite((float)expected)) ck_assert_double_le(fabs(logprobs[1] - expected), 1e-6 * fabs(expected));
         else ck_assert(logprobs[1] == -INFINITY);
@@ -416,7 +419,7 @@ START_TEST(test_target_logprobs_tiny_temperature) {
             ck_assert_msg(gradient[i] == 0.0f, "T %g: gradient %d of the maximum's row %g", (double)T, i,
                           (double)gradient[i]);
             float value = gradient[V + i];
-            double expected_gradient = i == runner_up ? 0.75 / T : i == peak ? -0.75 / T : 0.0;
+            double expected_gradient = i == runner_up ? 0.75 * scale : i == peak ? -0.75 * scale : 0.0;
             ck_assert_msg(!isnan(value), "T %g: gradient %d of the runner-up's row is NaN", (double)T, i);
             if (isfinite((float)expected_gradient))
                 ck_assert_double_le(fabs(value - expected_gradient), 1e-6 * fabs(expected_gradient));

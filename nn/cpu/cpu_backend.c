@@ -407,9 +407,10 @@ static float nucleus_threshold(const float *p, int V, float top_p) {
 
 /* Draws one token per row from softmax(logits / temperature), truncated to top-k then top-p,
  * by the inverse CDF at uniforms[b]; temperature <= 0 is greedy. Any finite temperature > 0
- * works: the scaled logit of token i is (logit_i - max) / T, which is <= 0, so exp never
- * overflows (the maximum gets exp(0) = 1, far tokens underflow to 0) and a tiny T tends to
- * greedy with log-prob 0 instead of inf - inf = NaN (1/T itself overflows below T ~ 3e-39).
+ * works: the scaled logit of token i is (logit_i - max) / T, computed as (logit_i - max) *
+ * nn_inverse_temperature(T), which is <= 0, so exp never overflows (the maximum gets exp(0)
+ * = 1, far tokens underflow to 0) and a tiny T tends to greedy with log-prob 0 instead of
+ * inf - inf = NaN (below the smallest normal float T counts as that, where 1/T is finite).
  * Top-k is decided on the raw logits: dividing by T > 0 keeps their order, and it cannot
  * merge distinct logits into ties as the scaled values (all -inf at a tiny T) can. */
 static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits, const float *uniforms,
@@ -430,9 +431,10 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
         for (int i = 0; i < V; i++) max_logit = row[i] > max_logit ? row[i] : max_logit;
         float cut = -INFINITY; /* logits below cut are excluded */
         if (top_k > 0 && top_k < V) cut = kth_largest(row, V, top_k);
+        float inverse = nn_inverse_temperature(temperature);
         double sum = 0.0;
         for (int i = 0; i < V; i++) {
-            p[i] = row[i] >= cut ? expf((row[i] - max_logit) / temperature) : 0.0f;
+            p[i] = row[i] >= cut ? expf((row[i] - max_logit) * inverse) : 0.0f;
             sum += p[i];
         }
         for (int i = 0; i < V; i++) p[i] = (float)(p[i] / sum);
@@ -515,13 +517,13 @@ static void cpu_dropout(float *x, size_t n, float p, uint64_t seed) {
  * exponentials is kept in double: in float its rounding error grows with V (about sqrt(V) *
  * 6e-8 relative, 1.3e-5 over GPT-2's 50257 tokens, more when the loop is not vectorised)
  * and would pass straight into every log-prob and gradient. */
-static float row_shifted_log_normaliser(const float *row, int V, float temperature, float *max_logit) {
+static float row_shifted_log_normaliser(const float *row, int V, float inverse, float *max_logit) {
     float max_value = -INFINITY;
     #pragma omp simd reduction(max : max_value)
     for (int i = 0; i < V; i++) max_value = row[i] > max_value ? row[i] : max_value;
     double sum = 0.0;
     #pragma omp simd reduction(+ : sum)
-    for (int i = 0; i < V; i++) sum += expf((row[i] - max_value) / temperature);
+    for (int i = 0; i < V; i++) sum += expf((row[i] - max_value) * inverse);
     *max_logit = max_value;
     return (float)log(sum);
 }
@@ -538,9 +540,9 @@ static void cpu_target_logprobs(float *logprobs, const float *logits, const int 
             continue;
         }
         const float *row = logits + (size_t)n * V;
-        float max_logit;
-        float log_normaliser = row_shifted_log_normaliser(row, V, temperature, &max_logit);
-        logprobs[n] = (row[targets[n]] - max_logit) / temperature - log_normaliser;
+        float max_logit, inverse = nn_inverse_temperature(temperature);
+        float log_normaliser = row_shifted_log_normaliser(row, V, inverse, &max_logit);
+        logprobs[n] = (row[targets[n]] - max_logit) * inverse - log_normaliser;
     }
 }
 
@@ -557,14 +559,14 @@ static void cpu_target_logprobs_backward(float *logits, const float *dlogprobs, 
             memset(row, 0, sizeof(float) * V);
             continue;
         }
-        float max_logit;
-        float log_normaliser = row_shifted_log_normaliser(row, V, temperature, &max_logit);
+        float max_logit, inverse = nn_inverse_temperature(temperature);
+        float log_normaliser = row_shifted_log_normaliser(row, V, inverse, &max_logit);
         float weight = dlogprobs[n];
         int target = targets[n];
         #pragma omp simd
         for (int i = 0; i < V; i++) {
-            float softmax = expf((row[i] - max_logit) / temperature - log_normaliser);
-            row[i] = ((i == target ? 1.0f : 0.0f) - softmax) * weight / temperature;
+            float softmax = expf((row[i] - max_logit) * inverse - log_normaliser);
+            row[i] = ((i == target ? 1.0f : 0.0f) - softmax) * weight * inverse;
         }
     }
 }

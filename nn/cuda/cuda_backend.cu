@@ -520,12 +520,12 @@ static void cuda_dropout(float *x, size_t n, float p, uint64_t seed) {
  * the maximum's is 0, so the sum is in [1, V] and its log finite for any finite T > 0 (max / T
  * alone would overflow at a tiny T); the sum kept in double as on the CPU (so neither side's
  * rounding grows with V). */
-__device__ float row_shifted_log_normaliser(const float *row, int V, float temperature, float *max_logit) {
+__device__ float row_shifted_log_normaliser(const float *row, int V, float inverse, float *max_logit) {
     float max_value = -INFINITY;
     for (int i = threadIdx.x; i < V; i += blockDim.x) max_value = row[i] > max_value ? row[i] : max_value;
     max_value = block_reduce(max_value, max_op(), -INFINITY);
     double sum = 0.0;
-    for (int i = threadIdx.x; i < V; i += blockDim.x) sum += expf((row[i] - max_value) / temperature);
+    for (int i = threadIdx.x; i < V; i += blockDim.x) sum += expf((row[i] - max_value) * inverse);
     sum = block_reduce(sum, sum_op(), 0.0);
     *max_logit = max_value;
     return (float)log(sum);
@@ -543,8 +543,9 @@ __global__ void target_logprobs_kernel(float *logprobs, const float *logits, con
     }
     const float *row = logits + (size_t)n * V;
     float max_logit;
-    float log_normaliser = row_shifted_log_normaliser(row, V, temperature, &max_logit);
-    if (threadIdx.x == 0) logprobs[n] = (row[target] - max_logit) / temperature - log_normaliser;
+    float inverse = nn_inverse_temperature(temperature);
+    float log_normaliser = row_shifted_log_normaliser(row, V, inverse, &max_logit);
+    if (threadIdx.x == 0) logprobs[n] = (row[target] - max_logit) * inverse - log_normaliser;
 }
 
 /* One block per row: the row becomes d(sum_n dlogprobs[n] logprobs[n]) / d logits, i.e.
@@ -562,10 +563,11 @@ __global__ void target_logprobs_backward_kernel(float *logits, const float *dlog
         return;
     }
     float max_logit;
-    float log_normaliser = row_shifted_log_normaliser(row, V, temperature, &max_logit);
+    float inverse = nn_inverse_temperature(temperature);
+    float log_normaliser = row_shifted_log_normaliser(row, V, inverse, &max_logit);
     for (int i = threadIdx.x; i < V; i += blockDim.x) {
-        float softmax = expf((row[i] - max_logit) / temperature - log_normaliser);
-        row[i] = ((i == target ? 1.0f : 0.0f) - softmax) * weight / temperature;
+        float softmax = expf((row[i] - max_logit) * inverse - log_normaliser);
+        row[i] = ((i == target ? 1.0f : 0.0f) - softmax) * weight * inverse;
     }
 }
 

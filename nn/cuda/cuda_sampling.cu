@@ -131,12 +131,13 @@ __global__ void sample_tokens_kernel(int *tokens, float *logprobs, const float *
     max_logit = block_reduce(max_logit, max_op(), -INFINITY);
     float cut = -INFINITY; /* logits below cut are excluded */
     if (top_k > 0 && top_k < V) cut = block_kth_largest(row, V, top_k);
+    float inverse = nn_inverse_temperature(temperature);
     double sum = 0.0;
     for (int i = threadIdx.x; i < V; i += blockDim.x) {
         /* exp in double, rounded once: the correctly rounded expf in all but the rarest
          * cases, as glibc's expf (0.502 ulp), so both backends see the same probabilities
          * and the top-p set and the draw cannot tip over a boundary differently */
-        float e = row[i] >= cut ? (float)exp((double)((row[i] - max_logit) / temperature)) : 0.0f;
+        float e = row[i] >= cut ? (float)exp((double)((row[i] - max_logit) * inverse)) : 0.0f;
         p[i] = e;
         sum += e;
     }
