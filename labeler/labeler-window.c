@@ -702,6 +702,15 @@ static void action_retry(GtkWidget *widget, const char *name, GVariant *paramete
     (void)parameter;
     RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
     if (self->unsaved == NULL || self->busy) return;
+    if (on_page(self, "pairs") && !rlhf_labeler_pair_view_get_can_submit(self->pair_view)) {
+        /* the draft was taken apart since: no retry can run until it is whole again */
+        clear_retry(self);
+        char *text = g_strdup_printf("Your last decision is not saved yet: %s. Finish the decision and press Enter "
+                                     "to save it.", self->unsaved->error);
+        gtk_label_set_text(self->unsaved_label, text);
+        g_free(text);
+        return;
+    }
     submit(self);
 }
 

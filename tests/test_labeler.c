@@ -737,6 +737,39 @@ START_TEST(test_failed_write_is_kept) {
 }
 END_TEST
 
+/* The same annotator in a second window (here: a store write in between) labels the pair on
+ * screen first: this window's submit stores nothing more, says so, and moves on instead of
+ * retrying a write that can never succeed. */
+START_TEST(test_pair_labeled_elsewhere_first) {
+    start_gtk();
+    RlhfLabelerWindow *window = open_window_as("zoe");
+    shown_pair first = current_pair(window);
+    store *db = open_store();
+    rlhf_error error = {{0}};
+    int64_t zoe;
+    ck_assert_msg(store_annotator(db, "zoe", STORE_ANNOTATOR_HUMAN, &zoe, &error) == 0, "%s", error.message);
+    store_label label = {.pair_id = first.pair_id, .annotator_id = zoe, .choice = STORE_CHOICE_TIE,
+                         .left_completion_id = first.left};
+    ck_assert_msg(store_add_comparison(db, &label, NULL, &error) == 0, "%s", error.message);
+    store_close(db);
+    act(window, "labeler.choose", "s", "a");
+    act(window, "labeler.strength", "i", 3);
+    act(window, "labeler.submit", NULL);
+    settle(window);
+    ck_assert_ptr_null(rlhf_labeler_window_get_unsaved_error(window));
+    long count;
+    store_preference *list = preferences(&count);
+    ck_assert_int_eq(count, 1);
+    ck_assert_int_eq(list[0].choice, STORE_CHOICE_TIE); /* the first label stands */
+    store_preferences_free(list, count);
+    shown_pair next = current_pair(window);
+    ck_assert_int_ne(next.pair_id, first.pair_id);
+    shown_pair_clear(&first);
+    shown_pair_clear(&next);
+    close_window(window);
+}
+END_TEST
+
 /* A store file deleted or moved away while the window is open: SQLite would go on writing
  * into the lost file, so the write is refused and kept until the file is back. */
 START_TEST(test_store_file_gone) {
@@ -1293,6 +1326,7 @@ static Suite *labeler_suite(void) {
     tcase_add_test(window, test_choose_strength_flags);
     tcase_add_test(window, test_keys_tie_both_bad_skip);
     tcase_add_test(window, test_undo);
+    tcase_add_test(window, test_pair_labeled_elsewhere_first);
     tcase_add_test(window, test_invalid_utf8_and_huge_responses_are_shown);
     tcase_add_test(window, test_ranking);
     tcase_add_test(window, test_failed_write_is_kept);

@@ -44,14 +44,13 @@ ldd "$bundle/bin/test_cuda" "$bundle/bin/rlhf-bench" | awk '$2 == "=>" && $3 ~ /
     done
 
 # No AVX-512 (zmm registers) in what goes to the other machine.
-if command -v objdump > /dev/null 2>&1; then
-    wide=$(objdump -d "$bundle/bin/test_cuda" "$bundle/bin/rlhf-bench" | grep -c zmm || true)
-    if [ "$wide" -ne 0 ]; then
-        echo "bundle.sh: the binaries use AVX-512 ($wide instructions with zmm registers); the GPU machine may not have it" >&2
-        exit 1
-    fi
-    echo "no AVX-512 instructions in the binaries"
+command -v objdump > /dev/null 2>&1 || { echo "bundle.sh: objdump (binutils) is needed to check the binaries" >&2; exit 1; }
+wide=$(objdump -d "$bundle/bin/test_cuda" "$bundle/bin/rlhf-bench" | grep -c zmm || true)
+if [ "$wide" -ne 0 ]; then
+    echo "bundle.sh: the binaries use AVX-512 ($wide instructions with zmm registers); the GPU machine may not have it" >&2
+    exit 1
 fi
+echo "no AVX-512 instructions in the binaries"
 
 # What the bundle was built from: every tracked source that goes into the two binaries.
 git ls-files include nn policy reward store util data collect report bench tests/test_cuda.c \
