@@ -55,6 +55,26 @@ static char *scored_text(const policy_sft_data *data, int i) {
     return text;
 }
 
+/* Loads the examples of path (max_length 32) and makes a random model (width, layers, two
+ * heads, 32 positions, the test tokenizer's vocabulary) initialised from seed. */
+static void examples_and_a_model(const char *path, int width, int layers, uint64_t seed, policy_sft_data *data,
+                                 gpt_model *model) {
+    rlhf_error error;
+    ck_assert_int_eq(policy_sft_load(path, tok, 32, data, &error), 0);
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = width, .n_layer = layers,
+                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1,
+                         .pad_token_id = -1};
+    ck_assert_int_eq(gpt_create(model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(model, seed);
+}
+
+/* Two examples and a small random model (1 layer, width 16) for the runs that must stop. */
+static void two_examples_and_a_model(policy_sft_data *data, gpt_model *model) {
+    const char *path = write_file("few.jsonl", "{\"prompt\": \"red\", \"response\": \" cherry\"}\n"
+                                               "{\"prompt\": \"blue\", \"response\": \" banana\"}\n");
+    examples_and_a_model(path, 16, 1, 3, data, model);
+}
+
 START_TEST(test_only_responses_are_scored) {
     const char *path = write_file("pairs.jsonl",
                                   "{\"prompt\": \"name a fruit.\", \"response\": \" an apple.\"}\n"
@@ -239,12 +259,8 @@ START_TEST(test_fine_tuning_learns_the_responses) {
     const char *path = write_file("fruit.jsonl", text);
     policy_sft_data data;
     rlhf_error error;
-    ck_assert_int_eq(policy_sft_load(path, tok, 32, &data, &error), 0);
-    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 32, .n_layer = 2,
-                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
     gpt_model model;
-    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 3);
+    examples_and_a_model(path, 32, 2, 3, &data, &model);
     char out[600];
     snprintf(out, sizeof out, "%s/sft-model", directory);
     policy_sft_options options = {.out_dir = out, .epochs = 30, .batch_size = 8, .adamw = nn_adamw_defaults(),
@@ -300,12 +316,8 @@ START_TEST(test_fine_tuning_learns_the_response_where_generation_asks_for_it) {
     const char *path = write_file("one.jsonl", "{\"prompt\": \"name a fruit.\", \"response\": \" an apple.\"}\n");
     policy_sft_data data;
     rlhf_error error;
-    ck_assert_int_eq(policy_sft_load(path, tok, 32, &data, &error), 0);
-    gpt_config config = {.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 32, .n_layer = 2,
-                         .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
     gpt_model model;
-    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 5);
+    examples_and_a_model(path, 32, 2, 5, &data, &model);
     float before = generation_response_nll(&model, prompt, response);
     char out[600];
     snprintf(out, sizeof out, "%s/one-model", directory);
@@ -327,19 +339,6 @@ START_TEST(test_fine_tuning_learns_the_response_where_generation_asks_for_it) {
 }
 END_TEST
 
-/* Two examples and a small random model (1 layer, width 16) for the runs that must stop. */
-static void two_examples_and_a_model(policy_sft_data *data, gpt_config *config, gpt_model *model) {
-    const char *path = write_file("few.jsonl", "{\"prompt\": \"red\", \"response\": \" cherry\"}\n"
-                                               "{\"prompt\": \"blue\", \"response\": \" banana\"}\n");
-    rlhf_error error;
-    ck_assert_int_eq(policy_sft_load(path, tok, 32, data, &error), 0);
-    *config = (gpt_config){.vocab_size = tokenizer_vocab_size(tok), .n_positions = 32, .n_embd = 16, .n_layer = 1,
-                           .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1,
-                           .pad_token_id = -1};
-    ck_assert_int_eq(gpt_create(model, config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(model, 3);
-}
-
 /* Counts the steps a run reports. */
 static void count_steps(const policy_sft_report *report, void *user) {
     (void)report;
@@ -352,9 +351,8 @@ START_TEST(test_unusable_output_directory_is_refused_before_training) {
      * and nothing is written; a fresh nested path is made when the model is saved. */
     policy_sft_data data;
     rlhf_error error;
-    gpt_config config;
     gpt_model model;
-    two_examples_and_a_model(&data, &config, &model);
+    two_examples_and_a_model(&data, &model);
     char taken[600], through[700], locked[600], below[700], fresh[700], config_path[800];
     snprintf(taken, sizeof taken, "%s", write_file("taken", "not a directory\n"));
     snprintf(through, sizeof through, "%s/model", taken);
@@ -402,9 +400,8 @@ START_TEST(test_bad_runs_write_nothing) {
      * validation losses are NAN, not a sentinel. */
     policy_sft_data data;
     rlhf_error error;
-    gpt_config config;
     gpt_model model;
-    two_examples_and_a_model(&data, &config, &model);
+    two_examples_and_a_model(&data, &model);
     char out[600];
     snprintf(out, sizeof out, "%s/diverged", directory);
     policy_sft_options options = {.out_dir = out, .epochs = 4, .batch_size = 1, .adamw = nn_adamw_defaults(),
@@ -415,6 +412,7 @@ START_TEST(test_bad_runs_write_nothing) {
     ck_assert_int_eq(policy_sft(&model, &data, &options, NULL, NULL, &result, &error), -1);
     ck_assert_msg(strstr(error.message, "non-finite at step") != NULL, "%s", error.message);
     ck_assert_int_ne(access(out, F_OK), 0);
+    gpt_config config = model.config;
     gpt_destroy(&model);
 
     ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
