@@ -108,6 +108,19 @@ static int plan_prompts(store *db, const struct tokenizer *tokenizer, int64_t mo
     return 0;
 }
 
+/* The sampling settings stored with a completion, as JSON (malloc'd; NULL and an error out
+ * of memory): enough to draw it again, since row r of a batch samples from the stream
+ * (seed, r) of the batch's seed (README: Sampling). */
+static char *settings_for(const policy_sampling *sampling, int row, rlhf_error *error) {
+    json_t *settings = json_pack("{s:f, s:i, s:f, s:i, s:I, s:i}", "temperature", (double)sampling->temperature,
+                                 "top_k", sampling->top_k, "top_p", (double)sampling->top_p, "max_new_tokens",
+                                 sampling->max_new_tokens, "seed", (json_int_t)sampling->seed, "stream", row);
+    char *text = settings ? json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(settings);
+    if (!text) rlhf_error_set(error, "cannot write the sampling settings as JSON");
+    return text;
+}
+
 int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokenizer,
                      const collect_generate_options *options, collect_progress progress, void *user,
                      collect_generate_result *result, rlhf_error *error) {
@@ -128,18 +141,6 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
     if (plan_prompts(db, tokenizer, result->model_id, model->config.n_positions, options, &prompts, &prompt_count,
                      result, error) != 0)
         return -1;
-    char *settings_text = NULL;
-    json_t *settings = json_pack("{s:f, s:i, s:f, s:i, s:I}", "temperature", (double)options->sampling.temperature,
-                                 "top_k", options->sampling.top_k, "top_p", (double)options->sampling.top_p,
-                                 "max_new_tokens", options->sampling.max_new_tokens, "seed",
-                                 (json_int_t)options->sampling.seed);
-    if (settings) settings_text = json_dumps(settings, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(settings);
-    if (!settings_text) {
-        rlhf_error_set(error, "cannot write the sampling settings as JSON");
-        store_prompts_free(prompts, prompt_count);
-        return -1;
-    }
     int B = options->batch_prompts;
     const char **texts = malloc(sizeof(char *) * (size_t)B * K);
     policy_text_sample *samples = calloc((size_t)B * K, sizeof *samples);
@@ -153,22 +154,28 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
         sampling.seed = options->sampling.seed + (uint64_t)first; /* each batch its own streams */
         status = policy_sample_texts(model, tokenizer, texts, n * K, &sampling, NULL, samples, error);
         if (status == 0) {
-            for (int r = 0; r < n * K; r++) {
+            for (int r = 0; r < n * K && status == 0; r++) {
                 rows[r].prompt_id = prompts[first + r / K].id;
                 rows[r].text = samples[r].text;
                 rows[r].token_count = samples[r].token_count;
-                rows[r].sampling_json = settings_text;
+                rows[r].sampling_json = settings_for(&sampling, r, error);
+                if (!rows[r].sampling_json) status = -1;
             }
             store_queue_options queue = options->queue;
             queue.seed = options->queue.seed + (uint64_t)first;
             queue.new_prompts_only = true; /* another generate run may have sampled some meanwhile */
             store_queue_counts counts = {0};
             /* the first batch registers the model in its own transaction */
-            status = result->model_id
-                         ? store_add_completions(db, result->model_id, rows, n * K, &queue, &counts, error)
-                         : store_add_model_completions(db, options->model_dir, hash, &result->model_id, rows, n * K,
-                                                       &queue, &counts, error);
-            for (int r = 0; r < n * K; r++) policy_text_sample_free(&samples[r]);
+            if (status == 0)
+                status = result->model_id
+                             ? store_add_completions(db, result->model_id, rows, n * K, &queue, &counts, error)
+                             : store_add_model_completions(db, options->model_dir, hash, &result->model_id, rows,
+                                                           n * K, &queue, &counts, error);
+            for (int r = 0; r < n * K; r++) {
+                policy_text_sample_free(&samples[r]);
+                free((char *)rows[r].sampling_json);
+                rows[r].sampling_json = NULL;
+            }
             if (status == 0) {
                 result->prompts += n - (int)counts.prompts_left_out;
                 result->completions += (long)(n - counts.prompts_left_out) * K;
@@ -184,7 +191,6 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
         }
         if (progress) progress(first + n, prompt_count, user);
     }
-    free(settings_text);
     free(texts);
     free(samples);
     free(rows);

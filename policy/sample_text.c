@@ -12,10 +12,13 @@ typedef struct stop_check {
 } stop_check;
 
 /* True once the decoded new tokens contain the stop string. Only the tail that could hold
- * it is decoded (a token is at most a few dozen bytes, so 64 tokens are plenty). */
+ * it is decoded: every token decodes to at least one byte, so a match of the newest token
+ * lies within the last strlen(stop) tokens; 64 more cover a match the previous check could
+ * not yet see (a token's bytes completing a character). */
 static bool contains_stop(const int *generated, int count, void *user) {
     const stop_check *check = user;
-    int from = count > 64 ? count - 64 : 0;
+    size_t window = strlen(check->stop) + 64;
+    int from = (size_t)count > window ? count - (int)window : 0;
     char *text;
     size_t length;
     if (tokenizer_decode(check->tokenizer, generated + from, (size_t)(count - from), &text, &length, NULL) != 0)

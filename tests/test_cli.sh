@@ -186,6 +186,25 @@ expect_error 2 "--vocab-size is for --ids" "$rlhf" pretrain --corpus "$corpus" -
 "$rlhf" sample --model "$work/lm" --prompt "The" --n 3 --max-new-tokens 12 --seed 7 --json > "$work/s2.json" || fail "sample again"
 cmp -s "$work/s1.json" "$work/s2.json" || fail "the same seed gave different samples"
 [ "$(grep -o '"stop_reason"' "$work/s1.json" | wc -l)" -eq 3 ] || fail "sample --n 3 did not give 3 samples"
+# a stop string longer than 64 tokens is found too: greedy text, then the same run stopped at
+# nine tenths of it (the match is the text's start, so nothing is left before it)
+python3 - "$rlhf" "$work/lm" <<'PYTHON' || fail "a stop string of more than 64 tokens"
+import json, subprocess, sys
+rlhf, model = sys.argv[1], sys.argv[2]
+def sample(*extra):
+    out = subprocess.run([rlhf, "sample", "--model", model, "--prompt", "The", "--temperature", "0",
+                          "--max-new-tokens", "150", "--device", "cpu", "--json", *extra],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["samples"][0]
+whole = sample()
+if whole["tokens"] < 100 or whole["stop_reason"] != "length":
+    print(f"note: the long --stop check was skipped ({whole['tokens']} tokens, {whole['stop_reason']})", file=sys.stderr)
+    sys.exit(0)  # this model stops early: nothing long enough to test with
+stop = whole["text"][: len(whole["text"]) * 9 // 10]
+cut = sample("--stop", stop)
+if cut["stop_reason"] != "stop" or cut["text"] != "" or cut["tokens"] >= whole["tokens"]:
+    sys.exit(f"stop of {len(stop)} characters: {cut}")
+PYTHON
 "$rlhf" sample --model "$work/lm" --prompt "The" --n 2 --max-new-tokens 40 --seed 7 --stop " " --json > "$work/s3.json" || fail "sample --stop"
 grep -q '"text":"[^" ]*"' "$work/s3.json" || fail "--stop ' ' left a space in the text: $(cat "$work/s3.json")"
 expect_error 1 "exceeds the model's 256 positions" "$rlhf" sample --model "$work/lm" --prompt "The" --max-new-tokens 300
@@ -228,6 +247,11 @@ expect_error 1 "badprompts.jsonl: line 2" "$rlhf" prompts import "$work/badpromp
 "$rlhf" generate --db "$db" --model "$work/lm" --per-prompt 3 --max-new-tokens 8 --json --device cpu > "$work/gen.json" ||
     fail "generate"
 grep -q '"prompts": 2, "completions": 6, "pairs": 6' "$work/gen.json" || fail "generate counts: $(cat "$work/gen.json")"
+# each completion records what draws it again: the batch's seed and its row's stream
+if command -v sqlite3 > /dev/null; then
+    [ "$(sqlite3 "$db" "SELECT COUNT(DISTINCT json_extract(sampling, '$.stream')) FROM completions WHERE json_extract(sampling, '$.seed') IS NOT NULL")" = 6 ] ||
+        fail "completions' sampling settings: $(sqlite3 "$db" 'SELECT sampling FROM completions')"
+fi
 "$rlhf" generate --db "$db" --model "$work/lm" --per-prompt 3 --json --device cpu > "$work/gen2.json" || fail "generate again"
 grep -q '"prompts": 0' "$work/gen2.json" || fail "generate sampled prompts that already had completions from this model"
 "$rlhf" label --db "$db" --oracle sentiment --noise 0 --limit 4 --json > "$work/oracle.json" || fail "label --oracle"
