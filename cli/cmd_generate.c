@@ -55,10 +55,8 @@ int cmd_generate(int argc, char **argv) {
         cli_float(&args, "temperature", &o.sampling.temperature) || cli_int(&args, "top-k", &o.sampling.top_k) ||
         cli_float(&args, "top-p", &o.sampling.top_p) || cli_long(&args, "seed", &seed))
         return 2;
-    const char *pairs = cli_string(&args, "pairs");
-    if (strcmp(pairs, "all") == 0) o.queue.pairing = STORE_PAIRS_ALL;
-    else if (strcmp(pairs, "random") == 0) o.queue.pairing = STORE_PAIRS_RANDOM;
-    else return cli_usage_error("generate: --pairs is all or random, not '%s'", pairs);
+    /* all or random: cli_parse refused the rest */
+    o.queue.pairing = strcmp(cli_string(&args, "pairs"), "random") == 0 ? STORE_PAIRS_RANDOM : STORE_PAIRS_ALL;
     if (o.per_prompt < 2) return cli_usage_error("generate: --per-prompt %d: need at least 2 (a pair)", o.per_prompt);
     if (o.queue.overlap < 1) return cli_usage_error("generate: --overlap %d: must be at least 1", o.queue.overlap);
     if (o.batch_prompts < 1) return cli_usage_error("generate: --batch-prompts %d: must be at least 1", o.batch_prompts);

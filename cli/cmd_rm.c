@@ -122,8 +122,7 @@ static int rm_train(int argc, char **argv) {
         cli_float(&args, "norm-temperature", &norm_temperature) || cli_long(&args, "seed", &seed))
         return 2;
     if (nn_lr_kind_parse(cli_string(&args, "schedule"), &o.schedule.kind, &error) != 0) return cli_usage_error("rm train: %s", error.message);
-    const char *ties = cli_string(&args, "ties");
-    if (strcmp(ties, "skip") && strcmp(ties, "equal")) return cli_usage_error("rm train: --ties is skip or equal");
+    const char *ties = cli_string(&args, "ties"); /* skip or equal: cli_parse refused the rest */
     d.ties_as_equal = strcmp(ties, "equal") == 0;
     /* every value is checked before the store or any model is opened */
     if (o.epochs < 1) return cli_refuse("rm train", "epochs", "at least 1", o.epochs);
@@ -305,8 +304,7 @@ static int rm_eval(int argc, char **argv) {
     const char *db_path = cli_require(&args, "db"), *model_dir = cli_require(&args, "model");
     int batch_size;
     if (!db_path || !model_dir || cli_int(&args, "batch-size", &batch_size)) return 2;
-    const char *split = cli_string(&args, "split");
-    if (strcmp(split, "val") && strcmp(split, "all")) return cli_usage_error("rm eval: --split is val or all");
+    const char *split = cli_string(&args, "split"); /* val or all: cli_parse refused the rest */
     if (batch_size < 1) return cli_refuse("rm eval", "batch-size", "at least 1", batch_size);
     rlhf_error error;
     const char *device;

@@ -1,7 +1,10 @@
 /* labeler-util: helpers shared by the labeler's widgets. */
 #include "labeler-util.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "rlhf/util.h"
 
 static void adjustment_changed(GtkAdjustment *adjustment, GParamSpec *pspec, GtkScrolledWindow *scroller) {
     (void)pspec;
@@ -25,12 +28,15 @@ void rlhf_labeler_scroll_only_when_needed(GtkScrolledWindow *scroller) {
 char *rlhf_labeler_displayable_text(const char *text) {
     if (text == NULL) return g_strdup("");
     size_t length = strlen(text);
-    if (length <= RLHF_LABELER_SHOWN_BYTES_MAX) return g_utf8_make_valid(text, (gssize)length);
-    const char *cut = text + RLHF_LABELER_SHOWN_BYTES_MAX;
-    while (cut > text && ((unsigned char)*cut & 0xC0) == 0x80) cut--; /* not inside a character */
-    char *shown = g_utf8_make_valid(text, cut - text);
-    char *note = g_strdup_printf("%s\n\n[... %zu more bytes of this text are not shown]", shown,
-                                 length - (size_t)(cut - text));
-    g_free(shown);
-    return note;
+    size_t shown_length = length;
+    if (length > RLHF_LABELER_SHOWN_BYTES_MAX) {
+        shown_length = RLHF_LABELER_SHOWN_BYTES_MAX;
+        while (shown_length > 0 && ((unsigned char)text[shown_length] & 0xC0) == 0x80) shown_length--; /* not inside a character */
+    }
+    char *shown = rlhf_utf8_repair(text, shown_length, NULL); /* the exports' rule: one U+FFFD per maximal subpart */
+    char *result = shown_length == length ? g_strdup(shown)
+                                          : g_strdup_printf("%s\n\n[... %zu more bytes of this text are not shown]",
+                                                            shown, length - shown_length);
+    free(shown);
+    return result;
 }

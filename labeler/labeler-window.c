@@ -512,8 +512,7 @@ static void undo_done(RlhfLabelerWindow *self, LabelerWrite *write) {
         g_free(text);
         return;
     }
-    LabelerWrite *last = g_queue_pop_head(&self->history);
-    if (last == NULL) return;
+    LabelerWrite *last = g_queue_pop_head(&self->history); /* action_undo undid this head */
     if (!write->undone) {
         /* someone removed that row already (nothing was deleted now) */
         labeler_write_free(last);

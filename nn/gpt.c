@@ -511,13 +511,9 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
     /* Each residual add is fused with the LayerNorm that reads it (residual_layernorm_forward):
      * ln_2 of the same layer, then ln_1 of the next layer (ln_f after the last); only the
      * first ln_1 stands alone. */
-    const float *residual = a->encoded;
-    if (L > 0)
-        be->layernorm_forward(a->layers[0].ln_1, a->layers[0].ln_1_mean, a->layers[0].ln_1_rstd, residual,
-                              p->layers[0].ln_1_weight, p->layers[0].ln_1_bias, (int)N, C, c->layer_norm_epsilon);
-    else
-        be->layernorm_forward(a->ln_f, a->ln_f_mean, a->ln_f_rstd, residual, p->ln_f_weight, p->ln_f_bias, (int)N,
-                              C, c->layer_norm_epsilon);
+    const float *residual = a->encoded; /* n_layer >= 1: gpt_config_validate */
+    be->layernorm_forward(a->layers[0].ln_1, a->layers[0].ln_1_mean, a->layers[0].ln_1_rstd, residual,
+                          p->layers[0].ln_1_weight, p->layers[0].ln_1_bias, (int)N, C, c->layer_norm_epsilon);
     for (int l = 0; l < L; l++) {
         const gpt_layer_tensors *w = &p->layers[l];
         gpt_layer_activations *la = &a->layers[l];
@@ -806,13 +802,9 @@ int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
     size_t layer_floats = (size_t)2 * B * cache->max_len * C;
     be->embedding_forward(a->encoded, a->tokens, a->positions, p->wte, p->wpe, (int)N, C);
     const float *x = a->encoded;
-    /* residual adds fused with the LayerNorm after them, as in gpt_forward */
-    if (L > 0)
-        be->layernorm_forward(la->ln_1, la->ln_1_mean, la->ln_1_rstd, x, p->layers[0].ln_1_weight,
-                              p->layers[0].ln_1_bias, (int)N, C, c->layer_norm_epsilon);
-    else
-        be->layernorm_forward(a->ln_f, a->ln_f_mean, a->ln_f_rstd, x, p->ln_f_weight, p->ln_f_bias, (int)N, C,
-                              c->layer_norm_epsilon);
+    /* residual adds fused with the LayerNorm after them, as in gpt_forward (n_layer >= 1) */
+    be->layernorm_forward(la->ln_1, la->ln_1_mean, la->ln_1_rstd, x, p->layers[0].ln_1_weight,
+                          p->layers[0].ln_1_bias, (int)N, C, c->layer_norm_epsilon);
     for (int l = 0; l < L; l++) {
         const gpt_layer_tensors *w = &p->layers[l];
         float *keys = cache->memory + (size_t)l * layer_floats;

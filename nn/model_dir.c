@@ -415,13 +415,13 @@ int nn_training_state_load(nn_adamw *optimizer, const gpt_model *model, const ch
     /* the state must belong to the weights beside it: a run stopped between writing
      * model.safetensors and this file, or another command (sft, rm train) writing the
      * model since, would otherwise resume moments and step from another point */
+    /* (a state written before fingerprints existed cannot be checked and is taken as is) */
     const char *saved_fingerprint = safetensors_metadata(state, "weights_fnv1a");
     char fingerprint[17];
-    if (parameter_fingerprint(model, fingerprint, error) != 0) {
+    if (saved_fingerprint && parameter_fingerprint(model, fingerprint, error) != 0) {
         safetensors_close(state);
         return -1;
     }
-    /* (a state written before fingerprints existed cannot be checked and is taken as is) */
     if (saved_fingerprint && strcmp(saved_fingerprint, fingerprint) != 0) {
         rlhf_error_set(error, "%s: belongs to other weights than model.safetensors beside it (a run stopped between "
                               "saving the two, or another command wrote the model since); cannot resume from it "

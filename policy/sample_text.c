@@ -9,6 +9,7 @@
 typedef struct stop_check {
     const tokenizer *tokenizer;
     const char *stop;
+    size_t window; /* tokens to decode: strlen(stop) + 64 (see contains_stop) */
 } stop_check;
 
 /* True once the decoded new tokens contain the stop string. Only the tail that could hold
@@ -17,8 +18,7 @@ typedef struct stop_check {
  * not yet see (a token's bytes completing a character). */
 static bool contains_stop(const int *generated, int count, void *user) {
     const stop_check *check = user;
-    size_t window = strlen(check->stop) + 64;
-    int from = (size_t)count > window ? count - (int)window : 0;
+    int from = (size_t)count > check->window ? count - (int)check->window : 0;
     char *text;
     size_t length;
     if (tokenizer_decode(check->tokenizer, generated + from, (size_t)(count - from), &text, &length, NULL) != 0)
@@ -66,7 +66,7 @@ int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const cha
     for (int i = 0; i < count; i++)
         if (policy_prompt_ids(tok, prompts[i], &ids[i], &lengths[i], error) != 0) goto done;
     policy_sampling settings = *sampling;
-    stop_check check = {tok, stop};
+    stop_check check = {tok, stop, stop ? strlen(stop) + 64 : 0};
     settings.eos_id = tokenizer_eos_id(tok);
     settings.should_stop = stop && *stop ? contains_stop : NULL;
     settings.user = &check;

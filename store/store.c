@@ -175,8 +175,8 @@ static int open_store(store **out, const char *path, bool create, rlhf_error *er
         store_close(db);
         return -1;
     }
-    if (version > store_migration_count) {
-        migrate(db, error); /* fills the "newer version" message without touching the file */
+    if (version > store_migration_count) { /* refused before any write */
+        refuse_newer_schema(db, version, error);
         store_close(db);
         return -1;
     }
@@ -657,7 +657,7 @@ void store_annotators_free(store_annotator_info *annotators, int count) {
     "c.ranking_id = r.id WHERE r.annotator_id = ?1 AND r.prompt_id = p.prompt_id AND "         \
     "c.completion_a IN (p.completion_a, p.completion_b) AND "                                  \
     "c.completion_b IN (p.completion_a, p.completion_b)) AND (p.gold_choice IS NOT NULL OR "   \
-    "(SELECT COUNT(*) FROM comparisons c WHERE c.pair_id = p.id AND c.choice != 'skip') < p.overlap)"
+    STORE_PAIR_LABELS " < p.overlap)"
 
 int store_next_pair(store *db, int64_t annotator_id, store_pair *pair, bool *found, rlhf_error *error) {
     memset(pair, 0, sizeof *pair);

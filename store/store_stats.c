@@ -55,33 +55,26 @@ static double cohen_kappa(const long table[4][4], long total) {
 /* store_compute_stats inside its read transaction. */
 static int compute_stats(store *db, store_stats *stats, rlhf_error *error) {
     sqlite3_stmt *statement;
+    /* the last: queue done, the labels on queued pairs capped at each pair's overlap */
     static const char *const counts[] = {"SELECT COUNT(*) FROM prompts", "SELECT COUNT(*) FROM completions",
                                          "SELECT COUNT(*) FROM pairs", "SELECT COUNT(*) FROM comparisons",
                                          "SELECT COUNT(*) FROM rankings",
-                                         "SELECT COALESCE(SUM(overlap), 0) FROM pairs"};
+                                         "SELECT COALESCE(SUM(overlap), 0) FROM pairs",
+                                         "SELECT COALESCE(SUM(MIN(" STORE_PAIR_LABELS ", p.overlap)), 0) FROM pairs p"};
     long *targets[] = {&stats->prompts, &stats->completions, &stats->pairs, &stats->comparisons, &stats->rankings,
-                       &stats->queue_needed};
-    for (int i = 0; i < 6; i++) {
+                       &stats->queue_needed, &stats->queue_done};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         if (store_prepare(db, &statement, counts[i], error) != 0) return -1;
         int rc = sqlite3_step(statement);
         *targets[i] = rc == SQLITE_ROW ? (long)sqlite3_column_int64(statement, 0) : 0;
         sqlite3_finalize(statement);
         if (rc != SQLITE_ROW) return store_fail(db, error, "counting");
     }
-    /* queue done: labels on queued pairs, capped at each pair's overlap (skips fill none) */
-    if (store_prepare(db, &statement,
-                      "SELECT COALESCE(SUM(MIN(n, overlap)), 0) FROM (SELECT p.overlap AS overlap, "
-                      "(SELECT COUNT(*) FROM comparisons c WHERE c.pair_id = p.id AND c.choice != 'skip') AS n FROM pairs p)", error))
-        return -1;
-    int rc = sqlite3_step(statement);
-    if (rc == SQLITE_ROW) stats->queue_done = (long)sqlite3_column_int64(statement, 0);
-    sqlite3_finalize(statement);
-    if (rc != SQLITE_ROW) return store_fail(db, error, "counting");
 
     /* annotators */
     if (store_prepare(db, &statement, "SELECT id, name FROM annotators ORDER BY id", error)) return -1;
     int64_t *annotator_ids = NULL;
-    int capacity = 0;
+    int capacity = 0, rc;
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
         if (stats->annotator_count == capacity) {
             capacity = capacity ? 2 * capacity : 8;

@@ -12,16 +12,21 @@ fail() {
     failures=$((failures + 1))
 }
 
-# json_value KEY FILE: the first value after "KEY": in a one-line JSON object (a number or
-# a string's text).
+# json_value KEY FILE: the first value after "KEY": in the file (a number or a string's
+# text), in reading order: a top-level key that a nested object repeats later is found.
 json_value() {
-    sed -n "s/^[^\"]*\(\"[^\"]*\"[^\"]*\)*\"$1\": *\"\{0,1\}\([^\",}]*\).*/\2/p" "$2" | head -n 1
+    awk -v key="\"$1\":" '{
+        at = index($0, key)
+        if (at) { rest = substr($0, at + length(key)); sub(/^ *"?/, "", rest); match(rest, /[^",}]*/); print substr(rest, RSTART, RLENGTH); exit }
+    }' "$2"
 }
 
-# close A B TOLERANCE: whether |A - B| <= TOLERANCE * |B| (both numbers, neither empty).
+# close A B TOLERANCE: whether |A - B| <= TOLERANCE * |B| (both numbers: an empty value or
+# a word such as null is never close).
 close() {
     awk -v a="$1" -v b="$2" -v tolerance="$3" \
-        'BEGIN { d = a - b; if (d < 0) d = -d; s = b < 0 ? -b : b; exit !(a != "" && b != "" && d <= tolerance * s) }'
+        'BEGIN { number = "^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$"
+                 d = a - b; if (d < 0) d = -d; s = b < 0 ? -b : b; exit !(a ~ number && b ~ number && d <= tolerance * s) }'
 }
 
 # finish MESSAGE: prints MESSAGE and exits 0 when nothing failed, else the count and exit 1.

@@ -193,10 +193,15 @@ START_TEST(test_split_is_fixed_and_sequences_are_built) {
     ck_assert_int_eq(reward_load_dataset(db, tok, &options, &a, &error), 0);
     ck_assert_int_eq(reward_load_dataset(db, tok, &(reward_data_options){.max_length = 64, .validation_percent = 20}, &b,
                                          &error), 0);
+    ck_assert_int_eq(a.count, b.count);
     for (long i = 0; i < a.count; i++) {
         ck_assert_int_eq(a.examples[i].chosen_length, b.examples[i].chosen_length - 1);
         ck_assert_mem_eq(a.examples[i].chosen, b.examples[i].chosen, sizeof(int) * (size_t)a.examples[i].chosen_length);
         ck_assert_int_ne(a.examples[i].chosen[a.examples[i].chosen_length - 1], tokenizer_eos_id(tok));
+        ck_assert_int_eq(a.examples[i].rejected_length, b.examples[i].rejected_length - 1);
+        ck_assert_mem_eq(a.examples[i].rejected, b.examples[i].rejected,
+                         sizeof(int) * (size_t)a.examples[i].rejected_length);
+        ck_assert_int_eq(a.examples[i].validation, b.examples[i].validation);
     }
     reward_dataset_free(&a);
     reward_dataset_free(&b);

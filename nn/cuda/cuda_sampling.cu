@@ -16,8 +16,9 @@
  *   drawing  the inverse CDF in index order: each thread sums a contiguous slice of the
  *            vocabulary, an exclusive scan of the slice sums gives each slice's start, and
  *            the lowest index where the running sum passes the uniform is chosen.
- * Comparisons and the bisections see the same floats as the CPU: (logit - max) / T is the
- * same two IEEE roundings on both (nvcc's division is IEEE unless fast math is asked for),
+ * Comparisons and the bisections see the same floats as the CPU: (logit - max) times
+ * nn_inverse_temperature(T) is the same IEEE roundings on both (one shared definition in
+ * nn/backend_math.h; no fast math),
  * and exp is taken in double and rounded once, which agrees with glibc's expf except in
  * vanishingly rare cases. Only the order of the double sums differs (in the 16th digit), so
  * a uniform would have to fall within ~1e-16 of a cumulative boundary for the backends to
