@@ -1,28 +1,65 @@
 #!/bin/sh
-# Times the same GPT-2 training step in rlhf (build/bench/rlhf-bench) and in PyTorch
-# (bench/torch_train.py) on this machine, one after the other, and prints the ratio.
-#   bench/compare_torch.sh [--config tiny|gpt2] [-B N] [-T N] [--steps N] [--threads N]
+# Times the same work in rlhf (build/bench/rlhf-bench) and in PyTorch + transformers on this
+# machine, one right after the other, and prints the ratio:
+#   train:    GPT-2 training steps (bench/torch_train.py)
+#   generate: greedy batched generation with the KV cache (bench/torch_generate.py)
+#   bench/compare_torch.sh [train] [--config tiny|gpt2] [-B N] [-T N] [--steps N] [--threads N]
+#   bench/compare_torch.sh generate [--config tiny|gpt2] [-B N] [--prompt-len N] [--new-tokens N]
+#                                   [--repeats N] [--threads N]
 set -eu
 cd "$(dirname "$0")/.."
-config=gpt2 B=4 T=256 steps=3 threads=2
+bench=train
+case ${1:-} in train|generate) bench=$1; shift ;; esac
+config=gpt2 B=4 T=256 steps=3 threads=2 prompt_len=16 new_tokens=64 repeats=3
+[ "$bench" = generate ] && B=64
+usage() {
+    echo "usage: $0 [train] [--config NAME] [-B N] [-T N] [--steps N] [--threads N]" >&2
+    echo "       $0 generate [--config NAME] [-B N] [--prompt-len N] [--new-tokens N] [--repeats N] [--threads N]" >&2
+    exit 2
+}
 while [ $# -gt 0 ]; do
-    case $1 in
-        --config) config=$2 ;;
-        -B) B=$2 ;;
-        -T) T=$2 ;;
-        --steps) steps=$2 ;;
-        --threads) threads=$2 ;;
-        *) echo "usage: $0 [--config NAME] [-B N] [-T N] [--steps N] [--threads N]" >&2; exit 2 ;;
+    [ $# -ge 2 ] || usage
+    case $bench:$1 in
+        *:--config) config=$2 ;;
+        *:-B) B=$2 ;;
+        *:--threads) threads=$2 ;;
+        train:-T) T=$2 ;;
+        train:--steps) steps=$2 ;;
+        generate:--prompt-len) prompt_len=$2 ;;
+        generate:--new-tokens) new_tokens=$2 ;;
+        generate:--repeats) repeats=$2 ;;
+        *) usage ;;
     esac
     shift 2
 done
 python=$(scripts/reference-python.sh)
-ours=$(build/bench/rlhf-bench train --config "$config" -B "$B" -T "$T" --steps "$steps" --threads "$threads" --json)
-theirs=$(OMP_NUM_THREADS=$threads "$python" bench/torch_train.py --config "$config" -B "$B" -T "$T" --steps "$steps" --threads "$threads" --json)
 field() { echo "$2" | sed -n "s/.*\"$1\": \"\{0,1\}\([^,\"}]*\).*/\1/p"; }
-echo "config $config  B=$B T=$T  threads $threads  $(date -u +%Y-%m-%d)  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-printf '%-14s %12s %10s %12s\n' engine tokens/s GFLOP/s ms/step
-printf '%-14s %12.1f %10.1f %12.1f\n' rlhf "$(field tokens_per_s "$ours")" "$(field gflops "$ours")" "$(field ms_per_step "$ours")"
-printf '%-14s %12.1f %10.1f %12.1f\n' "torch $(field torch_version "$theirs" | cut -d+ -f1)" "$(field tokens_per_s "$theirs")" "$(field gflops "$theirs")" "$(field ms_per_step "$theirs")"
-echo "sgemm ceiling $(field ceiling_gflops "$ours") GFLOP/s; rlhf at $(field fraction_of_ceiling "$ours") of it; peak RSS $(field peak_rss_mb "$ours") MiB"
-awk -v a="$(field tokens_per_s "$ours")" -v b="$(field tokens_per_s "$theirs")" 'BEGIN { printf "rlhf / torch tokens/s: %.2fx\n", a / b }'
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+if [ "$bench" = train ]; then
+    ours=$(build/bench/rlhf-bench train --config "$config" -B "$B" -T "$T" --steps "$steps" --threads "$threads" --json)
+    theirs=$(OMP_NUM_THREADS=$threads "$python" bench/torch_train.py --config "$config" -B "$B" -T "$T" \
+        --steps "$steps" --threads "$threads" --json)
+    echo "train: config $config  B=$B T=$T  threads $threads  $(date -u +%Y-%m-%d)  $cpu"
+    printf '%-14s %12s %10s %12s\n' engine tokens/s GFLOP/s ms/step
+    printf '%-14s %12.1f %10.1f %12.1f\n' rlhf "$(field tokens_per_s "$ours")" "$(field gflops "$ours")" \
+        "$(field ms_per_step "$ours")"
+    printf '%-14s %12.1f %10.1f %12.1f\n' "torch $(field torch_version "$theirs" | cut -d+ -f1)" \
+        "$(field tokens_per_s "$theirs")" "$(field gflops "$theirs")" "$(field ms_per_step "$theirs")"
+    echo "sgemm ceiling $(field ceiling_gflops "$ours") GFLOP/s (OpenBLAS $(field blas_core "$ours") kernels);" \
+        "rlhf at $(field fraction_of_ceiling "$ours") of it; peak RSS $(field peak_rss_mb "$ours") MiB"
+else
+    ours=$(build/bench/rlhf-bench generate --config "$config" -B "$B" --prompt-len "$prompt_len" \
+        --new-tokens "$new_tokens" --repeats "$repeats" --threads "$threads" --json)
+    theirs=$(OMP_NUM_THREADS=$threads "$python" bench/torch_generate.py --config "$config" -B "$B" \
+        --prompt-len "$prompt_len" --new-tokens "$new_tokens" --repeats "$repeats" --threads "$threads" --json)
+    echo "generate: config $config  $B prompts of $prompt_len tokens, $new_tokens new tokens each (greedy)" \
+        " threads $threads  $(date -u +%Y-%m-%d)  $cpu"
+    printf '%-14s %12s %16s %16s\n' engine tokens/s ms/token-step "first call ms"
+    printf '%-14s %12.1f %16.2f %16.1f\n' rlhf "$(field tokens_per_s "$ours")" "$(field ms_per_token_step "$ours")" \
+        "$(field first_call_ms "$ours")"
+    printf '%-14s %12.1f %16.2f %16.1f\n' "torch $(field torch_version "$theirs" | cut -d+ -f1)" \
+        "$(field tokens_per_s "$theirs")" "$(field ms_per_token_step "$theirs")" "$(field first_call_ms "$theirs")"
+    echo "OpenBLAS $(field blas_core "$ours") kernels; peak RSS (rlhf) $(field peak_rss_mb "$ours") MiB"
+fi
+awk -v a="$(field tokens_per_s "$ours")" -v b="$(field tokens_per_s "$theirs")" \
+    'BEGIN { printf "rlhf / torch tokens/s: %.2fx\n", a / b }'

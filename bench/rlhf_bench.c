@@ -351,17 +351,17 @@ static int bench_train(const bench_options *o) {
     uname(&machine);
     if (o->json) {
         printf("{\"bench\": \"train\", \"config\": \"%s\", \"B\": %d, \"T\": %d, \"steps\": %d, \"threads\": %d, "
-               "\"device\": \"%s\", \"gpu\": \"%s\", \"tf32\": %s, \"parameters\": %zu, \"tokens_per_s\": %.2f, "
+               "\"blas_core\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"tf32\": %s, \"parameters\": %zu, \"tokens_per_s\": %.2f, "
                "\"ms_per_step\": %.1f, \"forward_ms\": %.1f, \"backward_ms\": %.1f, \"optimizer_ms\": %.1f, "
                "\"gflops\": %.2f, \"ceiling_gflops\": %.2f, \"fraction_of_ceiling\": %.3f, \"peak_gflops\": %.1f, "
                "\"mfu\": %.4f, \"peak_rss_mb\": %.1f, \"arena_mb\": %.1f, \"loss\": %.4f, \"machine\": \"%s\"}\n",
-               o->config_name, B, T, steps, o->threads, chosen, device.gpu_name, device.tf32 ? "true" : "false",
+               o->config_name, B, T, steps, o->threads, nn_cpu_blas_core(), chosen, device.gpu_name, device.tf32 ? "true" : "false",
                model.parameter_count, tokens_per_s, 1e3 * step_time, 1e3 * forward_time / steps,
                1e3 * backward_time / steps, 1e3 * optimizer_time / steps, gflops, ceiling, gflops / ceiling,
                device.peak_gflops, mfu, rlhf_peak_rss_mb(), arena_mb, loss, machine.machine);
     } else {
-        printf("config %s  B=%d T=%d  %zu parameters  %d threads  %s%s%s%s\n", o->config_name, B, T,
-               model.parameter_count, o->threads, chosen, device.on_gpu ? " (" : "",
+        printf("config %s  B=%d T=%d  %zu parameters  %d threads (OpenBLAS %s)  %s%s%s%s\n", o->config_name, B, T,
+               model.parameter_count, o->threads, nn_cpu_blas_core(), chosen, device.on_gpu ? " (" : "",
                device.on_gpu ? device.gpu_name : "", device.on_gpu ? (device.tf32 ? ", TF32)" : ", FP32)") : "");
         printf("step %.1f ms (forward %.1f, backward %.1f, adamw %.1f)\n", 1e3 * step_time, 1e3 * forward_time / steps,
                1e3 * backward_time / steps, 1e3 * optimizer_time / steps);
@@ -435,10 +435,10 @@ static int bench_generate(const bench_options *o) {
     double tokens_per_s = produced / seconds;
     if (o->json) {
         printf("{\"bench\": \"generate\", \"config\": \"%s\", \"B\": %d, \"prompt_len\": %d, \"new_tokens\": %d, "
-               "\"repeats\": %d, \"temperature\": %g, \"threads\": %d, \"device\": \"%s\", \"gpu\": \"%s\", "
+               "\"repeats\": %d, \"temperature\": %g, \"threads\": %d, \"blas_core\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", "
                "\"tf32\": %s, \"tokens_generated\": %d, \"tokens_per_s\": %.1f, \"ms_per_generate\": %.2f, "
                "\"ms_per_token_step\": %.3f, \"first_call_ms\": %.1f, \"peak_rss_mb\": %.1f}\n",
-               o->config_name, B, prompt_len, new_tokens, o->repeats, o->temperature, o->threads, chosen,
+               o->config_name, B, prompt_len, new_tokens, o->repeats, o->temperature, o->threads, nn_cpu_blas_core(), chosen,
                device.gpu_name, device.tf32 ? "true" : "false", produced, tokens_per_s, 1e3 * seconds,
                1e3 * seconds / new_tokens, 1e3 * first_time, rlhf_peak_rss_mb());
     } else {
@@ -495,8 +495,8 @@ static int bench_reward(const bench_options *o) {
     double pairs_per_s = (double)P * o->steps / elapsed;
     if (o->json)
         printf("{\"benchmark\": \"rm\", \"config\": \"%s\", \"pairs_per_step\": %d, \"T\": %d, \"device\": \"%s\", "
-               "\"threads\": %d, \"pairs_per_s\": %.2f, \"ms_per_step\": %.1f}\n",
-               o->config_name, P, T, chosen, o->threads, pairs_per_s, 1e3 * elapsed / o->steps);
+               "\"threads\": %d, \"blas_core\": \"%s\", \"pairs_per_s\": %.2f, \"ms_per_step\": %.1f}\n",
+               o->config_name, P, T, chosen, o->threads, nn_cpu_blas_core(), pairs_per_s, 1e3 * elapsed / o->steps);
     else
         printf("reward model %s  %d pairs x %d tokens  %s  %d threads: %.1f pairs/s (%.1f ms a step)\n", o->config_name, P,
                T, chosen, o->threads, pairs_per_s, 1e3 * elapsed / o->steps);

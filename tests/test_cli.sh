@@ -53,6 +53,14 @@ if [ -x "$bench" ]; then
     expect_bench 2 "--temperature must be a finite number >= 0, got 'nan'" generate --temperature nan --json
     expect_bench 2 "unknown argument 'stray'" train stray
     expect_bench 2 "missing BENCHMARK" 
+    # blas_core names the kernels OpenBLAS really runs: OPENBLAS_CORETYPE (read by a dynamic-arch
+    # OpenBLAS when it loads) changes it. Nehalem's SSE kernels run on any x86-64 processor.
+    if [ "$(uname -m)" = x86_64 ]; then
+        OPENBLAS_CORETYPE=Nehalem "$bench" rm --config tiny -B 1 -T 8 --steps 1 --json > "$work/out" ||
+            fail "rlhf-bench rm under OPENBLAS_CORETYPE=Nehalem"
+        [ "$(json_value blas_core "$work/out")" = Nehalem ] ||
+            fail "rlhf-bench reports blas_core '$(json_value blas_core "$work/out")' under OPENBLAS_CORETYPE=Nehalem"
+    fi
 fi
 expect_error 2 "give either --text-file or --ids" "$rlhf" ppl --model "$fixtures/gpt2/lm_small"
 expect_error 2 "expects an integer" "$rlhf" ppl --model x --ids y --batch-size many

@@ -28,6 +28,11 @@ typedef enum nn_weight_layout { NN_WEIGHT_IN_OUT, NN_WEIGHT_OUT_IN } nn_weight_l
 const nn_backend *nn_backend_select(const char *name, const char **chosen_name, rlhf_error *error);
 const char *nn_backend_name(const nn_backend *backend);
 
+/* The name OpenBLAS gives the kernels the CPU backend's matrix products run on ("Haswell",
+ * "SkylakeX", ...): chosen when the library loads, or by OPENBLAS_CORETYPE. Benchmarks
+ * record it, since the same machine can run different kernels. */
+const char *nn_cpu_blas_core(void);
+
 /* ---------------------------------------------------------------- config */
 
 typedef struct gpt_config {

@@ -632,3 +632,6 @@ static const nn_backend cpu_backend = {
 };
 
 const nn_backend *nn_cpu_backend(void) { return &cpu_backend; }
+
+/* The name OpenBLAS gives the kernels sgemm runs on here (openblas_get_corename). */
+const char *nn_cpu_blas_core(void) { return openblas_get_corename(); }
