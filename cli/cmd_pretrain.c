@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "rlhf/policy.h"
@@ -79,48 +78,37 @@ static int check_resume_config(const policy_pretrain_options *o, bool config_giv
 }
 
 /* A resumed corpus run must tokenize with the tokenizer it started with, whose copy in
- * --out tokenizer_save wrote at the start: the given tokenizer, written the same way, must
+ * --out tokenizer_save wrote at the start: the given tokenizer, rendered the same way, must
  * give the same vocab.json and merges.txt byte for byte (comparing the given files as they
  * are would refuse the same tokenizer saved with other whitespace). Checked before anything
  * is written to --out, so a refused resume leaves the checkpoint as it was. */
 static int check_resume_tokenizer(const char *tokenizer_dir, const char *out_dir, rlhf_error *error) {
     tokenizer *given;
     if (tokenizer_load(&given, tokenizer_dir, error) != 0) return -1;
-    char rendered_dir[] = "/tmp/rlhf-resume-tokenizer-XXXXXX";
-    if (!mkdtemp(rendered_dir)) {
-        rlhf_error_set(error, "cannot make a temporary folder to compare tokenizers: %s", strerror(errno));
-        tokenizer_free(given);
-        return -1;
-    }
-    int status = tokenizer_save(given, rendered_dir, error);
+    char *rendered[2];
+    size_t rendered_size[2];
+    int status = tokenizer_render(given, &rendered[0], &rendered_size[0], &rendered[1], &rendered_size[1], error);
     tokenizer_free(given);
+    if (status != 0) return -1;
     static const char *const files[] = {"vocab.json", "merges.txt"};
     for (int i = 0; i < 2 && status == 0; i++) {
-        char rendered_path[4096], saved_path[4096];
-        snprintf(rendered_path, sizeof rendered_path, "%s/%s", rendered_dir, files[i]);
+        char saved_path[4096];
         snprintf(saved_path, sizeof saved_path, "%s/%s", out_dir, files[i]);
-        char *rendered = NULL, *saved = NULL;
-        size_t rendered_size, saved_size;
+        char *saved = NULL;
+        size_t saved_size;
         if (rlhf_read_file(saved_path, &saved, &saved_size, error) != 0) {
             rlhf_error_prefix(error, "--resume: the checkpoint has no tokenizer of its own (was it trained with --ids?)");
             status = -1;
-        } else if (rlhf_read_file(rendered_path, &rendered, &rendered_size, error) != 0) {
-            status = -1;
-        } else if (rendered_size != saved_size || memcmp(rendered, saved, saved_size) != 0) {
+        } else if (rendered_size[i] != saved_size || memcmp(rendered[i], saved, saved_size) != 0) {
             rlhf_error_set(error, "--resume: the checkpoint in %s was trained with another tokenizer (%s/%s differs from "
                                   "%s); resume with the tokenizer it started with (--tokenizer %s)",
                            out_dir, tokenizer_dir, files[i], saved_path, out_dir);
             status = -1;
         }
-        free(rendered);
         free(saved);
     }
-    for (int i = 0; i < 2; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", rendered_dir, files[i]);
-        unlink(path);
-    }
-    rmdir(rendered_dir);
+    free(rendered[0]);
+    free(rendered[1]);
     return status;
 }
 

@@ -960,8 +960,10 @@ static int compare_names(const void *a, const void *b) {
     return strcmp(((const named_id *)a)->name, ((const named_id *)b)->name);
 }
 
-int tokenizer_save(const tokenizer *t, const char *dir, rlhf_error *error) {
-    if (rlhf_make_directory(dir, error) != 0) return -1;
+int tokenizer_render(const tokenizer *t, char **vocab_json, size_t *vocab_length, char **merges_txt,
+                     size_t *merges_length, rlhf_error *error) {
+    *vocab_json = *merges_txt = NULL;
+    *vocab_length = *merges_length = 0;
     named_id *order = malloc((size_t)t->vocab_size * sizeof *order);
     if (!order) {
         rlhf_error_set(error, "out of memory");
@@ -987,21 +989,39 @@ int tokenizer_save(const tokenizer *t, const char *dir, rlhf_error *error) {
         buffer_append_string(&merges, t->names + t->name_starts[t->merge_right[rank]]);
         buffer_append(&merges, "\n", 1);
     }
+    if (vocab.failed || merges.failed) {
+        free(vocab.data);
+        free(merges.data);
+        rlhf_error_set(error, "out of memory");
+        return -1;
+    }
+    *vocab_json = vocab.data;
+    *vocab_length = vocab.length;
+    *merges_txt = merges.data;
+    *merges_length = merges.length;
+    return 0;
+}
+
+int tokenizer_save(const tokenizer *t, const char *dir, rlhf_error *error) {
+    if (rlhf_make_directory(dir, error) != 0) return -1;
+    char *vocab, *merges;
+    size_t vocab_length, merges_length;
+    if (tokenizer_render(t, &vocab, &vocab_length, &merges, &merges_length, error) != 0) return -1;
     int status = -1;
     size_t length = strlen(dir) + 16;
     char *path = malloc(length);
-    if (vocab.failed || merges.failed || !path) {
+    if (!path) {
         rlhf_error_set(error, "out of memory");
     } else {
         snprintf(path, length, "%s/vocab.json", dir);
-        if (rlhf_write_file_atomic(path, vocab.data, vocab.length, error) == 0) {
+        if (rlhf_write_file_atomic(path, vocab, vocab_length, error) == 0) {
             snprintf(path, length, "%s/merges.txt", dir);
-            status = rlhf_write_file_atomic(path, merges.data, merges.length, error);
+            status = rlhf_write_file_atomic(path, merges, merges_length, error);
         }
     }
     free(path);
-    free(vocab.data);
-    free(merges.data);
+    free(vocab);
+    free(merges);
     return status;
 }
 

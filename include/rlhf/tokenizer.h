@@ -49,6 +49,11 @@ int tokenizer_load(tokenizer **out, const char *dir, rlhf_error *error);
  * "#version: 0.2" then the merges in rank order. transformers (4.x and 5.x) and tokenizers
  * (ByteLevelBPETokenizer.from_file) load both. */
 int tokenizer_save(const tokenizer *t, const char *dir, rlhf_error *error);
+/* The two files tokenizer_save writes, in memory: *vocab_json and *merges_txt (malloc'd,
+ * not NUL-terminated; the caller frees both) and their lengths. Comparing them with a
+ * directory's files says whether that directory holds this tokenizer as saved here. */
+int tokenizer_render(const tokenizer *t, char **vocab_json, size_t *vocab_length, char **merges_txt,
+                     size_t *merges_length, rlhf_error *error);
 
 /* Frees t (NULL is fine). */
 void tokenizer_free(tokenizer *t);
