@@ -14,6 +14,10 @@ void policy_generation_free(policy_generation *generation) {
     memset(generation, 0, sizeof *generation);
 }
 
+void policy_sampling_stream(rlhf_rng *stream, uint64_t seed, int row) {
+    rlhf_rng_seed(stream, seed * 0x9e3779b97f4a7c15ULL + (uint64_t)row + 1);
+}
+
 int policy_generate(gpt_model *model, const int *const *prompts, const int *prompt_lengths, int count,
                     const policy_sampling *sampling, policy_generation *out, rlhf_error *error) {
     memset(out, 0, sizeof *out);
@@ -67,7 +71,7 @@ int policy_generate(gpt_model *model, const int *const *prompts, const int *prom
             mask[b * longest + longest - length + t] = 1;
         }
         active[b] = 1;
-        rlhf_rng_seed(&streams[b], sampling->seed * 0x9e3779b97f4a7c15ULL + (uint64_t)b + 1);
+        policy_sampling_stream(&streams[b], sampling->seed, b);
     }
     if (gpt_forward_cached(model, &cache, tokens, mask, longest, error) != 0) goto done;
     for (int step = 0; step < new_tokens; step++) {

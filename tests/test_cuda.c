@@ -1023,17 +1023,9 @@ static void make_model_pair(gpt_model *on_cpu, gpt_model *on_gpu, const gpt_conf
     free(host);
 }
 
-/* policy_generate on both backends from prompts of different lengths: identical tokens,
- * lengths and stop reasons, log-probs within tolerance. */
-/* Whether the CPU and CUDA generations may rightly part at new token t of a row (CPU drew a,
- * CUDA drew b after the same prefix): a draw that float rounding decides either way. The
- * CPU scores the shared prefix again with a full forward pass; greedy, a and b must be
- * within 1e-4 of each other in its logits; sampled, a and b must border each other in its
- * sampler's order (the CPU's sample_tokens over 2048 uniforms evenly spaced in [0, 1) draws
- * a at one and b at the next, or the other way round). Logits differ between the backends
- * by about 1e-6, so a part anywhere else is a bug. */
-static bool near_tie(gpt_model *model, const int *prompt, int prompt_length, const int *generated, int t, int a, int b,
-                     const policy_sampling *sampling) {
+/* The model's logits for the token after prompt + generated[0..t), from a full forward pass
+ * of that one sequence (malloc'd, vocab_size floats). */
+static float *next_token_logits(gpt_model *model, const int *prompt, int prompt_length, const int *generated, int t) {
     int T = prompt_length + t, V = model->config.vocab_size;
     int *tokens = malloc(sizeof(int) * T);
     memcpy(tokens, prompt, sizeof(int) * prompt_length);
@@ -1042,32 +1034,73 @@ static bool near_tie(gpt_model *model, const int *prompt, int prompt_length, con
     ck_assert_msg(gpt_reserve(model, 1, T, false, &error) == 0, "%s", error.message);
     gpt_batch batch = {.batch_size = 1, .seq_len = T, .tokens = tokens, .want_logits = true};
     ck_assert_msg(gpt_forward(model, &batch, NULL, &error) == 0, "%s", error.message);
-    float *logits = malloc(sizeof(float) * T * V);
+    float *logits = malloc(sizeof(float) * T * V), *last = malloc(sizeof(float) * V);
     gpt_copy_logits(model, logits);
-    const float *last = logits + (size_t)(T - 1) * V;
+    memcpy(last, logits + (size_t)(T - 1) * V, sizeof(float) * V);
+    free(tokens);
+    free(logits);
+    return last;
+}
+
+/* The token the CPU's sampler draws from one row of logits at uniform u. */
+static int cpu_draw(const float *logits, int V, float u, const policy_sampling *sampling) {
+    float *row = copy_floats(logits, (size_t)V), logprob;
+    int token;
+    cpu->sample_tokens(&token, &logprob, row, &u, 1, V, sampling->temperature, sampling->top_k, sampling->top_p);
+    free(row);
+    return token;
+}
+
+/* Whether the CPU's sampler, given one row of logits, draws both a and b among the uniforms
+ * u - 1e-4, u and u + 1e-4: whether u lies within 1e-4 of their border in its cumulative
+ * probabilities. */
+static bool sampler_draws_both(const float *logits, int V, float u, int a, int b, const policy_sampling *sampling) {
+    enum { DRAWS = 3 };
+    float *rows = malloc(sizeof(float) * DRAWS * V), uniforms[DRAWS], logprobs[DRAWS];
+    int drawn[DRAWS];
+    for (int d = 0; d < DRAWS; d++) {
+        memcpy(rows + (size_t)d * V, logits, sizeof(float) * V);
+        uniforms[d] = fminf(fmaxf(u + (float)(d - 1) * 1e-4f, 0.0f), 0.99999994f);
+    }
+    cpu->sample_tokens(drawn, logprobs, rows, uniforms, DRAWS, V, sampling->temperature, sampling->top_k,
+                       sampling->top_p);
+    free(rows);
+    bool drew_a = false, drew_b = false;
+    for (int d = 0; d < DRAWS; d++) {
+        drew_a |= drawn[d] == a;
+        drew_b |= drawn[d] == b;
+    }
+    return drew_a && drew_b;
+}
+
+/* Whether the CPU and CUDA generations may rightly part at new token t of row `row` (CPU
+ * drew a, CUDA drew b after the same prefix): a draw that float rounding decides either way.
+ * The CPU scores the shared prefix again with a full forward pass. Greedy: a and b must be
+ * within 1e-4 of each other in its logits. Sampled: the row's own uniform u at step t (drawn
+ * again from its stream) must lie within 1e-4 of the border between a and b in the CPU
+ * sampler's cumulative probabilities, i.e. the CPU's sample_tokens draws both a and b among
+ * u - 1e-4, u and u + 1e-4. The backends' logits differ by about 1e-6 and their cumulative
+ * sums by float rounding (well under 1e-4), so a part anywhere else is a bug. */
+static bool near_tie(gpt_model *model, const int *prompt, int prompt_length, const int *generated, int t, int a, int b,
+                     const policy_sampling *sampling, int row) {
+    int V = model->config.vocab_size;
+    float *last = next_token_logits(model, prompt, prompt_length, generated, t);
     bool tie = false;
     if (sampling->temperature <= 0.0f) {
         tie = fabsf(last[a] - last[b]) <= 1e-4f * fmaxf(1.0f, fabsf(last[a]));
     } else {
-        enum { GRID = 2048 };
-        float *rows = malloc(sizeof(float) * GRID * V), *uniforms = malloc(sizeof(float) * GRID);
-        float *logprobs = malloc(sizeof(float) * GRID);
-        int *drawn = malloc(sizeof(int) * GRID);
-        for (int g = 0; g < GRID; g++) {
-            memcpy(rows + (size_t)g * V, last, sizeof(float) * V);
-            uniforms[g] = (g + 0.5f) / GRID;
-        }
-        cpu->sample_tokens(drawn, logprobs, rows, uniforms, GRID, V, sampling->temperature, sampling->top_k,
-                           sampling->top_p);
-        for (int g = 0; g + 1 < GRID && !tie; g++)
-            tie = (drawn[g] == a && drawn[g + 1] == b) || (drawn[g] == b && drawn[g + 1] == a);
-        free(rows), free(uniforms), free(logprobs), free(drawn);
+        rlhf_rng stream;
+        policy_sampling_stream(&stream, sampling->seed, row);
+        float u = 0.0f;
+        for (int step = 0; step <= t; step++) u = (float)rlhf_rng_uniform(&stream);
+        tie = sampler_draws_both(last, V, u, a, b, sampling);
     }
-    free(tokens);
-    free(logits);
+    free(last);
     return tie;
 }
 
+/* policy_generate on both backends from prompts of different lengths: identical tokens,
+ * lengths and stop reasons, log-probs within tolerance. */
 static void check_generation(const char *name, const gpt_config *config, int count, int new_tokens,
                              const policy_sampling *sampling, int salt) {
     gpt_model on_cpu, on_gpu;
@@ -1101,7 +1134,7 @@ static void check_generation(const char *name, const gpt_config *config, int cou
         if (parted < 0) {
             different += out_cpu.lengths[i] != out_gpu.lengths[i] || out_cpu.stop_reasons[i] != out_gpu.stop_reasons[i];
         } else if (ties == 0 && near_tie(&on_cpu, prompts[i], lengths[i], tokens_cpu, parted, tokens_cpu[parted],
-                                         tokens_gpu[parted], &s)) {
+                                         tokens_gpu[parted], &s, i)) {
             ties++;
             printf("  (row %d parts at new token %d: CPU %d, CUDA %d, a near tie on the CPU's own scores)\n", i,
                    parted, tokens_cpu[parted], tokens_gpu[parted]);
@@ -1143,6 +1176,80 @@ START_TEST(test_generation) {
     check_generation("generate small T 1", &small, 4, 20, &plain, 730);
     check_generation("generate tiny greedy (8 prompts, 24 new)", &tiny, 8, 24, &greedy, 740);
     check_generation("generate tiny T 0.9 top-k 8 top-p 0.95", &tiny, 8, 24, &sampled, 750);
+}
+END_TEST
+
+/* The rule that lets a sampled row part between the backends (near_tie) must neither miss a
+ * real tie nor excuse a broken sampler: the uniform it replays from a row's stream is the one
+ * policy_generate drew (the CPU's sampler, fed the full forward pass's logits and that
+ * uniform, draws every generated token again; one may part at a border, where the cached and
+ * the full forward pass round differently), and it accepts a pair of tokens only within 1e-4
+ * of their border in the sampler's cumulative probabilities. CPU only. */
+START_TEST(test_sampled_near_tie_rule) {
+    gpt_config config = small_config(false, 0.0f);
+    gpt_model model;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_create(&model, &config, cpu, &error), 0);
+    float *weights = random_floats(model.parameter_count, 0.3f, 760);
+    gpt_write_parameters(&model, weights);
+    free(weights);
+    enum { ROWS = 8, PROMPT = 3 };
+    policy_sampling s = {.temperature = 0.9f, .top_p = 0.95f, .top_k = 0, .seed = seed_for(761), .eos_id = -1,
+                         .max_new_tokens = 6};
+    int prompt_ids[ROWS][PROMPT], lengths[ROWS];
+    const int *prompts[ROWS];
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, seed_for(762));
+    for (int r = 0; r < ROWS; r++) {
+        for (int t = 0; t < PROMPT; t++) prompt_ids[r][t] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
+        prompts[r] = prompt_ids[r];
+        lengths[r] = PROMPT;
+    }
+    policy_generation out;
+    ck_assert_msg(policy_generate(&model, prompts, lengths, ROWS, &s, &out, &error) == 0, "%s", error.message);
+    int replayed = 0, total = 0;
+    for (int r = 0; r < ROWS; r++) {
+        rlhf_rng stream;
+        policy_sampling_stream(&stream, s.seed, r);
+        const int *generated = out.tokens + (size_t)r * s.max_new_tokens;
+        for (int t = 0; t < out.lengths[r]; t++) {
+            float u = (float)rlhf_rng_uniform(&stream);
+            float *logits = next_token_logits(&model, prompts[r], PROMPT, generated, t);
+            replayed += cpu_draw(logits, config.vocab_size, u, &s) == generated[t];
+            total++;
+            free(logits);
+        }
+    }
+    printf("  replayed sampled tokens: %d of %d\n", replayed, total);
+    ck_assert_int_eq(total, ROWS * s.max_new_tokens);
+    ck_assert_msg(replayed >= total - 1, "only %d of %d sampled tokens replay (RLHF_TEST_SEED=%llu)", replayed, total,
+                  run_seed);
+
+    /* a border between two tokens, found by bisection on the uniform, away from 0 and 1 */
+    int V = config.vocab_size;
+    float *logits = random_floats((size_t)V, 1.0f, 763), low = 0.05f, high = low;
+    while (high < 0.95f && cpu_draw(logits, V, high, &s) == cpu_draw(logits, V, low, &s)) high += 1.0f / 4096;
+    ck_assert_msg(high < 0.95f, "no border between tokens found");
+    low = high - 1.0f / 4096;
+    int a = cpu_draw(logits, V, low, &s);
+    for (int i = 0; i < 40; i++) {
+        float middle = 0.5f * (low + high);
+        if (cpu_draw(logits, V, middle, &s) == a) low = middle;
+        else high = middle;
+    }
+    int b = cpu_draw(logits, V, high, &s), other = 0;
+    ck_assert_int_ne(a, b);
+    while (other == a || other == b || other == cpu_draw(logits, V, low - 1e-4f, &s) ||
+           other == cpu_draw(logits, V, low + 1e-4f, &s))
+        other++;
+    ck_assert_msg(sampler_draws_both(logits, V, low, a, b, &s), "a tie at the border is not accepted");
+    ck_assert_msg(sampler_draws_both(logits, V, low + 5e-5f, b, a, &s), "a tie 5e-5 past the border is not accepted");
+    ck_assert_msg(!sampler_draws_both(logits, V, low - 1e-2f, a, b, &s), "a part 1e-2 before the border is accepted");
+    ck_assert_msg(!sampler_draws_both(logits, V, low + 1e-2f, a, b, &s), "a part 1e-2 after the border is accepted");
+    ck_assert_msg(!sampler_draws_both(logits, V, low, a, other, &s), "a token away from the border is accepted");
+    free(logits);
+    policy_generation_free(&out);
+    gpt_destroy(&model);
 }
 END_TEST
 
@@ -1260,6 +1367,7 @@ int main(void) {
     tcase_add_test(model, test_training_step_gpt2);
     tcase_add_test(model, test_training_step_tf32);
     tcase_add_test(model, test_generation);
+    tcase_add_test(model, test_sampled_near_tie_rule);
     tcase_add_test(model, test_greedy_matches_hugging_face_generate);
     suite_add_tcase(suite, model);
     TCase *large = tcase_create("large");

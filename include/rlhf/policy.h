@@ -175,6 +175,10 @@ typedef struct policy_generation {
 int policy_generate(gpt_model *model, const int *const *prompts, const int *prompt_lengths, int count,
                     const policy_sampling *sampling, policy_generation *out, rlhf_error *error);
 void policy_generation_free(policy_generation *generation);
+/* Seeds the random stream row `row` of a policy_generate batch with sampling seed `seed`
+ * draws from: one uniform per new token, in order (drawn for every row at every step, also
+ * after the row stopped). Drawing the same uniforms again replays a sampled row. */
+void policy_sampling_stream(rlhf_rng *stream, uint64_t seed, int row);
 
 /* One completion as text. */
 typedef struct policy_text_sample {

@@ -217,8 +217,8 @@ static void causal_scores(float *square, const float *x, const float *y, float a
 
 /* out [pairs][T, hs] = alpha W V with W [pairs][T, T] lower triangular (row-major, ld T) and
  * V [pairs][T, hs]: O = P V, and dQ = scale dS K. Column-major: out^T = V^T W^T. */
-static void causal_weights_times_values(float *out, const float *weights, const float *values, int T, int hs,
-                                        int pairs, float alpha = 1.0f) {
+static void causal_weights_times_values(float *out, const float *weights, const float *values, float alpha, int T,
+                                        int hs, int pairs) {
     long long head_stride = (long long)T * hs, square_stride = (long long)T * T;
     for (int first = 0; first < T; first += CAUSAL_BLOCK) {
         int rows_in_block = T - first < CAUSAL_BLOCK ? T - first : CAUSAL_BLOCK, keys = first + rows_in_block;
@@ -277,7 +277,7 @@ void cuda_attention_forward(float *out, float *probs, const float *qkv, const in
     LAUNCH_CHECK("masked_softmax_kernel");
     if (dropout <= 0.0f) {
         /* O = P V */
-        causal_weights_times_values(o, probs, v, T, hs, pairs);
+        causal_weights_times_values(o, probs, v, 1.0f, T, hs, pairs);
     } else {
         uint32_t threshold = nn_dropout_threshold(dropout);
         float keep_scale = 1.0f / (1.0f - dropout);
@@ -287,7 +287,8 @@ void cuda_attention_forward(float *out, float *probs, const float *qkv, const in
                 dropped, probs, first * square, count * square, seed, threshold, keep_scale);
             LAUNCH_CHECK("drop_probabilities_kernel");
             /* O = dropout(P) V for pairs first .. first + count - 1 */
-            causal_weights_times_values(o + first * head_stride, dropped, v + first * head_stride, T, hs, (int)count);
+            causal_weights_times_values(o + first * head_stride, dropped, v + first * head_stride, 1.0f, T, hs,
+                                        (int)count);
         }
     }
     merge_heads_kernel<<<elementwise_blocks(head_floats), ELEMENTWISE_THREADS>>>(out, o, B, T, C, NH);
@@ -334,7 +335,7 @@ void cuda_attention_backward(float *dqkv, float *scratch, const float *dout, con
         scratch, probs, (int)rows, T, dropout > 0.0f, seed, threshold, keep_scale);
     LAUNCH_CHECK("softmax_backward_kernel");
     /* dQ = scale dS K, dK = scale dS^T Q */
-    causal_weights_times_values(dq, scratch, k, T, hs, pairs, scale);
+    causal_weights_times_values(dq, scratch, k, scale, T, hs, pairs);
     causal_transposed_weights_times(dk, scratch, q, scale, T, hs, pairs);
     add_merged_qkv_kernel<<<elementwise_blocks(head_floats), ELEMENTWISE_THREADS>>>(dqkv, dq, dk, dv, B, T, C, NH);
     LAUNCH_CHECK("add_merged_qkv_kernel");
