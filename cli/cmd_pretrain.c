@@ -12,7 +12,7 @@
 
 static const cli_option options[] = {
     {"corpus", "FILE", "training text (documents separated by <|endoftext|>), tokenized once into DIR/corpus.tokens", NULL},
-    {"tokenizer", "DIR", "tokenizer (vocab.json + merges.txt) for --corpus; copied into --out", NULL},
+    {"tokenizer", "DIR", "tokenizer (vocab.json + merges.txt, or tokenizer.json) for --corpus; saved into --out", NULL},
     {"ids", "FILE", "or training data as token ids, one sequence a line (joined into one stream)", NULL},
     {"config", "tiny|gpt2", "model size for a fresh model: tiny or gpt2", "tiny"},
     {"vocab-size", "N", "with --ids: override the config's vocabulary size (with --corpus the tokenizer sets it; refused)", NULL},

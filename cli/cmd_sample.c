@@ -11,7 +11,7 @@
 #include "rlhf/tokenizer.h"
 
 static const cli_option options[] = {
-    {"model", "DIR", "model directory (config.json, model.safetensors, vocab.json, merges.txt)", NULL},
+    {"model", "DIR", "model directory (config.json, model.safetensors, vocab.json + merges.txt or tokenizer.json)", NULL},
     {"prompt", "TEXT", "text to continue", ""},
     {"n", "N", "samples to draw (one batch)", "1"},
     {"max-new-tokens", "N", "new tokens at most per sample", "64"},

@@ -30,7 +30,7 @@ static const cli_command train_command = {
 };
 
 static const cli_option encode_options[] = {
-    {"tokenizer", "DIR", "tokenizer directory (vocab.json + merges.txt), e.g. a model directory", NULL},
+    {"tokenizer", "DIR", "tokenizer directory (vocab.json + merges.txt, or tokenizer.json), e.g. a model directory", NULL},
     {"text", "TEXT", "text to encode", NULL},
     {"file", "FILE", "or a file to encode (any bytes)", NULL},
     {"plain", NULL, "encode \"<|endoftext|>\" as ordinary text, not as the special id", NULL},
@@ -46,7 +46,7 @@ static const cli_command encode_command = {
 };
 
 static const cli_option decode_options[] = {
-    {"tokenizer", "DIR", "tokenizer directory (vocab.json + merges.txt), e.g. a model directory", NULL},
+    {"tokenizer", "DIR", "tokenizer directory (vocab.json + merges.txt, or tokenizer.json), e.g. a model directory", NULL},
     {"ids", "IDS", "token ids separated by spaces or commas, e.g. \"15496 995\"", NULL},
     {"json", NULL, "print {\"text\": ..., \"utf8\": ...} (bytes that are not UTF-8 shown as U+FFFD)", NULL},
     {0},
@@ -257,6 +257,7 @@ static const cli_subcommand tokenizer_members[] = {
 int cmd_tokenizer(int argc, char **argv) {
     return cli_dispatch("tokenizer",
                         "GPT-2 byte-level BPE tokenizers: directories with vocab.json and merges.txt, as GPT-2\n"
-                        "and Hugging Face write them (a model directory holds one too).",
+                        "and Hugging Face write them, or with tokenizer.json alone, as transformers 5 saves\n"
+                        "them (a model directory holds one too).",
                         tokenizer_members, (int)(sizeof tokenizer_members / sizeof tokenizer_members[0]), argc, argv);
 }

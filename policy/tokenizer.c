@@ -8,6 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "rlhf/tokenizer.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <omp.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ byte alphabet */
 
@@ -713,21 +715,25 @@ const char *tokenizer_token_name(const tokenizer *t, int id) {
 
 /* ------------------------------------------------------------------ loading */
 
-/* Parses vocab.json into token bytes by id (ownership to the caller). */
-static int read_vocab(const char *path, int *vocab_size, char **bytes_out, size_t **starts_out, rlhf_error *error) {
+/* Reads the JSON file at path (duplicate keys refused); errors name the file and line. */
+static json_t *read_json_file(const char *path, rlhf_error *error) {
     char *text = NULL;
     size_t size = 0;
-    if (rlhf_read_file(path, &text, &size, error) != 0) return -1;
+    if (rlhf_read_file(path, &text, &size, error) != 0) return NULL;
     json_error_t json_error;
     json_t *root = json_loadb(text, size, JSON_REJECT_DUPLICATES, &json_error);
     free(text);
-    if (!root) {
-        rlhf_error_set(error, "%s: line %d: not valid JSON: %s", path, json_error.line, json_error.text);
-        return -1;
-    }
+    if (!root) rlhf_error_set(error, "%s: line %d: not valid JSON: %s", path, json_error.line, json_error.text);
+    return root;
+}
+
+/* Turns a vocabulary object (token spelling -> id, ids exactly 0..n-1: vocab.json, or
+ * tokenizer.json's model.vocab) into token bytes by id (ownership to the caller). Errors
+ * begin with path, which names where the object was read. */
+static int vocab_from_object(json_t *root, const char *path, int *vocab_size, char **bytes_out, size_t **starts_out,
+                             rlhf_error *error) {
     if (!json_is_object(root) || json_object_size(root) == 0 || json_object_size(root) > INT_MAX / 2) {
         rlhf_error_set(error, "%s: not a JSON object of token -> id", path);
-        json_decref(root);
         return -1;
     }
     size_t count = json_object_size(root);
@@ -792,8 +798,39 @@ done:
     free(starts);
     free(names);
     free(name_lengths);
+    return status;
+}
+
+/* Parses vocab.json into token bytes by id (ownership to the caller). */
+static int read_vocab(const char *path, int *vocab_size, char **bytes_out, size_t **starts_out, rlhf_error *error) {
+    json_t *root = read_json_file(path, error);
+    if (!root) return -1;
+    int status = vocab_from_object(root, path, vocab_size, bytes_out, starts_out, error);
     json_decref(root);
     return status;
+}
+
+/* Which side of a merge named a token the vocabulary lacks (add_named_merge's results). */
+enum { MERGE_ADDED = 0, MERGE_UNKNOWN_LEFT = 1, MERGE_UNKNOWN_RIGHT = 2, MERGE_UNKNOWN_RESULT = 3, MERGE_NO_MEMORY = -1 };
+
+/* Adds the merge of two tokens given by their spellings (vocab.json's alphabet) at the next
+ * rank. scratch holds at least 2 x (both lengths) bytes. Returns MERGE_ADDED, or which token
+ * is not in the vocabulary (the left, the right, or the merged one), or MERGE_NO_MEMORY. */
+static int add_named_merge(tokenizer *t, const char *left, size_t left_length, const char *right, size_t right_length,
+                           char *scratch, int *capacity) {
+    const char *names[2] = {left, right};
+    size_t name_lengths[2] = {left_length, right_length};
+    int ids[2];
+    long joined_length = 0;
+    for (int side = 0; side < 2; side++) {
+        long length_bytes = name_to_bytes(names[side], name_lengths[side], scratch + joined_length);
+        ids[side] = length_bytes < 0 ? -1 : token_id(t, scratch + joined_length, (size_t)length_bytes);
+        if (ids[side] < 0) return side == 0 ? MERGE_UNKNOWN_LEFT : MERGE_UNKNOWN_RIGHT;
+        joined_length += length_bytes;
+    }
+    int result = token_id(t, scratch, (size_t)joined_length);
+    if (result < 0) return MERGE_UNKNOWN_RESULT;
+    return tokenizer_add_merge(t, ids[0], ids[1], result, capacity) == 0 ? MERGE_ADDED : MERGE_NO_MEMORY;
 }
 
 /* Reads merges.txt into t's merge table; errors name the file and line. */
@@ -827,26 +864,20 @@ static int read_merges(tokenizer *t, const char *path, rlhf_error *error) {
             goto done;
         }
         *space = '\0';
-        const char *names[2] = {line, space + 1};
-        size_t name_lengths[2] = {(size_t)(space - line), (size_t)(line_end - space - 1)};
-        int ids[2];
-        long left_length = 0;
-        for (int side = 0; side < 2; side++) {
-            long length_bytes = name_to_bytes(names[side], name_lengths[side], scratch + left_length);
-            ids[side] = length_bytes < 0 ? -1 : token_id(t, scratch + left_length, (size_t)length_bytes);
-            if (ids[side] < 0) {
-                rlhf_error_set(error, "%s: line %d: token \"%s\" is not in vocab.json", path, line_number, names[side]);
-                goto done;
-            }
-            left_length += length_bytes;
-        }
-        int result = token_id(t, scratch, (size_t)left_length);
-        if (result < 0) {
-            rlhf_error_set(error, "%s: line %d: merging \"%s\" and \"%s\" makes \"%s%s\", which is not in vocab.json",
-                           path, line_number, names[0], names[1], names[0], names[1]);
+        const char *left = line, *right = space + 1;
+        int added = add_named_merge(t, left, (size_t)(space - line), right, (size_t)(line_end - space - 1), scratch,
+                                    &capacity);
+        if (added == MERGE_UNKNOWN_LEFT || added == MERGE_UNKNOWN_RIGHT) {
+            rlhf_error_set(error, "%s: line %d: token \"%s\" is not in vocab.json", path, line_number,
+                           added == MERGE_UNKNOWN_LEFT ? left : right);
             goto done;
         }
-        if (tokenizer_add_merge(t, ids[0], ids[1], result, &capacity) != 0) {
+        if (added == MERGE_UNKNOWN_RESULT) {
+            rlhf_error_set(error, "%s: line %d: merging \"%s\" and \"%s\" makes \"%s%s\", which is not in vocab.json",
+                           path, line_number, left, right, left, right);
+            goto done;
+        }
+        if (added == MERGE_NO_MEMORY) {
             rlhf_error_set(error, "%s: out of memory", path);
             goto done;
         }
@@ -857,6 +888,183 @@ static int read_merges(tokenizer *t, const char *path, rlhf_error *error) {
 done:
     free(scratch);
     free(text);
+    return status;
+}
+
+/* Whether member key of object is absent, null, false or "" (a setting left at GPT-2's value). */
+static bool json_member_unset(json_t *object, const char *key) {
+    json_t *value = json_object_get(object, key);
+    return !value || json_is_null(value) || json_is_false(value) ||
+           (json_is_string(value) && json_string_length(value) == 0);
+}
+
+/* Whether member key of object is a string equal to text. */
+static bool json_member_is(json_t *object, const char *key, const char *text) {
+    json_t *value = json_object_get(object, key);
+    return json_is_string(value) && strcmp(json_string_value(value), text) == 0;
+}
+
+/* Checks that a tokenizer.json (the `tokenizers` library's one-file format, which
+ * transformers 5 writes instead of vocab.json + merges.txt) describes GPT-2's tokenizer as
+ * this file implements it: no normalizer, the ByteLevel pre-tokenizer with GPT-2's regular
+ * expression and no prefix space, a ByteLevel decoder (or none), and a plain BPE model (no
+ * dropout, unknown token, subword prefix or suffix, byte fallback or ignore_merges). Any
+ * other setting would tokenize differently, so it is refused by name. The post-processor is
+ * not checked: it only says which special tokens transformers adds around a whole input when
+ * asked to, and rlhf frames its sequences itself. */
+static int check_tokenizer_json(json_t *root, const char *path, rlhf_error *error) {
+    if (!json_is_object(root)) {
+        rlhf_error_set(error, "%s: not a JSON object", path);
+        return -1;
+    }
+    json_t *model = json_object_get(root, "model"), *pre = json_object_get(root, "pre_tokenizer");
+    json_t *normalizer = json_object_get(root, "normalizer"), *decoder = json_object_get(root, "decoder");
+    json_t *use_regex = json_is_object(pre) ? json_object_get(pre, "use_regex") : NULL;
+    const char *problem = NULL;
+    if (!json_is_object(model)) problem = "model: missing (a tokenizer.json has a model object)";
+    else if (!json_member_is(model, "type", "BPE")) problem = "model.type: only BPE is supported";
+    else if (!json_member_unset(model, "dropout")) problem = "model.dropout: BPE dropout is not supported";
+    else if (!json_member_unset(model, "unk_token")) problem = "model.unk_token: a byte-level BPE has no unknown token";
+    else if (!json_member_unset(model, "continuing_subword_prefix"))
+        problem = "model.continuing_subword_prefix: subword prefixes are not supported";
+    else if (!json_member_unset(model, "end_of_word_suffix")) problem = "model.end_of_word_suffix: not supported";
+    else if (!json_member_unset(model, "byte_fallback")) problem = "model.byte_fallback: not supported";
+    else if (!json_member_unset(model, "ignore_merges")) problem = "model.ignore_merges: not supported";
+    else if (normalizer && !json_is_null(normalizer)) problem = "normalizer: GPT-2's tokenizer has none";
+    else if (!json_is_object(pre) || !json_member_is(pre, "type", "ByteLevel"))
+        problem = "pre_tokenizer: only GPT-2's ByteLevel pre-tokenizer is supported";
+    else if (!json_member_unset(pre, "add_prefix_space"))
+        problem = "pre_tokenizer.add_prefix_space: must be false, as in GPT-2";
+    else if (use_regex && !json_is_true(use_regex))
+        problem = "pre_tokenizer.use_regex: must be true (GPT-2's regular expression)";
+    else if (decoder && !json_is_null(decoder) && !(json_is_object(decoder) && json_member_is(decoder, "type", "ByteLevel")))
+        problem = "decoder: only the ByteLevel decoder is supported";
+    if (problem) {
+        rlhf_error_set(error, "%s: %s", path, problem);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads tokenizer.json's model.merges into t's merge table: each merge is "left right" (one
+ * space; older `tokenizers`) or ["left", "right"] (newer). Errors name the merge's index. */
+static int merges_from_array(tokenizer *t, json_t *merges, const char *path, rlhf_error *error) {
+    if (!json_is_array(merges)) {
+        rlhf_error_set(error, "%s: model.merges: not an array", path);
+        return -1;
+    }
+    int capacity = 0, status = -1;
+    char *scratch = NULL;
+    size_t index;
+    json_t *merge;
+    json_array_foreach(merges, index, merge) {
+        const char *left = NULL, *right = NULL;
+        size_t left_length = 0, right_length = 0;
+        const char *text = json_string_value(merge);
+        const char *space = text ? strchr(text, ' ') : NULL;
+        if (space && space != text && space[1] != '\0' && !strchr(space + 1, ' ')) {
+            left = text, left_length = (size_t)(space - text);
+            right = space + 1, right_length = strlen(right);
+        } else if (json_is_array(merge) && json_array_size(merge) == 2 && json_is_string(json_array_get(merge, 0)) &&
+                   json_is_string(json_array_get(merge, 1))) {
+            left = json_string_value(json_array_get(merge, 0)), left_length = json_string_length(json_array_get(merge, 0));
+            right = json_string_value(json_array_get(merge, 1)), right_length = json_string_length(json_array_get(merge, 1));
+        }
+        if (!left || left_length == 0 || right_length == 0) {
+            rlhf_error_set(error, "%s: model.merges[%zu]: expected \"left right\" or [\"left\", \"right\"]", path, index);
+            goto done;
+        }
+        free(scratch);
+        scratch = malloc(2 * (left_length + right_length) + 2);
+        if (!scratch) {
+            rlhf_error_set(error, "%s: out of memory", path);
+            goto done;
+        }
+        int added = add_named_merge(t, left, left_length, right, right_length, scratch, &capacity);
+        if (added == MERGE_UNKNOWN_LEFT || added == MERGE_UNKNOWN_RIGHT) {
+            rlhf_error_set(error, "%s: model.merges[%zu]: token \"%.*s\" is not in model.vocab", path, index,
+                           (int)(added == MERGE_UNKNOWN_LEFT ? left_length : right_length),
+                           added == MERGE_UNKNOWN_LEFT ? left : right);
+            goto done;
+        }
+        if (added == MERGE_UNKNOWN_RESULT) {
+            rlhf_error_set(error, "%s: model.merges[%zu]: merging \"%.*s\" and \"%.*s\" makes a token not in model.vocab",
+                           path, index, (int)left_length, left, (int)right_length, right);
+            goto done;
+        }
+        if (added == MERGE_NO_MEMORY) {
+            rlhf_error_set(error, "%s: out of memory", path);
+            goto done;
+        }
+    }
+    tokenizer_compact_merges(t);
+    status = 0;
+done:
+    free(scratch);
+    return status;
+}
+
+/* Checks tokenizer.json's added_tokens: each must already be in model.vocab with the same id,
+ * and the only one supported is <|endoftext|> (encoding splits the text at it). Others, such
+ * as a "[PAD]" added for a reward model, are refused by name: rlhf would encode their text as
+ * ordinary characters. */
+static int check_added_tokens(const tokenizer *t, json_t *added, const char *path, rlhf_error *error) {
+    if (!added || json_is_null(added)) return 0;
+    if (!json_is_array(added)) {
+        rlhf_error_set(error, "%s: added_tokens: not an array", path);
+        return -1;
+    }
+    size_t index;
+    json_t *entry;
+    json_array_foreach(added, index, entry) {
+        json_t *id = json_object_get(entry, "id");
+        const char *content = json_string_value(json_object_get(entry, "content"));
+        if (!json_is_integer(id) || !content) {
+            rlhf_error_set(error, "%s: added_tokens[%zu]: expected an object with an integer id and a content", path,
+                           index);
+            return -1;
+        }
+        if (strcmp(content, TOKENIZER_END_OF_TEXT) != 0) {
+            rlhf_error_set(error,
+                           "%s: added_tokens[%zu]: \"%s\" (id %lld): added tokens other than %s are not supported",
+                           path, index, content, (long long)json_integer_value(id), TOKENIZER_END_OF_TEXT);
+            return -1;
+        }
+        if (json_integer_value(id) != t->eos_id) {
+            rlhf_error_set(error, "%s: added_tokens[%zu]: %s has id %lld, but model.vocab gives it %d", path, index,
+                           TOKENIZER_END_OF_TEXT, (long long)json_integer_value(id), t->eos_id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Loads a tokenizer from tokenizer.json (see check_tokenizer_json for what is accepted). */
+static int read_tokenizer_json(tokenizer **out, const char *path, rlhf_error *error) {
+    json_t *root = read_json_file(path, error);
+    if (!root) return -1;
+    int status = -1, vocab_size;
+    char *bytes, where[4200];
+    size_t *starts;
+    tokenizer *t = NULL;
+    if (check_tokenizer_json(root, path, error) != 0) goto done;
+    json_t *model = json_object_get(root, "model");
+    snprintf(where, sizeof where, "%s: model.vocab", path);
+    if (vocab_from_object(json_object_get(model, "vocab"), where, &vocab_size, &bytes, &starts, error) != 0) goto done;
+    t = tokenizer_create(vocab_size, bytes, starts, error);
+    if (!t) {
+        rlhf_error_prefix(error, "%s", where);
+        goto done;
+    }
+    if (check_added_tokens(t, json_object_get(root, "added_tokens"), path, error) != 0 ||
+        merges_from_array(t, json_object_get(model, "merges"), path, error) != 0)
+        goto done;
+    *out = t;
+    t = NULL;
+    status = 0;
+done:
+    tokenizer_free(t);
+    json_decref(root);
     return status;
 }
 
@@ -871,6 +1079,21 @@ int tokenizer_load(tokenizer **out, const char *dir, rlhf_error *error) {
     }
     snprintf(vocab_path, length, "%s/vocab.json", dir);
     snprintf(merges_path, length, "%s/merges.txt", dir);
+    if (access(vocab_path, F_OK) != 0 && errno == ENOENT) {
+        /* transformers 5 saves a GPT-2 tokenizer as tokenizer.json only */
+        char *json_path = malloc(length);
+        if (!json_path) {
+            rlhf_error_set(error, "out of memory");
+        } else {
+            snprintf(json_path, length, "%s/tokenizer.json", dir);
+            if (access(json_path, F_OK) == 0)
+                status = read_tokenizer_json(out, json_path, error);
+            else
+                rlhf_error_set(error, "%s: no tokenizer there (neither vocab.json + merges.txt nor tokenizer.json)", dir);
+        }
+        free(json_path);
+        goto done;
+    }
     int vocab_size;
     char *bytes;
     size_t *starts;

@@ -148,6 +148,26 @@ ids=$("$rlhf" tokenizer encode --tokenizer "$work/tok" --text "Hello <|endoftext
 expect_error 1 "outside \[0, 1000)" "$rlhf" tokenizer decode --tokenizer "$work/tok" --ids "5 1000"
 expect_error 2 "missing --vocab-size" "$rlhf" tokenizer train --corpus x --out y
 
+# a model directory saved by transformers 5 holds tokenizer.json instead of vocab.json +
+# merges.txt: the same ids, and the model samples the same text as with the two files
+for text in "Hello <|endoftext|> wörld" "  numbers 12345, don't stop!"; do
+    [ "$("$rlhf" tokenizer encode --tokenizer "$fixtures/tokenizer/transformers5" --text "$text")" = \
+      "$("$rlhf" tokenizer encode --tokenizer "$fixtures/tokenizer" --text "$text")" ] ||
+        fail "tokenizer.json encodes '$text' differently from vocab.json + merges.txt"
+done
+train --steps 1 --vocab-size 1000 --out "$work/hf-files" > /dev/null || fail "pretrain a 1000-id model"
+cp -r "$work/hf-files" "$work/hf5"
+cp "$fixtures/tokenizer/vocab.json" "$fixtures/tokenizer/merges.txt" "$work/hf-files/"
+cp "$fixtures/tokenizer/transformers5/tokenizer.json" "$fixtures/tokenizer/transformers5/tokenizer_config.json" "$work/hf5/"
+for model in hf-files hf5; do
+    "$rlhf" sample --model "$work/$model" --prompt "The" --n 2 --max-new-tokens 8 --seed 3 --json --device cpu \
+        > "$work/$model.json" || fail "sample from $model"
+done
+cmp -s "$work/hf-files.json" "$work/hf5.json" || fail "tokenizer.json and vocab.json + merges.txt sample differently"
+rm "$work/hf5/tokenizer.json"
+expect_error 1 "no tokenizer there (neither vocab.json + merges.txt nor tokenizer.json)" "$rlhf" sample \
+    --model "$work/hf5" --prompt "The" --device cpu
+
 # a model with more token ids than its tokenizer could sample ids that cannot be decoded
 train --steps 1 --vocab-size 1200 --out "$work/wide" > /dev/null || fail "pretrain a 1200-id model"
 cp "$work/tok/vocab.json" "$work/tok/merges.txt" "$work/wide/"

@@ -116,8 +116,14 @@ static size_t hex_to_bytes(const char *hex, char *out) {
 
 /* ------------------------------------------------------------------ parity with Hugging Face */
 
+/* The same cases from both forms of the fixture: vocab.json + merges.txt, and tokenizer.json
+ * alone as transformers 5 saves it. */
+static const char *const parity_dirs[] = {TOKENIZER_DIR, TOKENIZER_DIR "/transformers5"};
+
 START_TEST(test_hf_parity_on_hard_strings) {
-    tokenizer *t = load_fixture();
+    tokenizer *t;
+    rlhf_error load_error;
+    ck_assert_msg(tokenizer_load(&t, parity_dirs[_i], &load_error) == 0, "%s", load_error.message);
     ck_assert_int_eq(tokenizer_vocab_size(t), 1000);
     ck_assert_int_eq(tokenizer_eos_id(t), 0);
     size_t size;
@@ -541,6 +547,126 @@ static void expect_load_failure(const char *name, const char *needle1, const cha
     ck_assert_msg(!needle2 || strstr(error.message, needle2) != NULL, "%s: '%s' lacks '%s'", name, error.message, needle2);
 }
 
+/* Writes temporary_root/name/tokenizer.json: the transformers 5 fixture with one change,
+ * value (JSON text; NULL deletes) put at member key of the object named by where: "" the
+ * root, "model", "pre_tokenizer"; "merges" and "added_tokens" are arrays, key an index
+ * ("+" appends). */
+static void tokenizer_json_variant(const char *name, const char *where, const char *key, const char *value) {
+    json_error_t json_error;
+    json_t *root = json_load_file(TOKENIZER_DIR "/transformers5/tokenizer.json", 0, &json_error);
+    ck_assert_msg(root != NULL, "%s", json_error.text);
+    json_t *target = root, *parsed = NULL;
+    if (strcmp(where, "merges") == 0) target = json_object_get(json_object_get(root, "model"), "merges");
+    else if (*where) target = json_object_get(root, where);
+    if (value) {
+        parsed = json_loads(value, JSON_DECODE_ANY, &json_error);
+        ck_assert_msg(parsed != NULL, "%s: %s", value, json_error.text);
+    }
+    if (json_is_array(target) && strcmp(key, "+") == 0) json_array_append_new(target, parsed);
+    else if (json_is_array(target)) json_array_set_new(target, (size_t)atoi(key), parsed);
+    else if (parsed) json_object_set_new(target, key, parsed);
+    else json_object_del(target, key);
+    char dir[512], path[560];
+    snprintf(dir, sizeof dir, "%s/%s", temporary_root, name);
+    rlhf_error error;
+    ck_assert_int_eq(rlhf_make_directory(dir, &error), 0);
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    ck_assert_int_eq(json_dump_file(root, path, JSON_INDENT(1)), 0);
+    json_decref(root);
+}
+
+/* tokenizer.json (transformers 5's way of saving GPT-2's tokenizer) gives the tokenizer its
+ * vocab.json + merges.txt give: the same files rendered, merges in either of the forms
+ * `tokenizers` writes ("left right" or ["left", "right"]); and every setting that would
+ * tokenize differently is refused by name. */
+START_TEST(test_tokenizer_json) {
+    make_temporary_root();
+    tokenizer *expected = load_fixture(), *t;
+    rlhf_error error;
+    char *vocab[2], *merges[2];
+    size_t vocab_length[2], merges_length[2];
+    ck_assert_int_eq(tokenizer_render(expected, &vocab[0], &vocab_length[0], &merges[0], &merges_length[0], &error), 0);
+    /* as saved, then with every merge as one "left right" string */
+    json_error_t json_error;
+    json_t *root = json_load_file(TOKENIZER_DIR "/transformers5/tokenizer.json", 0, &json_error);
+    ck_assert_msg(root != NULL, "%s", json_error.text);
+    json_t *merge_list = json_object_get(json_object_get(root, "model"), "merges"), *pair;
+    size_t index;
+    ck_assert_uint_eq(json_array_size(merge_list), 743);
+    json_array_foreach(merge_list, index, pair) {
+        char joined[256];
+        snprintf(joined, sizeof joined, "%s %s", json_string_value(json_array_get(pair, 0)),
+                 json_string_value(json_array_get(pair, 1)));
+        json_array_set_new(merge_list, index, json_string(joined));
+    }
+    char string_dir[512], path[560];
+    snprintf(string_dir, sizeof string_dir, "%s/string_merges", temporary_root);
+    ck_assert_int_eq(rlhf_make_directory(string_dir, &error), 0);
+    snprintf(path, sizeof path, "%s/tokenizer.json", string_dir);
+    ck_assert_int_eq(json_dump_file(root, path, 0), 0);
+    json_decref(root);
+    const char *dirs[] = {TOKENIZER_DIR "/transformers5", string_dir};
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(tokenizer_load(&t, dirs[i], &error) == 0, "%s: %s", dirs[i], error.message);
+        ck_assert_int_eq(tokenizer_vocab_size(t), 1000);
+        ck_assert_int_eq(tokenizer_eos_id(t), 0);
+        ck_assert_int_eq(tokenizer_merge_count(t), 743);
+        ck_assert_int_eq(tokenizer_render(t, &vocab[1], &vocab_length[1], &merges[1], &merges_length[1], &error), 0);
+        ck_assert_msg(vocab_length[0] == vocab_length[1] && memcmp(vocab[0], vocab[1], vocab_length[0]) == 0,
+                      "%s: another vocabulary", dirs[i]);
+        ck_assert_msg(merges_length[0] == merges_length[1] && memcmp(merges[0], merges[1], merges_length[0]) == 0,
+                      "%s: other merges", dirs[i]);
+        free(vocab[1]);
+        free(merges[1]);
+        tokenizer_free(t);
+    }
+    free(vocab[0]);
+    free(merges[0]);
+    tokenizer_free(expected);
+
+    static const struct {
+        const char *name, *where, *key, *value, *needle1, *needle2;
+    } variants[] = {
+        {"normalizer", "", "normalizer", "{\"type\": \"Lowercase\"}", "tokenizer.json: normalizer", "has none"},
+        {"prefix_space", "pre_tokenizer", "add_prefix_space", "true", "pre_tokenizer.add_prefix_space", "false"},
+        {"no_regex", "pre_tokenizer", "use_regex", "false", "pre_tokenizer.use_regex", "true"},
+        {"whitespace", "", "pre_tokenizer", "{\"type\": \"Whitespace\"}", "pre_tokenizer:", "ByteLevel"},
+        {"no_pre_tokenizer", "", "pre_tokenizer", NULL, "pre_tokenizer:", "ByteLevel"},
+        {"wordpiece", "model", "type", "\"WordPiece\"", "model.type", "only BPE"},
+        {"dropout", "model", "dropout", "0.1", "model.dropout", "not supported"},
+        {"unknown_token", "model", "unk_token", "\"<unk>\"", "model.unk_token", "no unknown token"},
+        {"byte_fallback", "model", "byte_fallback", "true", "model.byte_fallback", "not supported"},
+        {"ignore_merges", "model", "ignore_merges", "true", "model.ignore_merges", "not supported"},
+        {"suffix", "model", "end_of_word_suffix", "\"</w>\"", "model.end_of_word_suffix", "not supported"},
+        {"decoder", "", "decoder", "{\"type\": \"WordPiece\"}", "decoder:", "ByteLevel"},
+        {"no_model", "", "model", NULL, "model: missing", NULL},
+        {"added_pad", "added_tokens", "+", "{\"id\": 1000, \"content\": \"[PAD]\", \"special\": true}",
+         "added_tokens[1]: \"[PAD]\" (id 1000)", "not supported"},
+        {"eos_elsewhere", "added_tokens", "0", "{\"id\": 5, \"content\": \"<|endoftext|>\", \"special\": true}",
+         "added_tokens[0]: <|endoftext|> has id 5", "model.vocab gives it 0"},
+        {"merge_unknown", "merges", "3", "\"\\u0120 zzzq\"", "model.merges[3]: token \"zzzq\"", "not in model.vocab"},
+        {"merge_one_side", "merges", "4", "[\"a\"]", "model.merges[4]", "expected"},
+        {"merge_result", "merges", "5", "\"~ ~\"", "model.merges[5]: merging \"~\" and \"~\"", "not in model.vocab"},
+        {"vocab_string_id", "model", "vocab", "{\"a\": \"0\"}", "model.vocab: token \"a\"", "not an integer"},
+    };
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        tokenizer_json_variant(variants[i].name, variants[i].where, variants[i].key, variants[i].value);
+        expect_load_failure(variants[i].name, variants[i].needle1, variants[i].needle2);
+    }
+    /* a setting at GPT-2's value, spelled out or left out, changes nothing */
+    tokenizer_json_variant("explicit_defaults", "model", "continuing_subword_prefix", "null");
+    snprintf(path, sizeof path, "%s/explicit_defaults", temporary_root);
+    ck_assert_msg(tokenizer_load(&t, path, &error) == 0, "%s", error.message);
+    tokenizer_free(t);
+    /* not JSON */
+    snprintf(path, sizeof path, "%s/broken", temporary_root);
+    ck_assert_int_eq(rlhf_make_directory(path, &error), 0);
+    snprintf(path, sizeof path, "%s/broken/tokenizer.json", temporary_root);
+    ck_assert_int_eq(rlhf_write_file_atomic(path, "{\n\"model\": ", 11, &error), 0);
+    expect_load_failure("broken", "tokenizer.json: line 2", "not valid JSON");
+}
+END_TEST
+
 START_TEST(test_loader_refuses_damaged_files) {
     make_temporary_root();
     static const struct {
@@ -555,7 +681,8 @@ START_TEST(test_loader_refuses_damaged_files) {
         {"id_twice", "sed -i 's/\"!\": 1,/\"!\": 2,/' vocab.json", "id 2 is given to both", "vocab.json"},
         {"duplicate_key", "sed -i 's/\"\\\\\"\": 2,/\"!\": 2,/' vocab.json", "vocab.json", "duplicate"},
         {"alphabet", "sed -i 's/\"!\": 1,/\"\xe4\xb8\xad\": 1,/' vocab.json", "outside GPT-2's byte alphabet", "vocab.json"},
-        {"no_vocab", "rm vocab.json", "vocab.json", "No such file"},
+        {"no_vocab", "rm vocab.json", "no tokenizer there", "neither vocab.json + merges.txt nor tokenizer.json"},
+        {"vocab_unreadable", "rm vocab.json && mkdir vocab.json", "vocab.json", NULL},
         {"three_tokens", "sed -i '5s/$/ x/' merges.txt", "merges.txt: line 5", "two tokens"},
         {"one_token", "sed -i '6s/ //' merges.txt", "merges.txt: line 6", "two tokens"},
         {"two_spaces", "sed -i '7s/ /  /' merges.txt", "merges.txt: line 7", "two tokens"},
@@ -734,7 +861,7 @@ int main(void) {
     Suite *suite = suite_create("tokenizer");
     TCase *tc = tcase_create("tokenizer");
     tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_hf_parity_on_hard_strings);
+    tcase_add_loop_test(tc, test_hf_parity_on_hard_strings, 0, 2);
     tcase_add_test(tc, test_character_classes_match_hf);
     tcase_add_test(tc, test_training_matches_hf);
     tcase_add_test(tc, test_round_trip_random_bytes);
@@ -744,6 +871,7 @@ int main(void) {
     tcase_add_test(tc, test_decode_refuses_bad_ids);
     tcase_add_test(tc, test_save_load_same_files_and_ids);
     tcase_add_test(tc, test_loader_refuses_damaged_files);
+    tcase_add_test(tc, test_tokenizer_json);
     tcase_add_test(tc, test_training_size_determinism_and_options);
     tcase_add_test(tc, test_real_gpt2_vocabulary_if_available);
     suite_add_tcase(suite, tc);

@@ -40,7 +40,15 @@ typedef struct tokenizer tokenizer;   /* opaque */
  * outside the byte alphabet, a byte without a token, a merge line that is not two tokens or
  * that names a token (or makes a token) missing from vocab.json are refused with the file
  * and the line or token. A pair listed twice in merges.txt keeps its later rank, as in
- * Hugging Face. */
+ * Hugging Face.
+ *
+ * A directory without vocab.json is read from dir/tokenizer.json instead (the `tokenizers`
+ * format, all that transformers 5 saves): model.vocab and model.merges ("a b" strings or
+ * ["a", "b"] pairs) as above, provided the file describes GPT-2's tokenizer (BPE without
+ * dropout, unknown token, affixes or byte fallback; no normalizer; the ByteLevel
+ * pre-tokenizer with GPT-2's regular expression and no prefix space; a ByteLevel decoder)
+ * and adds no token but <|endoftext|>, at the id model.vocab gives it. Anything else is
+ * refused with the field that differs. */
 int tokenizer_load(tokenizer **out, const char *dir, rlhf_error *error);
 
 /* Creates dir (and parents) and writes dir/vocab.json and dir/merges.txt atomically, byte
