@@ -1,12 +1,14 @@
 #!/bin/sh
 # The rlhf command with --device cuda, as a user runs it, on the CUDA emulator
 # (tests/cuda_emulator/: the binary is rlhf_emulated, the real CLI with nn/cuda's kernels
-# running on the CPU). Every stage that runs a model goes through the CUDA backend and is
-# compared with the same command on --device cpu: device selection and its fallback line,
-# pretrain (with dropout) and its resume, ppl, greedy and sampled text, sft, generate into
-# a store, the reward model's training and evaluation. A GPU run of these commands differs
-# from the emulator only in speed and in float rounding inside cuBLAS.
-# Usage: test_cli_cuda.sh RLHF_EMULATED FIXTURES_DIR
+# running on the CPU) or on a real GPU (tests/gpu/run.sh passes the real rlhf). Every stage
+# that runs a model goes through the CUDA backend and is compared with the same command on
+# --device cpu: device selection and its fallback line, pretrain (with dropout) and its
+# resume, ppl, greedy and sampled text, sft, generate into a store, the reward model's
+# training and evaluation. A GPU run of these commands differs from the emulator only in
+# speed and in float rounding inside cuBLAS. "No GPU" is EMULATOR_NO_GPU=1 for the emulator
+# and CUDA_VISIBLE_DEVICES= (no device visible) for a real GPU; both are set.
+# Usage: test_cli_cuda.sh RLHF FIXTURES_DIR
 set -u
 rlhf=$1
 fixtures=$2
@@ -20,19 +22,19 @@ pretrain() {
         --lr 3e-3 --warmup 2 --dropout 0.1 --eval-every 0 --json "$@"
 }
 
-# --- device selection: auto picks the (emulated) GPU and says so; without one it falls
+# --- device selection: auto picks the GPU (or the emulated one) and says so; without one it falls
 # back with one line; --device cuda then fails and writes nothing
 pretrain --steps 2 --device auto --out "$work/auto" > "$work/auto.json" 2> "$work/auto.err" || fail "pretrain --device auto"
 [ "$(json_value device "$work/auto.json")" = cuda ] || fail "--device auto did not choose cuda: $(cat "$work/auto.json")"
 "$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" --config tiny --batch-size 2 --seq-len 8 --steps 1 \
     --device auto --out "$work/auto_text" > /dev/null 2> "$work/auto.err" || fail "pretrain --device auto (text)"
 grep -q "^rlhf: device cuda" "$work/auto.err" || fail "--device auto did not say it chose CUDA: $(cat "$work/auto.err")"
-EMULATOR_NO_GPU=1 pretrain --steps 2 --device auto --out "$work/fallback" > "$work/fallback.json" 2> "$work/fallback.err" ||
+EMULATOR_NO_GPU=1 CUDA_VISIBLE_DEVICES= pretrain --steps 2 --device auto --out "$work/fallback" > "$work/fallback.json" 2> "$work/fallback.err" ||
     fail "--device auto without a GPU"
 [ "$(json_value device "$work/fallback.json")" = cpu ] || fail "--device auto without a GPU: $(cat "$work/fallback.json")"
 [ "$(grep -c "no usable CUDA device" "$work/fallback.err")" -eq 1 ] ||
     fail "--device auto without a GPU: expected one fallback line, got: $(cat "$work/fallback.err")"
-EMULATOR_NO_GPU=1 pretrain --steps 2 --device cuda --out "$work/refused" > /dev/null 2> "$work/refused.err"
+EMULATOR_NO_GPU=1 CUDA_VISIBLE_DEVICES= pretrain --steps 2 --device cuda --out "$work/refused" > /dev/null 2> "$work/refused.err"
 [ $? -eq 1 ] || fail "--device cuda without a GPU did not exit 1"
 grep -q "^rlhf: error: .*no usable CUDA device" "$work/refused.err" || fail "--device cuda without a GPU: $(cat "$work/refused.err")"
 [ -e "$work/refused" ] && fail "--device cuda without a GPU created its output directory"
@@ -123,4 +125,4 @@ for key in accuracy loss mean_margin; do
         fail "rm eval $key of the models trained on cuda and cpu: $(json_value $key "$work/eval_rm_cuda_cpu.json"), $(json_value $key "$work/eval_rm_cpu_cpu.json")"
 done
 
-finish "every stage gave the same results with --device cuda (emulated) as with --device cpu"
+finish "every stage gave the same results with --device cuda as with --device cpu"

@@ -14,8 +14,11 @@
 #    greedy generation for 64 prompts of 16 tokens with 64 new tokens each, in rlhf
 #    (bench/rlhf_bench.c) and in PyTorch + transformers (bench/torch_train.py,
 #    bench/torch_generate.py) on the same card;
-#    then every backend op's GPU time in both (rlhf-bench --profile), for tuning;
-# 4. prints a short table last (tests/gpu/table.py).
+# 4. runs the rlhf command's stages with --device cuda against --device cpu
+#    (tests/cuda_emulator/test_cli_cuda.sh with the real rlhf: pretrain and its resume, ppl,
+#    sample, sft, generate into a store, the reward model's training and evaluation);
+#    then every backend op's GPU time in rlhf-bench's two benchmarks (--profile), for tuning;
+# 5. prints a short table last (tests/gpu/table.py).
 # Every piece runs under `timeout`, and the pieces share a deadline (RUN_BUDGET seconds,
 # default 530) so the whole run stays under the device call's 10 minutes. Results (JSON and
 # logs) go to build-gpu/gpu-results/; when the environment sets OUT (the device tool), the
@@ -140,6 +143,8 @@ use_bundle() {
     cat "$bundle/BUILT"
     test_binary=$bundle/bin/test_cuda
     bench_binary=$bundle/bin/rlhf-bench
+    cli_binary=$bundle/bin/rlhf
+    cli_libraries=$PWD/$bundle/lib-cli
     LD_LIBRARY_PATH="$PWD/$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     RLHF_FIXTURES_DIR="$PWD/tests/fixtures" # the path compiled in is the other machine's
     export LD_LIBRARY_PATH RLHF_FIXTURES_DIR
@@ -149,6 +154,8 @@ use_bundle() {
 build_ok=0
 test_binary=build-gpu/tests/test_cuda
 bench_binary=build-gpu/bench/rlhf-bench
+cli_binary=build-gpu/cli/rlhf
+cli_libraries=""
 if [ "$fresh_bundle" -eq 1 ]; then
     say "binaries: build-gpu-bundle (built elsewhere from these sources)"
     use_bundle
@@ -159,7 +166,7 @@ else
     [ -f build-gpu/build.ninja ] && reconfigure="--reconfigure"
     # shellcheck disable=SC2086
     if run_piece setup 120 meson setup $reconfigure build-gpu -Dcuda=enabled --buildtype=release; then
-        targets="bench/rlhf-bench"
+        targets="bench/rlhf-bench cli/rlhf"
         grep -q "build tests/test_cuda:" build-gpu/build.ninja 2> /dev/null && targets="$targets tests/test_cuda"
         # shellcheck disable=SC2086
         run_piece build 300 ninja -C build-gpu $targets && build_ok=1
@@ -237,8 +244,27 @@ if [ -n "$PYTHON" ]; then
     run_piece torch_generate 120 "$PYTHON" bench/torch_generate.py --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 5 --json
 fi
 
-# Where the time goes: every backend op timed on the GPU (rlhf-bench --profile), last, so
-# that the comparisons above get the budget first.
+# The rlhf command as a user runs it, every stage on --device cuda against --device cpu.
+# rlhf runs through a wrapper that puts lib-cli/ (the bundle's libraries for rlhf alone) on
+# its library path, and nothing else's.
+cli="not run"
+if [ "$build_ok" -eq 1 ] && [ -x "$cli_binary" ]; then
+    say "the rlhf command's stages: --device cuda against --device cpu"
+    cli_wrapper=$PWD/$results/rlhf
+    printf '#!/bin/sh\nLD_LIBRARY_PATH="%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "%s" "$@"\n' \
+        "${cli_libraries:-$PWD}" "$PWD/$cli_binary" > "$cli_wrapper"
+    chmod +x "$cli_wrapper"
+    run_piece cli_stages 120 sh tests/cuda_emulator/test_cli_cuda.sh "$cli_wrapper" "$PWD/tests/fixtures"
+    case $? in
+        0) cli="PASS" ;;
+        124) cli="TIMED OUT" ;;
+        125) cli="not run (no time left)" ;;
+        *) cli="FAIL (see cli_stages.log)" ;;
+    esac
+fi
+
+# Where the time goes: every backend op timed on the GPU (rlhf-bench --profile), after
+# the rest, so that the comparisons and the stages above get the budget first.
 if [ "$build_ok" -eq 1 ]; then
     say "profile: training step (FP32) and generation, GPU time per op"
     run_piece rlhf_profile_train 60 "$bench_binary" train --device cuda --config gpt2 -B 8 -T 1024 --steps 2 --profile
@@ -253,13 +279,14 @@ if [ "$parity" = "FAIL" ] && { command -v compute-sanitizer > /dev/null 2>&1 || 
     run_piece memcheck 90 env CK_RUN_CASE=ops RLHF_CUDA_SYNC=1 "$sanitizer" --tool memcheck --print-limit 20 "$test_binary"
 fi
 
-# ------------------------------------------------------------------ 4. the table
+# ------------------------------------------------------------------ 5. the table
 if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
     tar -C "$(dirname "$results")" -czf "$OUT/gpu-results.tar.gz" "$(basename "$results")" 2> /dev/null &&
         echo "logs and JSON of every piece: \$OUT/gpu-results.tar.gz"
 fi
 say "summary ($(($(date +%s) - start_time)) s)"
 echo "parity: $parity${stale_bundle:-}; $comparisons comparisons printed; $checks"
+echo "rlhf command, every stage on cuda against cpu: $cli"
 [ -n "$missing" ] && echo "missing tools:$missing"
 table_python=${PYTHON:-$(command -v python3 || true)}
 if [ -n "$table_python" ]; then
