@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ byte alphabet */
@@ -715,13 +716,14 @@ const char *tokenizer_token_name(const tokenizer *t, int id) {
 
 /* ------------------------------------------------------------------ loading */
 
-/* Reads the JSON file at path (duplicate keys refused); errors name the file and line. */
-static json_t *read_json_file(const char *path, rlhf_error *error) {
+/* Reads the JSON file at path (duplicate keys refused; flags adds jansson's decoding flags);
+ * errors name the file and line. */
+static json_t *read_json_file(const char *path, size_t flags, rlhf_error *error) {
     char *text = NULL;
     size_t size = 0;
     if (rlhf_read_file(path, &text, &size, error) != 0) return NULL;
     json_error_t json_error;
-    json_t *root = json_loadb(text, size, JSON_REJECT_DUPLICATES, &json_error);
+    json_t *root = json_loadb(text, size, JSON_REJECT_DUPLICATES | flags, &json_error);
     free(text);
     if (!root) rlhf_error_set(error, "%s: line %d: not valid JSON: %s", path, json_error.line, json_error.text);
     return root;
@@ -803,7 +805,7 @@ done:
 
 /* Parses vocab.json into token bytes by id (ownership to the caller). */
 static int read_vocab(const char *path, int *vocab_size, char **bytes_out, size_t **starts_out, rlhf_error *error) {
-    json_t *root = read_json_file(path, error);
+    json_t *root = read_json_file(path, 0, error);
     if (!root) return -1;
     int status = vocab_from_object(root, path, vocab_size, bytes_out, starts_out, error);
     json_decref(root);
@@ -904,46 +906,128 @@ static bool json_member_is(json_t *object, const char *key, const char *text) {
     return json_is_string(value) && strcmp(json_string_value(value), text) == 0;
 }
 
+/* GPT-2's pre-tokenizing regular expression as `tokenizers` spells it in a Split
+ * pre-tokenizer (the form transformers' TikTokenConverter writes). */
+#define GPT2_SPLIT_PATTERN "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+
+/* What in tokenizer.json's model would make `tokenizers` tokenize otherwise than this file,
+ * or NULL. The type may be missing (files from before `tokenizers` wrote it, such as the
+ * original GPT-2's). unk_token and byte_fallback are accepted: they act only on a character
+ * without a token, and every byte has one here (tokenizer_create checks). ignore_merges is
+ * refused: it takes a word found whole in the vocabulary as one token even where the merges
+ * would split it otherwise. */
+static const char *model_problem(json_t *model) {
+    json_t *type = json_object_get(model, "type"), *dropout = json_object_get(model, "dropout");
+    if (!json_is_object(model)) return "model: missing (a tokenizer.json has a model object)";
+    if (type && !json_member_is(model, "type", "BPE")) return "model.type: only BPE is supported";
+    if (dropout && !json_is_null(dropout) && !(json_is_number(dropout) && json_number_value(dropout) == 0.0))
+        return "model.dropout: BPE dropout is not supported";
+    if (!json_member_unset(model, "continuing_subword_prefix"))
+        return "model.continuing_subword_prefix: subword prefixes are not supported";
+    if (!json_member_unset(model, "end_of_word_suffix")) return "model.end_of_word_suffix: not supported";
+    if (!json_member_unset(model, "ignore_merges")) return "model.ignore_merges: not supported";
+    return NULL;
+}
+
+/* Whether a ByteLevel pre-tokenizer adds no prefix space and applies GPT-2's expression
+ * itself (use_regex true or absent) or not (use_regex false, after a Split that did). */
+static bool byte_level_is(json_t *pre, bool use_regex) {
+    json_t *regex = json_object_get(pre, "use_regex");
+    return json_is_object(pre) && json_member_is(pre, "type", "ByteLevel") && json_member_unset(pre, "add_prefix_space") &&
+           (use_regex ? !regex || json_is_true(regex) : json_is_false(regex));
+}
+
+/* What in the pre-tokenizer differs from GPT-2's, or NULL: ByteLevel with the expression, or
+ * a Sequence of a Split on GPT-2's expression (Isolated) and ByteLevel without it. */
+static const char *pre_tokenizer_problem(json_t *pre) {
+    if (json_is_object(pre) && json_member_is(pre, "type", "ByteLevel")) {
+        if (!json_member_unset(pre, "add_prefix_space")) return "pre_tokenizer.add_prefix_space: must be false, as in GPT-2";
+        if (!byte_level_is(pre, true)) return "pre_tokenizer.use_regex: must be true (GPT-2's regular expression)";
+        return NULL;
+    }
+    json_t *parts = json_object_get(pre, "pretokenizers"), *split = json_array_get(parts, 0);
+    json_t *pattern = json_object_get(json_object_get(split, "pattern"), "Regex");
+    if (json_is_object(pre) && json_member_is(pre, "type", "Sequence") && json_array_size(parts) == 2 &&
+        json_member_is(split, "type", "Split") && json_is_string(pattern) &&
+        strcmp(json_string_value(pattern), GPT2_SPLIT_PATTERN) == 0 && json_member_is(split, "behavior", "Isolated") &&
+        json_member_unset(split, "invert") && byte_level_is(json_array_get(parts, 1), false))
+        return NULL;
+    return "pre_tokenizer: only GPT-2's (ByteLevel with its regular expression, or a Split on that expression "
+           "then ByteLevel) is supported";
+}
+
+/* What in the post-processor would add tokens around an encoded text, or NULL. transformers
+ * encodes with it (add_special_tokens), so a model trained with, say, a BOS it adds expects
+ * that BOS, which rlhf's encoding would not give. ByteLevel (offsets only) and a
+ * TemplateProcessing that adds nothing are fine, as is a Sequence of such. */
+static const char *post_processor_problem(json_t *post) {
+    if (!post || json_is_null(post) || json_member_is(post, "type", "ByteLevel")) return NULL;
+    if (json_member_is(post, "type", "TemplateProcessing")) {
+        json_t *specials = json_object_get(post, "special_tokens"), *single = json_object_get(post, "single"), *piece;
+        size_t index;
+        bool adds = json_object_size(specials) > 0 || !json_is_array(single);
+        json_array_foreach(single, index, piece) adds |= json_object_get(piece, "Sequence") == NULL;
+        return adds ? "post_processor: adds special tokens to every encoded text (TemplateProcessing); rlhf's "
+                      "encoding does not"
+                    : NULL;
+    }
+    if (json_member_is(post, "type", "Sequence")) {
+        json_t *processors = json_object_get(post, "processors"), *member;
+        size_t index;
+        if (!json_is_array(processors)) return "post_processor.processors: not an array";
+        json_array_foreach(processors, index, member) {
+            const char *problem = post_processor_problem(member);
+            if (problem) return problem;
+        }
+        return NULL;
+    }
+    return "post_processor: only ByteLevel, or a TemplateProcessing that adds no tokens, is supported";
+}
+
 /* Checks that a tokenizer.json (the `tokenizers` library's one-file format, which
  * transformers 5 writes instead of vocab.json + merges.txt) describes GPT-2's tokenizer as
- * this file implements it: no normalizer, the ByteLevel pre-tokenizer with GPT-2's regular
- * expression and no prefix space, a ByteLevel decoder (or none), and a plain BPE model (no
- * dropout, unknown token, subword prefix or suffix, byte fallback or ignore_merges). Any
- * other setting would tokenize differently, so it is refused by name. The post-processor is
- * not checked: it only says which special tokens transformers adds around a whole input when
- * asked to, and rlhf frames its sequences itself. */
+ * this file implements it: a BPE model as model_problem accepts, no normalizer (or an empty
+ * Sequence of them), GPT-2's pre-tokenizer, a ByteLevel decoder (or none) and a
+ * post-processor that adds no tokens. Anything else would tokenize differently, so it is
+ * refused by name. */
 static int check_tokenizer_json(json_t *root, const char *path, rlhf_error *error) {
     if (!json_is_object(root)) {
         rlhf_error_set(error, "%s: not a JSON object", path);
         return -1;
     }
-    json_t *model = json_object_get(root, "model"), *pre = json_object_get(root, "pre_tokenizer");
     json_t *normalizer = json_object_get(root, "normalizer"), *decoder = json_object_get(root, "decoder");
-    json_t *use_regex = json_is_object(pre) ? json_object_get(pre, "use_regex") : NULL;
-    const char *problem = NULL;
-    if (!json_is_object(model)) problem = "model: missing (a tokenizer.json has a model object)";
-    else if (!json_member_is(model, "type", "BPE")) problem = "model.type: only BPE is supported";
-    else if (!json_member_unset(model, "dropout")) problem = "model.dropout: BPE dropout is not supported";
-    else if (!json_member_unset(model, "unk_token")) problem = "model.unk_token: a byte-level BPE has no unknown token";
-    else if (!json_member_unset(model, "continuing_subword_prefix"))
-        problem = "model.continuing_subword_prefix: subword prefixes are not supported";
-    else if (!json_member_unset(model, "end_of_word_suffix")) problem = "model.end_of_word_suffix: not supported";
-    else if (!json_member_unset(model, "byte_fallback")) problem = "model.byte_fallback: not supported";
-    else if (!json_member_unset(model, "ignore_merges")) problem = "model.ignore_merges: not supported";
-    else if (normalizer && !json_is_null(normalizer)) problem = "normalizer: GPT-2's tokenizer has none";
-    else if (!json_is_object(pre) || !json_member_is(pre, "type", "ByteLevel"))
-        problem = "pre_tokenizer: only GPT-2's ByteLevel pre-tokenizer is supported";
-    else if (!json_member_unset(pre, "add_prefix_space"))
-        problem = "pre_tokenizer.add_prefix_space: must be false, as in GPT-2";
-    else if (use_regex && !json_is_true(use_regex))
-        problem = "pre_tokenizer.use_regex: must be true (GPT-2's regular expression)";
-    else if (decoder && !json_is_null(decoder) && !(json_is_object(decoder) && json_member_is(decoder, "type", "ByteLevel")))
-        problem = "decoder: only the ByteLevel decoder is supported";
+    bool no_normalizer = !normalizer || json_is_null(normalizer) ||
+                         (json_member_is(normalizer, "type", "Sequence") &&
+                          json_is_array(json_object_get(normalizer, "normalizers")) &&
+                          json_array_size(json_object_get(normalizer, "normalizers")) == 0);
+    const char *problem = model_problem(json_object_get(root, "model"));
+    if (!problem && !no_normalizer) problem = "normalizer: GPT-2's tokenizer has none";
+    if (!problem) problem = pre_tokenizer_problem(json_object_get(root, "pre_tokenizer"));
+    if (!problem && decoder && !json_is_null(decoder) && !json_member_is(decoder, "type", "ByteLevel"))
+        problem = "decoder: only the ByteLevel decoder (or none) is supported";
+    if (!problem) problem = post_processor_problem(json_object_get(root, "post_processor"));
     if (problem) {
         rlhf_error_set(error, "%s: %s", path, problem);
         return -1;
     }
     return 0;
+}
+
+/* transformers 5 builds a GPT-2 tokenizer's pre-tokenizer from tokenizer_config.json's
+ * add_prefix_space, whatever tokenizer.json says: refuses a config (if there is one) that
+ * asks for a prefix space. */
+static int check_tokenizer_config(const char *path, rlhf_error *error) {
+    if (access(path, F_OK) != 0) return 0;
+    /* as reals: model_max_length is often 1e30 written out, beyond a 64-bit integer */
+    json_t *root = read_json_file(path, JSON_DECODE_INT_AS_REAL, error);
+    if (!root) return -1;
+    int status = 0;
+    if (json_is_true(json_object_get(root, "add_prefix_space"))) {
+        rlhf_error_set(error, "%s: add_prefix_space: must be false, as in GPT-2", path);
+        status = -1;
+    }
+    json_decref(root);
+    return status;
 }
 
 /* Reads tokenizer.json's model.merges into t's merge table: each merge is "left right" (one
@@ -955,7 +1039,7 @@ static int merges_from_array(tokenizer *t, json_t *merges, const char *path, rlh
     }
     int capacity = 0, status = -1;
     char *scratch = NULL;
-    size_t index;
+    size_t scratch_size = 0, index;
     json_t *merge;
     json_array_foreach(merges, index, merge) {
         const char *left = NULL, *right = NULL;
@@ -974,11 +1058,15 @@ static int merges_from_array(tokenizer *t, json_t *merges, const char *path, rlh
             rlhf_error_set(error, "%s: model.merges[%zu]: expected \"left right\" or [\"left\", \"right\"]", path, index);
             goto done;
         }
-        free(scratch);
-        scratch = malloc(2 * (left_length + right_length) + 2);
-        if (!scratch) {
-            rlhf_error_set(error, "%s: out of memory", path);
-            goto done;
+        size_t needed = 2 * (left_length + right_length) + 2;
+        if (needed > scratch_size) {
+            char *larger = realloc(scratch, needed);
+            if (!larger) {
+                rlhf_error_set(error, "%s: out of memory", path);
+                goto done;
+            }
+            scratch = larger;
+            scratch_size = needed;
         }
         int added = add_named_merge(t, left, left_length, right, right_length, scratch, &capacity);
         if (added == MERGE_UNKNOWN_LEFT || added == MERGE_UNKNOWN_RIGHT) {
@@ -1030,6 +1118,17 @@ static int check_added_tokens(const tokenizer *t, json_t *added, const char *pat
                            path, index, content, (long long)json_integer_value(id), TOKENIZER_END_OF_TEXT);
             return -1;
         }
+        if (!json_member_unset(entry, "lstrip") || !json_member_unset(entry, "rstrip") ||
+            !json_member_unset(entry, "single_word")) {
+            rlhf_error_set(error, "%s: added_tokens[%zu]: %s with lstrip, rstrip or single_word set: transformers "
+                                  "would then split text around it otherwise than GPT-2", path, index,
+                           TOKENIZER_END_OF_TEXT);
+            return -1;
+        }
+        if (t->eos_id < 0) {
+            rlhf_error_set(error, "%s: added_tokens[%zu]: %s is not in model.vocab", path, index, TOKENIZER_END_OF_TEXT);
+            return -1;
+        }
         if (json_integer_value(id) != t->eos_id) {
             rlhf_error_set(error, "%s: added_tokens[%zu]: %s has id %lld, but model.vocab gives it %d", path, index,
                            TOKENIZER_END_OF_TEXT, (long long)json_integer_value(id), t->eos_id);
@@ -1041,7 +1140,7 @@ static int check_added_tokens(const tokenizer *t, json_t *added, const char *pat
 
 /* Loads a tokenizer from tokenizer.json (see check_tokenizer_json for what is accepted). */
 static int read_tokenizer_json(tokenizer **out, const char *path, rlhf_error *error) {
-    json_t *root = read_json_file(path, error);
+    json_t *root = read_json_file(path, 0, error);
     if (!root) return -1;
     int status = -1, vocab_size;
     char *bytes, where[4200];
@@ -1079,19 +1178,23 @@ int tokenizer_load(tokenizer **out, const char *dir, rlhf_error *error) {
     }
     snprintf(vocab_path, length, "%s/vocab.json", dir);
     snprintf(merges_path, length, "%s/merges.txt", dir);
-    if (access(vocab_path, F_OK) != 0 && errno == ENOENT) {
-        /* transformers 5 saves a GPT-2 tokenizer as tokenizer.json only */
-        char *json_path = malloc(length);
-        if (!json_path) {
+    struct stat info;
+    if (lstat(vocab_path, &info) != 0 && errno == ENOENT) { /* a dangling link is a vocab.json that fails */
+        /* transformers 5 saves a GPT-2 tokenizer as tokenizer.json (+ tokenizer_config.json) only */
+        size_t json_length = strlen(dir) + 32;
+        char *json_path = malloc(json_length), *config_path = malloc(json_length);
+        if (!json_path || !config_path) {
             rlhf_error_set(error, "out of memory");
         } else {
-            snprintf(json_path, length, "%s/tokenizer.json", dir);
-            if (access(json_path, F_OK) == 0)
-                status = read_tokenizer_json(out, json_path, error);
-            else
+            snprintf(json_path, json_length, "%s/tokenizer.json", dir);
+            snprintf(config_path, json_length, "%s/tokenizer_config.json", dir);
+            if (lstat(json_path, &info) != 0 && errno == ENOENT)
                 rlhf_error_set(error, "%s: no tokenizer there (neither vocab.json + merges.txt nor tokenizer.json)", dir);
+            else if (check_tokenizer_config(config_path, error) == 0)
+                status = read_tokenizer_json(out, json_path, error);
         }
         free(json_path);
+        free(config_path);
         goto done;
     }
     int vocab_size;

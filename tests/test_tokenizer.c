@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rlhf/tokenizer.h"
 #include "rlhf/util.h"
@@ -623,6 +624,7 @@ START_TEST(test_tokenizer_json) {
     free(vocab[0]);
     free(merges[0]);
     tokenizer_free(expected);
+    expected = NULL;
 
     static const struct {
         const char *name, *where, *key, *value, *needle1, *needle2;
@@ -634,11 +636,27 @@ START_TEST(test_tokenizer_json) {
         {"no_pre_tokenizer", "", "pre_tokenizer", NULL, "pre_tokenizer:", "ByteLevel"},
         {"wordpiece", "model", "type", "\"WordPiece\"", "model.type", "only BPE"},
         {"dropout", "model", "dropout", "0.1", "model.dropout", "not supported"},
-        {"unknown_token", "model", "unk_token", "\"<unk>\"", "model.unk_token", "no unknown token"},
-        {"byte_fallback", "model", "byte_fallback", "true", "model.byte_fallback", "not supported"},
         {"ignore_merges", "model", "ignore_merges", "true", "model.ignore_merges", "not supported"},
         {"suffix", "model", "end_of_word_suffix", "\"</w>\"", "model.end_of_word_suffix", "not supported"},
         {"decoder", "", "decoder", "{\"type\": \"WordPiece\"}", "decoder:", "ByteLevel"},
+        {"bos_added", "", "post_processor",
+         "{\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": \"<|endoftext|>\", "
+         "\"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}], \"pair\": [], \"special_tokens\": "
+         "{\"<|endoftext|>\": {\"id\": \"<|endoftext|>\", \"ids\": [0], \"tokens\": [\"<|endoftext|>\"]}}}",
+         "post_processor: adds special tokens", "TemplateProcessing"},
+        {"roberta_post", "", "post_processor", "{\"type\": \"RobertaProcessing\", \"sep\": [\"</s>\", 2], "
+         "\"cls\": [\"<s>\", 0]}", "post_processor: only ByteLevel", NULL},
+        {"other_split", "", "pre_tokenizer",
+         "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": "
+         "\"\\\\s+\"}, \"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", "
+         "\"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]}",
+         "pre_tokenizer:", "a Split on that expression"},
+        {"eos_lstrip", "added_tokens", "0",
+         "{\"id\": 0, \"content\": \"<|endoftext|>\", \"special\": true, \"lstrip\": true}",
+         "added_tokens[0]: <|endoftext|> with lstrip, rstrip or single_word", NULL},
+        {"eos_single_word", "added_tokens", "0",
+         "{\"id\": 0, \"content\": \"<|endoftext|>\", \"special\": true, \"single_word\": true}",
+         "added_tokens[0]: <|endoftext|> with lstrip, rstrip or single_word", NULL},
         {"no_model", "", "model", NULL, "model: missing", NULL},
         {"added_pad", "added_tokens", "+", "{\"id\": 1000, \"content\": \"[PAD]\", \"special\": true}",
          "added_tokens[1]: \"[PAD]\" (id 1000)", "not supported"},
@@ -653,11 +671,59 @@ START_TEST(test_tokenizer_json) {
         tokenizer_json_variant(variants[i].name, variants[i].where, variants[i].key, variants[i].value);
         expect_load_failure(variants[i].name, variants[i].needle1, variants[i].needle2);
     }
-    /* a setting at GPT-2's value, spelled out or left out, changes nothing */
-    tokenizer_json_variant("explicit_defaults", "model", "continuing_subword_prefix", "null");
-    snprintf(path, sizeof path, "%s/explicit_defaults", temporary_root);
-    ck_assert_msg(tokenizer_load(&t, path, &error) == 0, "%s", error.message);
-    tokenizer_free(t);
+    /* settings that tokenize as GPT-2 does are taken, and give the fixture's tokenizer: values
+     * spelled out or left out, the original GPT-2 file's shape (no model.type), a Split on
+     * GPT-2's expression before ByteLevel, an unknown token or byte fallback (never used: every
+     * byte has a token), a post-processor that adds nothing */
+    static const struct {
+        const char *name, *where, *key, *value;
+    } accepted[] = {
+        {"explicit_defaults", "model", "continuing_subword_prefix", "null"},
+        {"no_type", "model", "type", NULL},
+        {"zero_dropout", "model", "dropout", "0.0"},
+        {"unknown_token", "model", "unk_token", "\"<|endoftext|>\""},
+        {"byte_fallback", "model", "byte_fallback", "true"},
+        {"empty_normalizers", "", "normalizer", "{\"type\": \"Sequence\", \"normalizers\": []}"},
+        {"byte_level_post", "", "post_processor", "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, "
+         "\"trim_offsets\": false, \"use_regex\": true}"},
+        {"no_decoder", "", "decoder", NULL},
+        {"eos_normalized", "added_tokens", "0", "{\"id\": 0, \"content\": \"<|endoftext|>\", \"special\": true, "
+         "\"normalized\": true, \"lstrip\": false}"},
+        {"split_then_byte_level", "", "pre_tokenizer",
+         "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": "
+         "\"'s|'t|'re|'ve|'m|'ll|'d| ?\\\\p{L}+| ?\\\\p{N}+| ?[^\\\\s\\\\p{L}\\\\p{N}]+|\\\\s+(?!\\\\S)|\\\\s+\"}, "
+         "\"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
+         "\"trim_offsets\": true, \"use_regex\": false}]}"},
+    };
+    expected = load_fixture();
+    ck_assert_int_eq(tokenizer_render(expected, &vocab[0], &vocab_length[0], &merges[0], &merges_length[0], &error), 0);
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        tokenizer_json_variant(accepted[i].name, accepted[i].where, accepted[i].key, accepted[i].value);
+        snprintf(path, sizeof path, "%s/%s", temporary_root, accepted[i].name);
+        ck_assert_msg(tokenizer_load(&t, path, &error) == 0, "%s: %s", accepted[i].name, error.message);
+        ck_assert_int_eq(tokenizer_render(t, &vocab[1], &vocab_length[1], &merges[1], &merges_length[1], &error), 0);
+        ck_assert_msg(vocab_length[0] == vocab_length[1] && memcmp(vocab[0], vocab[1], vocab_length[0]) == 0 &&
+                          merges_length[0] == merges_length[1] && memcmp(merges[0], merges[1], merges_length[0]) == 0,
+                      "%s: another tokenizer", accepted[i].name);
+        free(vocab[1]);
+        free(merges[1]);
+        tokenizer_free(t);
+    }
+    free(vocab[0]);
+    free(merges[0]);
+    tokenizer_free(expected);
+    /* transformers 5 takes the prefix space from tokenizer_config.json */
+    tokenizer_json_variant("config_prefix_space", "", "version", "\"1.0\"");
+    snprintf(path, sizeof path, "%s/config_prefix_space/tokenizer_config.json", temporary_root);
+    static const char config[] = "{\"add_prefix_space\": true, \"model_max_length\": 1000000000000000019884624838656}";
+    ck_assert_int_eq(rlhf_write_file_atomic(path, config, strlen(config), &error), 0);
+    expect_load_failure("config_prefix_space", "tokenizer_config.json: add_prefix_space", "must be false");
+    /* a vocab.json that is a dangling link (a cache with a missing file) is reported as such,
+     * not passed over for tokenizer.json */
+    tokenizer_json_variant("dangling", "", "version", "\"1.0\"");
+    snprintf(path, sizeof path, "%s/dangling/vocab.json", temporary_root);
+    ck_assert_int_eq(symlink("missing-blob", path), 0);
+    expect_load_failure("dangling", "dangling/vocab.json", "No such file");
     /* not JSON */
     snprintf(path, sizeof path, "%s/broken", temporary_root);
     ck_assert_int_eq(rlhf_make_directory(path, &error), 0);

@@ -44,11 +44,12 @@ typedef struct tokenizer tokenizer;   /* opaque */
  *
  * A directory without vocab.json is read from dir/tokenizer.json instead (the `tokenizers`
  * format, all that transformers 5 saves): model.vocab and model.merges ("a b" strings or
- * ["a", "b"] pairs) as above, provided the file describes GPT-2's tokenizer (BPE without
- * dropout, unknown token, affixes or byte fallback; no normalizer; the ByteLevel
- * pre-tokenizer with GPT-2's regular expression and no prefix space; a ByteLevel decoder)
- * and adds no token but <|endoftext|>, at the id model.vocab gives it. Anything else is
- * refused with the field that differs. */
+ * ["a", "b"] pairs) as above, provided the file tokenizes as GPT-2 does (a BPE model without
+ * dropout, affixes or ignore_merges; no normalizer; GPT-2's pre-tokenizer with no prefix
+ * space, here and in dir/tokenizer_config.json; a ByteLevel decoder or none; a
+ * post-processor that adds no tokens) and adds no token but <|endoftext|>, at the id
+ * model.vocab gives it, without lstrip, rstrip or single_word. Anything else is refused with
+ * the field that differs. */
 int tokenizer_load(tokenizer **out, const char *dir, rlhf_error *error);
 
 /* Creates dir (and parents) and writes dir/vocab.json and dir/merges.txt atomically, byte
