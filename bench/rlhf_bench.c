@@ -40,10 +40,13 @@ static void usage(FILE *stream) {
             "                        [--repeats N] [--temperature T] [--threads N]\n"
             "                        [--device auto|cpu|cuda] [--profile] [--json]\n"
             "       rlhf-bench rm [--config tiny|gpt2] [-B PAIRS] [-T N] [--steps N] [--threads N]\n"
-            "                        [--device auto|cpu|cuda] [--json]\n\n"
+            "                        [--device auto|cpu|cuda] [--json]\n"
+            "       rlhf-bench products [--config tiny|gpt2] [-B N] [--repeats N] [--threads N] [--json]\n\n"
             "train: times full training steps (forward, backward, AdamW) and the matrix-product\n"
             "ceiling (SGEMM at M = N = K = --ceiling-size; default 8192 on a GPU, 2048 on the CPU).\n"
             "generate: times batched generation with the KV cache (greedy by default).\n"
+            "products: times alone, with OpenBLAS on the CPU, each matrix product of one decode step\n"
+            "at batch B (a layer's four and the tied LM head), best of --repeats with warm caches.\n"
             "On CUDA, RLHF_TF32=1 lets the matrix products use TF32 tensor cores, and --profile then\n"
             "times every backend op on the GPU (more steps, or one more generate call, each op\n"
             "waited for) and prints where the time goes on stderr.\n");
@@ -509,6 +512,66 @@ static int bench_reward(const bench_options *o) {
     return 0;
 }
 
+/* One decode step's matrix products at M = B rows, each timed alone on the CPU with warm
+ * caches (best of o->repeats after a warm-up call): a layer's four products with GPT-2's
+ * [in, out] weights, then the tied LM head against wte [V, C] (read transposed). What a
+ * generate token step would cost if its products ran at these speeds and nothing else took
+ * time: the floor to compare `rlhf-bench generate`'s ms per token step with. */
+static int bench_products(const bench_options *o) {
+    gpt_config config;
+    rlhf_error error;
+    if (gpt_config_named(&config, o->config_name, &error) != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+        return 1;
+    }
+    omp_set_num_threads(o->threads);
+    openblas_set_num_threads(o->threads);
+    int C = config.n_embd, V = config.vocab_size, M = o->B;
+    static const char *const names[] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj", "lm_head (wte^T)"};
+    int inputs[] = {C, C, C, 4 * C, C}, outputs[] = {3 * C, C, 4 * C, C, V};
+    double milliseconds[5], step_ms = 0;
+    for (int p = 0; p < 5; p++) {
+        int K = inputs[p], N = outputs[p];
+        float *x = malloc(sizeof(float) * M * K), *w = malloc(sizeof(float) * K * N), *y = malloc(sizeof(float) * M * N);
+        if (!x || !w || !y) {
+            fprintf(stderr, "rlhf-bench: error: out of memory\n");
+            return 1;
+        }
+        for (long i = 0; i < (long)M * K; i++) x[i] = (float)(i % 13) * 0.01f;
+        for (long i = 0; i < (long)K * N; i++) w[i] = (float)(i % 11) * 0.01f;
+        double best = 1e30;
+        for (int repeat = 0; repeat <= o->repeats; repeat++) {
+            double start = rlhf_seconds();
+            if (p < 4) /* y = x w, w [K, N] */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, x, K, w, N, 0.0f, y, N);
+            else /* y = x wte^T, wte [N, K] */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, x, K, w, K, 0.0f, y, N);
+            double elapsed = rlhf_seconds() - start;
+            if (repeat > 0 && elapsed < best) best = elapsed; /* the first call warms up */
+        }
+        milliseconds[p] = 1e3 * best;
+        step_ms += (p < 4 ? config.n_layer : 1) * milliseconds[p];
+        free(x), free(w), free(y);
+    }
+    if (o->json) {
+        printf("{\"bench\": \"products\", \"config\": \"%s\", \"B\": %d, \"threads\": %d, \"blas_core\": \"%s\"",
+               o->config_name, M, o->threads, nn_cpu_blas_core());
+        static const char *const keys[] = {"attn_c_attn", "attn_c_proj", "mlp_c_fc", "mlp_c_proj", "lm_head"};
+        for (int p = 0; p < 5; p++) printf(", \"%s_ms\": %.3f", keys[p], milliseconds[p]);
+        printf(", \"step_ms\": %.2f}\n", step_ms);
+    } else {
+        printf("config %s  %d rows  %d threads (OpenBLAS %s)  best of %d, warm caches\n", o->config_name, M, o->threads,
+               nn_cpu_blas_core(), o->repeats);
+        for (int p = 0; p < 5; p++) {
+            int K = inputs[p], N = outputs[p];
+            printf("%-16s %5d x %5d x %5d  %8.3f ms  %6.1f GFLOP/s\n", names[p], M, N, K, milliseconds[p],
+                   2.0 * M * N * (double)K / (milliseconds[p] / 1e3) / 1e9);
+        }
+        printf("a token step's products (%d layers x 4 + the LM head): %.2f ms\n", config.n_layer, step_ms);
+    }
+    return 0;
+}
+
 /* Dispatches to the benchmark named by the first argument. */
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
@@ -517,18 +580,27 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     bool train = strcmp(argv[1], "train") == 0, generate = strcmp(argv[1], "generate") == 0;
-    bool reward = strcmp(argv[1], "rm") == 0;
-    if (!train && !generate && !reward) {
-        fprintf(stderr, "rlhf-bench: error: unknown benchmark '%s' (train, generate, rm)\n", argv[1]);
+    bool reward = strcmp(argv[1], "rm") == 0, products = strcmp(argv[1], "products") == 0;
+    if (!train && !generate && !reward && !products) {
+        fprintf(stderr, "rlhf-bench: error: unknown benchmark '%s' (train, generate, rm, products)\n", argv[1]);
         return 2;
     }
     bench_options options = {.config_name = "tiny", .device = "cpu", .B = train ? 4 : 8, .T = 64, .steps = 5,
                              .threads = 2, .prompt_len = 16, .new_tokens = 32, .repeats = 3, .temperature = 0.0f};
     int parsed = parse_options(argc - 2, argv + 2, &options);
     if (parsed != 0) return parsed == 1 ? 0 : 2;
-    if (reward && options.profile) {
+    if ((reward || products) && options.profile) {
         fprintf(stderr, "rlhf-bench: error: --profile is for train and generate\n");
         return 2;
+    }
+    if (products && strcmp(options.device, "cpu") != 0) {
+        fprintf(stderr, "rlhf-bench: error: products times OpenBLAS on the CPU (--device cpu)\n");
+        return 2;
+    }
+    if (products) {
+        if (options.B == 8) options.B = 64; /* the default batch of a decode step here */
+        if (options.repeats == 3) options.repeats = 20;
+        return bench_products(&options);
     }
     return train ? bench_train(&options) : generate ? bench_generate(&options) : bench_reward(&options);
 }

@@ -53,6 +53,17 @@ if [ -x "$bench" ]; then
     expect_bench 2 "--temperature must be a finite number >= 0, got 'nan'" generate --temperature nan --json
     expect_bench 2 "unknown argument 'stray'" train stray
     expect_bench 2 "missing BENCHMARK" 
+    expect_bench 2 "products times OpenBLAS on the CPU" products --device cuda
+    # products: a decode step's products at gpt2's shapes add up as the step total says
+    # (12 layers of four, then the LM head; each printed to the microsecond)
+    "$bench" products --config gpt2 -B 2 --repeats 2 --json > "$work/out" || fail "rlhf-bench products"
+    sum=$(awk -v line="$(cat "$work/out")" 'BEGIN {
+        n = split(line, parts, /[,{}]/)
+        for (i = 1; i <= n; i++) if (parts[i] ~ /_ms"/) { split(parts[i], kv, ": "); ms[kv[1]] = kv[2] }
+        printf "%.3f", 12 * (ms[" \"attn_c_attn_ms\""] + ms[" \"attn_c_proj_ms\""] + ms[" \"mlp_c_fc_ms\""] + ms[" \"mlp_c_proj_ms\""]) + ms[" \"lm_head_ms\""] }')
+    close "$(json_value step_ms "$work/out")" "$sum" 0.01 || fail "rlhf-bench products: step_ms $(cat "$work/out") is not the sum $sum"
+    awk -v a="$(json_value lm_head_ms "$work/out")" -v b="$(json_value attn_c_proj_ms "$work/out")" 'BEGIN { exit !(a > b) }' ||
+        fail "rlhf-bench products: the 50257-column LM head is not slower than a 768 x 768 product: $(cat "$work/out")"
     # blas_core names the kernels OpenBLAS really runs: OPENBLAS_CORETYPE (read by a dynamic-arch
     # OpenBLAS when it loads) changes it. Nehalem's SSE kernels run on any x86-64 processor.
     if [ "$(uname -m)" = x86_64 ]; then

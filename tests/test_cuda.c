@@ -1051,16 +1051,28 @@ static int cpu_draw(const float *logits, int V, float u, const policy_sampling *
     return token;
 }
 
-/* Whether the CPU's sampler, given one row of logits, draws both a and b among the uniforms
- * u - 1e-4, u and u + 1e-4: whether u lies within 1e-4 of their border in its cumulative
- * probabilities. */
-static bool sampler_draws_both(const float *logits, int V, float u, int a, int b, const policy_sampling *sampling) {
-    enum { DRAWS = 3 };
+/* Whether float rounding can decide the CPU's sampler between tokens a and b, given one row
+ * of logits and the row's uniform u: whether it draws both, either at the uniforms u,
+ * u +- 1e-6, u +- 1e-5 and u +- 1e-4 (u lies within 1e-4 of their border in its cumulative
+ * probabilities), or at u from the logits nudged by up to 1e-4 x max(1, |logit|) in 16
+ * seeded ways (a token at the top-k or top-p edge moves in or out of the kept set, and the
+ * rescaling then moves every border). The backends' logits differ by about 1e-6, so a part
+ * either way explains is a near tie; a part neither explains is a bug. */
+static bool sampler_could_draw_either(const float *logits, int V, float u, int a, int b,
+                                      const policy_sampling *sampling) {
+    static const float offsets[] = {0.0f, -1e-6f, 1e-6f, -1e-5f, 1e-5f, -1e-4f, 1e-4f};
+    enum { OFFSETS = sizeof offsets / sizeof offsets[0], NUDGES = 16, DRAWS = OFFSETS + NUDGES };
     float *rows = malloc(sizeof(float) * DRAWS * V), uniforms[DRAWS], logprobs[DRAWS];
     int drawn[DRAWS];
+    rlhf_rng nudge;
+    rlhf_rng_seed(&nudge, 0x6e75646765ULL);
     for (int d = 0; d < DRAWS; d++) {
-        memcpy(rows + (size_t)d * V, logits, sizeof(float) * V);
-        uniforms[d] = fminf(fmaxf(u + (float)(d - 1) * 1e-4f, 0.0f), 0.99999994f);
+        float *row = rows + (size_t)d * V;
+        memcpy(row, logits, sizeof(float) * V);
+        uniforms[d] = fminf(fmaxf(u + (d < OFFSETS ? offsets[d] : 0.0f), 0.0f), 0.99999994f);
+        if (d >= OFFSETS)
+            for (int v = 0; v < V; v++)
+                row[v] += (float)(2.0 * rlhf_rng_uniform(&nudge) - 1.0) * 1e-4f * fmaxf(1.0f, fabsf(row[v]));
     }
     cpu->sample_tokens(drawn, logprobs, rows, uniforms, DRAWS, V, sampling->temperature, sampling->top_k,
                        sampling->top_p);
@@ -1093,7 +1105,7 @@ static bool near_tie(gpt_model *model, const int *prompt, int prompt_length, con
         policy_sampling_stream(&stream, sampling->seed, row);
         float u = 0.0f;
         for (int step = 0; step <= t; step++) u = (float)rlhf_rng_uniform(&stream);
-        tie = sampler_draws_both(last, V, u, a, b, sampling);
+        tie = sampler_could_draw_either(last, V, u, a, b, sampling);
     }
     free(last);
     return tie;
@@ -1225,28 +1237,52 @@ START_TEST(test_sampled_near_tie_rule) {
     ck_assert_msg(replayed >= total - 1, "only %d of %d sampled tokens replay (RLHF_TEST_SEED=%llu)", replayed, total,
                   run_seed);
 
-    /* a border between two tokens, found by bisection on the uniform, away from 0 and 1 */
+    /* a border between two tokens, found by bisection on the uniform, away from 0 and 1; all
+     * tokens kept (no top-k or top-p edge for the nudges to move) */
+    policy_sampling plain = s;
+    plain.top_k = 0;
+    plain.top_p = 1.0f;
     int V = config.vocab_size;
     float *logits = random_floats((size_t)V, 1.0f, 763), low = 0.05f, high = low;
-    while (high < 0.95f && cpu_draw(logits, V, high, &s) == cpu_draw(logits, V, low, &s)) high += 1.0f / 4096;
+    while (high < 0.95f && cpu_draw(logits, V, high, &plain) == cpu_draw(logits, V, low, &plain)) high += 1.0f / 4096;
     ck_assert_msg(high < 0.95f, "no border between tokens found");
     low = high - 1.0f / 4096;
-    int a = cpu_draw(logits, V, low, &s);
+    int a = cpu_draw(logits, V, low, &plain);
     for (int i = 0; i < 40; i++) {
         float middle = 0.5f * (low + high);
-        if (cpu_draw(logits, V, middle, &s) == a) low = middle;
+        if (cpu_draw(logits, V, middle, &plain) == a) low = middle;
         else high = middle;
     }
-    int b = cpu_draw(logits, V, high, &s), other = 0;
+    int b = cpu_draw(logits, V, high, &plain), other = 0;
     ck_assert_int_ne(a, b);
-    while (other == a || other == b || other == cpu_draw(logits, V, low - 1e-4f, &s) ||
-           other == cpu_draw(logits, V, low + 1e-4f, &s))
+    while (other == a || other == b || other == cpu_draw(logits, V, low - 1e-4f, &plain) ||
+           other == cpu_draw(logits, V, low + 1e-4f, &plain))
         other++;
-    ck_assert_msg(sampler_draws_both(logits, V, low, a, b, &s), "a tie at the border is not accepted");
-    ck_assert_msg(sampler_draws_both(logits, V, low + 5e-5f, b, a, &s), "a tie 5e-5 past the border is not accepted");
-    ck_assert_msg(!sampler_draws_both(logits, V, low - 1e-2f, a, b, &s), "a part 1e-2 before the border is accepted");
-    ck_assert_msg(!sampler_draws_both(logits, V, low + 1e-2f, a, b, &s), "a part 1e-2 after the border is accepted");
-    ck_assert_msg(!sampler_draws_both(logits, V, low, a, other, &s), "a token away from the border is accepted");
+    /* the window is 1e-4 wide on either side: accepted inside, refused at 3e-4 (tokens here
+     * have shares near 1/61, so nudged logits move the border by about 2e-6) */
+    ck_assert_msg(sampler_could_draw_either(logits, V, low, a, b, &plain), "a tie at the border is not accepted");
+    ck_assert_msg(sampler_could_draw_either(logits, V, low + 5e-5f, b, a, &plain), "a tie 5e-5 past the border is not accepted");
+    ck_assert_msg(sampler_could_draw_either(logits, V, low - 9e-5f, a, b, &plain), "a tie 9e-5 before the border is not accepted");
+    ck_assert_msg(!sampler_could_draw_either(logits, V, low - 3e-4f, a, b, &plain), "a part 3e-4 before the border is accepted");
+    ck_assert_msg(!sampler_could_draw_either(logits, V, low + 3e-4f, a, b, &plain), "a part 3e-4 after the border is accepted");
+    ck_assert_msg(!sampler_could_draw_either(logits, V, low, a, other, &plain), "a token away from the border is accepted");
+
+    /* top-k: when the k-th and (k+1)-th logits are within rounding, the (k+1)-th may be kept
+     * on the other backend and move every border; the nudged draws see that */
+    policy_sampling top2 = s;
+    top2.top_k = 2;
+    top2.top_p = 1.0f;
+    float edge[4] = {1.0f, 0.5f, 0.5f + 2e-6f, -3.0f}; /* ids 1 and 2 tie for second place */
+    int first_pick = cpu_draw(edge, 4, 0.9f, &top2);
+    edge[1] += 4e-6f; /* now id 1 is second: kept instead of id 2 */
+    int second_pick = cpu_draw(edge, 4, 0.9f, &top2);
+    ck_assert_int_ne(first_pick, second_pick);
+    edge[1] -= 4e-6f;
+    ck_assert_msg(sampler_could_draw_either(edge, 4, 0.9f, first_pick, second_pick, &top2),
+                  "a part at the top-k edge is not accepted");
+    edge[2] = 0.4f; /* a clear gap: no nudge changes the kept set */
+    ck_assert_msg(!sampler_could_draw_either(edge, 4, 0.9f, first_pick, second_pick, &top2),
+                  "a part with a clear top-k gap is accepted");
     free(logits);
     policy_generation_free(&out);
     gpt_destroy(&model);

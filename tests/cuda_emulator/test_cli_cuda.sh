@@ -29,12 +29,18 @@ pretrain --steps 2 --device auto --out "$work/auto" > "$work/auto.json" 2> "$wor
 "$rlhf" pretrain --corpus "$corpus" --tokenizer "$work/tok" --config tiny --batch-size 2 --seq-len 8 --steps 1 \
     --device auto --out "$work/auto_text" > /dev/null 2> "$work/auto.err" || fail "pretrain --device auto (text)"
 grep -q "^rlhf: device cuda" "$work/auto.err" || fail "--device auto did not say it chose CUDA: $(cat "$work/auto.err")"
-EMULATOR_NO_GPU=1 CUDA_VISIBLE_DEVICES= pretrain --steps 2 --device auto --out "$work/fallback" > "$work/fallback.json" 2> "$work/fallback.err" ||
+# no_gpu COMMAND...: runs COMMAND (a shell function too) in a subshell that sees no GPU
+no_gpu() (
+    EMULATOR_NO_GPU=1 CUDA_VISIBLE_DEVICES=
+    export EMULATOR_NO_GPU CUDA_VISIBLE_DEVICES
+    "$@"
+)
+no_gpu pretrain --steps 2 --device auto --out "$work/fallback" > "$work/fallback.json" 2> "$work/fallback.err" ||
     fail "--device auto without a GPU"
 [ "$(json_value device "$work/fallback.json")" = cpu ] || fail "--device auto without a GPU: $(cat "$work/fallback.json")"
 [ "$(grep -c "no usable CUDA device" "$work/fallback.err")" -eq 1 ] ||
     fail "--device auto without a GPU: expected one fallback line, got: $(cat "$work/fallback.err")"
-EMULATOR_NO_GPU=1 CUDA_VISIBLE_DEVICES= pretrain --steps 2 --device cuda --out "$work/refused" > /dev/null 2> "$work/refused.err"
+no_gpu pretrain --steps 2 --device cuda --out "$work/refused" > /dev/null 2> "$work/refused.err"
 [ $? -eq 1 ] || fail "--device cuda without a GPU did not exit 1"
 grep -q "^rlhf: error: .*no usable CUDA device" "$work/refused.err" || fail "--device cuda without a GPU: $(cat "$work/refused.err")"
 [ -e "$work/refused" ] && fail "--device cuda without a GPU created its output directory"
