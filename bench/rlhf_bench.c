@@ -534,6 +534,7 @@ static int bench_products(const bench_options *o) {
         int K = inputs[p], N = outputs[p];
         float *x = malloc(sizeof(float) * M * K), *w = malloc(sizeof(float) * K * N), *y = malloc(sizeof(float) * M * N);
         if (!x || !w || !y) {
+            free(x), free(w), free(y);
             fprintf(stderr, "rlhf-bench: error: out of memory\n");
             return 1;
         }
@@ -585,8 +586,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "rlhf-bench: error: unknown benchmark '%s' (train, generate, rm, products)\n", argv[1]);
         return 2;
     }
-    bench_options options = {.config_name = "tiny", .device = "cpu", .B = train ? 4 : 8, .T = 64, .steps = 5,
-                             .threads = 2, .prompt_len = 16, .new_tokens = 32, .repeats = 3, .temperature = 0.0f};
+    /* products: a decode step's batch (64 rows) and best of 20 */
+    bench_options options = {.config_name = "tiny", .device = "cpu", .B = train ? 4 : products ? 64 : 8, .T = 64,
+                             .steps = 5, .threads = 2, .prompt_len = 16, .new_tokens = 32, .repeats = products ? 20 : 3,
+                             .temperature = 0.0f};
     int parsed = parse_options(argc - 2, argv + 2, &options);
     if (parsed != 0) return parsed == 1 ? 0 : 2;
     if ((reward || products) && options.profile) {
@@ -597,10 +600,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "rlhf-bench: error: products times OpenBLAS on the CPU (--device cpu)\n");
         return 2;
     }
-    if (products) {
-        if (options.B == 8) options.B = 64; /* the default batch of a decode step here */
-        if (options.repeats == 3) options.repeats = 20;
-        return bench_products(&options);
-    }
+    if (products) return bench_products(&options);
     return train ? bench_train(&options) : generate ? bench_generate(&options) : bench_reward(&options);
 }

@@ -812,14 +812,30 @@ static int read_vocab(const char *path, int *vocab_size, char **bytes_out, size_
     return status;
 }
 
-/* Which side of a merge named a token the vocabulary lacks (add_named_merge's results). */
-enum { MERGE_ADDED = 0, MERGE_UNKNOWN_LEFT = 1, MERGE_UNKNOWN_RIGHT = 2, MERGE_UNKNOWN_RESULT = 3, MERGE_NO_MEMORY = -1 };
+/* Where a merge was read: merges.txt's line `number`, or tokenizer.json's model.merges[number]. */
+typedef struct merge_origin {
+    const char *path;
+    bool in_tokenizer_json;
+    long number;
+} merge_origin;
+
+/* Sets error to detail, prefixed with the merge's origin ("FILE: line N: " or
+ * "FILE: model.merges[N]: "). */
+static int merge_failed(const merge_origin *origin, const char *detail, rlhf_error *error) {
+    if (origin->in_tokenizer_json)
+        rlhf_error_set(error, "%s: model.merges[%ld]: %s", origin->path, origin->number, detail);
+    else
+        rlhf_error_set(error, "%s: line %ld: %s", origin->path, origin->number, detail);
+    return -1;
+}
 
 /* Adds the merge of two tokens given by their spellings (vocab.json's alphabet) at the next
- * rank. scratch holds at least 2 x (both lengths) bytes. Returns MERGE_ADDED, or which token
- * is not in the vocabulary (the left, the right, or the merged one), or MERGE_NO_MEMORY. */
+ * rank. scratch holds at least 2 x (both lengths) bytes. Fails, naming the merge's origin,
+ * when either token or the merged one is not in the vocabulary, or memory runs out. */
 static int add_named_merge(tokenizer *t, const char *left, size_t left_length, const char *right, size_t right_length,
-                           char *scratch, int *capacity) {
+                           char *scratch, int *capacity, const merge_origin *origin, rlhf_error *error) {
+    const char *vocabulary = origin->in_tokenizer_json ? "model.vocab" : "vocab.json";
+    char detail[1024];
     const char *names[2] = {left, right};
     size_t name_lengths[2] = {left_length, right_length};
     int ids[2];
@@ -827,12 +843,25 @@ static int add_named_merge(tokenizer *t, const char *left, size_t left_length, c
     for (int side = 0; side < 2; side++) {
         long length_bytes = name_to_bytes(names[side], name_lengths[side], scratch + joined_length);
         ids[side] = length_bytes < 0 ? -1 : token_id(t, scratch + joined_length, (size_t)length_bytes);
-        if (ids[side] < 0) return side == 0 ? MERGE_UNKNOWN_LEFT : MERGE_UNKNOWN_RIGHT;
+        if (ids[side] < 0) {
+            snprintf(detail, sizeof detail, "token \"%.*s\" is not in %s", (int)name_lengths[side], names[side],
+                     vocabulary);
+            return merge_failed(origin, detail, error);
+        }
         joined_length += length_bytes;
     }
     int result = token_id(t, scratch, (size_t)joined_length);
-    if (result < 0) return MERGE_UNKNOWN_RESULT;
-    return tokenizer_add_merge(t, ids[0], ids[1], result, capacity) == 0 ? MERGE_ADDED : MERGE_NO_MEMORY;
+    if (result < 0) {
+        snprintf(detail, sizeof detail, "merging \"%.*s\" and \"%.*s\" makes \"%.*s%.*s\", which is not in %s",
+                 (int)left_length, left, (int)right_length, right, (int)left_length, left, (int)right_length, right,
+                 vocabulary);
+        return merge_failed(origin, detail, error);
+    }
+    if (tokenizer_add_merge(t, ids[0], ids[1], result, capacity) != 0) {
+        rlhf_error_set(error, "%s: out of memory", origin->path);
+        return -1;
+    }
+    return 0;
 }
 
 /* Reads merges.txt into t's merge table; errors name the file and line. */
@@ -866,23 +895,10 @@ static int read_merges(tokenizer *t, const char *path, rlhf_error *error) {
             goto done;
         }
         *space = '\0';
-        const char *left = line, *right = space + 1;
-        int added = add_named_merge(t, left, (size_t)(space - line), right, (size_t)(line_end - space - 1), scratch,
-                                    &capacity);
-        if (added == MERGE_UNKNOWN_LEFT || added == MERGE_UNKNOWN_RIGHT) {
-            rlhf_error_set(error, "%s: line %d: token \"%s\" is not in vocab.json", path, line_number,
-                           added == MERGE_UNKNOWN_LEFT ? left : right);
+        merge_origin origin = {path, false, line_number};
+        if (add_named_merge(t, line, (size_t)(space - line), space + 1, (size_t)(line_end - space - 1), scratch,
+                            &capacity, &origin, error) != 0)
             goto done;
-        }
-        if (added == MERGE_UNKNOWN_RESULT) {
-            rlhf_error_set(error, "%s: line %d: merging \"%s\" and \"%s\" makes \"%s%s\", which is not in vocab.json",
-                           path, line_number, left, right, left, right);
-            goto done;
-        }
-        if (added == MERGE_NO_MEMORY) {
-            rlhf_error_set(error, "%s: out of memory", path);
-            goto done;
-        }
         line = next;
     }
     tokenizer_compact_merges(t);
@@ -1068,22 +1084,9 @@ static int merges_from_array(tokenizer *t, json_t *merges, const char *path, rlh
             scratch = larger;
             scratch_size = needed;
         }
-        int added = add_named_merge(t, left, left_length, right, right_length, scratch, &capacity);
-        if (added == MERGE_UNKNOWN_LEFT || added == MERGE_UNKNOWN_RIGHT) {
-            rlhf_error_set(error, "%s: model.merges[%zu]: token \"%.*s\" is not in model.vocab", path, index,
-                           (int)(added == MERGE_UNKNOWN_LEFT ? left_length : right_length),
-                           added == MERGE_UNKNOWN_LEFT ? left : right);
+        merge_origin origin = {path, true, (long)index};
+        if (add_named_merge(t, left, left_length, right, right_length, scratch, &capacity, &origin, error) != 0)
             goto done;
-        }
-        if (added == MERGE_UNKNOWN_RESULT) {
-            rlhf_error_set(error, "%s: model.merges[%zu]: merging \"%.*s\" and \"%.*s\" makes a token not in model.vocab",
-                           path, index, (int)left_length, left, (int)right_length, right);
-            goto done;
-        }
-        if (added == MERGE_NO_MEMORY) {
-            rlhf_error_set(error, "%s: out of memory", path);
-            goto done;
-        }
     }
     tokenizer_compact_merges(t);
     status = 0;

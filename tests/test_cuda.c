@@ -1088,11 +1088,9 @@ static bool sampler_could_draw_either(const float *logits, int V, float u, int a
 /* Whether the CPU and CUDA generations may rightly part at new token t of row `row` (CPU
  * drew a, CUDA drew b after the same prefix): a draw that float rounding decides either way.
  * The CPU scores the shared prefix again with a full forward pass. Greedy: a and b must be
- * within 1e-4 of each other in its logits. Sampled: the row's own uniform u at step t (drawn
- * again from its stream) must lie within 1e-4 of the border between a and b in the CPU
- * sampler's cumulative probabilities, i.e. the CPU's sample_tokens draws both a and b among
- * u - 1e-4, u and u + 1e-4. The backends' logits differ by about 1e-6 and their cumulative
- * sums by float rounding (well under 1e-4), so a part anywhere else is a bug. */
+ * within 1e-4 of each other in its logits. Sampled: with the row's own uniform u at step t
+ * (drawn again from its stream), sampler_could_draw_either must find that rounding decides
+ * between a and b (u at their border, or a token at the top-k/top-p edge). */
 static bool near_tie(gpt_model *model, const int *prompt, int prompt_length, const int *generated, int t, int a, int b,
                      const policy_sampling *sampling, int row) {
     int V = model->config.vocab_size;
