@@ -577,7 +577,7 @@ static int bench_products(const bench_options *o) {
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
-        if (argc < 2) fprintf(stderr, "rlhf-bench: error: missing BENCHMARK (train, generate, rm)\n");
+        if (argc < 2) fprintf(stderr, "rlhf-bench: error: missing BENCHMARK (train, generate, rm, products)\n");
         return argc < 2 ? 2 : 0;
     }
     bool train = strcmp(argv[1], "train") == 0, generate = strcmp(argv[1], "generate") == 0;

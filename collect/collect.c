@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rlhf/demo.h"
+#include "rlhf/reward.h"
 #include "rlhf/tokenizer.h"
 
 int collect_model_hash(const char *model_dir, char hash[17], rlhf_error *error) {
@@ -229,9 +230,8 @@ int collect_oracle_label(store *db, const collect_oracle_options *options, colle
         double gap = left - right;
         /* Bradley-Terry: like a person, sometimes inconsistent when the gap is small */
         int left_wins;
-        /* at noise 0 scores within 1e-9 (float rounding) tie, as rm eval's gold agreement
-         * counts them (REWARD_GOLD_TIE) */
-        if (options->noise <= 0) left_wins = gap > 1e-9 ? 1 : gap < -1e-9 ? 0 : -1;
+        /* at noise 0 scores within float rounding tie, as rm eval's gold agreement counts them */
+        if (options->noise <= 0) left_wins = gap > REWARD_GOLD_TIE ? 1 : gap < -REWARD_GOLD_TIE ? 0 : -1;
         else left_wins = rlhf_rng_uniform(&rng) < 1.0 / (1.0 + exp(-gap / options->noise));
         store_choice choice = STORE_CHOICE_TIE;
         if (left_wins >= 0) choice = (left_wins == 1) == pair.left_is_a ? STORE_CHOICE_A : STORE_CHOICE_B;

@@ -19,12 +19,12 @@ extern const int store_migration_count;
 int store_prepare(store *db, sqlite3_stmt **statement, const char *sql, rlhf_error *error);
 /* Sets error from the connection's last message, with context. Returns -1. */
 int store_fail(store *db, rlhf_error *error, const char *context);
-/* BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout) / COMMIT /
- * ROLLBACK. */
 /* SQL for the labels that fill queued pair p's overlap: its comparisons other than skips
  * (a skipped pair still needs its labels). Used by the queue and by the statistics. */
 #define STORE_PAIR_LABELS "(SELECT COUNT(*) FROM comparisons c WHERE c.pair_id = p.id AND c.choice != 'skip')"
 
+/* BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout) / COMMIT /
+ * ROLLBACK. */
 int store_begin(store *db, rlhf_error *error);
 int store_commit(store *db, rlhf_error *error);
 void store_rollback(store *db);
