@@ -107,6 +107,12 @@ int cli_parse_arguments(const cli_command *command, int max_arguments, int argc,
                 cli_fail("%s: option --%s needs a value (%s)", command->name, o->name, o->value_name);
                 return -1;
             }
+            if (args->given_count == (int)(sizeof args->given_values / sizeof args->given_values[0])) {
+                cli_fail("%s: too many options (at most %d values)", command->name, args->given_count);
+                return -1;
+            }
+            args->given_options[args->given_count] = index;
+            args->given_values[args->given_count++] = args->values[index];
         } else if (equals) {
             cli_fail("%s: option --%s takes no value", command->name, o->name);
             return -1;
@@ -135,6 +141,16 @@ const char *cli_string(const cli_args *args, const char *name) {
     int index = option_index(args->command, name, strlen(name));
     if (index < 0) return NULL;
     return args->present[index] ? args->values[index] : args->command->options[index].default_value;
+}
+
+int cli_strings(const cli_args *args, const char *name, const char **values, int most) {
+    int index = option_index(args->command, name, strlen(name)), given = 0;
+    for (int i = 0; index >= 0 && i < args->given_count; i++)
+        if (args->given_options[i] == index) {
+            if (given < most) values[given] = args->given_values[i];
+            given++;
+        }
+    return given;
 }
 
 bool cli_flag(const cli_args *args, const char *name) {

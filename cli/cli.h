@@ -21,13 +21,18 @@ typedef struct cli_command {
     const cli_option *options;  /* terminated by a zero entry */
 } cli_command;
 
-/* Parsed command line: values by option index; positional arguments in order. */
+/* Parsed command line: values by option index (an option given twice keeps its last
+ * value); positional arguments in order; every value of every option in command-line order,
+ * for options that may be repeated (cli_strings). */
 typedef struct cli_args {
     const cli_command *command;
     const char *values[64];
     bool present[64];
     const char *positional[8];
     int positional_count;
+    const char *given_values[64];
+    int given_options[64];   /* option index of given_values[i] */
+    int given_count;
 } cli_args;
 
 /* Parses argv (after the subcommand name). Prints help and returns 1 for --help;
@@ -55,6 +60,9 @@ int cli_dispatch(const char *group, const char *description, const cli_subcomman
 /* Option accessors: the value given, else the default. cli_int / cli_float fail (print
  * and return -1) on text that is not a number. */
 const char *cli_string(const cli_args *args, const char *name);
+/* Every value given to option name, in order (--run 3 --run 4: "3", "4"): the first `most`
+ * into values; returns how many were given (0 when none, whatever its default). */
+int cli_strings(const cli_args *args, const char *name, const char **values, int most);
 bool cli_flag(const cli_args *args, const char *name);
 int cli_int(const cli_args *args, const char *name, int *out);
 int cli_long(const cli_args *args, const char *name, long *out);
