@@ -20,7 +20,10 @@ static const cli_option train_options[] = {
     {"db", "FILE", "the store with the comparisons", NULL},
     {"model", "DIR", "policy/SFT model directory: the trunk, and the reference policy for normalisation", NULL},
     {"out", "DIR", "reward model directory to write (GPT2ForSequenceClassification)", NULL},
-    {"epochs", "N", "passes over the training pairs", "2"},
+    {"epochs", "N", "passes over the training pairs (at most: --patience may stop sooner)", "2"},
+    {"eval-every", "N", "validate every N steps as well as at each epoch's end (0: epoch ends only)", "0"},
+    {"keep", "best|last", "what --out holds at the end: the weights with the lowest validation loss, or the last (best without a validation set is last)", "best"},
+    {"patience", "N", "stop after N validations in a row without a lower validation loss (0: never)", "0"},
     {"batch-pairs", "N", "pairs per step (two sequences each)", "8"},
     {"lr", "RATE", "peak learning rate", "1e-4"},
     {"schedule", "constant|linear|cosine", "learning-rate schedule after the warm-up", "linear"},
@@ -65,14 +68,15 @@ static void on_step(const reward_train_report *r, void *user) {
     char detail[96];
     snprintf(detail, sizeof detail, "loss %.3f acc %.2f", r->loss, r->running_accuracy);
     cli_progress_update(&p->progress, r->step, detail);
-    if (p->json || !r->epoch_end) return;
+    if (p->json || !(r->epoch_end || r->evaluated)) return;
     if (p->progress.enabled) fputc('\n', stderr);
     printf("epoch %d  step %d/%d  loss %.4f  train accuracy %.3f", r->epoch, r->step, r->steps, r->loss,
            r->running_accuracy);
     if (isnan(r->val_loss)) printf("  no validation set");
     else if (isnan(r->val_accuracy)) printf("  val loss %.4f  (validation pairs are all ties)", r->val_loss);
     else printf("  val loss %.4f  val accuracy %.3f", r->val_loss, r->val_accuracy);
-    printf("  lr %.2e\n", r->learning_rate);
+    printf("  lr %.2e%s%s\n", r->learning_rate, r->best ? "  (best so far)" : "",
+           r->stopping ? "  -- patience ran out: stopping" : "");
     fflush(stdout);
 }
 
@@ -117,6 +121,7 @@ static int rm_train(int argc, char **argv) {
     if (cli_int(&args, "epochs", &o.epochs) || cli_int(&args, "batch-pairs", &o.batch_pairs) ||
         cli_float(&args, "lr", &o.schedule.peak) || cli_int(&args, "warmup", &o.schedule.warmup_steps) ||
         cli_float(&args, "weight-decay", &o.adamw.weight_decay) || cli_float(&args, "grad-clip", &o.adamw.max_grad_norm) ||
+        cli_int(&args, "eval-every", &o.eval_every) || cli_int(&args, "patience", &o.patience) ||
         cli_int(&args, "max-length", &d.max_length) || cli_float(&args, "center", &center) ||
         cli_int(&args, "val-percent", &d.validation_percent) || cli_int(&args, "norm-samples", &norm_samples) ||
         cli_float(&args, "norm-temperature", &norm_temperature) || cli_long(&args, "seed", &seed))
@@ -127,6 +132,9 @@ static int rm_train(int argc, char **argv) {
     /* every value is checked before the store or any model is opened */
     if (o.epochs < 1) return cli_refuse("rm train", "epochs", "at least 1", o.epochs);
     if (o.batch_pairs < 1) return cli_refuse("rm train", "batch-pairs", "at least 1", o.batch_pairs);
+    if (o.eval_every < 0) return cli_refuse("rm train", "eval-every", "at least 0 (0: at epoch ends only)", o.eval_every);
+    if (o.patience < 0) return cli_refuse("rm train", "patience", "at least 0 (0: never stop early)", o.patience);
+    o.keep = strcmp(cli_string(&args, "keep"), "last") == 0 ? REWARD_KEEP_LAST : REWARD_KEEP_BEST;
     if (cli_check_optimizer("rm train", &o.schedule, &o.adamw)) return 2;
     if (d.max_length < 4) return cli_refuse("rm train", "max-length", "at least 4", d.max_length);
     if (!(center >= 0)) return cli_refuse("rm train", "center", "at least 0 (0: off)", center);
@@ -146,7 +154,12 @@ static int rm_train(int argc, char **argv) {
     if (rlhf_check_output_directory(out_dir, &error) != 0) return cli_fail("rm train: %s", error.message);
     if (o.resume) { /* a checkpoint that is already done is refused before anything changes */
         int done;
-        if (reward_checkpoint_epoch(out_dir, &done, &error) != 0) return cli_fail("rm train: --resume: %s", error.message);
+        int stopped_at;
+        if (reward_checkpoint_epoch(out_dir, &done, &stopped_at, &error) != 0)
+            return cli_fail("rm train: --resume: %s", error.message);
+        if (stopped_at > 0)
+            return cli_fail("rm train: --resume: the checkpoint in %s stopped early at step %d (--patience), so there is "
+                            "nothing to resume; train again without --resume to change the settings", out_dir, stopped_at);
         if (done >= o.epochs)
             return cli_fail("rm train: --resume: the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the "
                             "total) leaves nothing to do; give --epochs above %d to train further",
@@ -240,10 +253,15 @@ static int rm_train(int argc, char **argv) {
         if (norm_samples > 0)
             snprintf(norm, sizeof norm, "{\"gain\": %.6g, \"bias\": %.6g, \"samples\": %d, \"requested\": %d}",
                      normalization.gain, normalization.bias, normalization.samples, norm_samples);
+        char best_loss[32];
         printf("{\"train_pairs\": %ld, \"val_pairs\": %ld, \"start_epoch\": %d, \"steps\": %d, \"val_loss\": %s, \"val_accuracy\": %s, "
+               "\"kept\": \"%s\", \"kept_step\": %d, \"best_step\": %d, \"best_val_loss\": %s, \"evaluations\": %d, "
+               "\"stopped_at\": %d, "
                "\"pairs_per_s\": %.2f, \"run_id\": %lld, \"normalization\": %s, \"truncated\": %ld, \"device\": \"%s\"}\n",
                result.train_pairs, result.val_pairs, result.start_epoch, result.steps,
                cli_json_number_text(val_loss, result.val_loss), cli_json_number_text(val_accuracy, result.val_accuracy),
+               result.kept_best ? "best" : "last", result.kept_best ? result.best_step : result.steps, result.best_step,
+               cli_json_number_text(best_loss, result.best_val_loss), result.evaluations, result.stopped_at,
                result.pairs_per_second, (long long)run_id, norm, data.truncated_prompts + data.truncated_responses, device);
     } else if (status == 0) {
         printf("trained on %ld pairs (%ld held out) for %d steps at %.1f pairs/s: ", result.train_pairs, result.val_pairs,
@@ -254,6 +272,18 @@ static int rm_train(int argc, char **argv) {
         printf("; run %lld; saved %s", (long long)run_id, out_dir);
         if (norm_samples > 0) printf(" with reward_normalization.json (%d samples)", normalization.samples);
         printf("\n");
+        if (result.stopped_at)
+            printf("stopped early at step %d: no lower validation loss in %d validations\n", result.stopped_at, o.patience);
+        if (result.kept_best)
+            printf("kept the best weights: step %d of %d (validation loss %.4f, the lowest of %d validations)\n",
+                   result.best_step, result.steps, result.best_val_loss, result.evaluations);
+        else if (o.keep == REWARD_KEEP_BEST && result.best_step)
+            printf("kept the last weights, step %d: they had the lowest validation loss of %d validations (%.4f)\n",
+                   result.steps, result.evaluations, result.best_val_loss);
+        else if (o.keep == REWARD_KEEP_BEST)
+            printf("kept the last weights, step %d: without a validation set there is no best to keep\n", result.steps);
+        else
+            printf("kept the last weights, step %d (--keep last)\n", result.steps);
     }
     store_prompts_free(prompts, prompt_count);
     reward_dataset_free(&data);
@@ -344,6 +374,15 @@ static int rm_eval(int argc, char **argv) {
     if (status == 0)
         status = reward_evaluate(&model, &data, strcmp(split, "val") == 0, batch_size, oracle ? gold_score : NULL, oracle,
                                  &ev, &error);
+    /* the baseline anyone can trust, on the same split: counting tokens */
+    reward_unigram_baseline baseline;
+    bool have_baseline = false;
+    if (status == 0) {
+        rlhf_error baseline_error;
+        have_baseline = reward_fit_unigram_baseline(&data, model.config.vocab_size, strcmp(split, "val") == 0,
+                                                    oracle ? gold_score : NULL, oracle, &baseline, &baseline_error) == 0;
+        if (!have_baseline) fprintf(stderr, "rlhf: no unigram baseline: %s\n", baseline_error.message);
+    }
     /* --plot F.png draws F.png and F-curves.png (F-curves.png beside a name without .png) */
     const char *plot = cli_string(&args, "plot");
     char curves[4200] = "";
@@ -403,6 +442,34 @@ static int rm_eval(int argc, char **argv) {
         json_object_set_new(root, "agreement_ceiling", cli_json_number(ev.annotator_agreement));
         json_object_set_new(root, "gold_pairs", json_integer(ev.gold_pairs));
         json_object_set_new(root, "gold_accuracy", cli_json_number(ev.gold_accuracy));
+        json_object_set_new(root, "gold_accuracy_95", json_pack("[oo]", cli_json_number(ev.gold_accuracy_low),
+                                                                cli_json_number(ev.gold_accuracy_high)));
+        json_t *gaps = json_array();
+        for (int b = 0; b < REWARD_GOLD_GAP_BINS && ev.gold_pairs; b++) {
+            const reward_gap_accuracy *g = &ev.by_gold_gap[b];
+            json_array_append_new(gaps, json_pack("{s:f, s:o, s:I, s:o, s:o}", "from", reward_gold_gap_edges[b], "to",
+                                                  isinf(reward_gold_gap_edges[b + 1]) ? json_null()
+                                                                                      : json_real(reward_gold_gap_edges[b + 1]),
+                                                  "pairs", (json_int_t)g->pairs, "accuracy",
+                                                  g->pairs ? json_real((double)g->correct / g->pairs) : json_null(),
+                                                  "gold_accuracy",
+                                                  g->pairs ? json_real((double)g->gold_correct / g->pairs) : json_null()));
+        }
+        json_object_set_new(root, "by_gold_gap", gaps);
+        if (have_baseline)
+            json_object_set_new(root, "baseline", json_pack("{s:s, s:I, s:f, s:I, s:o, s:[oo], s:I, s:o, s:[oo]}",
+                                                            "kind", "unigram logistic regression", "train_pairs",
+                                                            (json_int_t)baseline.train_pairs, "l2", baseline.l2, "pairs",
+                                                            (json_int_t)baseline.pairs, "accuracy",
+                                                            cli_json_number(baseline.accuracy), "accuracy_95",
+                                                            cli_json_number(baseline.accuracy_low),
+                                                            cli_json_number(baseline.accuracy_high), "gold_pairs",
+                                                            (json_int_t)baseline.gold_pairs, "gold_accuracy",
+                                                            cli_json_number(baseline.gold_accuracy), "gold_accuracy_95",
+                                                            cli_json_number(baseline.gold_accuracy_low),
+                                                            cli_json_number(baseline.gold_accuracy_high)));
+        else
+            json_object_set_new(root, "baseline", json_null());
         json_t *written = json_array();
         if (plot) json_array_append_new(written, json_string(plot));
         if (curves_written) json_array_append_new(written, json_string(curves));
@@ -430,7 +497,32 @@ static int rm_eval(int argc, char **argv) {
                 printf("  annotators agreed: %.3f on %ld; disagreed: %.3f on %ld\n",
                        ev.agreed.pairs ? (double)ev.agreed.correct / ev.agreed.pairs : NAN, ev.agreed.pairs,
                        ev.disagreed.pairs ? (double)ev.disagreed.correct / ev.disagreed.pairs : NAN, ev.disagreed.pairs);
-            if (ev.gold_pairs) printf("agreement with the oracle's gold scores: %.3f on %ld pairs\n", ev.gold_accuracy, ev.gold_pairs);
+            if (ev.gold_pairs) {
+                printf("agreement with the oracle's gold scores: %.3f (95%% interval %.3f - %.3f) on %ld pairs\n",
+                       ev.gold_accuracy, ev.gold_accuracy_low, ev.gold_accuracy_high, ev.gold_pairs);
+                for (int b = 0; b < REWARD_GOLD_GAP_BINS; b++) {
+                    const reward_gap_accuracy *g = &ev.by_gold_gap[b];
+                    char range[48];
+                    if (isinf(reward_gold_gap_edges[b + 1]))
+                        snprintf(range, sizeof range, "%.1f and above", reward_gold_gap_edges[b]);
+                    else
+                        snprintf(range, sizeof range, "%.1f - %.1f", reward_gold_gap_edges[b], reward_gold_gap_edges[b + 1]);
+                    if (g->pairs)
+                        printf("  gold gap %-14s accuracy %.3f  gold agreement %.3f  on %ld pairs\n", range,
+                               (double)g->correct / g->pairs, (double)g->gold_correct / g->pairs, g->pairs);
+                }
+            }
+            if (have_baseline) {
+                printf("unigram baseline (token-count logistic regression, L2 %g, fitted on the same %ld training pairs):\n"
+                       "           accuracy %.3f (95%% interval %.3f - %.3f)",
+                       baseline.l2, baseline.train_pairs, baseline.accuracy, baseline.accuracy_low,
+                       baseline.accuracy_high);
+                if (baseline.gold_pairs) printf("  gold agreement %.3f", baseline.gold_accuracy);
+                printf("\n           the model %s it by %+.3f in accuracy", ev.accuracy > baseline.accuracy ? "beats" : "trails",
+                       ev.accuracy - baseline.accuracy);
+                if (baseline.gold_pairs && ev.gold_pairs) printf(", %+.3f in gold agreement", ev.gold_accuracy - baseline.gold_accuracy);
+                printf("\n");
+            }
             if (plot) printf("wrote %s\n", plot);
             if (curves_written) printf("wrote %s\n", curves);
         }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const double reward_gold_gap_edges[REWARD_GOLD_GAP_BINS + 1] = {0.0, 0.1, 0.3, 0.6, INFINITY};
+
 void reward_wilson_interval(long k, long n, double *low, double *high) {
     if (n == 0) {
         *low = *high = NAN;
@@ -58,7 +60,7 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
                     reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
     memset(ev, 0, sizeof *ev);
     ev->annotator_agreement = data->annotator_agreement;
-    ev->gold_accuracy = NAN;
+    ev->gold_accuracy = ev->gold_accuracy_low = ev->gold_accuracy_high = NAN;
     ev->by_annotator = calloc((size_t)(data->annotator_count + 1), sizeof *ev->by_annotator);
     long n = 0;
     for (long i = 0; i < data->count; i++) n += !validation_only || data->examples[i].validation;
@@ -112,9 +114,16 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
                 double gc = gold(e->chosen_text, gold_user), gr = gold(e->rejected_text, gold_user);
                 /* equal gold scores give no order to agree with; scores of different texts
                  * that differ only by float rounding (~1e-16) are equal too */
-                if (fabs(gc - gr) > REWARD_GOLD_TIE) {
+                double gap = fabs(gc - gr);
+                if (gap > REWARD_GOLD_TIE) {
+                    int agrees = (rc > rr) == (gc > gr);
                     ev->gold_pairs++;
-                    gold_correct += (rc > rr) == (gc > gr);
+                    gold_correct += agrees;
+                    int b = 0;
+                    while (b < REWARD_GOLD_GAP_BINS - 1 && gap >= reward_gold_gap_edges[b + 1]) b++;
+                    ev->by_gold_gap[b].pairs++;
+                    ev->by_gold_gap[b].correct += right;
+                    ev->by_gold_gap[b].gold_correct += agrees;
                 }
             }
         }
@@ -127,6 +136,7 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
         ev->ece = reward_expected_calibration_error(confidences, outcomes, decided, REWARD_CALIBRATION_BINS, ev->bin_count,
                                                     ev->bin_confidence, ev->bin_accuracy);
         if (ev->gold_pairs) ev->gold_accuracy = (double)gold_correct / ev->gold_pairs;
+        reward_wilson_interval(gold_correct, ev->gold_pairs, &ev->gold_accuracy_low, &ev->gold_accuracy_high);
         free(losses);
         free(margins);
         free(confidences);

@@ -177,27 +177,159 @@ long reward_training_pair_count(const reward_dataset *data) {
     return count;
 }
 
-/* The epochs a reward checkpoint's training state records, or -1 (error set). */
-static int epoch_of(const safetensors_file *state, int *epoch, rlhf_error *error) {
-    const char *text = safetensors_metadata(state, "epoch");
+/* An integer metadata value of a reward checkpoint (0 when absent: checkpoints written
+ * before the key existed), or -1 (error set) when present but malformed. */
+static int metadata_count(const safetensors_file *state, const char *key, int *value, rlhf_error *error) {
+    const char *text = safetensors_metadata(state, key);
+    *value = 0;
+    if (!text) return 0;
     char *end = NULL;
-    long value = text ? strtol(text, &end, 10) : -1;
-    if (!text || end == text || *end || value < 0 || value > 1000000) {
-        rlhf_error_set(error, "%s: no epoch count (not a reward model checkpoint?)", state->path);
+    long number = strtol(text, &end, 10);
+    if (end == text || *end || number < 0 || number > 2000000000L) {
+        rlhf_error_set(error, "%s: \"%s\" is not a count ('%s')", state->path, key, text);
         return -1;
     }
-    *epoch = (int)value;
+    *value = (int)number;
     return 0;
 }
 
-int reward_checkpoint_epoch(const char *dir, int *epoch, rlhf_error *error) {
+/* The epochs a reward checkpoint's training state records, or -1 (error set). */
+static int epoch_of(const safetensors_file *state, int *epoch, rlhf_error *error) {
+    if (!safetensors_metadata(state, "epoch")) {
+        rlhf_error_set(error, "%s: no epoch count (not a reward model checkpoint?)", state->path);
+        return -1;
+    }
+    return metadata_count(state, "epoch", epoch, error);
+}
+
+int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, rlhf_error *error) {
     char path[4096];
     snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
     safetensors_file state;
     if (safetensors_open(&state, path, error) != 0) return -1;
-    int status = epoch_of(&state, epoch, error);
+    int stopped = 0;
+    int status = epoch_of(&state, epoch, error) || metadata_count(&state, "stopped_at", &stopped, error) ? -1 : 0;
+    if (status == 0 && stopped_at) *stopped_at = stopped;
     safetensors_close(&state);
     return status;
+}
+
+/* The lowest validation loss seen and where, carried across a resume in the checkpoint's
+ * metadata and, with keep best, its weights in host memory and reward_best.safetensors. */
+typedef struct best_tracker {
+    int step;               /* 0: no validation yet */
+    float loss, accuracy;
+    int since;              /* validations since the best one */
+    int evaluations;
+    float *weights;         /* keep best: a host copy of the best weights (NULL otherwise) */
+    bool unsaved;           /* weights changed since reward_best.safetensors was written */
+} best_tracker;
+
+/* out_dir/reward_best.safetensors. */
+static void best_path(const char *dir, char path[4096]) { snprintf(path, 4096, "%s/reward_best.safetensors", dir); }
+
+/* Writes the best weights to reward_best.safetensors (atomically), with their step. */
+static int save_best(const best_tracker *best, const gpt_model *model, const char *dir, rlhf_error *error) {
+    char path[4096], step[32];
+    best_path(dir, path);
+    snprintf(step, sizeof step, "%d", best->step);
+    safetensors_writer writer;
+    safetensors_writer_init(&writer);
+    int64_t shape[1] = {(int64_t)model->parameter_count};
+    safetensors_writer_set_metadata(&writer, "step", step);
+    safetensors_writer_add(&writer, "parameters", SAFETENSORS_F32, 1, shape, best->weights);
+    int status = safetensors_writer_save(&writer, path, error);
+    safetensors_writer_free(&writer);
+    return status;
+}
+
+/* Reads reward_best.safetensors into best->weights after a resume; the file must hold the
+ * step the checkpoint names as best and as many parameters as the model. */
+static int load_best(best_tracker *best, const gpt_model *model, const char *dir, rlhf_error *error) {
+    char path[4096];
+    best_path(dir, path);
+    safetensors_file file;
+    if (safetensors_open(&file, path, error) != 0) return -1;
+    const safetensors_tensor *tensor = safetensors_find(&file, "parameters");
+    int step = 0;
+    int status = metadata_count(&file, "step", &step, error);
+    if (status == 0 && (!tensor || tensor->count != model->parameter_count || step != best->step)) {
+        rlhf_error_set(error, "%s: does not hold the best weights the checkpoint names (step %d)", path, best->step);
+        status = -1;
+    }
+    if (status == 0) status = safetensors_read_f32(&file, tensor, best->weights, error);
+    safetensors_close(&file);
+    return status;
+}
+
+/* Saves the epoch (or early-stop) checkpoint: the model, the optimizer with the epoch and
+ * the best-so-far bookkeeping, and the best weights when they changed. */
+static int save_checkpoint(const gpt_model *model, const nn_adamw *optimizer, const char *dir, int epoch, int stopped_at,
+                           best_tracker *best, rlhf_error *error) {
+    char epoch_text[16], best_step[16], best_loss[32], best_accuracy[32], since[16], evaluations[16], stopped[16];
+    snprintf(epoch_text, sizeof epoch_text, "%d", epoch);
+    snprintf(best_step, sizeof best_step, "%d", best->step);
+    snprintf(best_loss, sizeof best_loss, "%.9g", best->loss);
+    snprintf(best_accuracy, sizeof best_accuracy, "%.9g", best->accuracy);
+    snprintf(since, sizeof since, "%d", best->since);
+    snprintf(evaluations, sizeof evaluations, "%d", best->evaluations);
+    snprintf(stopped, sizeof stopped, "%d", stopped_at);
+    const char *keys[7] = {"epoch", "best_step", "best_val_loss", "best_val_accuracy", "since_best", "evaluations",
+                           "stopped_at"};
+    const char *values[7] = {epoch_text, best_step, best_loss, best_accuracy, since, evaluations, stopped};
+    /* the model first (it makes the directory), the state that names the best step last */
+    if (gpt_save(model, dir, error) != 0) return -1;
+    if (best->weights && best->unsaved && best->step > 0) {
+        if (save_best(best, model, dir, error) != 0) return -1;
+        best->unsaved = false;
+    }
+    return nn_training_state_save(optimizer, model, dir, keys, values, 7, error);
+}
+
+/* Restores the best-so-far bookkeeping from a checkpoint's metadata (absent keys: none). */
+static int restore_best(const safetensors_file *state, best_tracker *best, rlhf_error *error) {
+    if (metadata_count(state, "best_step", &best->step, error) || metadata_count(state, "since_best", &best->since, error) ||
+        metadata_count(state, "evaluations", &best->evaluations, error))
+        return -1;
+    const char *loss = safetensors_metadata(state, "best_val_loss"), *accuracy = safetensors_metadata(state, "best_val_accuracy");
+    best->loss = loss ? strtof(loss, NULL) : NAN;
+    best->accuracy = accuracy ? strtof(accuracy, NULL) : NAN;
+    if (best->step > 0 && !isfinite(best->loss)) {
+        rlhf_error_set(error, "%s: \"best_val_loss\" is not a finite number", state->path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Validates, logs the validation metrics, and updates the best-so-far bookkeeping (and the
+ * copy of the best weights); report's val fields and flags are set. */
+static int evaluate_step(gpt_model *model, const reward_dataset *data, const reward_train_options *options, int step,
+                         best_tracker *best, reward_train_report *report, rlhf_error *error) {
+    if (validate(model, data, options->batch_pairs, &report->val_loss, &report->val_accuracy, error) != 0) return -1;
+    report->evaluated = true;
+    if (isnan(report->val_loss)) return 0; /* no validation set */
+    if (!nn_training_value_finite(report->val_loss, "validation loss", step, error)) return -1;
+    best->evaluations++;
+    if (options->db && options->run_id) {
+        store_log_metric(options->db, options->run_id, step, "val/loss", report->val_loss, NULL);
+        if (!isnan(report->val_accuracy))
+            store_log_metric(options->db, options->run_id, step, "val/accuracy", report->val_accuracy, NULL);
+    }
+    if (best->step == 0 || report->val_loss < best->loss) {
+        best->step = step;
+        best->loss = report->val_loss;
+        best->accuracy = report->val_accuracy;
+        best->since = 0;
+        report->best = true;
+        if (best->weights) {
+            gpt_read_parameters(model, best->weights, false);
+            best->unsaved = true;
+        }
+    } else {
+        best->since++;
+    }
+    report->stopping = options->patience > 0 && best->since >= options->patience;
+    return 0;
 }
 
 int reward_train(gpt_model *model, const reward_dataset *data, const reward_train_options *options,
@@ -218,12 +350,20 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
         longest = e->rejected_length > longest ? e->rejected_length : longest;
     }
     result->train_pairs = train_count;
-    result->val_loss = result->val_accuracy = NAN;
+    result->val_loss = result->val_accuracy = result->best_val_loss = result->best_val_accuracy = NAN;
     int P = options->batch_pairs;
     int *tokens = malloc(sizeof(int) * (size_t)2 * P * longest), *mask = malloc(sizeof(int) * (size_t)2 * P * longest);
     float *d_values = malloc(sizeof(float) * (size_t)2 * P * longest), *rewards = malloc(sizeof(float) * (size_t)2 * P);
+    /* keep best needs a validation set to say what best is */
+    bool keep_best = options->keep == REWARD_KEEP_BEST && result->val_pairs > 0;
+    best_tracker best = {.loss = NAN, .accuracy = NAN};
+    if (keep_best) best.weights = malloc(sizeof(float) * model->parameter_count);
     nn_adamw optimizer = {0};
     int status = -1;
+    if (!train || !tokens || !mask || !d_values || !rewards || (keep_best && !best.weights)) {
+        rlhf_error_set(error, "out of memory for reward-model training");
+        goto done;
+    }
     if (train_count == 0) {
         rlhf_error_set(error, "no training pairs (%ld comparisons in all, %ld held out)", data->count, result->val_pairs);
         goto done;
@@ -237,9 +377,16 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     if (options->resume) {
         safetensors_file state;
         if (nn_training_state_load(&optimizer, model, options->out_dir, &state, error) != 0) goto done;
-        int read = epoch_of(&state, &start_epoch, error);
+        int stopped_at = 0;
+        int read = epoch_of(&state, &start_epoch, error) || metadata_count(&state, "stopped_at", &stopped_at, error) ||
+                   restore_best(&state, &best, error);
         safetensors_close(&state);
         if (read != 0) goto done;
+        if (stopped_at > 0) {
+            rlhf_error_set(error, "the checkpoint in %s stopped early at step %d (no lower validation loss since step %d), "
+                           "so there is nothing to resume", options->out_dir, stopped_at, best.step);
+            goto done;
+        }
         if (start_epoch >= options->epochs) {
             rlhf_error_set(error,
                            "the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the total) leaves "
@@ -247,12 +394,14 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
                            options->out_dir, start_epoch, start_epoch == 1 ? "" : "s", options->epochs);
             goto done;
         }
+        if (keep_best && best.step > 0 && load_best(&best, model, options->out_dir, error) != 0) goto done;
     }
     result->start_epoch = start_epoch;
     double start_time = rlhf_seconds();
     long pairs_trained = 0;
     int step = start_epoch * steps_per_epoch;
-    for (int epoch = start_epoch; epoch < options->epochs; epoch++) {
+    bool stopped = false;
+    for (int epoch = start_epoch; epoch < options->epochs && !stopped; epoch++) {
         rlhf_rng rng; /* the order of an epoch depends only on (seed, epoch): resumable */
         rlhf_rng_seed(&rng, options->seed * 1000003ULL + (uint64_t)epoch);
         train_count = 0; /* start each epoch's shuffle from the data's own order */
@@ -264,9 +413,7 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
             train[j] = swap;
         }
         int correct = 0, decided = 0;
-        double epoch_loss = 0;
-        int epoch_steps = 0;
-        for (long first = 0; first < train_count; first += P, step++) {
+        for (long first = 0; first < train_count && !stopped; first += P, step++) {
             int pairs = (int)(train_count - first < P ? train_count - first : P);
             double loss;
             gpt_zero_grad(model);
@@ -278,51 +425,64 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
             if (!nn_training_value_finite(nn_adamw_step(&optimizer, model, lr), "the gradient", step + 1, error))
                 goto done;
             pairs_trained += pairs;
-            epoch_loss += loss;
-            epoch_steps++;
             result->final_loss = (float)loss;
             bool last = first + P >= train_count;
             reward_train_report report = {.step = step + 1, .steps = schedule.total_steps, .epoch = epoch + 1,
                                           .epoch_end = last, .loss = (float)loss,
                                           .running_accuracy = decided ? (float)correct / decided : 0,
                                           .val_loss = NAN, .val_accuracy = NAN, .learning_rate = lr};
-            if (last && validate(model, data, P, &report.val_loss, &report.val_accuracy, error) != 0) goto done;
-            if (last && result->val_pairs > 0 &&
-                !nn_training_value_finite(report.val_loss, "validation loss", step + 1, error))
-                goto done;
             if (options->db && options->run_id) {
                 store_log_metric(options->db, options->run_id, step + 1, "train/loss", loss, NULL);
                 store_log_metric(options->db, options->run_id, step + 1, "train/learning_rate", lr, NULL);
-                if (last) {
+                if (last)
                     store_log_metric(options->db, options->run_id, step + 1, "train/accuracy", report.running_accuracy, NULL);
-                    if (!isnan(report.val_loss))
-                        store_log_metric(options->db, options->run_id, step + 1, "val/loss", report.val_loss, NULL);
-                    if (!isnan(report.val_accuracy))
-                        store_log_metric(options->db, options->run_id, step + 1, "val/accuracy", report.val_accuracy, NULL);
-                }
             }
-            if (last) {
+            bool scheduled = options->eval_every > 0 && (step + 1) % options->eval_every == 0;
+            if ((last || scheduled) && evaluate_step(model, data, options, step + 1, &best, &report, error) != 0) goto done;
+            if (report.evaluated) {
                 result->val_loss = report.val_loss;
                 result->val_accuracy = report.val_accuracy;
-                /* checkpoint at each epoch's end */
-                char epoch_text[16];
-                snprintf(epoch_text, sizeof epoch_text, "%d", epoch + 1);
-                const char *keys[1] = {"epoch"}, *values[1] = {epoch_text};
-                if (gpt_save(model, options->out_dir, error) != 0 ||
-                    nn_training_state_save(&optimizer, model, options->out_dir, keys, values, 1, error) != 0)
-                    goto done;
             }
+            stopped = report.stopping;
+            /* checkpoint at each epoch's end, and where early stopping ends the run */
+            if ((last || stopped) &&
+                save_checkpoint(model, &optimizer, options->out_dir, stopped ? options->epochs : epoch + 1,
+                                stopped ? step + 1 : 0, &best, error) != 0)
+                goto done;
+            if (stopped) result->stopped_at = step + 1;
             if (callback) callback(&report, user);
         }
-        (void)epoch_loss;
-        (void)epoch_steps;
     }
     result->steps = step;
+    result->evaluations = best.evaluations;
+    result->best_step = best.step;
+    result->best_val_loss = best.step ? best.loss : NAN;
+    result->best_val_accuracy = best.step ? best.accuracy : NAN;
+    /* keep best: the best weights replace the last ones in the model and in out_dir, with
+     * the training state re-saved beside them (its fingerprint names the weights) */
+    if (keep_best && best.step > 0 && best.step != step) {
+        gpt_write_parameters(model, best.weights);
+        best.unsaved = false; /* the model directory now holds them */
+        if (save_checkpoint(model, &optimizer, options->out_dir, options->epochs, result->stopped_at, &best, error) != 0)
+            goto done;
+        result->kept_best = true;
+        result->val_loss = best.loss;
+        result->val_accuracy = best.accuracy;
+    }
+    if (keep_best) { /* out_dir's model is the kept one now: the side copy has done its work */
+        char path[4096];
+        best_path(options->out_dir, path);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            rlhf_error_set(error, "%s: cannot remove: %s", path, strerror(errno));
+            goto done;
+        }
+    }
     double elapsed = rlhf_seconds() - start_time;
     result->pairs_per_second = elapsed > 0 ? pairs_trained / elapsed : 0;
     status = 0;
 done:
     nn_adamw_destroy(&optimizer);
+    free(best.weights);
     free(train);
     free(tokens);
     free(mask);

@@ -322,11 +322,281 @@ START_TEST(test_no_validation_set_is_nan) {
     ck_assert(isnan(result.val_loss) && isnan(result.val_accuracy));
     /* a finished checkpoint is refused on resume rather than "trained" for 0 steps */
     int epoch = -1;
-    ck_assert_int_eq(reward_checkpoint_epoch(out, &epoch, &error), 0);
+    ck_assert_int_eq(reward_checkpoint_epoch(out, &epoch, NULL, &error), 0);
     ck_assert_int_eq(epoch, 1);
     options.resume = true;
     ck_assert_int_eq(reward_train(&model, &data, &options, NULL, NULL, &result, &error), -1);
     ck_assert_msg(strstr(error.message, "leaves nothing to do") != NULL, "%s", error.message);
+    gpt_destroy(&model);
+    reward_dataset_free(&data);
+}
+END_TEST
+
+/* Appends a pair of token lists (and their texts) to data: one example of the baseline test. */
+static void add_pair(reward_dataset *data, const int *chosen, int chosen_length, const int *rejected,
+                     int rejected_length, const char *chosen_text, const char *rejected_text, bool tie, bool validation) {
+    reward_example *e = &data->examples[data->count++];
+    e->chosen = malloc(sizeof(int) * (size_t)chosen_length);
+    e->rejected = malloc(sizeof(int) * (size_t)rejected_length);
+    memcpy(e->chosen, chosen, sizeof(int) * (size_t)chosen_length);
+    memcpy(e->rejected, rejected, sizeof(int) * (size_t)rejected_length);
+    e->chosen_length = chosen_length;
+    e->rejected_length = rejected_length;
+    e->chosen_text = strdup(chosen_text);
+    e->rejected_text = strdup(rejected_text);
+    e->tie = tie;
+    e->validation = validation;
+    e->agreement = -1;
+}
+
+/* Gold score of the baseline test's texts: +1 for each A or C, -1 for each B or D. */
+static double letter_gold(const char *text, void *user) {
+    (void)user;
+    double score = 0;
+    for (const char *c = text; *c; c++) score += *c == 'A' || *c == 'C' ? 1 : *c == 'B' || *c == 'D' ? -1 : 0;
+    return score;
+}
+
+START_TEST(test_unigram_baseline_worked_example) {
+    /* Tokens 0 (the prompt, on both sides), A = 1, B = 2, C = 3, D = 4. Training: A beats B
+     * three times and loses once, C beats D twice, and three ties whose "chosen" side holds
+     * DDD against C: were ties fitted as decided they would turn C below D. So the fit has
+     * w_A > w_B and w_C > w_D, and on held-out pairs:
+     *   A over B: right;  B over A: wrong;  C over D: right;  AB over BA: score 0, wrong
+     *   (the chosen side must score strictly higher, as for the model);  AC over BD: right;
+     *   a held-out tie: not scored.  Accuracy 3/5.
+     * Gold (+1 per A or C, -1 per B or D) orders AB/BA as a tie (left out) and agrees with
+     * the baseline's order on the other four: gold agreement 4/4, though the label of
+     * "B over A" disagrees with both. Over every pair: the 6 decided training pairs (5
+     * right) and the 5 held-out ones (3 right): 8/11. */
+    reward_dataset data = {0};
+    data.examples = calloc(16, sizeof *data.examples);
+    data.annotators = malloc(sizeof(char *));
+    data.annotators[0] = strdup("hand");
+    data.annotator_count = 1;
+    const int a[2] = {0, 1}, b[2] = {0, 2}, c[2] = {0, 3}, d[2] = {0, 4}, ddd[4] = {0, 4, 4, 4};
+    const int ab[3] = {0, 1, 2}, ba[3] = {0, 2, 1}, ac[3] = {0, 1, 3}, bd[3] = {0, 2, 4};
+    for (int i = 0; i < 3; i++) add_pair(&data, a, 2, b, 2, "A", "B", false, false);
+    add_pair(&data, b, 2, a, 2, "B", "A", false, false);
+    for (int i = 0; i < 2; i++) add_pair(&data, c, 2, d, 2, "C", "D", false, false);
+    for (int i = 0; i < 3; i++) add_pair(&data, ddd, 4, c, 2, "DDD", "C", true, false);
+    add_pair(&data, a, 2, b, 2, "A", "B", false, true);
+    add_pair(&data, b, 2, a, 2, "B", "A", false, true);
+    add_pair(&data, c, 2, d, 2, "C", "D", false, true);
+    add_pair(&data, ab, 3, ba, 3, "AB", "BA", false, true);
+    add_pair(&data, ac, 3, bd, 3, "AC", "BD", false, true);
+    add_pair(&data, ddd, 4, c, 2, "DDD", "C", true, true);
+    reward_unigram_baseline baseline;
+    rlhf_error error;
+    ck_assert_msg(reward_fit_unigram_baseline(&data, 5, true, letter_gold, NULL, &baseline, &error) == 0, "%s",
+                  error.message);
+    ck_assert_int_eq(baseline.train_pairs, 6);
+    ck_assert_int_eq(baseline.pairs, 5);
+    ck_assert_double_eq_tol(baseline.accuracy, 3.0 / 5.0, 1e-12);
+    double low, high;
+    reward_wilson_interval(3, 5, &low, &high);
+    ck_assert_double_eq_tol(baseline.accuracy_low, low, 1e-12);
+    ck_assert_double_eq_tol(baseline.accuracy_high, high, 1e-12);
+    ck_assert_int_eq(baseline.gold_pairs, 4);
+    ck_assert_double_eq_tol(baseline.gold_accuracy, 1.0, 1e-12);
+    ck_assert(baseline.l2 == 1e-5 || baseline.l2 == 1e-4 || baseline.l2 == 1e-3 || baseline.l2 == 1e-2 ||
+              baseline.l2 == 1e-1);
+    ck_assert_msg(reward_fit_unigram_baseline(&data, 5, false, NULL, NULL, &baseline, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(baseline.pairs, 11);
+    ck_assert_double_eq_tol(baseline.accuracy, 8.0 / 11.0, 1e-12);
+    ck_assert_int_eq(baseline.gold_pairs, 0);
+    ck_assert(isnan(baseline.gold_accuracy));
+    /* a token outside the vocabulary is an error naming it */
+    ck_assert_int_eq(reward_fit_unigram_baseline(&data, 4, true, NULL, NULL, &baseline, &error), -1);
+    ck_assert_msg(strstr(error.message, "token 4") != NULL, "%s", error.message);
+    reward_dataset_free(&data);
+}
+END_TEST
+
+/* A dataset whose labels are coin flips over random token sequences: whatever a model
+ * learns of its training pairs is memorised, so the validation loss rises after the first
+ * steps, and the best weights and early stopping have something to find. One pair in five
+ * is held out. */
+static void random_label_dataset(reward_dataset *data, int pairs) {
+    memset(data, 0, sizeof *data);
+    data->examples = calloc((size_t)pairs, sizeof *data->examples);
+    data->annotators = malloc(sizeof(char *));
+    data->annotators[0] = strdup("coin");
+    data->annotator_count = 1;
+    data->annotator_agreement = NAN;
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, 77);
+    int vocabulary = tokenizer_vocab_size(tok);
+    for (int i = 0; i < pairs; i++) {
+        reward_example *e = &data->examples[i];
+        e->chosen_length = 6 + (int)(rlhf_rng_next(&rng) % 5);
+        e->rejected_length = 6 + (int)(rlhf_rng_next(&rng) % 5);
+        e->chosen = malloc(sizeof(int) * (size_t)e->chosen_length);
+        e->rejected = malloc(sizeof(int) * (size_t)e->rejected_length);
+        for (int t = 0; t < e->chosen_length; t++) e->chosen[t] = (int)(rlhf_rng_next(&rng) % (uint64_t)vocabulary);
+        for (int t = 0; t < e->rejected_length; t++) e->rejected[t] = (int)(rlhf_rng_next(&rng) % (uint64_t)vocabulary);
+        e->chosen_text = strdup("chosen");
+        e->rejected_text = strdup("rejected");
+        e->agreement = -1;
+        e->validation = i % 5 == 0;
+        data->count++;
+    }
+}
+
+/* What the callback saw of each validation, for the checks below. */
+typedef struct validation_log {
+    int count, steps[512];
+    float losses[512];
+} validation_log;
+
+static void record_validation(const reward_train_report *report, void *user) {
+    validation_log *log = user;
+    if (!report->evaluated || log->count >= 512) return;
+    log->steps[log->count] = report->step;
+    log->losses[log->count++] = report->val_loss;
+}
+
+/* The validation loss of the model as it is (reward_evaluate's mean loss on held-out pairs). */
+static double held_out_loss(gpt_model *model, const reward_dataset *data) {
+    reward_evaluation ev;
+    rlhf_error error;
+    ck_assert_msg(reward_evaluate(model, data, true, 16, NULL, NULL, &ev, &error) == 0, "%s", error.message);
+    double loss = ev.loss;
+    reward_evaluation_free(&ev);
+    return loss;
+}
+
+START_TEST(test_best_checkpoint_and_early_stopping) {
+    /* Validation every step on coin-flip labels, where the validation loss soon rises: the
+     * run stops at the first validation that makes `patience` in a row without a new lowest
+     * loss, and --out holds the weights of the lowest one (keep best) or the last (keep
+     * last); both worked out here from the losses the callback reported. */
+    reward_dataset data;
+    rlhf_error error;
+    random_label_dataset(&data, 200);
+    for (int keep = 0; keep < 2; keep++) {
+        gpt_model model;
+        create_reward_model(&model, 16, 1);
+        char out[400];
+        snprintf(out, sizeof out, "%s/keep-%s", directory, keep == 0 ? "best" : "last");
+        reward_train_options options = {.out_dir = out, .epochs = 8, .batch_pairs = 8, .adamw = nn_adamw_defaults(),
+                                        .seed = 1, .eval_every = 1, .patience = 3,
+                                        .keep = keep == 0 ? REWARD_KEEP_BEST : REWARD_KEEP_LAST,
+                                        .schedule = {.kind = NN_LR_CONSTANT, .peak = 1e-2f}};
+        validation_log log = {0};
+        reward_train_result result;
+        ck_assert_msg(reward_train(&model, &data, &options, record_validation, &log, &result, &error) == 0, "%s",
+                      error.message);
+        /* the stopping rule, replayed on the reported losses */
+        int best = 0, since = 0, stop = 0;
+        for (int i = 0; i < log.count; i++) {
+            ck_assert_int_eq(log.steps[i], i + 1); /* every step validated */
+            if (i == 0 || log.losses[i] < log.losses[best]) {
+                best = i;
+                since = 0;
+            } else if (++since == 3) {
+                stop = log.steps[i];
+                break;
+            }
+        }
+        ck_assert_msg(stop > 0, "the loss never went 3 validations without a new lowest in %d", log.count);
+        ck_assert_int_eq(result.stopped_at, stop);
+        ck_assert_int_eq(result.steps, stop);
+        ck_assert_int_eq(log.steps[log.count - 1], stop); /* nothing ran after the stop */
+        ck_assert_int_eq(result.best_step, log.steps[best]);
+        ck_assert_int_eq(result.evaluations, log.count);
+        ck_assert_float_eq(result.best_val_loss, log.losses[best]);
+        ck_assert_int_eq(result.kept_best, keep == 0);
+        /* the model and --out hold the kept weights: their held-out loss is the one reported
+         * at the kept step (float32 sums over the same pairs: 1e-5 relative) */
+        float kept = keep == 0 ? log.losses[best] : log.losses[log.count - 1];
+        ck_assert_double_eq_tol(held_out_loss(&model, &data), kept, 1e-5 * kept);
+        gpt_model loaded;
+        ck_assert_int_eq(gpt_load(&loaded, out, nn_cpu_backend(), &error), 0);
+        ck_assert_double_eq_tol(held_out_loss(&loaded, &data), kept, 1e-5 * kept);
+        gpt_destroy(&loaded);
+        char path[600];
+        snprintf(path, sizeof path, "%s/reward_best.safetensors", out);
+        ck_assert_int_ne(access(path, F_OK), 0); /* the side copy is gone once --out holds the kept weights */
+        /* a run that stopped early has nothing to resume */
+        int epoch = 0, stopped_at = 0;
+        ck_assert_int_eq(reward_checkpoint_epoch(out, &epoch, &stopped_at, &error), 0);
+        ck_assert_int_eq(stopped_at, stop);
+        options.resume = true;
+        gpt_model resumed;
+        ck_assert_int_eq(gpt_load(&resumed, out, nn_cpu_backend(), &error), 0);
+        ck_assert_int_eq(reward_train(&resumed, &data, &options, NULL, NULL, &result, &error), -1);
+        ck_assert_msg(strstr(error.message, "stopped early at step") != NULL, "%s", error.message);
+        gpt_destroy(&resumed);
+        gpt_destroy(&model);
+    }
+    reward_dataset_free(&data);
+}
+END_TEST
+
+/* Where the callback copies the checkpoint at the first epoch's end: an interrupted run. */
+typedef struct checkpoint_copy {
+    const char *from, *to;
+    bool copied;
+} checkpoint_copy;
+
+static void copy_first_epoch(const reward_train_report *report, void *user) {
+    checkpoint_copy *copy = user;
+    if (!report->epoch_end || report->epoch != 1) return;
+    const char *names[4] = {"config.json", "model.safetensors", "training_state.safetensors", "reward_best.safetensors"};
+    rlhf_error error;
+    ck_assert_int_eq(rlhf_make_directory(copy->to, &error), 0);
+    for (int i = 0; i < 4; i++) {
+        char from[600], to[600], *data;
+        size_t size;
+        snprintf(from, sizeof from, "%s/%s", copy->from, names[i]);
+        snprintf(to, sizeof to, "%s/%s", copy->to, names[i]);
+        ck_assert_msg(rlhf_read_file(from, &data, &size, &error) == 0, "%s", error.message);
+        ck_assert_int_eq(rlhf_write_file_atomic(to, data, size, &error), 0);
+        free(data);
+    }
+    copy->copied = true;
+}
+
+START_TEST(test_best_weights_survive_a_resume) {
+    /* Keep best across an interruption: a two-epoch run whose checkpoint after epoch 1 is
+     * copied aside (what a kill after that epoch leaves), then resumed from the copy. The
+     * best weights so far travel in reward_best.safetensors, so the resumed run keeps the
+     * same weights and reports the same best step and validations as the unbroken one. */
+    reward_dataset data;
+    rlhf_error error;
+    random_label_dataset(&data, 200);
+    char out[400], interrupted[400];
+    snprintf(out, sizeof out, "%s/resume-best", directory);
+    snprintf(interrupted, sizeof interrupted, "%s/resume-best-after-epoch-1", directory);
+    reward_train_options options = {.out_dir = out, .epochs = 3, .batch_pairs = 8, .adamw = nn_adamw_defaults(),
+                                    .seed = 1, .eval_every = 2, .keep = REWARD_KEEP_BEST,
+                                    .schedule = {.kind = NN_LR_CONSTANT, .peak = 1e-2f}};
+    gpt_model model;
+    create_reward_model(&model, 16, 1);
+    checkpoint_copy copy = {.from = out, .to = interrupted};
+    reward_train_result whole = {0}, resumed = {0};
+    ck_assert_msg(reward_train(&model, &data, &options, copy_first_epoch, &copy, &whole, &error) == 0, "%s", error.message);
+    ck_assert(copy.copied);
+    ck_assert_msg(whole.kept_best, "the best step %d was the last (%d): the test shows nothing", whole.best_step, whole.steps);
+    ck_assert_int_le(whole.best_step, whole.steps / options.epochs); /* found in the first epoch, before the interruption */
+    float *kept = malloc(sizeof(float) * model.parameter_count), *again = malloc(sizeof(float) * model.parameter_count);
+    gpt_read_parameters(&model, kept, false);
+    gpt_model second;
+    ck_assert_int_eq(gpt_load(&second, interrupted, nn_cpu_backend(), &error), 0);
+    options.out_dir = interrupted;
+    options.resume = true;
+    ck_assert_msg(reward_train(&second, &data, &options, NULL, NULL, &resumed, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(resumed.start_epoch, 1);
+    ck_assert_int_eq(resumed.best_step, whole.best_step);
+    ck_assert_float_eq(resumed.best_val_loss, whole.best_val_loss);
+    ck_assert_int_eq(resumed.evaluations, whole.evaluations);
+    ck_assert(resumed.kept_best);
+    gpt_read_parameters(&second, again, false);
+    ck_assert_mem_eq(kept, again, sizeof(float) * model.parameter_count);
+    free(kept);
+    free(again);
+    gpt_destroy(&second);
     gpt_destroy(&model);
     reward_dataset_free(&data);
 }
@@ -432,6 +702,7 @@ int main(void) {
     tcase_add_test(math_case, test_pair_loss_by_hand);
     tcase_add_test(math_case, test_interval_and_calibration_worked_examples);
     tcase_add_test(math_case, test_score_head_keeps_the_trunk);
+    tcase_add_test(math_case, test_unigram_baseline_worked_example);
     suite_add_tcase(suite, math_case);
     TCase *data_case = tcase_create("data");
     tcase_add_checked_fixture(data_case, setup, teardown);
@@ -440,6 +711,8 @@ int main(void) {
     tcase_add_test(data_case, test_tiny_reward_model_learns_a_clear_rule);
     tcase_add_test(data_case, test_diverging_training_stops_without_a_model);
     tcase_add_test(data_case, test_no_validation_set_is_nan);
+    tcase_add_test(data_case, test_best_checkpoint_and_early_stopping);
+    tcase_add_test(data_case, test_best_weights_survive_a_resume);
     tcase_add_test(data_case, test_side_files_are_checked);
     suite_add_tcase(suite, data_case);
     return tests_run_suite(suite);

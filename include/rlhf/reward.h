@@ -75,9 +75,16 @@ void reward_dataset_free(reward_dataset *data);
 
 /* ---------------------------------------------------------------- training */
 
+/* What a finished training leaves in out_dir: the weights with the lowest validation loss
+ * seen, or the last ones. */
+typedef enum reward_keep { REWARD_KEEP_BEST, REWARD_KEEP_LAST } reward_keep;
+
 typedef struct reward_train_options {
     const char *out_dir;
     int epochs, batch_pairs;
+    int eval_every;                /* validate every N steps, besides each epoch's end (0: epoch ends only) */
+    reward_keep keep;              /* best needs a validation set; without one the last weights are kept */
+    int patience;                  /* stop after this many validations in a row without a lower loss (0: never) */
     nn_lr_schedule schedule;       /* total_steps is set from epochs and data */
     nn_adamw_config adamw;
     bool margin_from_strength;
@@ -91,6 +98,9 @@ typedef struct reward_train_options {
 typedef struct reward_train_report {
     int step, steps, epoch;
     bool epoch_end;                /* the last step of an epoch: validation ran, a checkpoint was saved */
+    bool evaluated;                /* validation ran at this step (every eval_every steps and at epoch ends) */
+    bool best;                     /* this validation loss is the lowest so far */
+    bool stopping;                 /* patience ran out: this is the last step */
     float loss, running_accuracy;  /* running over the current epoch */
     float val_loss, val_accuracy;  /* NAN when not evaluated this step or no validation pairs
                                       (accuracy also NAN when every validation pair is a tie) */
@@ -102,22 +112,33 @@ typedef void (*reward_train_callback)(const reward_train_report *report, void *u
 typedef struct reward_train_result {
     long train_pairs, val_pairs;
     int steps, start_epoch;
-    float final_loss, val_loss, val_accuracy;  /* validation: NAN without validation pairs */
+    float final_loss, val_loss, val_accuracy;  /* of the weights kept; NAN without validation pairs */
     double pairs_per_second;
+    int evaluations;                           /* validations run (this run and the resumed one's) */
+    int best_step;                             /* step of the lowest validation loss (0: none) */
+    float best_val_loss, best_val_accuracy;    /* there (NAN: none) */
+    bool kept_best;                            /* out_dir holds best_step's weights, not the last step's */
+    int stopped_at;                            /* step early stopping ended training at (0: it ran every epoch) */
 } reward_train_result;
 
 /* Pairs of data in the training split (not held out). */
 long reward_training_pair_count(const reward_dataset *data);
 
 /* The epochs a checkpoint in dir (training_state.safetensors, "epoch") has completed,
- * into *epoch; fails naming the file when there is none or it is malformed. */
-int reward_checkpoint_epoch(const char *dir, int *epoch, rlhf_error *error);
+ * into *epoch, and into *stopped_at (when not NULL) the step early stopping ended it at (0:
+ * it did not stop early); fails naming the file when there is none or it is malformed. */
+int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, rlhf_error *error);
 
 /* Trains model (which must have a scalar head) on the train split, evaluates on validation
- * after each epoch, logs metrics to the run, and saves out_dir with a checkpoint each epoch.
- * With resume, a checkpoint that has already completed options->epochs is an error. A
- * non-finite loss or gradient stops training with "loss became non-finite at step N ..."
- * before the epoch's checkpoint: earlier checkpoints are left as they were. */
+ * every eval_every steps and after each epoch, logs metrics to the run, and saves out_dir
+ * with a checkpoint each epoch (and, with keep best, the best weights so far beside it in
+ * reward_best.safetensors, so a resume keeps them). Early stopping (patience) ends training
+ * after `patience` validations in a row without a lower loss, saving a checkpoint there. At
+ * the end out_dir holds the kept weights (best or last) and the model holds them too.
+ * With resume, a checkpoint that has already completed options->epochs, or that stopped
+ * early, is an error. A non-finite loss or gradient stops training with "loss became
+ * non-finite at step N ..." before the epoch's checkpoint: earlier checkpoints are left as
+ * they were. */
 int reward_train(gpt_model *model, const reward_dataset *data, const reward_train_options *options,
                  reward_train_callback callback, void *user, reward_train_result *result, rlhf_error *error);
 
@@ -170,6 +191,19 @@ typedef struct reward_group_accuracy {
     long pairs, correct;
 } reward_group_accuracy;
 
+/* Accuracy by how far apart the two sides are in gold score: bin b holds the pairs whose
+ * |gold_chosen - gold_rejected| lies in [reward_gold_gap_edges[b], reward_gold_gap_edges[b+1])
+ * (the edges are the scripted annotator's strength thresholds, 0.1, 0.3 and 0.6, so a bin
+ * is a strength: negligibly, slightly, better, significantly). */
+#define REWARD_GOLD_GAP_BINS 4
+extern const double reward_gold_gap_edges[REWARD_GOLD_GAP_BINS + 1];
+
+typedef struct reward_gap_accuracy {
+    long pairs;          /* decided pairs with gold scores in the bin (gold ties excluded) */
+    long correct;        /* of them, the model scored the side people chose higher */
+    long gold_correct;   /* of them, the model ordered the two as the gold scores do */
+} reward_gap_accuracy;
+
 typedef struct reward_evaluation {
     long pairs;                        /* decided pairs evaluated (ties are not scored for accuracy) */
     double accuracy, accuracy_low, accuracy_high;   /* Wilson 95% interval */
@@ -186,6 +220,8 @@ typedef struct reward_evaluation {
     double annotator_agreement;        /* the ceiling: how often annotators agree with each other */
     long gold_pairs;                   /* pairs with gold scores (oracle available) */
     double gold_accuracy;              /* RM ordering matches the gold scores (NAN without) */
+    double gold_accuracy_low, gold_accuracy_high;  /* its Wilson 95% interval */
+    reward_gap_accuracy by_gold_gap[REWARD_GOLD_GAP_BINS];
 } reward_evaluation;
 
 /* Optional gold scorer for agreement with an oracle: returns the gold score of a response. */
@@ -195,6 +231,28 @@ typedef double (*reward_gold_scorer)(const char *response, void *user);
 int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
                     reward_gold_scorer gold, void *gold_user, reward_evaluation *evaluation, rlhf_error *error);
 void reward_evaluation_free(reward_evaluation *evaluation);
+
+/* The baseline beside the model: a unigram logistic regression on token counts (chosen
+ * minus rejected), fitted on the decided training pairs with an L2 penalty chosen from
+ * {1e-5, 1e-4, 1e-3, 1e-2, 1e-1} by the loss on every fifth of them, scored on the same pairs
+ * as reward_evaluate with the same rules (chosen strictly higher; gold ties excluded). */
+typedef struct reward_unigram_baseline {
+    long train_pairs;                   /* decided training pairs it was fitted on */
+    double l2;                          /* the penalty chosen */
+    long pairs;                         /* decided pairs evaluated */
+    double accuracy, accuracy_low, accuracy_high;   /* Wilson 95% interval */
+    long gold_pairs;
+    double gold_accuracy;               /* NAN without gold scores */
+    double gold_accuracy_low, gold_accuracy_high;
+} reward_unigram_baseline;
+
+/* Fits the baseline on data's training split (token ids in [0, vocab_size)) and scores it
+ * on the validation split (validation_only) or on every pair. Deterministic: the objective
+ * is strictly convex and the fit starts at zero. Fails with fewer than two decided
+ * training pairs. */
+int reward_fit_unigram_baseline(const reward_dataset *data, int vocab_size, bool validation_only,
+                                reward_gold_scorer gold, void *gold_user, reward_unigram_baseline *baseline,
+                                rlhf_error *error);
 
 /* Wilson score interval for k successes in n trials at z = 1.96. */
 void reward_wilson_interval(long k, long n, double *low, double *high);
