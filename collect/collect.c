@@ -219,11 +219,13 @@ int collect_oracle_label(store *db, const collect_oracle_options *options, colle
     if (store_annotator(db, annotator, STORE_ANNOTATOR_ORACLE, &result->annotator_id, error) != 0) return -1;
     rlhf_rng rng;
     rlhf_rng_seed(&rng, options->seed);
+    int64_t last_pair = 0; /* the queue is walked in pair order, each pair once */
     while (options->limit <= 0 || result->labeled < options->limit) {
         store_pair pair;
         bool found;
-        if (store_next_pair(db, result->annotator_id, &pair, &found, error) != 0) return -1;
+        if (store_next_pair_after(db, result->annotator_id, last_pair, &pair, &found, error) != 0) return -1;
         if (!found) break;
+        last_pair = pair.pair_id;
         double left, right;
         collect_oracle_score(options->name, pair.left_text, &left, NULL);
         collect_oracle_score(options->name, pair.right_text, &right, NULL);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reward/reward_internal.h"
 #include "rlhf/tokenizer.h"
 
 double reward_margin_for_strength(int strength) {

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "reward/reward_internal.h"
 #include "rlhf/tokenizer.h"
 
 /* log(1 + exp(x)) without overflow. */

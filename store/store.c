@@ -660,17 +660,26 @@ void store_annotators_free(store_annotator_info *annotators, int count) {
     STORE_PAIR_LABELS " < p.overlap)"
 
 int store_next_pair(store *db, int64_t annotator_id, store_pair *pair, bool *found, rlhf_error *error) {
+    return store_next_pair_after(db, annotator_id, 0, pair, found, error);
+}
+
+int store_next_pair_after(store *db, int64_t annotator_id, int64_t after_pair_id, store_pair *pair, bool *found,
+                          rlhf_error *error) {
     memset(pair, 0, sizeof *pair);
     *found = false;
     sqlite3_stmt *statement;
     if (store_prepare(db, &statement,
-                      "SELECT p.id, p.prompt_id, pr.text, p.completion_a, p.completion_b, p.left_completion_id, "
+                      "SELECT q.id, q.prompt_id, pr.text, q.completion_a, q.completion_b, q.left_completion_id, "
                       "ca.text, cb.text "
-                      "FROM pairs p JOIN prompts pr ON pr.id = p.prompt_id "
-                      "JOIN completions ca ON ca.id = p.completion_a JOIN completions cb ON cb.id = p.completion_b "
-                      "WHERE p.id IN (SELECT p.id " OPEN_PAIRS_FOR_ANNOTATOR ") ORDER BY p.id LIMIT 1", error) != 0)
+                      "FROM pairs q JOIN prompts pr ON pr.id = q.prompt_id "
+                      "JOIN completions ca ON ca.id = q.completion_a JOIN completions cb ON cb.id = q.completion_b "
+                      /* a scalar subquery in id order stops at the first open pair (an IN
+                       * list would build the whole queue on every call) */
+                      "WHERE q.id = (SELECT p.id " OPEN_PAIRS_FOR_ANNOTATOR " AND p.id > ?2 ORDER BY p.id LIMIT 1)",
+                      error) != 0)
         return -1;
     sqlite3_bind_int64(statement, 1, annotator_id);
+    sqlite3_bind_int64(statement, 2, after_pair_id);
     int rc = sqlite3_step(statement);
     if (rc == SQLITE_ROW) {
         int64_t a = sqlite3_column_int64(statement, 3), b = sqlite3_column_int64(statement, 4);

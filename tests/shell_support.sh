@@ -1,6 +1,6 @@
 # What the shell tests share (sourced, after they set their own arguments): a scratch
-# folder $work removed on exit, fail (prints and counts a failure), json_value and close
-# for one-line JSON results, and finish (the last line and the exit status).
+# folder $work removed on exit, fail (prints and counts a failure), expect_error, json_value
+# and close for one-line JSON results, and finish (the last line and the exit status).
 
 work=$(mktemp -d "/tmp/rlhf-$(basename "$0" .sh)-XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -27,6 +27,22 @@ close() {
     awk -v a="$1" -v b="$2" -v tolerance="$3" \
         'BEGIN { number = "^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$"
                  d = a - b; if (d < 0) d = -d; s = b < 0 ? -b : b; exit !(a ~ number && b ~ number && d <= tolerance * s) }'
+}
+
+# expect_error STATUS NEEDLE COMMAND...: the command exits with STATUS and its stderr holds
+# an "rlhf: error: ..." line containing NEEDLE (with EXPECT_ONE_LINE=1: stderr is that one
+# line and nothing else).
+expect_error() {
+    want=$1 needle=$2
+    shift 2
+    "$@" > "$work/out" 2> "$work/err"
+    got=$?
+    [ "$got" -eq "$want" ] || fail "$* exited $got, expected $want"
+    if [ "${EXPECT_ONE_LINE:-0}" = 1 ] && [ "$(wc -l < "$work/err")" -ne 1 ]; then
+        fail "$*: stderr is not one error line with '$needle': $(cat "$work/err")"
+    else
+        grep -q "^rlhf: error: .*$needle" "$work/err" || fail "$*: stderr lacks '$needle': $(cat "$work/err")"
+    fi
 }
 
 # finish MESSAGE: prints MESSAGE and exits 0 when nothing failed, else the count and exit 1.

@@ -7,17 +7,6 @@ rlhf=$1
 fixtures=$2
 . "$(dirname "$0")/shell_support.sh"
 
-# expect_error STATUS NEEDLE COMMAND...: the command exits with STATUS and its stderr is
-# one "rlhf: error: ..." line containing NEEDLE.
-expect_error() {
-    want=$1 needle=$2
-    shift 2
-    "$@" > "$work/out" 2> "$work/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "$* exited $got, expected $want"
-    grep -q "^rlhf: error: .*$needle" "$work/err" || fail "$*: stderr lacks '$needle': $(cat "$work/err")"
-}
-
 # --- help, version, dispatch
 "$rlhf" --help | grep -q "pretrain" || fail "rlhf --help does not list pretrain"
 "$rlhf" --version | grep -q "^rlhf [0-9]" || fail "rlhf --version"

@@ -180,6 +180,71 @@ START_TEST(test_sampled_logprobs_match_the_model) {
 }
 END_TEST
 
+START_TEST(test_sequence_logprobs_match_generation) {
+    /* The rows PPO scores: prompts of different lengths with responses of different
+     * lengths (one empty), all in one right-padded forward, give each sampled token the
+     * log-prob generation drew it with (temperature 0.7, no truncation), to 1e-5 (the
+     * same float32 model on other paddings); past a response's end, 0. Each entropy equals
+     * -sum p log p of softmax(logits / 0.7) at that position, from a separate forward of
+     * the row alone (1e-5). */
+    gpt_model model;
+    rlhf_error error;
+    make_model(&model, 6);
+    policy_sampling sampling = {.temperature = 0.7f, .top_p = 1.0f, .max_new_tokens = 8, .seed = 3, .eos_id = -1};
+    policy_generation out;
+    generate(&model, &sampling, &out);
+    int p0[3] = {1, 2, 3}, p1[1] = {7}, p2[4] = {4, 4, 5, 9};
+    const int *prompts[3] = {p0, p1, p2};
+    int prompt_lengths[3] = {3, 1, 4}, response_lengths[3] = {8, 5, 0};
+    const int *responses[3] = {out.tokens, out.tokens + 8, out.tokens + 16};
+    policy_sequences rows = {.prompts = prompts, .prompt_lengths = prompt_lengths, .responses = responses,
+                             .response_lengths = response_lengths, .count = 3};
+    ck_assert_int_eq(policy_sequence_length(&rows), 11);
+    float logprobs[24], entropies[24];
+    ck_assert_msg(policy_sequence_logprobs(&model, &rows, 8, 0.7f, logprobs, entropies, &error) == 0, "%s",
+                  error.message);
+    int V = model.config.vocab_size;
+    for (int b = 0; b < 3; b++) {
+        for (int t = 0; t < 8; t++) {
+            if (t >= response_lengths[b]) {
+                ck_assert(logprobs[b * 8 + t] == 0.0f && entropies[b * 8 + t] == 0.0f);
+                continue;
+            }
+            ck_assert_float_eq_tol(logprobs[b * 8 + t], out.logprobs[b * 8 + t], 1e-5f);
+        }
+        if (response_lengths[b] == 0) continue;
+        /* the row alone, unpadded: its logits at each response position */
+        int T = prompt_lengths[b] + response_lengths[b];
+        int tokens[16];
+        memcpy(tokens, prompts[b], sizeof(int) * (size_t)prompt_lengths[b]);
+        memcpy(tokens + prompt_lengths[b], responses[b], sizeof(int) * (size_t)response_lengths[b]);
+        ck_assert_int_eq(gpt_reserve(&model, 1, T, false, &error), 0);
+        gpt_batch batch = {.batch_size = 1, .seq_len = T, .tokens = tokens, .want_logits = true};
+        ck_assert_int_eq(gpt_forward(&model, &batch, NULL, &error), 0);
+        float *logits = malloc(sizeof(float) * (size_t)T * (size_t)V);
+        gpt_copy_logits(&model, logits);
+        for (int t = 0; t < response_lengths[b]; t++) {
+            const float *z = logits + (size_t)(prompt_lengths[b] - 1 + t) * (size_t)V;
+            double top = -INFINITY, sum = 0, entropy = 0;
+            for (int v = 0; v < V; v++) top = z[v] / 0.7 > top ? z[v] / 0.7 : top;
+            for (int v = 0; v < V; v++) sum += exp(z[v] / 0.7 - top);
+            for (int v = 0; v < V; v++) {
+                double p = exp(z[v] / 0.7 - top) / sum;
+                entropy -= p * log(p);
+            }
+            ck_assert_float_eq_tol(entropies[b * 8 + t], (float)entropy, 1e-5f);
+        }
+        free(logits);
+    }
+    /* a response longer than max_response is refused, naming the row */
+    response_lengths[1] = 9;
+    ck_assert_int_eq(policy_sequence_logprobs(&model, &rows, 8, 0.7f, logprobs, NULL, &error), -1);
+    ck_assert_ptr_nonnull(strstr(error.message, "row 1"));
+    policy_generation_free(&out);
+    gpt_destroy(&model);
+}
+END_TEST
+
 START_TEST(test_sampler_follows_the_distribution) {
     /* 20000 draws from fixed logits: each token's frequency is within 5 standard errors of
      * its probability; top-k and top-p keep exactly the expected sets. */
@@ -325,6 +390,7 @@ int main(void) {
     tcase_add_test(tc, test_greedy_matches_hugging_face_generate);
     tcase_add_test(tc, test_seed_makes_sampling_repeatable);
     tcase_add_test(tc, test_sampled_logprobs_match_the_model);
+    tcase_add_test(tc, test_sequence_logprobs_match_generation);
     tcase_add_test(tc, test_sampler_follows_the_distribution);
     tcase_add_test(tc, test_tiny_temperature_generates_greedily);
     tcase_add_test(tc, test_generation_stops);

@@ -11,17 +11,7 @@ fixtures=$2
 # against other work on a busy machine take many
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-# expect_error STATUS NEEDLE COMMAND...: the command exits with STATUS and its stderr is
-# one "rlhf: error: ..." line containing NEEDLE.
-expect_error() {
-    want=$1 needle=$2
-    shift 2
-    "$@" > "$work/out" 2> "$work/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "$* exited $got, expected $want"
-    [ "$(wc -l < "$work/err")" -eq 1 ] && grep -q "^rlhf: error: .*$needle" "$work/err" ||
-        fail "$*: stderr is not one error line with '$needle': $(cat "$work/err")"
-}
+EXPECT_ONE_LINE=1 # every error here is one line
 
 # png_size FILE: "WIDTH HEIGHT" from the PNG's IHDR chunk, or nothing when FILE does not
 # start with the PNG signature.

@@ -413,6 +413,106 @@ START_TEST(test_unigram_baseline_worked_example) {
 }
 END_TEST
 
+/* The sentiment test's words: a response is 4 units, each a filler word, a sentiment word
+ * (+1 or -1), or "not" before a sentiment word (its sign flipped). */
+static const char *sentiment_positive[3] = {"good", "great", "lovely"};
+static const char *sentiment_negative[3] = {"bad", "awful", "dull"};
+static const char *sentiment_filler[4] = {"red", "blue", "tall", "flat"};
+
+/* Writes a random response into text and returns its gold score (the sum of its units). */
+static int sentiment_response(rlhf_rng *rng, char *text) {
+    int score = 0;
+    text[0] = '\0';
+    for (int unit = 0; unit < 4; unit++) {
+        int kind = (int)(rlhf_rng_next(rng) % 4); /* filler, positive, negative, negated */
+        const char *word;
+        if (kind == 0) {
+            word = sentiment_filler[rlhf_rng_next(rng) % 4];
+        } else {
+            bool positive = kind == 1 || (kind == 3 && rlhf_rng_next(rng) % 2);
+            word = positive ? sentiment_positive[rlhf_rng_next(rng) % 3] : sentiment_negative[rlhf_rng_next(rng) % 3];
+            int sign = positive ? 1 : -1;
+            if (kind == 3) {
+                strcat(text, " not");
+                sign = -sign;
+            }
+            score += sign;
+        }
+        strcat(text, " ");
+        strcat(text, word);
+    }
+    return score;
+}
+
+START_TEST(test_reward_model_learns_sentiment_with_negation) {
+    /* A sentiment-like rule: the response whose units sum higher is chosen, "not" flipping
+     * the word after it. Counting words cannot express the flip ("not good" and "not bad"
+     * hold the same "not"), so the unigram baseline stays far below the transformer.
+     * 2,500 labeled pairs of random responses (ties left out), one in five held out; a
+     * 2-layer, width-48 model from scratch, 10 epochs at 3e-3 keeping the best validation
+     * loss. Measured held-out accuracy with data seeds 2024 (this test), 7 and 99: 0.990,
+     * 0.910, 0.896 (the baseline 0.614, 0.624, 0.574); required: at least 0.85, and 0.15
+     * above the baseline. */
+    char corpus[4096] = "";
+    for (int i = 0; i < 20; i++) strcat(corpus, "review not good great lovely bad awful dull red blue tall flat ");
+    tokenizer *words;
+    tokenizer_train_options tokenizer_options = {.vocab_size = 280, .min_frequency = 2};
+    rlhf_error error;
+    ck_assert_int_eq(tokenizer_train(&words, corpus, strlen(corpus), &tokenizer_options, &error), 0);
+    reward_dataset data = {0};
+    data.examples = calloc(2500, sizeof *data.examples);
+    data.annotators = malloc(sizeof(char *));
+    data.annotators[0] = strdup("rule");
+    data.annotator_count = 1;
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, 2024);
+    while (data.count < 2500) {
+        char first[96], second[96];
+        int a = sentiment_response(&rng, first), b = sentiment_response(&rng, second);
+        if (a == b) continue;
+        reward_example *e = &data.examples[data.count];
+        const char *chosen = a > b ? first : second, *rejected = a > b ? second : first;
+        ck_assert_int_eq(reward_build_sequence(words, "review", chosen, 32, -1, &e->chosen, &e->chosen_length, NULL,
+                                               NULL, &error), 0);
+        ck_assert_int_eq(reward_build_sequence(words, "review", rejected, 32, -1, &e->rejected, &e->rejected_length,
+                                               NULL, NULL, &error), 0);
+        e->chosen_text = strdup(chosen);
+        e->rejected_text = strdup(rejected);
+        e->agreement = -1;
+        e->validation = data.count % 5 == 0;
+        data.count++;
+    }
+    gpt_config config = {.vocab_size = tokenizer_vocab_size(words), .n_positions = 32, .n_embd = 48, .n_layer = 2,
+                         .n_head = 4, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1,
+                         .pad_token_id = -1};
+    gpt_model model;
+    ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
+    gpt_init_random(&model, 5);
+    ck_assert_int_eq(gpt_add_score_head(&model, 6, &error), 0);
+    char out[400];
+    snprintf(out, sizeof out, "%s/sentiment", directory);
+    reward_train_options options = {.out_dir = out, .epochs = 10, .batch_pairs = 16, .adamw = nn_adamw_defaults(),
+                                    .seed = 1, .eval_every = 25, .keep = REWARD_KEEP_BEST,
+                                    .schedule = {.kind = NN_LR_LINEAR, .peak = 3e-3f, .warmup_steps = 20}};
+    reward_train_result result;
+    ck_assert_msg(reward_train(&model, &data, &options, NULL, NULL, &result, &error) == 0, "%s", error.message);
+    reward_evaluation ev;
+    ck_assert_int_eq(reward_evaluate(&model, &data, true, 32, NULL, NULL, &ev, &error), 0);
+    reward_unigram_baseline baseline;
+    ck_assert_int_eq(reward_fit_unigram_baseline(&data, config.vocab_size, true, NULL, NULL, &baseline, &error), 0);
+    fprintf(stderr, "sentiment with negation: held-out accuracy %.3f on %ld pairs, unigram baseline %.3f\n", ev.accuracy,
+            ev.pairs, baseline.accuracy);
+    ck_assert_int_eq(ev.pairs, 500);
+    ck_assert_msg(ev.accuracy >= 0.85, "held-out accuracy %.3f", ev.accuracy);
+    ck_assert_msg(ev.accuracy >= baseline.accuracy + 0.15, "model %.3f, unigram baseline %.3f", ev.accuracy,
+                  baseline.accuracy);
+    reward_evaluation_free(&ev);
+    gpt_destroy(&model);
+    reward_dataset_free(&data);
+    tokenizer_free(words);
+}
+END_TEST
+
 /* A dataset whose labels are coin flips over random token sequences: whatever a model
  * learns of its training pairs is memorised, so the validation loss rises after the first
  * steps, and the best weights and early stopping have something to find. One pair in five
@@ -711,6 +811,7 @@ int main(void) {
     tcase_add_test(data_case, test_tiny_reward_model_learns_a_clear_rule);
     tcase_add_test(data_case, test_diverging_training_stops_without_a_model);
     tcase_add_test(data_case, test_no_validation_set_is_nan);
+    tcase_add_test(data_case, test_reward_model_learns_sentiment_with_negation);
     tcase_add_test(data_case, test_best_checkpoint_and_early_stopping);
     tcase_add_test(data_case, test_best_weights_survive_a_resume);
     tcase_add_test(data_case, test_side_files_are_checked);

@@ -189,6 +189,34 @@ typedef struct policy_text_sample {
     policy_stop_reason stop_reason;
 } policy_text_sample;
 
+/* ---------------------------------------------------------------- log-probs of given responses */
+
+/* The rows of one scoring forward: prompt i followed by response i, right-padded. */
+typedef struct policy_sequences {
+    const int *const *prompts;       /* as policy_generate takes them (each starts with <|endoftext|>) */
+    const int *prompt_lengths;       /* each at least 1 */
+    const int *const *responses;
+    const int *response_lengths;     /* each at least 0; prompt + response at most n_positions */
+    int count;
+} policy_sequences;
+
+/* Log-probabilities of given responses after their prompts, in one forward of all count
+ * rows: logprobs[i * max_response + t] = log p(responses[i][t] | prompt i, responses[i][..t])
+ * under softmax(logits / temperature) (temperature 0 means 1), the same distribution
+ * policy_generate samples token t from at that temperature (without top-k or top-p). When
+ * entropies is not NULL it gets the entropy of each of those distributions (this copies the
+ * logits of every position to the host: B x T x V floats). Positions past a response's
+ * length get 0 in both. With backward (model reserved for training), the forward is kept
+ * for gpt_backward with d_logprobs laid out as the model's B x T rows: use
+ * policy_sequence_positions to place them. */
+int policy_sequence_logprobs(gpt_model *model, const policy_sequences *rows, int max_response, float temperature,
+                             float *logprobs, float *entropies, rlhf_error *error);
+
+/* The padded length T of the forward policy_sequence_logprobs runs for rows, and the
+ * position in that forward's B x T layout whose target is response token t of row i:
+ * row i's response token t sits at i * T + prompt_lengths[i] - 1 + t. */
+int policy_sequence_length(const policy_sequences *rows);
+
 /* A prompt's token ids as generation sees it: <|endoftext|> first (when the tokenizer has
  * it: a new document, GPT-2's convention), then the text's ids. *ids is malloc'd. */
 int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, int *length, rlhf_error *error);

@@ -152,6 +152,11 @@ typedef struct store_pair {
  * (gold pairs included, unannounced), oldest first. *found is false when the queue is
  * empty for them. */
 int store_next_pair(store *db, int64_t annotator_id, store_pair *pair, bool *found, rlhf_error *error);
+/* The same, among pairs whose id is above after_pair_id: a scripted annotator walking the
+ * queue passes the last pair it handled, so each call starts where the last one stopped
+ * instead of passing over every pair already labeled (which made a whole pass quadratic). */
+int store_next_pair_after(store *db, int64_t annotator_id, int64_t after_pair_id, store_pair *pair, bool *found,
+                          rlhf_error *error);
 void store_pair_free(store_pair *pair);
 
 typedef struct store_queue_progress {

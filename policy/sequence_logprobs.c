@@ -1,0 +1,91 @@
+/* Log-probabilities and entropies of given responses after given prompts, in one forward:
+ * what PPO needs for the old policy, the reference and each update, computed on the same
+ * rows generation samples from. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rlhf/policy.h"
+
+int policy_sequence_length(const policy_sequences *rows) {
+    int T = 1;
+    for (int i = 0; i < rows->count; i++) {
+        int length = rows->prompt_lengths[i] + rows->response_lengths[i];
+        T = length > T ? length : T;
+    }
+    return T;
+}
+
+int policy_sequence_logprobs(gpt_model *model, const policy_sequences *rows, int max_response, float temperature,
+                             float *logprobs, float *entropies, rlhf_error *error) {
+    int B = rows->count, T = policy_sequence_length(rows), V = model->config.vocab_size;
+    for (int i = 0; i < B; i++) {
+        if (rows->prompt_lengths[i] < 1 || rows->response_lengths[i] < 0 || rows->response_lengths[i] > max_response) {
+            rlhf_error_set(error, "row %d: a prompt needs at least one token and a response at most %d (got %d and %d)",
+                           i, max_response, rows->prompt_lengths[i], rows->response_lengths[i]);
+            return -1;
+        }
+    }
+    if (T > model->config.n_positions) {
+        rlhf_error_set(error, "a prompt and its response take %d tokens; the model has %d positions", T,
+                       model->config.n_positions);
+        return -1;
+    }
+    size_t cells = (size_t)B * (size_t)T;
+    int *tokens = malloc(sizeof(int) * cells), *mask = malloc(sizeof(int) * cells), *targets = malloc(sizeof(int) * cells);
+    float *target_logprobs = malloc(sizeof(float) * cells);
+    float *logits = entropies ? malloc(sizeof(float) * cells * (size_t)V) : NULL;
+    int status = -1;
+    if (!tokens || !mask || !targets || !target_logprobs || (entropies && !logits)) {
+        rlhf_error_set(error, "out of memory scoring %d sequences of %d tokens", B, T);
+        goto done;
+    }
+    for (int i = 0; i < B; i++) {
+        int P = rows->prompt_lengths[i], R = rows->response_lengths[i];
+        for (int t = 0; t < T; t++) {
+            int at = i * T + t;
+            tokens[at] = t < P ? rows->prompts[i][t] : t < P + R ? rows->responses[i][t - P] : 0;
+            mask[at] = t < P + R;
+            /* position t predicts token t + 1: the response's tokens are the targets of
+             * positions P - 1 ... P + R - 2 */
+            targets[at] = t >= P - 1 && t < P + R - 1 ? rows->responses[i][t - P + 1] : -1;
+        }
+    }
+    if (gpt_reserve(model, B, T, false, error) != 0) goto done;
+    gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .attention_mask = mask, .targets = targets,
+                       .temperature = temperature};
+    gpt_outputs out = {.target_logprobs = target_logprobs};
+    if (gpt_forward(model, &batch, &out, error) != 0) goto done;
+    if (entropies) gpt_copy_logits(model, logits);
+    double inverse = temperature > 0 ? 1.0 / temperature : 1.0;
+    for (int i = 0; i < B; i++) {
+        int P = rows->prompt_lengths[i], R = rows->response_lengths[i];
+        for (int t = 0; t < max_response; t++) {
+            int at = i * T + P - 1 + t;
+            logprobs[i * max_response + t] = t < R ? target_logprobs[at] : 0.0f;
+            if (!entropies) continue;
+            if (t >= R) {
+                entropies[i * max_response + t] = 0.0f;
+                continue;
+            }
+            /* H = log Z - sum p z over z = logits / temperature, with the maximum taken out */
+            const float *z = logits + (size_t)at * (size_t)V;
+            double top = -INFINITY, sum = 0, weighted = 0;
+            for (int v = 0; v < V; v++) top = z[v] * inverse > top ? z[v] * inverse : top;
+            for (int v = 0; v < V; v++) {
+                double shifted = z[v] * inverse - top, p = exp(shifted);
+                sum += p;
+                weighted += p * shifted;
+            }
+            entropies[i * max_response + t] = (float)(log(sum) - weighted / sum);
+        }
+    }
+    status = 0;
+done:
+    free(tokens);
+    free(mask);
+    free(targets);
+    free(target_logprobs);
+    free(logits);
+    return status;
+}
