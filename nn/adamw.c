@@ -27,6 +27,7 @@ int nn_adamw_create(nn_adamw *optimizer, const gpt_model *model, const nn_adamw_
     memset(optimizer, 0, sizeof *optimizer);
     optimizer->config = *config;
     optimizer->backend = model->backend;
+    optimizer->model = model;
     optimizer->count = model->parameter_count;
     optimizer->m = model->backend->alloc(2 * model->parameter_count * sizeof(float));
     if (!optimizer->m) {
@@ -47,7 +48,15 @@ float gpt_grad_norm(const gpt_model *model) {
     return (float)sqrt(model->backend->sum_squares(model->gradients, model->parameter_count));
 }
 
+int nn_adamw_check(const nn_adamw *optimizer, const gpt_model *model, rlhf_error *error) {
+    if (optimizer->model == model && optimizer->count == model->parameter_count && optimizer->m) return 0;
+    rlhf_error_set(error, "the optimizer was created for another model (%zu parameters) than the one it is asked to "
+                          "update (%zu parameters)", optimizer->count, model->parameter_count);
+    return -1;
+}
+
 float nn_adamw_step(nn_adamw *optimizer, gpt_model *model, float learning_rate) {
+    if (nn_adamw_check(optimizer, model, NULL) != 0) return NAN;
     const nn_adamw_config *c = &optimizer->config;
     float norm = gpt_grad_norm(model);
     float grad_scale = 1.0f;

@@ -245,6 +245,41 @@ START_TEST(test_sequence_logprobs_match_generation) {
 }
 END_TEST
 
+START_TEST(test_sequence_values_read_the_state_before_each_token) {
+    /* A value model (a scalar head on the trunk) over the same padded rows: entry t of a row
+     * is the head at the position before response token t, as a forward of the row alone
+     * gives it (1e-5), and 0 past the response. */
+    gpt_model model;
+    rlhf_error error;
+    make_model(&model, 7);
+    ck_assert_int_eq(gpt_add_score_head(&model, 8, &error), 0);
+    int p0[2] = {1, 2}, p1[4] = {3, 4, 5, 6}, r0[5] = {7, 8, 9, 10, 11}, r1[2] = {12, 13};
+    const int *prompts[2] = {p0, p1}, *responses[2] = {r0, r1};
+    int prompt_lengths[2] = {2, 4}, response_lengths[2] = {5, 2};
+    policy_sequences rows = {.prompts = prompts, .prompt_lengths = prompt_lengths, .responses = responses,
+                             .response_lengths = response_lengths, .count = 2};
+    float values[10];
+    ck_assert_msg(policy_sequence_values(&model, &rows, 5, values, &error) == 0, "%s", error.message);
+    for (int b = 0; b < 2; b++) {
+        int T = prompt_lengths[b] + response_lengths[b], tokens[8];
+        memcpy(tokens, prompts[b], sizeof(int) * (size_t)prompt_lengths[b]);
+        memcpy(tokens + prompt_lengths[b], responses[b], sizeof(int) * (size_t)response_lengths[b]);
+        float alone[8];
+        ck_assert_int_eq(gpt_reserve(&model, 1, T, false, &error), 0);
+        gpt_batch batch = {.batch_size = 1, .seq_len = T, .tokens = tokens, .want_values = true};
+        gpt_outputs out = {.values = alone};
+        ck_assert_int_eq(gpt_forward(&model, &batch, &out, &error), 0);
+        for (int t = 0; t < 5; t++) {
+            if (t < response_lengths[b])
+                ck_assert_float_eq_tol(values[b * 5 + t], alone[prompt_lengths[b] - 1 + t], 1e-5f);
+            else
+                ck_assert(values[b * 5 + t] == 0.0f);
+        }
+    }
+    gpt_destroy(&model);
+}
+END_TEST
+
 START_TEST(test_sampler_follows_the_distribution) {
     /* 20000 draws from fixed logits: each token's frequency is within 5 standard errors of
      * its probability; top-k and top-p keep exactly the expected sets. */
@@ -391,6 +426,7 @@ int main(void) {
     tcase_add_test(tc, test_seed_makes_sampling_repeatable);
     tcase_add_test(tc, test_sampled_logprobs_match_the_model);
     tcase_add_test(tc, test_sequence_logprobs_match_generation);
+    tcase_add_test(tc, test_sequence_values_read_the_state_before_each_token);
     tcase_add_test(tc, test_sampler_follows_the_distribution);
     tcase_add_test(tc, test_tiny_temperature_generates_greedily);
     tcase_add_test(tc, test_generation_stops);

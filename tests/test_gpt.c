@@ -368,6 +368,22 @@ START_TEST(test_adamw_decays_only_matrices_and_clips) {
     be->download(m, optimizer.m, sizeof(float) * P);
     for (size_t i = 0; i < P; i++) ck_assert_float_eq_tol(m[i], 0.1f * grads[i] / 4.0f, 1e-6f * (1 + fabsf(grads[i])));
     free(m);
+    /* An optimizer only updates the model it was created for: given another (PPO holds a
+     * policy and a value model), it refuses, changes nothing and returns NAN. */
+    gpt_model other;
+    ck_assert_int_eq(gpt_create(&other, &config, be, &error), 0);
+    randomise(&other, 10);
+    ck_assert_int_eq(gpt_reserve(&other, 1, 4, true, &error), 0);
+    gpt_read_parameters(&other, before, false);
+    ck_assert_int_eq(nn_adamw_check(&optimizer, &model, &error), 0);
+    ck_assert_int_eq(nn_adamw_check(&optimizer, &other, &error), -1);
+    ck_assert_ptr_nonnull(strstr(error.message, "another model"));
+    long steps = optimizer.step;
+    ck_assert(isnan(nn_adamw_step(&optimizer, &other, 1e-3f)));
+    ck_assert_int_eq(optimizer.step, steps);
+    gpt_read_parameters(&other, after, false);
+    ck_assert_mem_eq(after, before, sizeof(float) * P);
+    gpt_destroy(&other);
     nn_adamw_destroy(&optimizer);
     free(before); free(after); free(grads);
     gpt_destroy(&model);

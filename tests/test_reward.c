@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "nn/backend.h"
+#include "rlhf/policy.h"
 #include "rlhf/reward.h"
 #include "rlhf/tokenizer.h"
 #include "tests/test_support.h"
@@ -566,6 +567,54 @@ static double held_out_loss(gpt_model *model, const reward_dataset *data) {
     return loss;
 }
 
+START_TEST(test_generated_responses_score_as_their_texts) {
+    /* PPO scores responses from the token ids generation made. Where those ids are the
+     * text's own encoding, the reward equals reward_score_text's: a response that ended
+     * with <|endoftext|> and the same one cut short (the marker is appended) alike, in one
+     * padded batch (1e-5: the same float32 model, other paddings). The normalisation is
+     * applied as gain * r + bias. For a model with pad = eos the reward is read at the last
+     * response token, as reward_score_text reads it for that model. */
+    const char *texts[3] = {" good red", " bad blue flat", ""};
+    int eos = tokenizer_eos_id(tok);
+    rlhf_error error;
+    for (int padded = 0; padded < 2; padded++) {
+        gpt_model model;
+        create_reward_model(&model, 16, 1);
+        model.config.pad_token_id = padded ? eos : -1;
+        int *prompt_ids[3], *response_ids[3], prompt_lengths[3], response_lengths[3];
+        for (int i = 0; i < 3; i++) {
+            ck_assert_int_eq(policy_prompt_ids(tok, "item 7", &prompt_ids[i], &prompt_lengths[i], &error), 0);
+            int *encoded;
+            size_t n;
+            ck_assert_int_eq(tokenizer_encode(tok, texts[i], strlen(texts[i]), false, &encoded, &n, &error), 0);
+            /* row 0 ended with <|endoftext|>; rows 1 and 2 stopped without it */
+            response_ids[i] = malloc(sizeof(int) * (n + 1));
+            memcpy(response_ids[i], encoded, sizeof(int) * n);
+            if (i == 0) response_ids[i][n++] = eos;
+            response_lengths[i] = (int)n;
+            free(encoded);
+        }
+        float scores[3], normalized[3];
+        ck_assert_msg(reward_score_responses(&model, NULL, (const int *const *)prompt_ids, prompt_lengths,
+                                             (const int *const *)response_ids, response_lengths, 3, eos, 8, scores,
+                                             &error) == 0, "%s", error.message);
+        reward_normalization n = {.gain = 2.0, .bias = -0.5};
+        ck_assert_int_eq(reward_score_responses(&model, &n, (const int *const *)prompt_ids, prompt_lengths,
+                                                (const int *const *)response_ids, response_lengths, 3, eos, 2,
+                                                normalized, &error), 0);
+        for (int i = 0; i < 3; i++) {
+            float alone;
+            ck_assert_int_eq(reward_score_text(&model, tok, "item 7", texts[i], &alone, &error), 0);
+            ck_assert_float_eq_tol(scores[i], alone, 1e-5f * (1.0f + fabsf(alone)));
+            ck_assert_float_eq_tol(normalized[i], 2.0f * scores[i] - 0.5f, 1e-5f * (1.0f + fabsf(scores[i])));
+            free(prompt_ids[i]);
+            free(response_ids[i]);
+        }
+        gpt_destroy(&model);
+    }
+}
+END_TEST
+
 START_TEST(test_best_checkpoint_and_early_stopping) {
     /* Validation every step on coin-flip labels, where the validation loss soon rises: the
      * run stops at the first validation that makes `patience` in a row without a new lowest
@@ -812,6 +861,7 @@ int main(void) {
     tcase_add_test(data_case, test_diverging_training_stops_without_a_model);
     tcase_add_test(data_case, test_no_validation_set_is_nan);
     tcase_add_test(data_case, test_reward_model_learns_sentiment_with_negation);
+    tcase_add_test(data_case, test_generated_responses_score_as_their_texts);
     tcase_add_test(data_case, test_best_checkpoint_and_early_stopping);
     tcase_add_test(data_case, test_best_weights_survive_a_resume);
     tcase_add_test(data_case, test_side_files_are_checked);

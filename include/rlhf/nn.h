@@ -301,6 +301,7 @@ nn_adamw_config nn_adamw_defaults(void);
 typedef struct nn_adamw {
     nn_adamw_config config;
     const nn_backend *backend;
+    const gpt_model *model;   /* the model it was created for: its moments fit no other */
     size_t count;
     float *m, *v;   /* one arena of 2 * count floats */
     long step;      /* updates taken */
@@ -311,8 +312,14 @@ int nn_adamw_create(nn_adamw *optimizer, const gpt_model *model, const nn_adamw_
 void nn_adamw_destroy(nn_adamw *optimizer);
 /* The global L2 norm of the model's gradients. */
 float gpt_grad_norm(const gpt_model *model);
+/* Whether optimizer was created for model (the same model, with as many parameters); if
+ * not, sets error saying so and returns -1. A trainer with several models (PPO's policy
+ * and value) checks this once before its first step. */
+int nn_adamw_check(const nn_adamw *optimizer, const gpt_model *model, rlhf_error *error);
 /* Clips (if configured) and applies one update at learning_rate. Returns the gradient norm
- * before clipping. */
+ * before clipping; NAN, changing nothing, when the optimizer belongs to another model
+ * (nn_adamw_check), so a trainer's finiteness check stops there instead of applying one
+ * model's moments to another. */
 float nn_adamw_step(nn_adamw *optimizer, gpt_model *model, float learning_rate);
 /* Whether a training value (a loss, the gradient norm) is finite. If not, sets error to
  * "WHAT became non-finite at step STEP (learning rate too high?)" (step 0: "before

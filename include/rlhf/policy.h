@@ -212,6 +212,12 @@ typedef struct policy_sequences {
 int policy_sequence_logprobs(gpt_model *model, const policy_sequences *rows, int max_response, float temperature,
                              float *logprobs, float *entropies, rlhf_error *error);
 
+/* A value model's estimates for the same rows (the model has a scalar head):
+ * values[i * max_response + t] is the head's output at the position before response token
+ * t, the state that token is chosen in; 0 past a response's end. */
+int policy_sequence_values(gpt_model *model, const policy_sequences *rows, int max_response, float *values,
+                           rlhf_error *error);
+
 /* The padded length T of the forward policy_sequence_logprobs runs for rows, and the
  * position in that forward's B x T layout whose target is response token t of row i:
  * row i's response token t sits at i * T + prompt_lengths[i] - 1 + t. */

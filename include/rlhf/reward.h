@@ -1,7 +1,8 @@
 /* reward: the reward model. A GPT-2 trunk with a scalar head (score.weight) read at the last
  * token, trained with the Bradley-Terry loss on the store's comparisons, evaluated for
  * accuracy, calibration and agreement with people, and normalised on samples from the
- * reference policy. */
+ * reference policy. Scoring and normalisation, which need no store, are in
+ * rlhf/reward_model.h (included here). */
 #ifndef RLHF_REWARD_H
 #define RLHF_REWARD_H
 
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "rlhf/nn.h"
+#include "rlhf/reward_model.h"
 #include "rlhf/store.h"
 
 struct tokenizer;
@@ -65,18 +67,6 @@ typedef struct reward_data_options {
 
 /* Sets options' padding fields from the model the sequences are for. */
 void reward_data_options_for_model(reward_data_options *options, const struct gpt_model *model);
-
-/* Builds the reward model's input, [<|endoftext|>] prompt response [<|endoftext|>], within
- * max_length tokens: prompt tokens are cut from the left first, then the leading marker,
- * then the response from the right (the final marker, where the reward is read, stays).
- * With pad_token_id >= 0 (the model's config.json sets one, as Hugging Face reward models
- * with pad = eos do) trailing pad tokens are dropped, keeping at least one token, so the
- * reward is read at the last token that is not padding: where transformers'
- * GPT2ForSequenceClassification reads it. The counters (may be NULL) count sequences
- * whose prompt or response was cut. *out is malloc'd. */
-int reward_build_sequence(const struct tokenizer *tokenizer, const char *prompt, const char *response, int max_length,
-                          int pad_token_id, int **out, int *length, long *cut_prompts, long *cut_responses,
-                          rlhf_error *error);
 
 /* Reads every comparison of the store, tokenizes [<|endoftext|>] prompt response
  * [<|endoftext|>], and assigns each to train or validation by a hash of its prompt (fixed,
@@ -153,38 +143,6 @@ int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, rlhf_e
  * they were. */
 int reward_train(gpt_model *model, const reward_dataset *data, const reward_train_options *options,
                  reward_train_callback callback, void *user, reward_train_result *result, rlhf_error *error);
-
-/* Rewards of token sequences (batch of up to batch_size), at each sequence's last token. */
-int reward_score_sequences(gpt_model *model, const int *const *sequences, const int *lengths, int count,
-                           int batch_size, float *rewards, rlhf_error *error);
-/* The reward of one prompt/response text pair. */
-int reward_score_text(gpt_model *model, const struct tokenizer *tokenizer, const char *prompt, const char *response,
-                      float *reward, rlhf_error *error);
-
-/* ---------------------------------------------------------------- normalisation */
-
-typedef struct reward_normalization {
-    double gain, bias;       /* normalised = gain * reward + bias */
-    double mean, std;        /* of the raw rewards it was fitted on */
-    int samples;
-} reward_normalization;
-
-/* Fits gain and bias so rewards of the given responses have mean 0 and std 1 (as OpenAI's
- * lm-human-preferences does on samples from the reference policy). Fails on a non-finite
- * reward. */
-int reward_fit_normalization(gpt_model *model, const struct tokenizer *tokenizer, const char *const *prompts,
-                             const char *const *responses, int count, reward_normalization *normalization,
-                             rlhf_error *error);
-/* dir/reward_normalization.json. Saving refuses non-finite values (or std <= 0). Loading
- * returns 0 when read, 1 (error set, nothing else changed) when the file does not exist,
- * and -1 when it is unreadable or any field is missing, not a number or out of range
- * (gain and std finite and > 0, bias and mean finite, samples an integer >= 2), the error
- * naming the file and the field. */
-int reward_save_normalization(const reward_normalization *normalization, const char *dir, rlhf_error *error);
-int reward_load_normalization(reward_normalization *normalization, const char *dir, rlhf_error *error);
-/* Removes dir's reward_normalization.json if there is one: a model about to be trained
- * into dir no longer matches it (called before training writes anything there). */
-int reward_remove_normalization(const char *dir, rlhf_error *error);
 
 /* dir/reward_training.json: what evaluation needs to rebuild training's split and
  * sequences (val_percent, max_length, ties_as_equal) and the store run (run_id, 0: none).
