@@ -16,6 +16,15 @@ int policy_sequence_length(const policy_sequences *rows) {
     return T;
 }
 
+void policy_sequence_scatter(const policy_sequences *rows, int max_response, const float *per_token,
+                             float *model_layout) {
+    int T = policy_sequence_length(rows);
+    memset(model_layout, 0, sizeof(float) * (size_t)rows->count * (size_t)T);
+    for (int i = 0; i < rows->count; i++)
+        for (int t = 0; t < rows->response_lengths[i]; t++)
+            model_layout[(size_t)i * T + rows->prompt_lengths[i] - 1 + t] = per_token[(size_t)i * max_response + t];
+}
+
 /* Checks rows against max_response and the model's positions, and fills the right-padded
  * B x T tokens, mask and targets (position t's target is token t + 1 where that is a
  * response token, else -1) of their forward. */

@@ -223,6 +223,12 @@ int policy_sequence_values(gpt_model *model, const policy_sequences *rows, int m
  * row i's response token t sits at i * T + prompt_lengths[i] - 1 + t. */
 int policy_sequence_length(const policy_sequences *rows);
 
+/* Spreads per-response-token values (count x max_response, as policy_sequence_logprobs
+ * returns them) into that forward's B x T layout (zeros elsewhere): how a loss's gradient
+ * with respect to the log-probs or values reaches gpt_backward. */
+void policy_sequence_scatter(const policy_sequences *rows, int max_response, const float *per_token,
+                             float *model_layout);
+
 /* A prompt's token ids as generation sees it: <|endoftext|> first (when the tokenizer has
  * it: a new document, GPT-2's convention), then the text's ids. *ids is malloc'd. */
 int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, int *length, rlhf_error *error);

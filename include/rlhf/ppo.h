@@ -11,6 +11,9 @@
 #define RLHF_PPO_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "rlhf/nn.h"
 
 /* ---------------------------------------------------------------- KL penalty */
 
@@ -85,5 +88,65 @@ typedef struct ppo_kl_controller {
 
 /* Updates controller->beta after a batch (nothing when the target is 0). */
 void ppo_kl_controller_update(ppo_kl_controller *controller, double kl, int episodes);
+
+/* ---------------------------------------------------------------- one PPO iteration */
+
+/* Scores count finished responses (token ids as generated, after their prompts) into
+ * scores: the CLI's is the reward model with its normalisation (reward_score_responses);
+ * tests use scripted rules. Returns 0, or -1 with error set. */
+typedef int (*ppo_score_function)(const int *const *prompts, const int *prompt_lengths, const int *const *responses,
+                                  const int *response_lengths, int count, float *scores, void *user,
+                                  rlhf_error *error);
+
+typedef struct ppo_settings {
+    float temperature;        /* sampling and every log-prob (0.7) */
+    int max_new_tokens;       /* response length limit */
+    int eos_id;               /* ends a response (-1: never) */
+    double missing_eos_penalty; /* added to the score of a response that never ended (-1) */
+    ppo_kl_estimator kl_estimator;
+    double gamma, lambda;     /* GAE (1, 0.95) */
+    double clip_policy, clip_value; /* 0.2, 0.2 */
+    double value_coefficient; /* reported total = policy loss + this * value loss (0.1) */
+    int ppo_epochs, minibatches; /* passes over a batch, and the pieces each pass is cut into (4, 4) */
+    float policy_lr, value_lr;
+    bool whiten_rewards;      /* whiten the token rewards before GAE (off) */
+} ppo_settings;
+
+/* The defaults the N+ implementation details and TRL use. */
+ppo_settings ppo_settings_defaults(void);
+
+/* The four models of PPO and the two optimizers. policy and value are trained; reference
+ * is the frozen starting policy; the reward comes from score. */
+typedef struct ppo_models {
+    gpt_model *policy, *reference, *value;
+    nn_adamw *policy_optimizer, *value_optimizer;
+    ppo_score_function score;
+    void *score_user;
+} ppo_models;
+
+/* What one iteration measured: means over the batch (per response, or per valid token
+ * where it says so), under TRL's names in the CLI's log. */
+typedef struct ppo_iteration_stats {
+    double score;             /* objective/scores: mean score (penalty included) */
+    double kl;                /* objective/kl: mean over responses of the summed per-token KL */
+    double non_score_reward;  /* objective/non_score_reward: mean summed -beta kl */
+    double entropy;           /* objective/entropy: mean summed entropy of the sampling distributions */
+    double policy_loss, value_loss, clip_fraction, value_clip_fraction, approx_kl; /* over updates */
+    double ratio_mean, ratio_var, explained_variance;
+    double response_length, eos_fraction;
+    double beta;              /* the KL coefficient used */
+    double seconds_generate, seconds_score, seconds_update;
+} ppo_iteration_stats;
+
+/* One PPO iteration on count prompts: sample a response to each from the policy, score it,
+ * compute the KL-penalised token rewards against the reference, the values and GAE
+ * advantages (whitened), then settings->ppo_epochs passes of clipped policy and value
+ * updates over settings->minibatches shuffled pieces of the batch. seed fixes the sampling
+ * and the shuffles. The controller's beta is used and then updated with the batch's KL.
+ * On failure (a non-finite loss names the iteration's update) the models may have taken
+ * some updates: the caller keeps its last checkpoint. */
+int ppo_iteration(const ppo_models *models, const ppo_settings *settings, ppo_kl_controller *controller,
+                  const int *const *prompts, const int *prompt_lengths, int count, uint64_t seed,
+                  ppo_iteration_stats *stats, rlhf_error *error);
 
 #endif
