@@ -128,6 +128,7 @@ int cmd_label(int argc, char **argv);
 int cmd_oracle(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
+int cmd_ppo(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 #endif

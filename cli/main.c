@@ -25,6 +25,7 @@ static const subcommand subcommands[] = {
     {"prefs", cmd_prefs, "import or export preference pairs (TRL JSONL)"},
     {"stats", cmd_stats, "label counts, agreement, gold accuracy, position bias"},
     {"rm", cmd_rm, "reward model: train, eval, score"},
+    {"ppo", cmd_ppo, "PPO of a policy against a reward model, with a KL penalty"},
     {"report", cmd_report, "plots of a run's curves"},
 };
 

@@ -23,6 +23,10 @@ static uint64_t mix(uint64_t z) {
     return z ^ (z >> 31);
 }
 
+bool reward_prompt_held_out(const char *prompt, int validation_percent) {
+    return mix(text_hash(prompt)) % 100 < (uint64_t)validation_percent;
+}
+
 int reward_build_sequence(const tokenizer *tok, const char *prompt, const char *response, int max_length,
                           int pad_token_id, int **out, int *length, long *cut_prompts, long *cut_responses,
                           rlhf_error *error) {
@@ -144,7 +148,7 @@ int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_dat
         e->agreement = agreement[i];
         /* Split by prompt, not by comparison: the labels of one pair by several annotators and
          * the pairs of one ranking share texts, and must all fall on the same side. */
-        e->validation = mix(text_hash(p->prompt)) % 100 < (uint64_t)options->validation_percent;
+        e->validation = reward_prompt_held_out(p->prompt, options->validation_percent);
         int pad = options->drop_padding ? options->pad_token_id : -1;
         status = reward_build_sequence(tok, p->prompt, p->chosen, options->max_length, pad, &e->chosen,
                                        &e->chosen_length, &data->truncated_prompts, &data->truncated_responses, error);

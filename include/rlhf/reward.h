@@ -68,6 +68,10 @@ typedef struct reward_data_options {
 /* Sets options' padding fields from the model the sequences are for. */
 void reward_data_options_for_model(reward_data_options *options, const struct gpt_model *model);
 
+/* Whether a prompt is in the held-out split at validation_percent (a fixed hash of its
+ * text): the prompts rm train validates on, which PPO leaves for evaluation. */
+bool reward_prompt_held_out(const char *prompt, int validation_percent);
+
 /* Reads every comparison of the store, tokenizes [<|endoftext|>] prompt response
  * [<|endoftext|>], and assigns each to train or validation by a hash of its prompt (fixed,
  * and every label of a prompt on one side, so evaluation never sees training texts). */

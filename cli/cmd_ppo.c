@@ -1,0 +1,441 @@
+/* rlhf ppo: PPO of a policy against a reward model, held near the starting policy by a KL
+ * penalty, on the store's prompts; evaluated before and after on the prompts rm train held
+ * out. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "rlhf/collect.h"
+#include "rlhf/policy.h"
+#include "rlhf/ppo.h"
+#include "rlhf/reward.h"
+#include "rlhf/tokenizer.h"
+
+static const cli_option options[] = {
+    {"db", "FILE", "the store: its prompts, and the run's metrics", NULL},
+    {"policy", "DIR", "the starting policy (also the frozen reference)", NULL},
+    {"reward", "DIR", "the reward model (rm train's output, with reward_normalization.json)", NULL},
+    {"out", "DIR", "where the trained policy goes (the value model in DIR/value)", NULL},
+    {"value", "DIR", "the value model to start from (default: the reward model)", NULL},
+    {"steps", "N", "PPO iterations", "100"},
+    {"batch", "N", "prompts (responses) per iteration", "64"},
+    {"max-new-tokens", "N", "response length limit", "48"},
+    {"temperature", "T", "sampling temperature, also used for every log-prob", "0.7"},
+    {"kl-coef", "BETA", "KL penalty coefficient (the start, with --target-kl)", "0.05"},
+    {"target-kl", "NATS", "adapt beta towards this KL per response (Ziegler's controller; 0: fixed beta)", "0"},
+    {"kl-horizon", "N", "the adaptive controller's horizon in episodes", "10000"},
+    {"kl-estimator", "k1|k3", "per-token KL estimate in the reward", "k1"},
+    {"lr", "RATE", "policy learning rate (linear decay to 0)", "1e-5"},
+    {"value-lr", "RATE", "value model learning rate (linear decay to 0)", "1e-5"},
+    {"ppo-epochs", "N", "passes over each batch", "4"},
+    {"minibatches", "N", "pieces each pass is cut into", "4"},
+    {"clip", "C", "policy ratio clip", "0.2"},
+    {"value-clip", "C", "value clip", "0.2"},
+    {"gamma", "G", "discount", "1.0"},
+    {"lambda", "L", "GAE lambda", "0.95"},
+    {"missing-eos-penalty", "P", "added to the score of a response that never ended", "-1.0"},
+    {"eval-prompts", "N", "held-out prompts to evaluate on, before and after", "128"},
+    {"gold", "NAME", "also report the scripted annotator NAME's gold score (the demo: sentiment)", NULL},
+    {"seed", "N", "random seed (sampling, prompt order)", "1"},
+    {"device", "auto|cpu|cuda", "where the models run (auto: a usable GPU, else the CPU)", "auto"},
+    {"json", NULL, "print one JSON object with the result on stdout", NULL},
+    {0},
+};
+
+static const cli_command command = {
+    "ppo", "ppo --db FILE --policy DIR --reward DIR --out DIR [--steps N] [--batch N] [--kl-coef B] [...]",
+    "PPO with a KL penalty: each iteration samples a response to --batch of the store's prompts\n"
+    "(those rm train did not hold out), scores them with the reward model (normalised, minus a\n"
+    "penalty when a response never ended), penalises each token by beta times its KL to the\n"
+    "frozen starting policy, and takes clipped policy and value updates (GAE, whitened\n"
+    "advantages). The held-out prompts are evaluated before and after: the reward model's\n"
+    "score, the KL to the reference, the response length and, with --gold, the gold score.",
+    options,
+};
+
+/* The reward model and its normalisation as ppo_iteration's score callback. */
+typedef struct reward_scorer {
+    gpt_model *model;
+    reward_normalization normalization;
+    bool normalized;
+    int eos_id;
+} reward_scorer;
+
+static int score_with_reward_model(const int *const *prompts, const int *prompt_lengths, const int *const *responses,
+                                   const int *response_lengths, int count, float *scores, void *user,
+                                   rlhf_error *error) {
+    reward_scorer *scorer = user;
+    return reward_score_responses(scorer->model, scorer->normalized ? &scorer->normalization : NULL, prompts,
+                                  prompt_lengths, responses, response_lengths, count, scorer->eos_id, 64, scores,
+                                  error);
+}
+
+/* What an evaluation on the held-out prompts measured. */
+typedef struct evaluation {
+    double score, kl, length, gold;   /* means over responses; gold NAN without --gold */
+    char *sample;                     /* the first response's text */
+} evaluation;
+
+/* Samples one response to each held-out prompt (fixed seed), and measures it. */
+static int evaluate(gpt_model *policy, gpt_model *reference, reward_scorer *scorer, const tokenizer *tok,
+                    const int *const *prompts, const int *prompt_lengths, int count, const ppo_settings *settings,
+                    const char *gold, evaluation *result, rlhf_error *error) {
+    memset(result, 0, sizeof *result);
+    result->gold = NAN;
+    int width = settings->max_new_tokens;
+    policy_sampling sampling = {.temperature = settings->temperature, .top_p = 1.0f, .max_new_tokens = width,
+                                .seed = 20240, .eos_id = settings->eos_id};
+    policy_generation generation;
+    if (policy_generate(policy, prompts, prompt_lengths, count, &sampling, &generation, error) != 0) return -1;
+    const int **responses = malloc(sizeof(int *) * (size_t)count);
+    float *scores = malloc(sizeof(float) * (size_t)count), *mine = malloc(sizeof(float) * (size_t)count * width);
+    float *theirs = malloc(sizeof(float) * (size_t)count * width);
+    int status = responses && scores && mine && theirs ? 0 : -1;
+    if (status != 0) rlhf_error_set(error, "out of memory evaluating %d prompts", count);
+    for (int i = 0; status == 0 && i < count; i++) responses[i] = generation.tokens + (size_t)i * width;
+    policy_sequences rows = {.prompts = prompts, .prompt_lengths = prompt_lengths, .responses = responses,
+                             .response_lengths = generation.lengths, .count = count};
+    if (status == 0)
+        status = score_with_reward_model(prompts, prompt_lengths, responses, generation.lengths, count, scores, scorer,
+                                         error) ||
+                         policy_sequence_logprobs(policy, &rows, width, settings->temperature, mine, NULL, error) ||
+                         policy_sequence_logprobs(reference, &rows, width, settings->temperature, theirs, NULL, error)
+                     ? -1
+                     : 0;
+    double gold_sum = 0;
+    for (int i = 0; status == 0 && i < count; i++) {
+        int n = generation.lengths[i];
+        result->score += scores[i];
+        result->length += n;
+        for (int t = 0; t < n; t++) result->kl += ppo_kl_estimate(PPO_KL_K1, mine[i * width + t], theirs[i * width + t]);
+        /* the text, without the end-of-text token */
+        int text_tokens = n > 0 && responses[i][n - 1] == settings->eos_id ? n - 1 : n;
+        char *text;
+        size_t length;
+        if (tokenizer_decode(tok, responses[i], (size_t)text_tokens, &text, &length, error) != 0) {
+            status = -1;
+            break;
+        }
+        if (gold) {
+            double value;
+            if (collect_oracle_score(gold, text, &value, error) != 0) {
+                free(text);
+                status = -1;
+                break;
+            }
+            gold_sum += value;
+        }
+        if (i == 0) result->sample = text;
+        else free(text);
+    }
+    if (status == 0) {
+        result->score /= count;
+        result->kl /= count;
+        result->length /= count;
+        if (gold) result->gold = gold_sum / count;
+    }
+    policy_generation_free(&generation);
+    free(responses);
+    free(scores);
+    free(mine);
+    free(theirs);
+    return status;
+}
+
+static json_t *evaluation_json(const evaluation *e) {
+    return json_pack("{s:o, s:o, s:o, s:o}", "score", cli_json_number(e->score), "kl", cli_json_number(e->kl), "length",
+                     cli_json_number(e->length), "gold", cli_json_number(e->gold));
+}
+
+/* Prints one evaluation line. */
+static void print_evaluation(const char *when, const evaluation *e) {
+    printf("%s: reward-model score %.3f  KL %.3f nats  length %.1f", when, e->score, e->kl, e->length);
+    if (!isnan(e->gold)) printf("  gold %.3f", e->gold);
+    printf("\n  sample: %s\n", e->sample ? e->sample : "");
+}
+
+/* Logs one iteration's statistics under TRL's names. */
+static void log_iteration(store *db, int64_t run, int step, const ppo_iteration_stats *s, float lr) {
+    struct {
+        const char *name;
+        double value;
+    } metrics[] = {
+        {"objective/scores", s->score},          {"objective/kl", s->kl},
+        {"objective/non_score_reward", s->non_score_reward}, {"objective/rlhf_reward", s->score + s->non_score_reward},
+        {"objective/entropy", s->entropy},       {"policy/approxkl_avg", s->approx_kl},
+        {"policy/clipfrac_avg", s->clip_fraction}, {"loss/policy_avg", s->policy_loss},
+        {"loss/value_avg", s->value_loss},       {"val/clipfrac_avg", s->value_clip_fraction},
+        {"val/ratio", s->ratio_mean},            {"val/ratio_var", s->ratio_var},
+        {"val/num_eos_tokens", s->eos_fraction}, {"val/explained_variance", s->explained_variance},
+        {"lr", lr},                              {"beta", s->beta},
+        {"response_length/mean", s->response_length}, {"timing_s/gen", s->seconds_generate},
+        {"timing_s/score", s->seconds_score},    {"timing_s/update", s->seconds_update},
+    };
+    for (size_t i = 0; i < sizeof metrics / sizeof *metrics; i++)
+        if (isfinite(metrics[i].value)) store_log_metric(db, run, step, metrics[i].name, metrics[i].value, NULL);
+}
+
+int cmd_ppo(int argc, char **argv) {
+    cli_args args;
+    int parsed = cli_parse(&command, argc, argv, &args);
+    if (parsed != 0) return parsed > 0 ? 0 : 2;
+    const char *db_path = cli_require(&args, "db"), *policy_dir = cli_require(&args, "policy");
+    const char *reward_dir = cli_require(&args, "reward"), *out_dir = cli_require(&args, "out");
+    if (!db_path || !policy_dir || !reward_dir || !out_dir) return 2;
+    const char *value_dir = cli_string(&args, "value") ? cli_string(&args, "value") : reward_dir;
+    const char *gold = cli_string(&args, "gold");
+    ppo_settings settings = ppo_settings_defaults();
+    int steps, batch, eval_count;
+    long seed;
+    float beta, target, horizon, clip, value_clip, gamma, lambda, penalty;
+    if (cli_int(&args, "steps", &steps) || cli_int(&args, "batch", &batch) ||
+        cli_int(&args, "max-new-tokens", &settings.max_new_tokens) ||
+        cli_float(&args, "temperature", &settings.temperature) || cli_float(&args, "kl-coef", &beta) ||
+        cli_float(&args, "target-kl", &target) || cli_float(&args, "kl-horizon", &horizon) ||
+        cli_float(&args, "lr", &settings.policy_lr) || cli_float(&args, "value-lr", &settings.value_lr) ||
+        cli_int(&args, "ppo-epochs", &settings.ppo_epochs) || cli_int(&args, "minibatches", &settings.minibatches) ||
+        cli_float(&args, "clip", &clip) || cli_float(&args, "value-clip", &value_clip) ||
+        cli_float(&args, "gamma", &gamma) || cli_float(&args, "lambda", &lambda) ||
+        cli_float(&args, "missing-eos-penalty", &penalty) || cli_int(&args, "eval-prompts", &eval_count) ||
+        cli_long(&args, "seed", &seed))
+        return 2;
+    if (steps < 1) return cli_refuse("ppo", "steps", "at least 1", steps);
+    if (batch < 1) return cli_refuse("ppo", "batch", "at least 1", batch);
+    if (settings.max_new_tokens < 1) return cli_refuse("ppo", "max-new-tokens", "at least 1", settings.max_new_tokens);
+    if (!(settings.temperature > 0)) return cli_refuse("ppo", "temperature", "above 0", settings.temperature);
+    if (!(beta >= 0)) return cli_refuse("ppo", "kl-coef", "at least 0", beta);
+    if (!(target >= 0)) return cli_refuse("ppo", "target-kl", "at least 0 (0: fixed beta)", target);
+    if (!(horizon > 0)) return cli_refuse("ppo", "kl-horizon", "above 0", horizon);
+    if (!(settings.policy_lr >= 0)) return cli_refuse("ppo", "lr", "at least 0", settings.policy_lr);
+    if (!(settings.value_lr >= 0)) return cli_refuse("ppo", "value-lr", "at least 0", settings.value_lr);
+    if (settings.ppo_epochs < 1) return cli_refuse("ppo", "ppo-epochs", "at least 1", settings.ppo_epochs);
+    if (settings.minibatches < 1 || settings.minibatches > batch)
+        return cli_refuse("ppo", "minibatches", "from 1 to --batch", settings.minibatches);
+    if (!(clip > 0)) return cli_refuse("ppo", "clip", "above 0", clip);
+    if (!(value_clip > 0)) return cli_refuse("ppo", "value-clip", "above 0", value_clip);
+    if (!(gamma >= 0 && gamma <= 1)) return cli_refuse("ppo", "gamma", "from 0 to 1", gamma);
+    if (!(lambda >= 0 && lambda <= 1)) return cli_refuse("ppo", "lambda", "from 0 to 1", lambda);
+    if (eval_count < 0) return cli_refuse("ppo", "eval-prompts", "at least 0", eval_count);
+    if (ppo_kl_estimator_parse(cli_string(&args, "kl-estimator"), &settings.kl_estimator) != 0)
+        return cli_usage_error("ppo: --kl-estimator must be k1 or k3");
+    settings.clip_policy = clip;
+    settings.clip_value = value_clip;
+    settings.gamma = gamma;
+    settings.lambda = lambda;
+    settings.missing_eos_penalty = penalty;
+    rlhf_error error;
+    double unused;
+    if (gold && collect_oracle_score(gold, "", &unused, &error) != 0) return cli_usage_error("ppo: --gold: %s", error.message);
+    struct stat policy_info, out_info;
+    if (stat(policy_dir, &policy_info) == 0 && stat(out_dir, &out_info) == 0 && policy_info.st_ino == out_info.st_ino &&
+        policy_info.st_dev == out_info.st_dev)
+        return cli_usage_error("ppo: --out %s is the --policy directory, which stays the reference", out_dir);
+    if (rlhf_check_output_directory(out_dir, &error) != 0) return cli_fail("ppo: %s", error.message);
+
+    /* ---- the models */
+    const char *device;
+    const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
+    if (!backend) return cli_fail("%s", error.message);
+    tokenizer *tok = NULL;
+    gpt_model policy = {0}, reference = {0}, reward = {0}, value = {0};
+    nn_adamw policy_optimizer = {0}, value_optimizer = {0};
+    store *db = NULL;
+    store_prompt *stored = NULL;
+    int stored_count = 0, train_count = 0, eval_used = 0;
+    int **prompt_ids = NULL, *prompt_lengths = NULL, *train = NULL, *held_out = NULL;
+    const int **batch_prompts = NULL, **eval_prompts = NULL;
+    int *batch_lengths = NULL, *eval_lengths = NULL;
+    int64_t run = 0;
+    evaluation before = {0}, after = {0};
+    ppo_iteration_stats stats = {0};
+    reward_scorer scorer = {0};
+    reward_data_options split = {.validation_percent = 10};
+    int64_t unused_run;
+    int status = tokenizer_load(&tok, policy_dir, &error);
+    if (status == 0) status = gpt_load(&policy, policy_dir, backend, &error);
+    if (status == 0) status = gpt_load(&reference, policy_dir, backend, &error);
+    if (status == 0) status = gpt_load(&reward, reward_dir, backend, &error);
+    if (status == 0 && !reward.config.has_score_head) {
+        rlhf_error_set(&error, "%s: not a reward model (no score.weight)", reward_dir);
+        status = -1;
+    }
+    if (status == 0) status = gpt_load(&value, value_dir, backend, &error);
+    if (status == 0 && !value.config.has_score_head) {
+        rlhf_error_set(&error, "%s: a value model needs a scalar head (score.weight)", value_dir);
+        status = -1;
+    }
+    if (status == 0 && policy.config.has_score_head) {
+        rlhf_error_set(&error, "%s: the policy is a reward model (it has score.weight)", policy_dir);
+        status = -1;
+    }
+    if (status == 0) {
+        int read = reward_load_normalization(&scorer.normalization, reward_dir, &error);
+        if (read < 0) status = -1;
+        else if (read > 0) fprintf(stderr, "rlhf: %s has no reward_normalization.json: PPO uses the raw reward\n", reward_dir);
+        scorer.normalized = read == 0;
+    }
+    if (status == 0 && reward_load_training_settings(&split, &unused_run, reward_dir, &error) > 0)
+        fprintf(stderr, "rlhf: %s has no reward_training.json: holding out 10%% of the prompts for evaluation\n",
+                reward_dir);
+    scorer.model = &reward;
+    scorer.eos_id = settings.eos_id = status == 0 ? tokenizer_eos_id(tok) : -1;
+    nn_adamw_config adamw = nn_adamw_defaults();
+    adamw.epsilon = 1e-5f; /* as the N+ implementation details use */
+    if (status == 0) status = nn_adamw_create(&policy_optimizer, &policy, &adamw, &error);
+    if (status == 0) status = nn_adamw_create(&value_optimizer, &value, &adamw, &error);
+
+    /* ---- the prompts: rm train's training split to train on, its held-out split to evaluate */
+    if (status == 0) status = store_open_existing(&db, db_path, &error);
+    if (status == 0) status = store_list_prompts(db, 0, 0, &stored, &stored_count, &error);
+    if (status == 0) {
+        prompt_ids = calloc((size_t)stored_count + 1, sizeof(int *));
+        prompt_lengths = calloc((size_t)stored_count + 1, sizeof(int));
+        train = calloc((size_t)stored_count + 1, sizeof(int));
+        held_out = calloc((size_t)stored_count + 1, sizeof(int));
+        batch_prompts = calloc((size_t)batch, sizeof(int *));
+        batch_lengths = calloc((size_t)batch, sizeof(int));
+        if (!prompt_ids || !prompt_lengths || !train || !held_out || !batch_prompts || !batch_lengths) {
+            rlhf_error_set(&error, "out of memory for %d prompts", stored_count);
+            status = -1;
+        }
+    }
+    int skipped = 0;
+    for (int i = 0; status == 0 && i < stored_count; i++) {
+        status = policy_prompt_ids(tok, stored[i].text, &prompt_ids[i], &prompt_lengths[i], &error);
+        if (status != 0) break;
+        if (prompt_lengths[i] + settings.max_new_tokens > policy.config.n_positions) {
+            skipped++;
+            continue;
+        }
+        if (reward_prompt_held_out(stored[i].text, split.validation_percent)) held_out[eval_used++] = i;
+        else train[train_count++] = i;
+    }
+    if (status == 0 && train_count == 0) {
+        rlhf_error_set(&error, "%s has no prompts to train on (%d stored, %d held out, %d too long)", db_path,
+                       stored_count, eval_used, skipped);
+        status = -1;
+    }
+    if (status == 0 && skipped)
+        fprintf(stderr, "rlhf: %d prompts do not fit %d positions with %d new tokens: left out\n", skipped,
+                policy.config.n_positions, settings.max_new_tokens);
+    eval_used = eval_used < eval_count ? eval_used : eval_count;
+    if (status == 0 && eval_used > 0) {
+        eval_prompts = calloc((size_t)eval_used, sizeof(int *));
+        eval_lengths = calloc((size_t)eval_used, sizeof(int));
+        for (int i = 0; eval_prompts && eval_lengths && i < eval_used; i++) {
+            eval_prompts[i] = prompt_ids[held_out[i]];
+            eval_lengths[i] = prompt_lengths[held_out[i]];
+        }
+    }
+
+    /* ---- the run */
+    bool json = cli_flag(&args, "json");
+    if (status == 0) {
+        char config[512];
+        snprintf(config, sizeof config,
+                 "{\"policy\": \"%s\", \"reward\": \"%s\", \"steps\": %d, \"batch\": %d, \"kl_coef\": %g, "
+                 "\"target_kl\": %g, \"lr\": %g, \"temperature\": %g}",
+                 policy_dir, reward_dir, steps, batch, beta, target, settings.policy_lr, settings.temperature);
+        status = store_begin_run(db, "ppo", config, &run, &error);
+    }
+    if (status == 0 && !json)
+        fprintf(stderr, "rlhf: device %s; %d prompts to train on, %d held out for evaluation\n", device, train_count,
+                eval_used);
+    if (status == 0 && eval_used > 0) {
+        status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings, gold,
+                          &before, &error);
+        if (status == 0 && !json) print_evaluation("before", &before);
+    }
+    ppo_models models = {.policy = &policy, .reference = &reference, .value = &value,
+                         .policy_optimizer = &policy_optimizer, .value_optimizer = &value_optimizer,
+                         .score = score_with_reward_model, .score_user = &scorer};
+    ppo_kl_controller controller = {.beta = beta, .target = target, .horizon = horizon};
+    rlhf_rng order;
+    rlhf_rng_seed(&order, (uint64_t)seed * 7919 + 3);
+    int next = train_count; /* the next prompt of the current shuffled pass */
+    float policy_peak = settings.policy_lr, value_peak = settings.value_lr;
+    for (int step = 0; status == 0 && step < steps; step++) {
+        for (int i = 0; i < batch; i++) {
+            if (next == train_count) { /* a new pass in a new order */
+                for (int k = train_count - 1; k > 0; k--) {
+                    int j = (int)(rlhf_rng_next(&order) % (uint64_t)(k + 1)), swap = train[k];
+                    train[k] = train[j];
+                    train[j] = swap;
+                }
+                next = 0;
+            }
+            batch_prompts[i] = prompt_ids[train[next]];
+            batch_lengths[i] = prompt_lengths[train[next++]];
+        }
+        double remaining = 1.0 - (double)step / steps; /* linear decay, as the N+ details anneal */
+        settings.policy_lr = (float)(policy_peak * remaining);
+        settings.value_lr = (float)(value_peak * remaining);
+        status = ppo_iteration(&models, &settings, &controller, batch_prompts, batch_lengths, batch,
+                               (uint64_t)seed * 1000003ULL + (uint64_t)step, &stats, &error);
+        if (status != 0) {
+            rlhf_error_prefix(&error, "step %d: ", step + 1);
+            break;
+        }
+        log_iteration(db, run, step + 1, &stats, settings.policy_lr);
+        if (!json)
+            printf("step %3d/%d  score %.3f  KL %.3f  beta %.4f  entropy %.2f  length %.1f  policy loss %.4f  value loss "
+                   "%.4f  clip %.3f  (%.1f s: %.1f generate, %.1f score, %.1f update)\n",
+                   step + 1, steps, stats.score, stats.kl, stats.beta, stats.entropy, stats.response_length,
+                   stats.policy_loss, stats.value_loss, stats.clip_fraction,
+                   stats.seconds_generate + stats.seconds_score + stats.seconds_update, stats.seconds_generate,
+                   stats.seconds_score, stats.seconds_update);
+        fflush(stdout);
+    }
+    if (status == 0 && eval_used > 0) {
+        status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings, gold,
+                          &after, &error);
+        if (status == 0 && !json) print_evaluation("after", &after);
+    }
+    /* ---- the trained policy (a policy directory) and the value model beside it */
+    char value_out[4200];
+    snprintf(value_out, sizeof value_out, "%s/value", out_dir);
+    if (status == 0) status = gpt_save(&policy, out_dir, &error);
+    if (status == 0) status = tokenizer_save(tok, out_dir, &error);
+    if (status == 0) status = gpt_save(&value, value_out, &error);
+    if (status == 0) status = tokenizer_save(tok, value_out, &error);
+    if (run) store_finish_run(db, run, status == 0 ? "finished" : "failed", NULL);
+    if (status == 0 && json) {
+        json_t *root = json_pack("{s:I, s:i, s:o, s:o, s:o, s:s}", "run", (json_int_t)run, "steps", steps, "kl",
+                                 cli_json_number(stats.kl), "score", cli_json_number(stats.score), "beta",
+                                 cli_json_number(stats.beta), "out", out_dir);
+        json_object_set_new(root, "eval_before", eval_used ? evaluation_json(&before) : json_null());
+        json_object_set_new(root, "eval_after", eval_used ? evaluation_json(&after) : json_null());
+        char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        puts(text);
+        free(text);
+        json_decref(root);
+    } else if (status == 0) {
+        printf("trained %d steps; run %lld; saved the policy to %s and the value model to %s\n", steps, (long long)run,
+               out_dir, value_out);
+    }
+    free(before.sample);
+    free(after.sample);
+    for (int i = 0; prompt_ids && i < stored_count; i++) free(prompt_ids[i]);
+    free(prompt_ids);
+    free(prompt_lengths);
+    free(train);
+    free(held_out);
+    free(batch_prompts);
+    free(batch_lengths);
+    free(eval_prompts);
+    free(eval_lengths);
+    store_prompts_free(stored, stored_count);
+    if (db) store_close(db);
+    nn_adamw_destroy(&policy_optimizer);
+    nn_adamw_destroy(&value_optimizer);
+    if (policy.parameters) gpt_destroy(&policy);
+    if (reference.parameters) gpt_destroy(&reference);
+    if (reward.parameters) gpt_destroy(&reward);
+    if (value.parameters) gpt_destroy(&value);
+    tokenizer_free(tok);
+    return status == 0 ? 0 : cli_fail("ppo: %s", error.message);
+}
