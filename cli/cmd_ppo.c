@@ -39,6 +39,7 @@ static const cli_option options[] = {
     {"lambda", "L", "GAE lambda", "0.95"},
     {"missing-eos-penalty", "P", "added to the score of a response that never ended", "-1.0"},
     {"eval-prompts", "N", "held-out prompts to evaluate on, before and after", "128"},
+    {"eval-every", "N", "also evaluate every N steps (0: before and after only)", "0"},
     {"gold", "NAME", "also report the scripted annotator NAME's gold score (the demo: sentiment)", NULL},
     {"seed", "N", "random seed (sampling, prompt order)", "1"},
     {"device", "auto|cpu|cuda", "where the models run (auto: a usable GPU, else the CPU)", "auto"},
@@ -158,6 +159,14 @@ static void print_evaluation(const char *when, const evaluation *e) {
     printf("\n  sample: %s\n", e->sample ? e->sample : "");
 }
 
+/* Logs an evaluation at step under eval/ names (step 0: before training). */
+static void log_evaluation(store *db, int64_t run, int step, const evaluation *e) {
+    store_log_metric(db, run, step, "eval/score", e->score, NULL);
+    store_log_metric(db, run, step, "eval/kl", e->kl, NULL);
+    store_log_metric(db, run, step, "eval/length", e->length, NULL);
+    if (!isnan(e->gold)) store_log_metric(db, run, step, "eval/gold", e->gold, NULL);
+}
+
 /* Logs one iteration's statistics under TRL's names. */
 static void log_iteration(store *db, int64_t run, int step, const ppo_iteration_stats *s, float lr) {
     struct {
@@ -189,7 +198,7 @@ int cmd_ppo(int argc, char **argv) {
     const char *value_dir = cli_string(&args, "value") ? cli_string(&args, "value") : reward_dir;
     const char *gold = cli_string(&args, "gold");
     ppo_settings settings = ppo_settings_defaults();
-    int steps, batch, eval_count;
+    int steps, batch, eval_count, eval_every;
     long seed;
     float beta, target, horizon, clip, value_clip, gamma, lambda, penalty;
     if (cli_int(&args, "steps", &steps) || cli_int(&args, "batch", &batch) ||
@@ -201,6 +210,7 @@ int cmd_ppo(int argc, char **argv) {
         cli_float(&args, "clip", &clip) || cli_float(&args, "value-clip", &value_clip) ||
         cli_float(&args, "gamma", &gamma) || cli_float(&args, "lambda", &lambda) ||
         cli_float(&args, "missing-eos-penalty", &penalty) || cli_int(&args, "eval-prompts", &eval_count) ||
+        cli_int(&args, "eval-every", &eval_every) ||
         cli_long(&args, "seed", &seed))
         return 2;
     if (steps < 1) return cli_refuse("ppo", "steps", "at least 1", steps);
@@ -220,6 +230,7 @@ int cmd_ppo(int argc, char **argv) {
     if (!(gamma >= 0 && gamma <= 1)) return cli_refuse("ppo", "gamma", "from 0 to 1", gamma);
     if (!(lambda >= 0 && lambda <= 1)) return cli_refuse("ppo", "lambda", "from 0 to 1", lambda);
     if (eval_count < 0) return cli_refuse("ppo", "eval-prompts", "at least 0", eval_count);
+    if (eval_every < 0) return cli_refuse("ppo", "eval-every", "at least 0 (0: before and after only)", eval_every);
     if (ppo_kl_estimator_parse(cli_string(&args, "kl-estimator"), &settings.kl_estimator) != 0)
         return cli_usage_error("ppo: --kl-estimator must be k1 or k3");
     settings.clip_policy = clip;
@@ -348,6 +359,7 @@ int cmd_ppo(int argc, char **argv) {
     if (status == 0 && eval_used > 0) {
         status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings, gold,
                           &before, &error);
+        if (status == 0) log_evaluation(db, run, 0, &before);
         if (status == 0 && !json) print_evaluation("before", &before);
     }
     ppo_models models = {.policy = &policy, .reference = &reference, .value = &value,
@@ -389,10 +401,25 @@ int cmd_ppo(int argc, char **argv) {
                    stats.seconds_generate + stats.seconds_score + stats.seconds_update, stats.seconds_generate,
                    stats.seconds_score, stats.seconds_update);
         fflush(stdout);
+        if (eval_every > 0 && eval_used > 0 && (step + 1) % eval_every == 0 && step + 1 < steps) {
+            evaluation during;
+            status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings,
+                              gold, &during, &error);
+            if (status == 0) {
+                log_evaluation(db, run, step + 1, &during);
+                if (!json) {
+                    char when[32];
+                    snprintf(when, sizeof when, "step %d", step + 1);
+                    print_evaluation(when, &during);
+                }
+            }
+            free(during.sample);
+        }
     }
     if (status == 0 && eval_used > 0) {
         status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings, gold,
                           &after, &error);
+        if (status == 0) log_evaluation(db, run, steps, &after);
         if (status == 0 && !json) print_evaluation("after", &after);
     }
     /* ---- the trained policy (a policy directory) and the value model beside it */

@@ -1,0 +1,59 @@
+#!/bin/sh
+# rlhf ppo as a user runs it: a tiny policy, a reward model on 40 imported preferences,
+# two PPO steps with --json (the keys, before and after evaluations on the held-out
+# prompts, a store run of kind ppo with TRL's metric names), the output loading as a policy
+# in rlhf sample and the value model as a model with a scalar head, and the errors: a bad
+# option value (exit 2), --out equal to --policy, a reward model given as the policy.
+# Usage: test_ppo_cli.sh RLHF_BINARY FIXTURES_DIR
+set -u
+rlhf=$1
+fixtures=$2
+. "$(dirname "$0")/shell_support.sh"
+# the models are tiny: one thread is fastest on a busy machine
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+
+# --- a tiny policy, 40 preference pairs, a reward model with its normalisation
+head -c 20000 "$fixtures/tokenizer/corpus.txt" > "$work/corpus.txt"
+"$rlhf" tokenizer train --corpus "$work/corpus.txt" --vocab-size 300 --out "$work/tok" > /dev/null || fail "tokenizer train"
+"$rlhf" pretrain --corpus "$work/corpus.txt" --tokenizer "$work/tok" --config tiny --steps 1 --batch-size 2 --seq-len 16 \
+    --val-fraction 0 --out "$work/lm" --device cpu --quiet > /dev/null || fail "pretrain"
+i=0
+while [ $i -lt 40 ]; do
+    i=$((i + 1))
+    echo "{\"prompt\": \"Room $i was\", \"chosen\": \" clean and quiet\", \"rejected\": \" dirty $i\"}"
+done > "$work/prefs.jsonl"
+db="$work/ppo.db"
+"$rlhf" init --db "$db" > /dev/null && "$rlhf" prefs import "$work/prefs.jsonl" --db "$db" > /dev/null || fail "store"
+"$rlhf" rm train --db "$db" --model "$work/lm" --out "$work/rm" --epochs 1 --batch-pairs 8 --max-length 32 \
+    --val-percent 30 --norm-samples 8 --device cpu > /dev/null 2>&1 || fail "rm train"
+
+# --- two PPO steps
+"$rlhf" ppo --db "$db" --policy "$work/lm" --reward "$work/rm" --out "$work/ppo" --steps 2 --batch 8 --minibatches 2 \
+    --ppo-epochs 2 --max-new-tokens 8 --lr 1e-4 --value-lr 1e-4 --eval-prompts 4 --device cpu --json \
+    > "$work/ppo.json" 2> "$work/ppo.err" || fail "ppo: $(cat "$work/ppo.err")"
+for key in run steps kl score beta eval_before eval_after; do
+    grep -q "\"$key\":" "$work/ppo.json" || fail "ppo --json lacks $key: $(cat "$work/ppo.json")"
+done
+[ "$(json_value steps "$work/ppo.json")" = 2 ] || fail "ppo --json steps: $(cat "$work/ppo.json")"
+grep -q '"eval_before":{"score":[-0-9.e]*,"kl":0.0,"length":[0-9.e]*,"gold":null}' "$work/ppo.json" ||
+    fail "the policy before training has KL 0 to itself: $(cat "$work/ppo.json")"
+run=$(json_value run "$work/ppo.json")
+"$rlhf" report --db "$db" --run "$run" --out "$work/ppo.png" --json > "$work/report.json" || fail "report of the ppo run"
+grep -q '"kind": "ppo"' "$work/report.json" || fail "the run is not of kind ppo: $(cat "$work/report.json")"
+
+# --- the output is a policy; the value model beside it has a scalar head
+"$rlhf" sample --model "$work/ppo" --prompt "Room 3 was" --max-new-tokens 4 --seed 1 --device cpu > /dev/null ||
+    fail "rlhf sample cannot load the PPO policy"
+"$rlhf" rm score --model "$work/ppo/value" --prompt "Room 3 was" --response " clean" --device cpu > /dev/null ||
+    fail "the value model does not load as a model with a scalar head"
+
+# --- errors
+expect_error 2 "--minibatches must be from 1 to --batch" "$rlhf" ppo --db "$db" --policy "$work/lm" --reward "$work/rm" \
+    --out "$work/x" --batch 4 --minibatches 8
+expect_error 2 "is the --policy directory" "$rlhf" ppo --db "$db" --policy "$work/lm" --reward "$work/rm" --out "$work/lm"
+expect_error 1 "the policy is a reward model" "$rlhf" ppo --db "$db" --policy "$work/rm" --reward "$work/rm" \
+    --out "$work/x" --device cpu
+expect_error 1 "not a reward model" "$rlhf" ppo --db "$db" --policy "$work/lm" --reward "$work/lm" --out "$work/x" \
+    --device cpu
+
+finish "ppo: all checks passed"
