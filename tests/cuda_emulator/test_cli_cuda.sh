@@ -5,7 +5,7 @@
 # that runs a model goes through the CUDA backend and is compared with the same command on
 # --device cpu: device selection and its fallback line, pretrain (with dropout) and its
 # resume, ppl, greedy and sampled text, sft, generate into a store, the reward model's
-# training and evaluation. A GPU run of these commands differs from the emulator only in
+# training and evaluation, two PPO iterations. A GPU run of these commands differs from the emulator only in
 # speed and in float rounding inside cuBLAS. "No GPU" is EMULATOR_NO_GPU=1 for the emulator
 # and CUDA_VISIBLE_DEVICES= (no device visible) for a real GPU; both are set.
 # Usage: test_cli_cuda.sh RLHF FIXTURES_DIR
@@ -129,6 +129,19 @@ for key in accuracy loss mean_margin; do
         fail "rm eval $key on cuda and cpu: $(json_value $key "$work/eval_rm_cuda_cuda.json"), $(json_value $key "$work/eval_rm_cuda_cpu.json")"
     close "$(json_value $key "$work/eval_rm_cuda_cpu.json")" "$(json_value $key "$work/eval_rm_cpu_cpu.json")" 1e-3 ||
         fail "rm eval $key of the models trained on cuda and cpu: $(json_value $key "$work/eval_rm_cuda_cpu.json"), $(json_value $key "$work/eval_rm_cpu_cpu.json")"
+done
+
+# --- PPO: two iterations from the same policy against the same reward model on each backend;
+# the first samples the same tokens (the policy equals the reference: KL 0 on both), the
+# second follows one update, so its score and KL carry the update's float rounding (1e-3)
+for device in cuda cpu; do
+    "$rlhf" ppo --db "$work/cpu.db" --policy "$work/lm" --reward "$work/rm_cpu" --out "$work/ppo_$device" --steps 2 \
+        --batch 4 --minibatches 2 --ppo-epochs 2 --max-new-tokens 8 --lr 1e-3 --value-lr 1e-3 --seed 3 \
+        --device "$device" --json > "$work/ppo_$device.json" || fail "ppo --device $device"
+done
+for key in score kl beta; do
+    close "$(json_value $key "$work/ppo_cuda.json")" "$(json_value $key "$work/ppo_cpu.json")" 1e-3 ||
+        fail "ppo $key on cuda and cpu: $(cat "$work/ppo_cuda.json") against $(cat "$work/ppo_cpu.json")"
 done
 
 finish "every stage gave the same results with --device cuda as with --device cpu"
