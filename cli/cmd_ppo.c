@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "rlhf/collect.h"
@@ -75,11 +76,19 @@ static int score_with_reward_model(const int *const *prompts, const int *prompt_
                                   error);
 }
 
+enum { EVALUATION_SAMPLES = 3 };
+
 /* What an evaluation on the held-out prompts measured. */
 typedef struct evaluation {
     double score, kl, length, gold;   /* means over responses; gold NAN without --gold */
-    char *sample;                     /* the first response's text */
+    char *samples[EVALUATION_SAMPLES]; /* the first responses' texts (NULL past the count) */
 } evaluation;
+
+/* Frees an evaluation's sample texts. */
+static void evaluation_free(evaluation *e) {
+    for (int i = 0; i < EVALUATION_SAMPLES; i++) free(e->samples[i]);
+    memset(e->samples, 0, sizeof e->samples);
+}
 
 /* Samples one response to each held-out prompt (fixed seed), and measures it. */
 static int evaluate(gpt_model *policy, gpt_model *reference, reward_scorer *scorer, const tokenizer *tok,
@@ -130,7 +139,7 @@ static int evaluate(gpt_model *policy, gpt_model *reference, reward_scorer *scor
             }
             gold_sum += value;
         }
-        if (i == 0) result->sample = text;
+        if (i < EVALUATION_SAMPLES) result->samples[i] = text;
         else free(text);
     }
     if (status == 0) {
@@ -148,15 +157,18 @@ static int evaluate(gpt_model *policy, gpt_model *reference, reward_scorer *scor
 }
 
 static json_t *evaluation_json(const evaluation *e) {
-    return json_pack("{s:o, s:o, s:o, s:o}", "score", cli_json_number(e->score), "kl", cli_json_number(e->kl), "length",
-                     cli_json_number(e->length), "gold", cli_json_number(e->gold));
+    json_t *samples = json_array();
+    for (int i = 0; i < EVALUATION_SAMPLES && e->samples[i]; i++) json_array_append_new(samples, rlhf_json_text(e->samples[i]));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "score", cli_json_number(e->score), "kl", cli_json_number(e->kl),
+                     "length", cli_json_number(e->length), "gold", cli_json_number(e->gold), "samples", samples);
 }
 
 /* Prints one evaluation line. */
 static void print_evaluation(const char *when, const evaluation *e) {
     printf("%s: reward-model score %.3f  KL %.3f nats  length %.1f", when, e->score, e->kl, e->length);
     if (!isnan(e->gold)) printf("  gold %.3f", e->gold);
-    printf("\n  sample: %s\n", e->sample ? e->sample : "");
+    printf("\n");
+    for (int i = 0; i < EVALUATION_SAMPLES && e->samples[i]; i++) printf("  sample: %s\n", e->samples[i]);
 }
 
 /* Logs an evaluation at step under eval/ names (step 0: before training). */
@@ -369,6 +381,11 @@ int cmd_ppo(int argc, char **argv) {
     rlhf_rng order;
     rlhf_rng_seed(&order, (uint64_t)seed * 7919 + 3);
     int next = train_count; /* the next prompt of the current shuffled pass */
+    /* the step lines are the progress on a terminal; a bar on stderr when stdout goes
+     * elsewhere (a file) or holds only the JSON */
+    cli_progress progress;
+    cli_progress_start(&progress, steps);
+    progress.enabled = progress.enabled && (json || !isatty(STDOUT_FILENO));
     float policy_peak = settings.policy_lr, value_peak = settings.value_lr;
     for (int step = 0; status == 0 && step < steps; step++) {
         for (int i = 0; i < batch; i++) {
@@ -393,6 +410,9 @@ int cmd_ppo(int argc, char **argv) {
             break;
         }
         log_iteration(db, run, step + 1, &stats, settings.policy_lr);
+        char detail[96];
+        snprintf(detail, sizeof detail, "score %.3f KL %.3f", stats.score, stats.kl);
+        cli_progress_update(&progress, step + 1, detail);
         if (!json)
             printf("step %3d/%d  score %.3f  KL %.3f  beta %.4f  entropy %.2f  length %.1f  policy loss %.4f  value loss "
                    "%.4f  clip %.3f  (%.1f s: %.1f generate, %.1f score, %.1f update)\n",
@@ -413,9 +433,10 @@ int cmd_ppo(int argc, char **argv) {
                     print_evaluation(when, &during);
                 }
             }
-            free(during.sample);
+            evaluation_free(&during);
         }
     }
+    cli_progress_finish(&progress);
     if (status == 0 && eval_used > 0) {
         status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings, gold,
                           &after, &error);
@@ -444,8 +465,8 @@ int cmd_ppo(int argc, char **argv) {
         printf("trained %d steps; run %lld; saved the policy to %s and the value model to %s\n", steps, (long long)run,
                out_dir, value_out);
     }
-    free(before.sample);
-    free(after.sample);
+    evaluation_free(&before);
+    evaluation_free(&after);
     for (int i = 0; prompt_ids && i < stored_count; i++) free(prompt_ids[i]);
     free(prompt_ids);
     free(prompt_lengths);

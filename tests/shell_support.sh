@@ -1,6 +1,6 @@
 # What the shell tests share (sourced, after they set their own arguments): a scratch
 # folder $work removed on exit, fail (prints and counts a failure), expect_error, json_value
-# and close for one-line JSON results, and finish (the last line and the exit status).
+# and close for one-line JSON results, tiny_policy, and finish (the last line and the exit status).
 
 work=$(mktemp -d "/tmp/rlhf-$(basename "$0" .sh)-XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -43,6 +43,17 @@ expect_error() {
     else
         grep -q "^rlhf: error: .*$needle" "$work/err" || fail "$*: stderr lacks '$needle': $(cat "$work/err")"
     fi
+}
+
+# tiny_policy DIR: a tokenizer (300 tokens) and a `tiny` GPT-2 pretrained for one step on the
+# first 20 kB of the fixture corpus, in DIR (a policy directory; the tokenizer also in
+# $work/tok, the corpus in $work/corpus.txt). Needs $rlhf and $fixtures.
+tiny_policy() {
+    head -c 20000 "$fixtures/tokenizer/corpus.txt" > "$work/corpus.txt"
+    "$rlhf" tokenizer train --corpus "$work/corpus.txt" --vocab-size 300 --out "$work/tok" > /dev/null ||
+        fail "tokenizer train"
+    "$rlhf" pretrain --corpus "$work/corpus.txt" --tokenizer "$work/tok" --config tiny --steps 1 --batch-size 2 \
+        --seq-len 16 --val-fraction 0 --out "$1" --device cpu --quiet > /dev/null || fail "pretrain"
 }
 
 # finish MESSAGE: prints MESSAGE and exits 0 when nothing failed, else the count and exit 1.

@@ -13,10 +13,7 @@ fixtures=$2
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 # --- a tiny policy, 40 preference pairs, a reward model with its normalisation
-head -c 20000 "$fixtures/tokenizer/corpus.txt" > "$work/corpus.txt"
-"$rlhf" tokenizer train --corpus "$work/corpus.txt" --vocab-size 300 --out "$work/tok" > /dev/null || fail "tokenizer train"
-"$rlhf" pretrain --corpus "$work/corpus.txt" --tokenizer "$work/tok" --config tiny --steps 1 --batch-size 2 --seq-len 16 \
-    --val-fraction 0 --out "$work/lm" --device cpu --quiet > /dev/null || fail "pretrain"
+tiny_policy "$work/lm"
 i=0
 while [ $i -lt 40 ]; do
     i=$((i + 1))
@@ -35,7 +32,7 @@ for key in run steps kl score beta eval_before eval_after; do
     grep -q "\"$key\":" "$work/ppo.json" || fail "ppo --json lacks $key: $(cat "$work/ppo.json")"
 done
 [ "$(json_value steps "$work/ppo.json")" = 2 ] || fail "ppo --json steps: $(cat "$work/ppo.json")"
-grep -q '"eval_before":{"score":[-0-9.e]*,"kl":0.0,"length":[0-9.e]*,"gold":null}' "$work/ppo.json" ||
+grep -q '"eval_before":{"score":[-0-9.e]*,"kl":0.0,"length":[0-9.e]*,"gold":null,"samples":\["' "$work/ppo.json" ||
     fail "the policy before training has KL 0 to itself: $(cat "$work/ppo.json")"
 run=$(json_value run "$work/ppo.json")
 "$rlhf" report --db "$db" --run "$run" --out "$work/ppo.png" --json > "$work/report.json" || fail "report of the ppo run"

@@ -21,10 +21,7 @@ png_size() {
 }
 
 # --- a tiny policy, 30 preference pairs, two reward-model runs (ids 1 and 2)
-head -c 20000 "$fixtures/tokenizer/corpus.txt" > "$work/corpus.txt"
-"$rlhf" tokenizer train --corpus "$work/corpus.txt" --vocab-size 300 --out "$work/tok" > /dev/null || fail "tokenizer train"
-"$rlhf" pretrain --corpus "$work/corpus.txt" --tokenizer "$work/tok" --config tiny --steps 1 --batch-size 2 --seq-len 16 \
-    --val-fraction 0 --out "$work/lm" --device cpu --quiet > /dev/null || fail "pretrain"
+tiny_policy "$work/lm"
 i=0
 while [ $i -lt 30 ]; do
     i=$((i + 1))
