@@ -42,6 +42,9 @@ static const cli_option options[] = {
     {"eval-prompts", "N", "held-out prompts to evaluate on, before and after", "128"},
     {"eval-every", "N", "also evaluate every N steps (0: before and after only)", "0"},
     {"gold", "NAME", "also report the scripted annotator NAME's gold score (the demo: sentiment)", NULL},
+    {"save-every", "N", "checkpoint --out every N steps (0: only at the end)", "25"},
+    {"stop-after", "N", "end this run after N steps with a checkpoint (continue later with --resume)", "0"},
+    {"resume", NULL, "continue the run checkpointed in --out (the same options; --steps is the total)", NULL},
     {"seed", "N", "random seed (sampling, prompt order)", "1"},
     {"device", "auto|cpu|cuda", "where the models run (auto: a usable GPU, else the CPU)", "auto"},
     {"json", NULL, "print one JSON object with the result on stdout", NULL},
@@ -200,6 +203,98 @@ static void log_iteration(store *db, int64_t run, int step, const ppo_iteration_
         if (isfinite(metrics[i].value)) store_log_metric(db, run, step, metrics[i].name, metrics[i].value, NULL);
 }
 
+/* Where a run is: saved in --out's training_state.safetensors beside the policy (the value
+ * model's optimizer in --out/value's), so --resume continues it bit for bit on the CPU. */
+typedef struct ppo_position {
+    int step;          /* steps done */
+    double beta;       /* the controller's coefficient */
+    int pass, next;    /* prompt order: pass number (its shuffle) and the next prompt in it */
+    bool finished;     /* the run reached --steps */
+} ppo_position;
+
+/* Saves policy, value model and both optimizers, with the position, into out_dir (the
+ * value model in out_dir/value). The policy's state file is written last: a checkpoint is
+ * only taken up on resume once its training_state names the weights beside it (their
+ * fingerprint), so a kill in between leaves the previous state refused, not half-read. */
+static int save_checkpoint(const char *out_dir, const char *value_dir, const tokenizer *tok, const gpt_model *policy,
+                           const nn_adamw *policy_optimizer, const gpt_model *value, const nn_adamw *value_optimizer,
+                           const ppo_position *at, rlhf_error *error) {
+    char step[16], beta[40], pass[16], next[16], finished[4];
+    snprintf(step, sizeof step, "%d", at->step);
+    snprintf(beta, sizeof beta, "%.17g", at->beta);
+    snprintf(pass, sizeof pass, "%d", at->pass);
+    snprintf(next, sizeof next, "%d", at->next);
+    snprintf(finished, sizeof finished, "%d", at->finished ? 1 : 0);
+    const char *keys[5] = {"ppo_step", "beta", "prompt_pass", "prompt_next", "finished"};
+    const char *values[5] = {step, beta, pass, next, finished};
+    if (gpt_save(value, value_dir, error) || tokenizer_save(tok, value_dir, error) ||
+        nn_training_state_save(value_optimizer, value, value_dir, keys, values, 1, error))
+        return -1;
+    if (gpt_save(policy, out_dir, error) || tokenizer_save(tok, out_dir, error) ||
+        nn_training_state_save(policy_optimizer, policy, out_dir, keys, values, 5, error))
+        return -1;
+    return 0;
+}
+
+/* An integer metadata value of a checkpoint, or -1 (error set). */
+static int metadata_int(const safetensors_file *state, const char *key, int *value, rlhf_error *error) {
+    const char *text = safetensors_metadata(state, key);
+    char *end = NULL;
+    long number = text ? strtol(text, &end, 10) : -1;
+    if (!text || end == text || *end || number < 0 || number > 2000000000L) {
+        rlhf_error_set(error, "%s: \"%s\" is missing or not a count (not a PPO checkpoint?)", state->path, key);
+        return -1;
+    }
+    *value = (int)number;
+    return 0;
+}
+
+/* Loads the checkpoint of a run: the policy's and value model's optimizer moments (each
+ * checked against the weights beside it) and the position. */
+static int load_checkpoint(const char *out_dir, const char *value_dir, gpt_model *policy, nn_adamw *policy_optimizer,
+                           gpt_model *value, nn_adamw *value_optimizer, ppo_position *at, rlhf_error *error) {
+    safetensors_file state;
+    if (nn_training_state_load(value_optimizer, value, value_dir, &state, error) != 0) return -1;
+    int value_step = -1;
+    int status = metadata_int(&state, "ppo_step", &value_step, error);
+    safetensors_close(&state);
+    if (status != 0 || nn_training_state_load(policy_optimizer, policy, out_dir, &state, error) != 0) return -1;
+    int finished = 0;
+    status = metadata_int(&state, "ppo_step", &at->step, error) || metadata_int(&state, "prompt_pass", &at->pass, error) ||
+                     metadata_int(&state, "prompt_next", &at->next, error) ||
+                     metadata_int(&state, "finished", &finished, error)
+                 ? -1
+                 : 0;
+    const char *beta = safetensors_metadata(&state, "beta");
+    char *end = NULL;
+    at->beta = beta ? strtod(beta, &end) : NAN;
+    if (status == 0 && (!beta || end == beta || *end || !isfinite(at->beta) || at->beta < 0)) {
+        rlhf_error_set(error, "%s: \"beta\" is missing or not a number", state.path);
+        status = -1;
+    }
+    if (status == 0 && value_step != at->step) {
+        rlhf_error_set(error, "%s holds step %d and %s step %d: a run stopped between saving the two; train again "
+                       "without --resume", value_dir, value_step, out_dir, at->step);
+        status = -1;
+    }
+    at->finished = finished != 0;
+    safetensors_close(&state);
+    return status;
+}
+
+/* Puts the training prompts of pass `pass` in their order: the stored order shuffled by a
+ * stream of (seed, pass), so a resumed run takes the same prompts as an unbroken one. */
+static void order_pass(int *train, const int *stored_order, int count, uint64_t seed, int pass) {
+    memcpy(train, stored_order, sizeof(int) * (size_t)count);
+    rlhf_rng order;
+    rlhf_rng_seed(&order, seed * 7919 + 3 + (uint64_t)pass * 1000003ULL);
+    for (int k = count - 1; k > 0; k--) {
+        int j = (int)(rlhf_rng_next(&order) % (uint64_t)(k + 1)), swap = train[k];
+        train[k] = train[j];
+        train[j] = swap;
+    }
+}
+
 int cmd_ppo(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);
@@ -210,7 +305,7 @@ int cmd_ppo(int argc, char **argv) {
     const char *value_dir = cli_string(&args, "value") ? cli_string(&args, "value") : reward_dir;
     const char *gold = cli_string(&args, "gold");
     ppo_settings settings = ppo_settings_defaults();
-    int steps, batch, eval_count, eval_every;
+    int steps, batch, eval_count, eval_every, save_every, stop_after;
     long seed;
     float beta, target, horizon, clip, value_clip, gamma, lambda, penalty;
     if (cli_int(&args, "steps", &steps) || cli_int(&args, "batch", &batch) ||
@@ -222,7 +317,8 @@ int cmd_ppo(int argc, char **argv) {
         cli_float(&args, "clip", &clip) || cli_float(&args, "value-clip", &value_clip) ||
         cli_float(&args, "gamma", &gamma) || cli_float(&args, "lambda", &lambda) ||
         cli_float(&args, "missing-eos-penalty", &penalty) || cli_int(&args, "eval-prompts", &eval_count) ||
-        cli_int(&args, "eval-every", &eval_every) ||
+        cli_int(&args, "eval-every", &eval_every) || cli_int(&args, "save-every", &save_every) ||
+        cli_int(&args, "stop-after", &stop_after) ||
         cli_long(&args, "seed", &seed))
         return 2;
     if (steps < 1) return cli_refuse("ppo", "steps", "at least 1", steps);
@@ -243,6 +339,9 @@ int cmd_ppo(int argc, char **argv) {
     if (!(lambda >= 0 && lambda <= 1)) return cli_refuse("ppo", "lambda", "from 0 to 1", lambda);
     if (eval_count < 0) return cli_refuse("ppo", "eval-prompts", "at least 0", eval_count);
     if (eval_every < 0) return cli_refuse("ppo", "eval-every", "at least 0 (0: before and after only)", eval_every);
+    if (save_every < 0) return cli_refuse("ppo", "save-every", "at least 0 (0: only at the end)", save_every);
+    if (stop_after < 0) return cli_refuse("ppo", "stop-after", "at least 0 (0: run to --steps)", stop_after);
+    bool resume = cli_flag(&args, "resume");
     if (ppo_kl_estimator_parse(cli_string(&args, "kl-estimator"), &settings.kl_estimator) != 0)
         return cli_usage_error("ppo: --kl-estimator must be k1 or k3");
     settings.clip_policy = clip;
@@ -278,15 +377,17 @@ int cmd_ppo(int argc, char **argv) {
     reward_scorer scorer = {0};
     reward_data_options split = {.validation_percent = 10};
     int64_t unused_run;
+    char value_out[4200];
+    snprintf(value_out, sizeof value_out, "%s/value", out_dir);
     int status = tokenizer_load(&tok, policy_dir, &error);
-    if (status == 0) status = gpt_load(&policy, policy_dir, backend, &error);
+    if (status == 0) status = gpt_load(&policy, resume ? out_dir : policy_dir, backend, &error);
     if (status == 0) status = gpt_load(&reference, policy_dir, backend, &error);
     if (status == 0) status = gpt_load(&reward, reward_dir, backend, &error);
     if (status == 0 && !reward.config.has_score_head) {
         rlhf_error_set(&error, "%s: not a reward model (no score.weight)", reward_dir);
         status = -1;
     }
-    if (status == 0) status = gpt_load(&value, value_dir, backend, &error);
+    if (status == 0) status = gpt_load(&value, resume ? value_out : value_dir, backend, &error);
     if (status == 0 && !value.config.has_score_head) {
         rlhf_error_set(&error, "%s: a value model needs a scalar head (score.weight)", value_dir);
         status = -1;
@@ -310,6 +411,16 @@ int cmd_ppo(int argc, char **argv) {
     adamw.epsilon = 1e-5f; /* as the N+ implementation details use */
     if (status == 0) status = nn_adamw_create(&policy_optimizer, &policy, &adamw, &error);
     if (status == 0) status = nn_adamw_create(&value_optimizer, &value, &adamw, &error);
+    ppo_position at = {.beta = beta};
+    if (status == 0 && resume) {
+        status = load_checkpoint(out_dir, value_out, &policy, &policy_optimizer, &value, &value_optimizer, &at, &error);
+        if (status == 0 && (at.finished || at.step >= steps)) {
+            rlhf_error_set(&error, "the run in %s has already done %d steps%s, so --steps %d (the total) leaves nothing "
+                           "to do", out_dir, at.step, at.finished ? " and finished" : "", steps);
+            status = -1;
+        }
+        if (status != 0) rlhf_error_prefix(&error, "--resume");
+    }
 
     /* ---- the prompts: rm train's training split to train on, its held-out split to evaluate */
     if (status == 0) status = store_open_existing(&db, db_path, &error);
@@ -346,6 +457,12 @@ int cmd_ppo(int argc, char **argv) {
         fprintf(stderr, "rlhf: %d prompts do not fit %d positions with %d new tokens: left out\n", skipped,
                 policy.config.n_positions, settings.max_new_tokens);
     eval_used = eval_used < eval_count ? eval_used : eval_count;
+    int *stored_order = status == 0 ? malloc(sizeof(int) * (size_t)(train_count + 1)) : NULL;
+    if (stored_order) memcpy(stored_order, train, sizeof(int) * (size_t)train_count);
+    else if (status == 0) {
+        rlhf_error_set(&error, "out of memory for %d prompts", train_count);
+        status = -1;
+    }
     if (status == 0 && eval_used > 0) {
         eval_prompts = calloc((size_t)eval_used, sizeof(int *));
         eval_lengths = calloc((size_t)eval_used, sizeof(int));
@@ -366,9 +483,9 @@ int cmd_ppo(int argc, char **argv) {
         status = store_begin_run(db, "ppo", config, &run, &error);
     }
     if (status == 0 && !json)
-        fprintf(stderr, "rlhf: device %s; %d prompts to train on, %d held out for evaluation\n", device, train_count,
-                eval_used);
-    if (status == 0 && eval_used > 0) {
+        fprintf(stderr, "rlhf: device %s; %d prompts to train on, %d held out for evaluation%s\n", device, train_count,
+                eval_used, resume ? "; resuming" : "");
+    if (status == 0 && eval_used > 0 && !resume) {
         status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings, gold,
                           &before, &error);
         if (status == 0) log_evaluation(db, run, 0, &before);
@@ -377,28 +494,23 @@ int cmd_ppo(int argc, char **argv) {
     ppo_models models = {.policy = &policy, .reference = &reference, .value = &value,
                          .policy_optimizer = &policy_optimizer, .value_optimizer = &value_optimizer,
                          .score = score_with_reward_model, .score_user = &scorer};
-    ppo_kl_controller controller = {.beta = beta, .target = target, .horizon = horizon};
-    rlhf_rng order;
-    rlhf_rng_seed(&order, (uint64_t)seed * 7919 + 3);
-    int next = train_count; /* the next prompt of the current shuffled pass */
+    ppo_kl_controller controller = {.beta = at.beta, .target = target, .horizon = horizon};
+    if (status == 0) order_pass(train, stored_order, train_count, (uint64_t)seed, at.pass);
+    int end_step = stop_after > 0 && at.step + stop_after < steps ? at.step + stop_after : steps;
     /* the step lines are the progress on a terminal; a bar on stderr when stdout goes
      * elsewhere (a file) or holds only the JSON */
     cli_progress progress;
     cli_progress_start(&progress, steps);
     progress.enabled = progress.enabled && (json || !isatty(STDOUT_FILENO));
     float policy_peak = settings.policy_lr, value_peak = settings.value_lr;
-    for (int step = 0; status == 0 && step < steps; step++) {
+    for (int step = at.step; status == 0 && step < end_step; step++) {
         for (int i = 0; i < batch; i++) {
-            if (next == train_count) { /* a new pass in a new order */
-                for (int k = train_count - 1; k > 0; k--) {
-                    int j = (int)(rlhf_rng_next(&order) % (uint64_t)(k + 1)), swap = train[k];
-                    train[k] = train[j];
-                    train[j] = swap;
-                }
-                next = 0;
+            if (at.next == train_count) { /* a new pass in a new order */
+                order_pass(train, stored_order, train_count, (uint64_t)seed, ++at.pass);
+                at.next = 0;
             }
-            batch_prompts[i] = prompt_ids[train[next]];
-            batch_lengths[i] = prompt_lengths[train[next++]];
+            batch_prompts[i] = prompt_ids[train[at.next]];
+            batch_lengths[i] = prompt_lengths[train[at.next++]];
         }
         double remaining = 1.0 - (double)step / steps; /* linear decay, as the N+ details anneal */
         settings.policy_lr = (float)(policy_peak * remaining);
@@ -406,10 +518,15 @@ int cmd_ppo(int argc, char **argv) {
         status = ppo_iteration(&models, &settings, &controller, batch_prompts, batch_lengths, batch,
                                (uint64_t)seed * 1000003ULL + (uint64_t)step, &stats, &error);
         if (status != 0) {
-            rlhf_error_prefix(&error, "step %d: ", step + 1);
+            rlhf_error_prefix(&error, "step %d", step + 1);
             break;
         }
         log_iteration(db, run, step + 1, &stats, settings.policy_lr);
+        at.step = step + 1;
+        at.beta = controller.beta;
+        if (save_every > 0 && at.step % save_every == 0 && at.step < end_step)
+            status = save_checkpoint(out_dir, value_out, tok, &policy, &policy_optimizer, &value, &value_optimizer, &at,
+                                     &error);
         char detail[96];
         snprintf(detail, sizeof detail, "score %.3f KL %.3f", stats.score, stats.kl);
         cli_progress_update(&progress, step + 1, detail);
@@ -443,27 +560,28 @@ int cmd_ppo(int argc, char **argv) {
         if (status == 0) log_evaluation(db, run, steps, &after);
         if (status == 0 && !json) print_evaluation("after", &after);
     }
-    /* ---- the trained policy (a policy directory) and the value model beside it */
-    char value_out[4200];
-    snprintf(value_out, sizeof value_out, "%s/value", out_dir);
-    if (status == 0) status = gpt_save(&policy, out_dir, &error);
-    if (status == 0) status = tokenizer_save(tok, out_dir, &error);
-    if (status == 0) status = gpt_save(&value, value_out, &error);
-    if (status == 0) status = tokenizer_save(tok, value_out, &error);
+    /* ---- the trained policy (a policy directory) and the value model beside it, with the
+     * state a --resume continues from (finished once --steps are done) */
+    at.finished = at.step >= steps;
+    if (status == 0)
+        status = save_checkpoint(out_dir, value_out, tok, &policy, &policy_optimizer, &value, &value_optimizer, &at,
+                                 &error);
     if (run) store_finish_run(db, run, status == 0 ? "finished" : "failed", NULL);
     if (status == 0 && json) {
-        json_t *root = json_pack("{s:I, s:i, s:o, s:o, s:o, s:s}", "run", (json_int_t)run, "steps", steps, "kl",
+        json_t *root = json_pack("{s:I, s:i, s:o, s:o, s:o, s:s}", "run", (json_int_t)run, "steps", at.step, "kl",
                                  cli_json_number(stats.kl), "score", cli_json_number(stats.score), "beta",
                                  cli_json_number(stats.beta), "out", out_dir);
-        json_object_set_new(root, "eval_before", eval_used ? evaluation_json(&before) : json_null());
+        json_object_set_new(root, "eval_before", eval_used && !resume ? evaluation_json(&before) : json_null());
+        json_object_set_new(root, "finished", json_boolean(at.finished));
         json_object_set_new(root, "eval_after", eval_used ? evaluation_json(&after) : json_null());
         char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
         puts(text);
         free(text);
         json_decref(root);
     } else if (status == 0) {
-        printf("trained %d steps; run %lld; saved the policy to %s and the value model to %s\n", steps, (long long)run,
-               out_dir, value_out);
+        printf("%s %d of %d steps; run %lld; saved the policy to %s and the value model to %s%s\n",
+               at.finished ? "trained" : "stopped after", at.step, steps, (long long)run, out_dir, value_out,
+               at.finished ? "" : " (continue with --resume)");
     }
     evaluation_free(&before);
     evaluation_free(&after);
@@ -471,6 +589,7 @@ int cmd_ppo(int argc, char **argv) {
     free(prompt_ids);
     free(prompt_lengths);
     free(train);
+    free(stored_order);
     free(held_out);
     free(batch_prompts);
     free(batch_lengths);

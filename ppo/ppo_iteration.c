@@ -84,6 +84,14 @@ static double mean_row_sum(const float *x, const int *lengths, int count, int wi
     return count ? total / count : 0.0;
 }
 
+/* Whether a loss or gradient norm of an update is finite; if not, says which (the caller
+ * prefixes the epoch and minibatch, and the command the step). */
+static bool update_value_finite(double value, const char *what, rlhf_error *error) {
+    if (isfinite(value)) return true;
+    rlhf_error_set(error, "%s became non-finite (learning rate too high?)", what);
+    return false;
+}
+
 /* The policy and value updates of one minibatch (rows `members[0..m)` of the rollout);
  * adds the losses and statistics into stats' accumulators. */
 static int update_minibatch(const ppo_models *models, const ppo_settings *settings, rollout *r,
@@ -107,11 +115,11 @@ static int update_minibatch(const ppo_models *models, const ppo_settings *settin
         return -1;
     ppo_policy_loss(r->batch_new, r->batch_old, r->batch_advantages, r->batch_lengths, m, width, settings->clip_policy,
                     &policy_stats, r->batch_gradient);
-    if (!nn_training_value_finite(policy_stats.loss, "the policy loss", 0, error)) return -1;
+    if (!update_value_finite(policy_stats.loss, "the policy loss", error)) return -1;
     policy_sequence_scatter(&rows, width, r->batch_gradient, r->model_gradient);
     if (gpt_backward(models->policy, r->model_gradient, NULL, error) != 0) return -1;
-    if (!nn_training_value_finite(nn_adamw_step(models->policy_optimizer, models->policy, settings->policy_lr),
-                                  "the policy gradient", 0, error))
+    if (!update_value_finite(nn_adamw_step(models->policy_optimizer, models->policy, settings->policy_lr),
+                             "the policy gradient", error))
         return -1;
     /* value: the clipped squared error against the returns */
     gather(r->values, members, m, width, r->batch_old);
@@ -120,11 +128,11 @@ static int update_minibatch(const ppo_models *models, const ppo_settings *settin
     if (policy_sequence_values(models->value, &rows, width, r->batch_values, error) != 0) return -1;
     ppo_value_loss(r->batch_values, r->batch_old, r->batch_returns, r->batch_lengths, m, width, settings->clip_value,
                    &value_stats, r->batch_gradient);
-    if (!nn_training_value_finite(value_stats.loss, "the value loss", 0, error)) return -1;
+    if (!update_value_finite(value_stats.loss, "the value loss", error)) return -1;
     policy_sequence_scatter(&rows, width, r->batch_gradient, r->model_gradient);
     if (gpt_backward(models->value, NULL, r->model_gradient, error) != 0) return -1;
-    if (!nn_training_value_finite(nn_adamw_step(models->value_optimizer, models->value, settings->value_lr),
-                                  "the value gradient", 0, error))
+    if (!update_value_finite(nn_adamw_step(models->value_optimizer, models->value, settings->value_lr),
+                             "the value gradient", error))
         return -1;
     sums->policy_loss += policy_stats.loss;
     sums->value_loss += value_stats.loss;
@@ -219,7 +227,7 @@ int ppo_iteration(const ppo_models *models, const ppo_settings *settings, ppo_kl
             int last = (int)((long)count * (piece + 1) / settings->minibatches);
             if (update_minibatch(models, settings, &r, prompts, prompt_lengths, members + first, last - first, &sums,
                                  error) != 0) {
-                rlhf_error_prefix(error, "PPO epoch %d, minibatch %d: ", epoch + 1, piece + 1);
+                rlhf_error_prefix(error, "PPO epoch %d, minibatch %d", epoch + 1, piece + 1);
                 goto done;
             }
             updates++;

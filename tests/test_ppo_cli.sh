@@ -44,6 +44,28 @@ grep -q '"kind": "ppo"' "$work/report.json" || fail "the run is not of kind ppo:
 "$rlhf" rm score --model "$work/ppo/value" --prompt "Room 3 was" --response " clean" --device cpu > /dev/null ||
     fail "the value model does not load as a model with a scalar head"
 
+# --- checkpoints: four steps in one run equal two, stopped (--stop-after), and two resumed, bit
+# for bit (policy and value model); a finished run is not resumed; a diverging run stops
+# naming its step and keeps the last checkpoint
+ppo_run() { # OUT EXTRA...: four steps of a small PPO run into OUT
+    out=$1
+    shift
+    "$rlhf" ppo --db "$db" --policy "$work/lm" --reward "$work/rm" --out "$out" --steps 4 --batch 4 --minibatches 2 \
+        --max-new-tokens 6 --lr 1e-3 --value-lr 1e-3 --eval-prompts 0 --device cpu --json "$@"
+}
+ppo_run "$work/whole" --save-every 1 > "$work/whole.json" || fail "ppo four steps"
+ppo_run "$work/parts" --stop-after 2 > "$work/first.json" || fail "ppo --stop-after 2"
+grep -q '"steps":2,.*"finished":false' "$work/first.json" || fail "ppo --stop-after: $(cat "$work/first.json")"
+ppo_run "$work/parts" --resume > "$work/second.json" || fail "ppo --resume"
+cmp -s "$work/whole/model.safetensors" "$work/parts/model.safetensors" &&
+    cmp -s "$work/whole/value/model.safetensors" "$work/parts/value/model.safetensors" ||
+    fail "a resumed PPO run differs from an unbroken one"
+[ "$(json_value kl "$work/second.json")" = "$(json_value kl "$work/whole.json")" ] ||
+    fail "resumed KL $(json_value kl "$work/second.json") against $(json_value kl "$work/whole.json")"
+expect_error 1 "already done 4 steps and finished" ppo_run "$work/parts" --resume
+expect_error 1 "step 1: PPO epoch 1, minibatch 2: the policy loss became non-finite" ppo_run "$work/diverged" --lr 1e30
+[ -e "$work/diverged/model.safetensors" ] && fail "a run that diverged at its first step wrote a model"
+
 # --- errors
 expect_error 2 "--minibatches must be from 1 to --batch" "$rlhf" ppo --db "$db" --policy "$work/lm" --reward "$work/rm" \
     --out "$work/x" --batch 4 --minibatches 8
