@@ -24,6 +24,7 @@
 
 #include "rlhf/nn.h"
 #include "rlhf/policy.h"
+#include "rlhf/ppo.h"
 #include "rlhf/reward.h"
 #ifdef RLHF_HAVE_CUDA
 #include "nn/cuda/cuda_backend.h"
@@ -41,12 +42,18 @@ static void usage(FILE *stream) {
             "                        [--device auto|cpu|cuda] [--profile] [--json]\n"
             "       rlhf-bench rm [--config tiny|gpt2] [-B PAIRS] [-T N] [--steps N] [--threads N]\n"
             "                        [--device auto|cpu|cuda] [--json]\n"
-            "       rlhf-bench products [--config tiny|gpt2] [-B N] [--repeats N] [--threads N] [--json]\n\n"
+            "       rlhf-bench products [--config tiny|gpt2] [-B N] [--repeats N] [--threads N] [--json]\n"
+            "       rlhf-bench ppo [--config tiny|gpt2] [-B N] [--prompt-len N] [--new-tokens N] [--steps N]\n"
+            "                        [--threads N] [--device auto|cpu|cuda] [--json]\n\n"
             "train: times full training steps (forward, backward, AdamW) and the matrix-product\n"
             "ceiling (SGEMM at M = N = K = --ceiling-size; default 8192 on a GPU, 2048 on the CPU).\n"
             "generate: times batched generation with the KV cache (greedy by default).\n"
             "products: times alone, with OpenBLAS on the CPU, each matrix product of one decode step\n"
             "at batch B (a layer's four and the tied LM head), best of --repeats with warm caches.\n"
+            "ppo: times PPO iterations (a rollout of B responses of --new-tokens tokens after prompts\n"
+            "of --prompt-len random tokens; the old policy, reference, reward and value forwards;\n"
+            "4 epochs of 4 minibatches of policy and value updates) on random models, split into\n"
+            "generation, scoring and update; one untimed warm-up iteration first.\n"
             "On CUDA, RLHF_TF32=1 lets the matrix products use TF32 tensor cores, and --profile then\n"
             "times every backend op on the GPU (more steps, or one more generate call, each op\n"
             "waited for) and prints where the time goes on stderr.\n");
@@ -512,6 +519,92 @@ static int bench_reward(const bench_options *o) {
     return 0;
 }
 
+/* The reward of the ppo benchmark: a random reward model (the same size as the policy)
+ * scoring the responses, so scoring costs what it does in a real run. */
+static int bench_score(const int *const *prompts, const int *prompt_lengths, const int *const *responses,
+                       const int *response_lengths, int count, float *scores, void *user, rlhf_error *error) {
+    return reward_score_responses(user, NULL, prompts, prompt_lengths, responses, response_lengths, count, -1, count,
+                                  scores, error);
+}
+
+/* rlhf-bench ppo: whole PPO iterations on random models (policy, reference, reward and
+ * value model of one config), timed by phase as ppo_iteration reports them. */
+static int bench_ppo(const bench_options *o) {
+    int B = o->B;
+    const char *chosen;
+    device_report report;
+    gpt_model policy, reference, reward, value;
+    if (open_model(o, false, &policy, &chosen, &report) != 0) return 1;
+    if (open_model(o, false, &reference, &chosen, &report) != 0 || open_model(o, true, &reward, &chosen, &report) != 0 ||
+        open_model(o, true, &value, &chosen, &report) != 0)
+        return 1;
+    rlhf_error error;
+    nn_adamw policy_optimizer, value_optimizer;
+    nn_adamw_config adamw = nn_adamw_defaults();
+    adamw.epsilon = 1e-5f;
+    if (nn_adamw_create(&policy_optimizer, &policy, &adamw, &error) != 0 ||
+        nn_adamw_create(&value_optimizer, &value, &adamw, &error) != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+        return 1;
+    }
+    int *prompt_ids = malloc(sizeof(int) * (size_t)B * o->prompt_len), *lengths = malloc(sizeof(int) * (size_t)B);
+    const int **prompts = malloc(sizeof(int *) * (size_t)B);
+    rlhf_rng rng;
+    rlhf_rng_seed(&rng, 5);
+    for (int i = 0; i < B; i++) {
+        for (int t = 0; t < o->prompt_len; t++)
+            prompt_ids[i * o->prompt_len + t] = (int)(rlhf_rng_next(&rng) % (uint64_t)policy.config.vocab_size);
+        prompts[i] = prompt_ids + i * o->prompt_len;
+        lengths[i] = o->prompt_len;
+    }
+    ppo_settings settings = ppo_settings_defaults();
+    settings.max_new_tokens = o->new_tokens;
+    settings.eos_id = -1; /* every response runs to its full length */
+    ppo_models models = {.policy = &policy, .reference = &reference, .value = &value,
+                         .policy_optimizer = &policy_optimizer, .value_optimizer = &value_optimizer,
+                         .score = bench_score, .score_user = &reward};
+    ppo_kl_controller controller = {.beta = 0.05};
+    double generate = 0, score = 0, update = 0;
+    int status = 0;
+    for (int step = -1; step < o->steps && status == 0; step++) { /* step -1 warms up */
+        ppo_iteration_stats stats;
+        status = ppo_iteration(&models, &settings, &controller, prompts, lengths, B, (uint64_t)step + 2, &stats, &error);
+        device_synchronize(&report);
+        if (status == 0 && step >= 0) {
+            generate += stats.seconds_generate;
+            score += stats.seconds_score;
+            update += stats.seconds_update;
+        }
+    }
+    if (status != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+    } else {
+        double n = o->steps, total = (generate + score + update) / n;
+        if (o->json)
+            printf("{\"bench\": \"ppo\", \"config\": \"%s\", \"B\": %d, \"prompt_len\": %d, \"new_tokens\": %d, "
+                   "\"ppo_epochs\": %d, \"minibatches\": %d, \"device\": \"%s\", \"threads\": %d, \"blas_core\": \"%s\", "
+                   "\"s_per_iteration\": %.4f, \"generate_s\": %.4f, \"score_s\": %.4f, \"update_s\": %.4f, "
+                   "\"peak_rss_mb\": %.1f}\n",
+                   o->config_name, B, o->prompt_len, o->new_tokens, settings.ppo_epochs, settings.minibatches, chosen,
+                   o->threads, nn_cpu_blas_core(), total, generate / n, score / n, update / n, rlhf_peak_rss_mb());
+        else
+            printf("ppo %s  %d responses of %d tokens after %d  %s  %d threads: %.3f s an iteration (generation %.3f, "
+                   "scoring %.3f, update %.3f); peak RSS %.0f MiB\n",
+                   o->config_name, B, o->new_tokens, o->prompt_len, chosen, o->threads, total, generate / n, score / n,
+                   update / n, rlhf_peak_rss_mb());
+    }
+    free(prompt_ids);
+    free(lengths);
+    free(prompts);
+    nn_adamw_destroy(&policy_optimizer);
+    nn_adamw_destroy(&value_optimizer);
+    gpt_destroy(&policy);
+    gpt_destroy(&reference);
+    gpt_destroy(&reward);
+    gpt_destroy(&value);
+    return status == 0 ? 0 : 1;
+}
+
 /* One decode step's matrix products at M = B rows, each timed alone on the CPU with warm
  * caches (best of o->repeats after a warm-up call): a layer's four products with GPT-2's
  * [in, out] weights, then the tied LM head against wte [V, C] (read transposed). What a
@@ -577,22 +670,24 @@ static int bench_products(const bench_options *o) {
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
-        if (argc < 2) fprintf(stderr, "rlhf-bench: error: missing BENCHMARK (train, generate, rm, products)\n");
+        if (argc < 2) fprintf(stderr, "rlhf-bench: error: missing BENCHMARK (train, generate, rm, products, ppo)\n");
         return argc < 2 ? 2 : 0;
     }
     bool train = strcmp(argv[1], "train") == 0, generate = strcmp(argv[1], "generate") == 0;
     bool reward = strcmp(argv[1], "rm") == 0, products = strcmp(argv[1], "products") == 0;
-    if (!train && !generate && !reward && !products) {
-        fprintf(stderr, "rlhf-bench: error: unknown benchmark '%s' (train, generate, rm, products)\n", argv[1]);
+    bool ppo = strcmp(argv[1], "ppo") == 0;
+    if (!train && !generate && !reward && !products && !ppo) {
+        fprintf(stderr, "rlhf-bench: error: unknown benchmark '%s' (train, generate, rm, products, ppo)\n", argv[1]);
         return 2;
     }
     /* products: a decode step's batch (64 rows) and best of 20 */
-    bench_options options = {.config_name = "tiny", .device = "cpu", .B = train ? 4 : products ? 64 : 8, .T = 64,
-                             .steps = 5, .threads = 2, .prompt_len = 16, .new_tokens = 32, .repeats = products ? 20 : 3,
-                             .temperature = 0.0f};
+    /* ppo: a rollout batch of 64 responses of 48 tokens, 3 timed iterations */
+    bench_options options = {.config_name = "tiny", .device = "cpu", .B = train ? 4 : products || ppo ? 64 : 8, .T = 64,
+                             .steps = ppo ? 3 : 5, .threads = 2, .prompt_len = 16, .new_tokens = ppo ? 48 : 32,
+                             .repeats = products ? 20 : 3, .temperature = 0.0f};
     int parsed = parse_options(argc - 2, argv + 2, &options);
     if (parsed != 0) return parsed == 1 ? 0 : 2;
-    if ((reward || products) && options.profile) {
+    if ((reward || products || ppo) && options.profile) {
         fprintf(stderr, "rlhf-bench: error: --profile is for train and generate\n");
         return 2;
     }
@@ -601,5 +696,6 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (products) return bench_products(&options);
+    if (ppo) return bench_ppo(&options);
     return train ? bench_train(&options) : generate ? bench_generate(&options) : bench_reward(&options);
 }
