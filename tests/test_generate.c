@@ -117,13 +117,16 @@ START_TEST(test_greedy_matches_hugging_face_generate) {
 }
 END_TEST
 
-/* Generates from three prompts with the given sampling and returns the generation. */
+/* The three prompts of the generation tests, of lengths 3, 1 and 4. */
+static const int prompt_0[3] = {1, 2, 3}, prompt_1[1] = {7}, prompt_2[4] = {4, 4, 5, 9};
+static const int *const three_prompts[3] = {prompt_0, prompt_1, prompt_2};
+static const int three_lengths[3] = {3, 1, 4};
+
+/* Generates from the three prompts with the given sampling and returns the generation. */
 static void generate(gpt_model *model, const policy_sampling *sampling, policy_generation *out) {
-    int p0[3] = {1, 2, 3}, p1[1] = {7}, p2[4] = {4, 4, 5, 9};
-    const int *prompts[3] = {p0, p1, p2};
-    int lengths[3] = {3, 1, 4};
     rlhf_error error;
-    ck_assert_msg(policy_generate(model, prompts, lengths, 3, sampling, out, &error) == 0, "%s", error.message);
+    ck_assert_msg(policy_generate(model, three_prompts, three_lengths, 3, sampling, out, &error) == 0, "%s",
+                  error.message);
 }
 
 START_TEST(test_seed_makes_sampling_repeatable) {
@@ -155,9 +158,8 @@ START_TEST(test_sampled_logprobs_match_the_model) {
     policy_sampling sampling = {.temperature = 0.7f, .top_p = 1.0f, .max_new_tokens = 8, .seed = 9, .eos_id = -1};
     policy_generation out;
     generate(&model, &sampling, &out);
-    int p0[3] = {1, 2, 3}, p1[1] = {7}, p2[4] = {4, 4, 5, 9};
-    const int *prompts[3] = {p0, p1, p2};
-    int lengths[3] = {3, 1, 4};
+    const int *const *prompts = three_prompts;
+    const int *lengths = three_lengths;
     for (int b = 0; b < 3; b++) {
         int T = lengths[b] + 8;
         int *tokens = malloc(sizeof(int) * T), *targets = malloc(sizeof(int) * T);
@@ -193,9 +195,9 @@ START_TEST(test_sequence_logprobs_match_generation) {
     policy_sampling sampling = {.temperature = 0.7f, .top_p = 1.0f, .max_new_tokens = 8, .seed = 3, .eos_id = -1};
     policy_generation out;
     generate(&model, &sampling, &out);
-    int p0[3] = {1, 2, 3}, p1[1] = {7}, p2[4] = {4, 4, 5, 9};
-    const int *prompts[3] = {p0, p1, p2};
-    int prompt_lengths[3] = {3, 1, 4}, response_lengths[3] = {8, 5, 0};
+    const int *const *prompts = three_prompts;
+    const int *prompt_lengths = three_lengths;
+    int response_lengths[3] = {8, 5, 0};
     const int *responses[3] = {out.tokens, out.tokens + 8, out.tokens + 16};
     policy_sequences rows = {.prompts = prompts, .prompt_lengths = prompt_lengths, .responses = responses,
                              .response_lengths = response_lengths, .count = 3};
