@@ -166,20 +166,39 @@ static json_t *evaluation_json(const evaluation *e) {
                      "length", cli_json_number(e->length), "gold", cli_json_number(e->gold), "samples", samples);
 }
 
-/* Prints one evaluation line. */
-static void print_evaluation(const char *when, const evaluation *e) {
-    printf("%s: reward-model score %.3f  KL %.3f nats  length %.1f", when, e->score, e->kl, e->length);
-    if (!isnan(e->gold)) printf("  gold %.3f", e->gold);
-    printf("\n");
-    for (int i = 0; i < EVALUATION_SAMPLES && e->samples[i]; i++) printf("  sample: %s\n", e->samples[i]);
-}
+/* What every evaluation of a run shares: the models, the held-out prompts, the settings,
+ * and where the results go (the store run, and the terminal unless --json). */
+typedef struct evaluation_setup {
+    gpt_model *policy, *reference;
+    reward_scorer *scorer;
+    const tokenizer *tok;
+    const int *const *prompts;
+    const int *prompt_lengths;
+    int count;
+    const ppo_settings *settings;
+    const char *gold;
+    store *db;
+    int64_t run;
+    bool json;
+} evaluation_setup;
 
-/* Logs an evaluation at step under eval/ names (step 0: before training). */
-static void log_evaluation(store *db, int64_t run, int step, const evaluation *e) {
-    store_log_metric(db, run, step, "eval/score", e->score, NULL);
-    store_log_metric(db, run, step, "eval/kl", e->kl, NULL);
-    store_log_metric(db, run, step, "eval/length", e->length, NULL);
-    if (!isnan(e->gold)) store_log_metric(db, run, step, "eval/gold", e->gold, NULL);
+/* Evaluates the policy at step (0: before training), logs the figures under eval/ names
+ * and, unless --json, prints them as "WHEN: ..." with the samples. */
+static int evaluate_at(const evaluation_setup *setup, int step, const char *when, evaluation *result,
+                       rlhf_error *error) {
+    if (evaluate(setup->policy, setup->reference, setup->scorer, setup->tok, setup->prompts, setup->prompt_lengths,
+                 setup->count, setup->settings, setup->gold, result, error) != 0)
+        return -1;
+    store_log_metric(setup->db, setup->run, step, "eval/score", result->score, NULL);
+    store_log_metric(setup->db, setup->run, step, "eval/kl", result->kl, NULL);
+    store_log_metric(setup->db, setup->run, step, "eval/length", result->length, NULL);
+    if (!isnan(result->gold)) store_log_metric(setup->db, setup->run, step, "eval/gold", result->gold, NULL);
+    if (setup->json) return 0;
+    printf("%s: reward-model score %.3f  KL %.3f nats  length %.1f", when, result->score, result->kl, result->length);
+    if (!isnan(result->gold)) printf("  gold %.3f", result->gold);
+    printf("\n");
+    for (int i = 0; i < EVALUATION_SAMPLES && result->samples[i]; i++) printf("  sample: %s\n", result->samples[i]);
+    return 0;
 }
 
 /* Logs one iteration's statistics under TRL's names. */
@@ -236,17 +255,11 @@ static int save_checkpoint(const char *out_dir, const char *value_dir, const tok
     return 0;
 }
 
-/* An integer metadata value of a checkpoint, or -1 (error set). */
+/* An integer metadata value a PPO checkpoint must have, or -1 (error set). */
 static int metadata_int(const safetensors_file *state, const char *key, int *value, rlhf_error *error) {
-    const char *text = safetensors_metadata(state, key);
-    char *end = NULL;
-    long number = text ? strtol(text, &end, 10) : -1;
-    if (!text || end == text || *end || number < 0 || number > 2000000000L) {
-        rlhf_error_set(error, "%s: \"%s\" is missing or not a count (not a PPO checkpoint?)", state->path, key);
-        return -1;
-    }
-    *value = (int)number;
-    return 0;
+    int read = safetensors_metadata_count(state, key, value, error);
+    if (read == 1) rlhf_error_set(error, "%s: no \"%s\" (not a PPO checkpoint?)", state->path, key);
+    return read == 0 ? 0 : -1;
 }
 
 /* Loads the checkpoint of a run: the policy's and value model's optimizer moments (each
@@ -485,12 +498,10 @@ int cmd_ppo(int argc, char **argv) {
     if (status == 0 && !json)
         fprintf(stderr, "rlhf: device %s; %d prompts to train on, %d held out for evaluation%s\n", device, train_count,
                 eval_used, resume ? "; resuming" : "");
-    if (status == 0 && eval_used > 0 && !resume) {
-        status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings, gold,
-                          &before, &error);
-        if (status == 0) log_evaluation(db, run, 0, &before);
-        if (status == 0 && !json) print_evaluation("before", &before);
-    }
+    evaluation_setup evaluations = {.policy = &policy, .reference = &reference, .scorer = &scorer, .tok = tok,
+                                    .prompts = eval_prompts, .prompt_lengths = eval_lengths, .count = eval_used,
+                                    .settings = &settings, .gold = gold, .db = db, .run = run, .json = json};
+    if (status == 0 && eval_used > 0 && !resume) status = evaluate_at(&evaluations, 0, "before", &before, &error);
     ppo_models models = {.policy = &policy, .reference = &reference, .value = &value,
                          .policy_optimizer = &policy_optimizer, .value_optimizer = &value_optimizer,
                          .score = score_with_reward_model, .score_user = &scorer};
@@ -524,9 +535,12 @@ int cmd_ppo(int argc, char **argv) {
         log_iteration(db, run, step + 1, &stats, settings.policy_lr);
         at.step = step + 1;
         at.beta = controller.beta;
-        if (save_every > 0 && at.step % save_every == 0 && at.step < end_step)
-            status = save_checkpoint(out_dir, value_out, tok, &policy, &policy_optimizer, &value, &value_optimizer, &at,
-                                     &error);
+        if (save_every > 0 && at.step % save_every == 0 && at.step < end_step &&
+            save_checkpoint(out_dir, value_out, tok, &policy, &policy_optimizer, &value, &value_optimizer, &at,
+                            &error) != 0) {
+            status = -1;
+            break;
+        }
         char detail[96];
         snprintf(detail, sizeof detail, "score %.3f KL %.3f", stats.score, stats.kl);
         cli_progress_update(&progress, step + 1, detail);
@@ -538,28 +552,16 @@ int cmd_ppo(int argc, char **argv) {
                    stats.seconds_generate + stats.seconds_score + stats.seconds_update, stats.seconds_generate,
                    stats.seconds_score, stats.seconds_update);
         fflush(stdout);
-        if (eval_every > 0 && eval_used > 0 && (step + 1) % eval_every == 0 && step + 1 < steps) {
+        if (eval_every > 0 && eval_used > 0 && at.step % eval_every == 0 && at.step < end_step) {
             evaluation during;
-            status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings,
-                              gold, &during, &error);
-            if (status == 0) {
-                log_evaluation(db, run, step + 1, &during);
-                if (!json) {
-                    char when[32];
-                    snprintf(when, sizeof when, "step %d", step + 1);
-                    print_evaluation(when, &during);
-                }
-            }
+            char when[32];
+            snprintf(when, sizeof when, "step %d", at.step);
+            status = evaluate_at(&evaluations, at.step, when, &during, &error);
             evaluation_free(&during);
         }
     }
     cli_progress_finish(&progress);
-    if (status == 0 && eval_used > 0) {
-        status = evaluate(&policy, &reference, &scorer, tok, eval_prompts, eval_lengths, eval_used, &settings, gold,
-                          &after, &error);
-        if (status == 0) log_evaluation(db, run, steps, &after);
-        if (status == 0 && !json) print_evaluation("after", &after);
-    }
+    if (status == 0 && eval_used > 0) status = evaluate_at(&evaluations, at.step, "after", &after, &error);
     /* ---- the trained policy (a policy directory) and the value model beside it, with the
      * state a --resume continues from (finished once --steps are done) */
     at.finished = at.step >= steps;

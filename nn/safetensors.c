@@ -5,6 +5,7 @@
  * elsewhere.) */
 #include "rlhf/nn.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -216,6 +217,20 @@ const char *safetensors_metadata(const safetensors_file *file, const char *key) 
     for (int i = 0; i < file->metadata_count; i++)
         if (strcmp(file->metadata_keys[i], key) == 0) return file->metadata_values[i];
     return NULL;
+}
+
+int safetensors_metadata_count(const safetensors_file *file, const char *key, int *value, rlhf_error *error) {
+    const char *text = safetensors_metadata(file, key);
+    if (!text) return 1;
+    char *end;
+    errno = 0;
+    long number = strtol(text, &end, 10);
+    if (errno || end == text || *end || number < 0 || number > 2147483647L) {
+        rlhf_error_set(error, "%s: \"%s\" is not a non-negative integer ('%s')", file->path, key, text);
+        return -1;
+    }
+    *value = (int)number;
+    return 0;
 }
 
 /* IEEE half to float. */

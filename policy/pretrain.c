@@ -72,22 +72,6 @@ static int save_checkpoint(const gpt_model *model, const nn_adamw *optimizer, co
     return nn_training_state_save(optimizer, model, options->out_dir, keys, values, 5, error);
 }
 
-/* Reads a non-negative decimal integer from a training state's metadata into *value.
- * Returns 1 when the key is absent (older checkpoints), -1 (error set) when malformed. */
-static int metadata_integer(const safetensors_file *state, const char *key, int *value, rlhf_error *error) {
-    const char *text = safetensors_metadata(state, key);
-    if (!text) return 1;
-    char *end;
-    errno = 0;
-    long number = strtol(text, &end, 10);
-    if (errno || end == text || *end || number < 0 || number > 2147483647L) {
-        rlhf_error_set(error, "%s: \"%s\" is not a non-negative integer ('%s')", state->path, key, text);
-        return -1;
-    }
-    *value = (int)number;
-    return 0;
-}
-
 int policy_pretrain_check_resume(const policy_pretrain_options *options, rlhf_error *error) {
     const char *dir = options->out_dir;
     char path[4096];
@@ -102,13 +86,13 @@ int policy_pretrain_check_resume(const policy_pretrain_options *options, rlhf_er
     safetensors_file state;
     if (safetensors_open(&state, path, error) != 0) return -1;
     int step = -1, batch_size = options->batch_size, seq_len = options->seq_len;
-    int status = metadata_integer(&state, "step", &step, error);
+    int status = safetensors_metadata_count(&state, "step", &step, error);
     if (status == 1) {
         rlhf_error_set(error, "%s: training state lacks step", state.path);
         status = -1;
     }
-    if (status == 0 && metadata_integer(&state, "batch_size", &batch_size, error) < 0) status = -1;
-    if (status == 0 && metadata_integer(&state, "seq_len", &seq_len, error) < 0) status = -1;
+    if (status == 0 && safetensors_metadata_count(&state, "batch_size", &batch_size, error) < 0) status = -1;
+    if (status == 0 && safetensors_metadata_count(&state, "seq_len", &seq_len, error) < 0) status = -1;
     if (status == 0 && (batch_size != options->batch_size || seq_len != options->seq_len)) {
         rlhf_error_set(error,
                        "--resume: the checkpoint in %s was trained with --batch-size %d --seq-len %d; resume with the same "
@@ -137,7 +121,7 @@ static int restore_metadata(const safetensors_file *state, int *step, rlhf_rng *
         rlhf_error_set(error, "%s: training state lacks step, data_rng or forward_count", state->path);
         return -1;
     }
-    if (metadata_integer(state, "step", step, error) != 0) return -1;
+    if (safetensors_metadata_count(state, "step", step, error) != 0) return -1;
     for (int i = 0; i < 4; i++) {
         char part[17], *end;
         memcpy(part, rng_text + 16 * i, 16);

@@ -192,6 +192,9 @@ int ppo_iteration(const ppo_models *models, const ppo_settings *settings, ppo_kl
         if (settings->eos_id >= 0 && generation.stop_reasons[i] != POLICY_STOP_EOS)
             r.scores[i] += (float)settings->missing_eos_penalty;
     }
+    /* the old log-probs come from the same padded forward the updates run, not from the
+     * sampler's KV-cache steps: the first minibatch's ratios are then 1 up to rounding of
+     * one row in another batch, and that forward gives the entropies too */
     policy_sequences rows = {.prompts = prompts, .prompt_lengths = prompt_lengths, .responses = r.responses,
                              .response_lengths = r.lengths, .count = count};
     if (policy_sequence_logprobs(models->policy, &rows, width, settings->temperature, r.logprobs, r.entropies, error) ||

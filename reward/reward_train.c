@@ -176,20 +176,11 @@ long reward_training_pair_count(const reward_dataset *data) {
     return count;
 }
 
-/* An integer metadata value of a reward checkpoint (0 when absent: checkpoints written
- * before the key existed), or -1 (error set) when present but malformed. */
+/* An integer metadata value of a reward checkpoint, 0 when absent (checkpoints written
+ * before the key existed), or -1 (error set) when malformed. */
 static int metadata_count(const safetensors_file *state, const char *key, int *value, rlhf_error *error) {
-    const char *text = safetensors_metadata(state, key);
     *value = 0;
-    if (!text) return 0;
-    char *end = NULL;
-    long number = strtol(text, &end, 10);
-    if (end == text || *end || number < 0 || number > 2000000000L) {
-        rlhf_error_set(error, "%s: \"%s\" is not a count ('%s')", state->path, key, text);
-        return -1;
-    }
-    *value = (int)number;
-    return 0;
+    return safetensors_metadata_count(state, key, value, error) < 0 ? -1 : 0;
 }
 
 /* The epochs a reward checkpoint's training state records, or -1 (error set). */

@@ -359,6 +359,11 @@ int safetensors_open(safetensors_file *file, const char *path, rlhf_error *error
 void safetensors_close(safetensors_file *file);
 const safetensors_tensor *safetensors_find(const safetensors_file *file, const char *name);
 const char *safetensors_metadata(const safetensors_file *file, const char *key);
+/* Reads metadata key as a non-negative decimal integer (at most 2^31 - 1) into *value:
+ * returns 0, or 1 when the key is absent (*value unchanged), or -1 with error naming the
+ * file, the key and the text when it is malformed. The training states of every trainer
+ * keep their counters (step, epoch, ...) this way. */
+int safetensors_metadata_count(const safetensors_file *file, const char *key, int *value, rlhf_error *error);
 /* Converts a tensor (F64/F32/F16/BF16) to float32. */
 int safetensors_read_f32(const safetensors_file *file, const safetensors_tensor *tensor, float *out,
                          rlhf_error *error);
