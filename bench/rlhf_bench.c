@@ -44,7 +44,7 @@ static void usage(FILE *stream) {
             "                        [--device auto|cpu|cuda] [--json]\n"
             "       rlhf-bench products [--config tiny|gpt2] [-B N] [--repeats N] [--threads N] [--json]\n"
             "       rlhf-bench ppo [--config tiny|gpt2] [-B N] [--prompt-len N] [--new-tokens N] [--steps N]\n"
-            "                        [--threads N] [--device auto|cpu|cuda] [--json]\n\n"
+            "                        [--threads N] [--ceiling-size N] [--device auto|cpu|cuda] [--json]\n\n"
             "train: times full training steps (forward, backward, AdamW) and the matrix-product\n"
             "ceiling (SGEMM at M = N = K = --ceiling-size; default 8192 on a GPU, 2048 on the CPU).\n"
             "generate: times batched generation with the KV cache (greedy by default).\n"
@@ -53,7 +53,8 @@ static void usage(FILE *stream) {
             "ppo: times PPO iterations (a rollout of B responses of --new-tokens tokens after prompts\n"
             "of --prompt-len random tokens; the old policy, reference, reward and value forwards;\n"
             "4 epochs of 4 minibatches of policy and value updates) on random models, split into\n"
-            "generation, scoring and update; one untimed warm-up iteration first.\n"
+            "generation, scoring and update, with the update's GFLOP/s against the ceiling; one untimed\n"
+            "warm-up iteration first.\n"
             "On CUDA, RLHF_TF32=1 lets the matrix products use TF32 tensor cores, and --profile then\n"
             "times every backend op on the GPU (more steps, or one more generate call, each op\n"
             "waited for) and prints where the time goes on stderr.\n");
@@ -580,18 +581,31 @@ static int bench_ppo(const bench_options *o) {
         fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
     } else {
         double n = o->steps, total = (generate + score + update) / n;
+        /* The update's arithmetic: every epoch runs the policy (with its LM head) and the value
+         * model (whose tied embedding is only looked up, so no 6VC per token) forward and
+         * backward over all B rows of prompt + response tokens, every row full length here. */
+        int T = o->prompt_len + o->new_tokens;
+        double head = 6.0 * policy.config.vocab_size * (double)policy.config.n_embd;
+        double update_flops = (double)settings.ppo_epochs * B * T *
+                              (2.0 * gpt_training_flops_per_token(&policy.config, policy.parameter_count, T) - head);
+        double update_gflops = update_flops / (update / n) / 1e9;
+        double ceiling = device_ceiling(&report, o->ceiling_size);
         if (o->json)
             printf("{\"bench\": \"ppo\", \"config\": \"%s\", \"B\": %d, \"prompt_len\": %d, \"new_tokens\": %d, "
                    "\"ppo_epochs\": %d, \"minibatches\": %d, \"device\": \"%s\", \"threads\": %d, \"blas_core\": \"%s\", "
                    "\"s_per_iteration\": %.4f, \"generate_s\": %.4f, \"score_s\": %.4f, \"update_s\": %.4f, "
+                   "\"update_gflops\": %.2f, \"ceiling_gflops\": %.2f, \"update_fraction_of_ceiling\": %.3f, "
                    "\"peak_rss_mb\": %.1f}\n",
                    o->config_name, B, o->prompt_len, o->new_tokens, settings.ppo_epochs, settings.minibatches, chosen,
-                   o->threads, nn_cpu_blas_core(), total, generate / n, score / n, update / n, rlhf_peak_rss_mb());
+                   o->threads, nn_cpu_blas_core(), total, generate / n, score / n, update / n, update_gflops, ceiling,
+                   update_gflops / ceiling, rlhf_peak_rss_mb());
         else
             printf("ppo %s  %d responses of %d tokens after %d  %s  %d threads: %.3f s an iteration (generation %.3f, "
-                   "scoring %.3f, update %.3f); peak RSS %.0f MiB\n",
+                   "scoring %.3f, update %.3f); update %.1f GFLOP/s, %.0f%% of the %s ceiling %.1f GFLOP/s; "
+                   "peak RSS %.0f MiB\n",
                    o->config_name, B, o->new_tokens, o->prompt_len, chosen, o->threads, total, generate / n, score / n,
-                   update / n, rlhf_peak_rss_mb());
+                   update / n, update_gflops, 100.0 * update_gflops / ceiling, report.on_gpu ? "cuBLAS SGEMM" : "sgemm",
+                   ceiling, rlhf_peak_rss_mb());
     }
     free(prompt_ids);
     free(lengths);

@@ -114,6 +114,11 @@ struct nn_backend {
      * targets[n] < 0. */
     void (*target_logprobs)(float *logprobs, const float *logits, const int *targets, int N,
                             int V, float temperature);
+    /* entropies[n] = H(softmax(logits[n,:] / temperature)) = log Z - sum_i p_i z_i over the
+     * scaled logits z; 0 where targets[n] < 0 (PPO's entropy statistic, computed where the
+     * logits are instead of copying N x V floats to the host). */
+    void (*target_entropies)(float *entropies, const float *logits, const int *targets, int N,
+                             int V, float temperature);
     /* Overwrites logits [N,V] with the gradient of sum_n dlogprobs[n] * logprobs[n] with
      * respect to them (rows whose target is < 0 become zero). */
     void (*target_logprobs_backward)(float *logits, const float *dlogprobs, const int *targets,

@@ -171,6 +171,7 @@ void gpt_destroy(gpt_model *model) {
         if (model->parameters) model->backend->free(model->parameters);
         if (model->gradients) model->backend->free(model->gradients);
         if (model->activation_arena) model->backend->free(model->activation_arena);
+        if (model->scored_logits) model->backend->free(model->scored_logits);
     }
     free(model->tensors);
     free(model->params.layers);
@@ -273,8 +274,12 @@ static size_t layout_activations(gpt_model *model, float *arena, int B, int T, b
     TAKE(a->ln_f, N * C);
     TAKE(a->ln_f_mean, N);
     TAKE(a->ln_f_rstd, N);
-    TAKE(a->logits, N * V);
+    /* a reward or value model rarely runs its LM head, and at GPT-2's vocabulary N x V
+     * logits are most of the arena: for it they wait for gpt_ensure_logits */
+    if (c->has_score_head) a->logits = NULL;
+    else TAKE(a->logits, N * V);
     TAKE(a->logprobs, N);
+    TAKE(a->entropies, N);
     TAKE(a->values, N);
     TAKE(a->last_hidden, (size_t)B * C);
     TAKE_INT(a->rows, (size_t)B);
@@ -332,6 +337,8 @@ int gpt_reserve(gpt_model *model, int max_batch, int max_seq_len, bool training,
         if (model->max_seq_len > max_seq_len) max_seq_len = model->max_seq_len;
         backend->free(model->activation_arena);
         model->activation_arena = NULL;
+        if (model->scored_logits) backend->free(model->scored_logits);
+        model->scored_logits = NULL;
     }
     size_t floats = layout_activations(model, NULL, max_batch, max_seq_len, want_training);
     model->activation_arena = backend->alloc(floats * sizeof(float));
@@ -345,6 +352,21 @@ int gpt_reserve(gpt_model *model, int max_batch, int max_seq_len, bool training,
     model->max_batch = max_batch;
     model->max_seq_len = max_seq_len;
     model->reserved_for_training = want_training;
+    return 0;
+}
+
+/* Gives a scalar-head model its max_batch x max_seq_len x V logits the first time a forward
+ * runs the LM head (layout_activations leaves them out of its arena). */
+static int gpt_ensure_logits(gpt_model *model, rlhf_error *error) {
+    if (model->acts.logits) return 0;
+    size_t bytes = sizeof(float) * (size_t)model->max_batch * (size_t)model->max_seq_len * model->config.vocab_size;
+    model->scored_logits = model->backend->alloc(bytes);
+    if (!model->scored_logits) {
+        rlhf_error_set(error, "out of memory for logits: %.1f MiB", bytes / 1048576.0);
+        return -1;
+    }
+    model->acts.logits = model->scored_logits;
+    model->activation_bytes += bytes;
     return 0;
 }
 
@@ -457,6 +479,7 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
         rlhf_error_set(error, "the model has no scalar head (score.weight)");
         return -1;
     }
+    if ((batch->targets || batch->want_logits) && gpt_ensure_logits(model, error) != 0) return -1;
     /* Validate and stage the integer inputs on the host, then upload them in one go each. */
     int *host = calloc(N * 4, sizeof(int));
     if (!host) {
@@ -557,6 +580,10 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
         loss = target_count > 0 ? (float)(-sum / target_count) : 0.0f;
         if (outputs && outputs->target_logprobs) memcpy(outputs->target_logprobs, logprobs, sizeof(float) * N);
         free(logprobs);
+        if (outputs && outputs->target_entropies && batch->targets) {
+            be->target_entropies(a->entropies, a->logits, a->targets, (int)N, V, model->temperature);
+            be->download(outputs->target_entropies, a->entropies, sizeof(float) * N);
+        }
     }
     if (model->have_values) {
         be->matmul_forward(a->values, a->ln_f, p->score_weight, NULL, (int)N, C, 1, NN_WEIGHT_OUT_IN);
@@ -766,6 +793,7 @@ int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
                        model->max_seq_len);
         return -1;
     }
+    if (gpt_ensure_logits(model, error) != 0) return -1;
     int *host = calloc(N * 2 + (size_t)B, sizeof(int));
     if (!host) {
         rlhf_error_set(error, "out of memory");

@@ -1,7 +1,6 @@
 /* Log-probabilities and entropies of given responses after given prompts, in one forward:
  * what PPO needs for the old policy, the reference and each update, computed on the same
  * rows generation samples from. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,13 +86,13 @@ int policy_sequence_values(gpt_model *model, const policy_sequences *rows, int m
 
 int policy_sequence_logprobs(gpt_model *model, const policy_sequences *rows, int max_response, float temperature,
                              float *logprobs, float *entropies, rlhf_error *error) {
-    int B = rows->count, T = policy_sequence_length(rows), V = model->config.vocab_size;
+    int B = rows->count, T = policy_sequence_length(rows);
     size_t cells = (size_t)B * (size_t)T;
     int *tokens = malloc(sizeof(int) * cells), *mask = malloc(sizeof(int) * cells), *targets = malloc(sizeof(int) * cells);
     float *target_logprobs = malloc(sizeof(float) * cells);
-    float *logits = entropies ? malloc(sizeof(float) * cells * (size_t)V) : NULL;
+    float *target_entropies = entropies ? malloc(sizeof(float) * cells) : NULL;
     int status = -1;
-    if (!tokens || !mask || !targets || !target_logprobs || (entropies && !logits)) {
+    if (!tokens || !mask || !targets || !target_logprobs || (entropies && !target_entropies)) {
         rlhf_error_set(error, "out of memory scoring %d sequences of %d tokens", B, T);
         goto done;
     }
@@ -101,30 +100,15 @@ int policy_sequence_logprobs(gpt_model *model, const policy_sequences *rows, int
     if (gpt_reserve(model, B, T, false, error) != 0) goto done;
     gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .attention_mask = mask, .targets = targets,
                        .temperature = temperature};
-    gpt_outputs out = {.target_logprobs = target_logprobs};
+    gpt_outputs out = {.target_logprobs = target_logprobs, .target_entropies = target_entropies};
     if (gpt_forward(model, &batch, &out, error) != 0) goto done;
-    if (entropies) gpt_copy_logits(model, logits);
-    double inverse = temperature > 0 ? 1.0 / temperature : 1.0;
+    /* position P - 1 + t of row i predicts response token t */
     for (int i = 0; i < B; i++) {
         int P = rows->prompt_lengths[i], R = rows->response_lengths[i];
         for (int t = 0; t < max_response; t++) {
             int at = i * T + P - 1 + t;
             logprobs[i * max_response + t] = t < R ? target_logprobs[at] : 0.0f;
-            if (!entropies) continue;
-            if (t >= R) {
-                entropies[i * max_response + t] = 0.0f;
-                continue;
-            }
-            /* H = log Z - sum p z over z = logits / temperature, with the maximum taken out */
-            const float *z = logits + (size_t)at * (size_t)V;
-            double top = -INFINITY, sum = 0, weighted = 0;
-            for (int v = 0; v < V; v++) top = z[v] * inverse > top ? z[v] * inverse : top;
-            for (int v = 0; v < V; v++) {
-                double shifted = z[v] * inverse - top, p = exp(shifted);
-                sum += p;
-                weighted += p * shifted;
-            }
-            entropies[i * max_response + t] = (float)(log(sum) - weighted / sum);
+            if (entropies) entropies[i * max_response + t] = t < R ? target_entropies[at] : 0.0f;
         }
     }
     status = 0;
@@ -133,6 +117,6 @@ done:
     free(mask);
     free(targets);
     free(target_logprobs);
-    free(logits);
+    free(target_entropies);
     return status;
 }

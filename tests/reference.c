@@ -83,6 +83,22 @@ void reference_gelu(double *out, const double *inp, size_t n) {
     }
 }
 
+void reference_target_entropies(double *entropies, const double *logits, const int *targets, int N, int V,
+                                 double temperature) {
+    double *p = malloc(sizeof(double) * (size_t)V);
+    for (int n = 0; n < N; n++) {
+        entropies[n] = 0;
+        if (targets[n] < 0) continue;
+        const double *row = logits + (size_t)n * V;
+        double max_value = -INFINITY, sum = 0;
+        for (int v = 0; v < V; v++) max_value = fmax(max_value, row[v] / temperature);
+        for (int v = 0; v < V; v++) sum += p[v] = exp(row[v] / temperature - max_value);
+        for (int v = 0; v < V; v++) /* -sum p log p, term by term */
+            if (p[v] > 0) entropies[n] -= p[v] / sum * log(p[v] / sum);
+    }
+    free(p);
+}
+
 void reference_target_logprobs(double *logprobs, const double *logits, const int *targets, int N,
                                int V, double temperature) {
     for (int n = 0; n < N; n++) {

@@ -20,6 +20,10 @@ void reference_attention(double *out, const double *qkv, const int *key_mask, in
                          int NH, const float *dropout_multipliers);
 void reference_gelu(double *out, const double *inp, size_t n);
 /* log_softmax(logits / temperature)[target], 0 where target < 0. */
+/* Entropy of softmax(logits[n] / temperature) per row, straight from -sum p log p; 0 where
+ * targets[n] < 0. */
+void reference_target_entropies(double *entropies, const double *logits, const int *targets, int N, int V,
+                                 double temperature);
 void reference_target_logprobs(double *logprobs, const double *logits, const int *targets, int N,
                                int V, double temperature);
 

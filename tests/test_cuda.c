@@ -617,6 +617,10 @@ static void check_logprobs(int N, float temperature, int salt) {
     char label[96];
     snprintf(label, sizeof label, "target_logprobs N %d V %d temperature %.1f", N, V, temperature);
     compare(label, device_logprobs, logprobs, N, FLOAT_TOLERANCE);
+    cpu->target_entropies(logprobs, logits, targets, N, V, temperature);
+    gpu->target_entropies(device_logprobs, device_logits, device_targets, N, V, temperature);
+    snprintf(label, sizeof label, "target_entropies N %d V %d temperature %.1f", N, V, temperature);
+    compare(label, device_logprobs, logprobs, N, FLOAT_TOLERANCE);
 
     float *dlogprobs = random_floats(N, 1, salt + 2);
     dlogprobs[3] = 0.0f; /* a zero weight clears its row */

@@ -348,6 +348,30 @@ static void check_logprobs(float temperature) {
     free(logits); free(out); free(r); free(numeric); free(l.logits); free(l.out);
 }
 
+/* The entropy op against -sum p log p in double, at two temperatures; a row whose logits
+ * are all equal has entropy log V exactly, and unscored rows 0. */
+START_TEST(test_target_entropies) {
+    int N = 6, V = 37;
+    int targets[6] = {3, -1, 36, 0, 17, 5};
+    float *logits = random_floats((size_t)N * V, 3, 53), *out = malloc(sizeof(float) * N);
+    for (int v = 0; v < V; v++) logits[5 * V + v] = 1.5f;
+    double *logits_double = doubles_of(logits, (size_t)N * V), expected[6];
+    for (int round = 0; round < 2; round++) {
+        float temperature = round == 0 ? 1.0f : 0.7f;
+        be->target_entropies(out, logits, targets, N, V, temperature);
+        reference_target_entropies(expected, logits_double, targets, N, V, temperature);
+        ck_assert_double_le(relative_error(out, expected, N), FORWARD_TOLERANCE);
+        ck_assert_float_eq(out[1], 0.0f);
+        ck_assert_double_eq_tol(out[5], log((double)V), 1e-6);
+        ck_assert_double_gt(out[0], 0.5); /* random logits of spread 3: far from one-hot */
+    }
+    /* a tiny temperature: the distribution is one-hot, entropy 0, never NaN */
+    be->target_entropies(out, logits, targets, N, V, 1e-40f);
+    for (int n = 0; n < 5; n++) ck_assert_double_eq_tol(out[n], 0.0, 1e-6);
+    free(logits); free(out); free(logits_double);
+}
+END_TEST
+
 START_TEST(test_target_logprobs) { check_logprobs(1.0f); }
 END_TEST
 START_TEST(test_target_logprobs_temperature) { check_logprobs(0.7f); }
@@ -506,6 +530,7 @@ int main(void) {
     tcase_add_test(tc, test_gelu);
     tcase_add_test(tc, test_embedding);
     tcase_add_test(tc, test_target_logprobs);
+    tcase_add_test(tc, test_target_entropies);
     tcase_add_test(tc, test_target_logprobs_temperature);
     tcase_add_test(tc, test_sampling_tiny_temperature_is_greedy);
     tcase_add_test(tc, test_target_logprobs_tiny_temperature);

@@ -107,6 +107,7 @@ typedef struct gpt_activations {
     float *ln_f, *ln_f_mean, *ln_f_rstd;  /* [N,C], [N], [N] */
     float *logits;                        /* [N,V]; overwritten by its gradient in backward */
     float *logprobs;                      /* [N] */
+    float *entropies;                     /* [N] entropy of each scored position's distribution */
     float *values;                        /* [N] scalar head */
     float *last_hidden;                   /* [B,C] rows gathered for the cached path's LM head */
     int *rows;                            /* [B] which rows to gather */
@@ -135,6 +136,7 @@ typedef struct gpt_model {
     int max_batch, max_seq_len;
     bool reserved_for_training;
     void *activation_arena;
+    void *scored_logits;      /* a scalar-head model's logits, allocated when first needed */
     size_t activation_bytes;
     gpt_activations acts;
     /* state of the last forward, which backward uses */
@@ -200,6 +202,8 @@ typedef struct gpt_outputs {
     float loss;                 /* mean of -logprob over scored targets (0 if none) */
     int target_count;           /* how many targets were scored */
     float *target_logprobs;     /* [B*T]: log p(target) at each position, 0 where not scored */
+    float *target_entropies;    /* [B*T]: entropy of softmax(logits / temperature) at each scored
+                                 * position, 0 where not scored (needs targets) */
     float *values;              /* [B*T]: scalar head at each position */
     float *last_values;         /* [B]: scalar head at each sequence's last real token */
     int *last_index;            /* [B]: position of each sequence's last real token */

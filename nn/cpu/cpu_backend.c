@@ -546,6 +546,32 @@ static void cpu_target_logprobs(float *logprobs, const float *logits, const int 
     }
 }
 
+/* entropies[n] = -sum_i p_i log p_i with p = softmax(row / T): with s_i = (row_i - max) / T
+ * <= 0 and Z = sum_i exp(s_i) in [1, V], log p_i = s_i - log Z, so H = log Z - sum_i exp(s_i)
+ * s_i / Z; both sums in double, as the normaliser's. 0 for targets < 0. */
+static void cpu_target_entropies(float *entropies, const float *logits, const int *targets, int N, int V,
+                                 float temperature) {
+    #pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        if (targets[n] < 0) {
+            entropies[n] = 0.0f;
+            continue;
+        }
+        const float *row = logits + (size_t)n * V;
+        float max_value = -INFINITY, inverse = nn_inverse_temperature(temperature);
+        #pragma omp simd reduction(max : max_value)
+        for (int i = 0; i < V; i++) max_value = row[i] > max_value ? row[i] : max_value;
+        double sum = 0.0, weighted = 0.0;
+        #pragma omp simd reduction(+ : sum, weighted)
+        for (int i = 0; i < V; i++) {
+            float shifted = (row[i] - max_value) * inverse, p = expf(shifted);
+            sum += p;
+            weighted += p > 0.0f ? p * shifted : 0.0f; /* a tiny T makes s = -inf: 0 * -inf is 0 here */
+        }
+        entropies[n] = (float)(log(sum) - weighted / sum);
+    }
+}
+
 /* d logp(target) / d logit_i = (onehot_i - softmax_i) / temperature, times dlogprobs[n], in
  * that order: a tiny T then gives 0 where onehot - softmax is 0 (every token, when the
  * target is the maximum) and +-inf only where the true gradient is that large, never
@@ -627,6 +653,7 @@ static const nn_backend cpu_backend = {
     .dropout = cpu_dropout,
     .target_logprobs = cpu_target_logprobs,
     .target_logprobs_backward = cpu_target_logprobs_backward,
+    .target_entropies = cpu_target_entropies,
     .sum_squares = cpu_sum_squares,
     .adamw_update = cpu_adamw_update,
 };

@@ -587,6 +587,40 @@ static void cuda_target_logprobs_backward(float *logits, const float *dlogprobs,
     LAUNCH_CHECK("target_logprobs_backward_kernel");
 }
 
+/* One block per row: entropies[n] = H(softmax(logits[n] / T)) = log Z - sum_i exp(s_i) s_i / Z
+ * over s_i = (logit_i - max) / T, both sums in double as on the CPU; 0 when the target is < 0.
+ * A tiny T sends s to -inf where exp(s) is 0, and such terms add 0 (not 0 * -inf). */
+__global__ void target_entropies_kernel(float *entropies, const float *logits, const int *targets, int V,
+                                        float temperature) {
+    int n = blockIdx.x;
+    if (targets[n] < 0) { /* the whole block leaves before any synchronisation */
+        if (threadIdx.x == 0) entropies[n] = 0.0f;
+        return;
+    }
+    const float *row = logits + (size_t)n * V;
+    float inverse = nn_inverse_temperature(temperature);
+    float max_value = -INFINITY;
+    for (int i = threadIdx.x; i < V; i += blockDim.x) max_value = row[i] > max_value ? row[i] : max_value;
+    max_value = block_reduce(max_value, max_op(), -INFINITY);
+    double sum = 0.0, weighted = 0.0;
+    for (int i = threadIdx.x; i < V; i += blockDim.x) {
+        float shifted = (row[i] - max_value) * inverse, p = expf(shifted);
+        sum += p;
+        weighted += p > 0.0f ? p * shifted : 0.0f;
+    }
+    sum = block_reduce(sum, sum_op(), 0.0);
+    weighted = block_reduce(weighted, sum_op(), 0.0);
+    if (threadIdx.x == 0) entropies[n] = (float)(log(sum) - weighted / sum);
+}
+
+/* The target_entropies op: one block per row of logits. */
+static void cuda_target_entropies(float *entropies, const float *logits, const int *targets, int N, int V,
+                                  float temperature) {
+    if (N <= 0 || V <= 0) return;
+    target_entropies_kernel<<<N, LOGPROB_THREADS>>>(entropies, logits, targets, V, temperature);
+    LAUNCH_CHECK("target_entropies_kernel");
+}
+
 /* ------------------------------------------------------------------ gradient norm, AdamW */
 
 #define SUM_SQUARES_BLOCKS 1024
@@ -758,6 +792,7 @@ static void fill_table(nn_backend *table, bool profiling) {
     SET_OP(dropout, cuda_dropout);
     SET_OP(target_logprobs, cuda_target_logprobs);
     SET_OP(target_logprobs_backward, cuda_target_logprobs_backward);
+    SET_OP(target_entropies, cuda_target_entropies);
     SET_OP(sum_squares, cuda_sum_squares);
     SET_OP(adamw_update, cuda_adamw_update);
 #undef SET_OP
