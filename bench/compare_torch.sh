@@ -64,7 +64,7 @@ elif [ "$bench" = ppo ]; then
         "$(field generate_s "$ours")" "$(field score_s "$ours")" "$(field update_s "$ours")" "$(field peak_rss_mb "$ours")"
     printf '%-14s %12.3f %12.3f %12.3f %12.3f %14.0f\n' "torch $(field torch_version "$theirs" | cut -d+ -f1)" \
         "$(field s_per_iteration "$theirs")" "$(field generate_s "$theirs")" "$(field score_s "$theirs")" \
-        "$(field update_s "$theirs")" "$(field peak_memory_mb "$theirs")"
+        "$(field update_s "$theirs")" "$(field peak_rss_mb "$theirs")"
     echo "rlhf's update at $(field update_gflops "$ours") GFLOP/s, $(field update_fraction_of_ceiling "$ours") of the" \
         "sgemm ceiling $(field ceiling_gflops "$ours") GFLOP/s (OpenBLAS $(field blas_core "$ours") kernels)"
     awk -v a="$(field s_per_iteration "$ours")" -v b="$(field s_per_iteration "$theirs")" \

@@ -589,16 +589,20 @@ static int bench_ppo(const bench_options *o) {
         double update_flops = (double)settings.ppo_epochs * B * T *
                               (2.0 * gpt_training_flops_per_token(&policy.config, policy.parameter_count, T) - head);
         double update_gflops = update_flops / (update / n) / 1e9;
+        double device_memory = 0.0; /* MiB in use on the GPU after the iterations (arenas persist) */
+#ifdef RLHF_HAVE_CUDA
+        if (report.on_gpu) device_memory = nn_cuda_memory_in_use_mb();
+#endif
         double ceiling = device_ceiling(&report, o->ceiling_size);
         if (o->json)
             printf("{\"bench\": \"ppo\", \"config\": \"%s\", \"B\": %d, \"prompt_len\": %d, \"new_tokens\": %d, "
                    "\"ppo_epochs\": %d, \"minibatches\": %d, \"device\": \"%s\", \"threads\": %d, \"blas_core\": \"%s\", "
                    "\"s_per_iteration\": %.4f, \"generate_s\": %.4f, \"score_s\": %.4f, \"update_s\": %.4f, "
                    "\"update_gflops\": %.2f, \"ceiling_gflops\": %.2f, \"update_fraction_of_ceiling\": %.3f, "
-                   "\"peak_rss_mb\": %.1f}\n",
+                   "\"peak_rss_mb\": %.1f, \"device_memory_mb\": %.1f}\n",
                    o->config_name, B, o->prompt_len, o->new_tokens, settings.ppo_epochs, settings.minibatches, chosen,
                    o->threads, nn_cpu_blas_core(), total, generate / n, score / n, update / n, update_gflops, ceiling,
-                   update_gflops / ceiling, rlhf_peak_rss_mb());
+                   update_gflops / ceiling, rlhf_peak_rss_mb(), device_memory);
         else
             printf("ppo %s  %d responses of %d tokens after %d  %s  %d threads: %.3f s an iteration (generation %.3f, "
                    "scoring %.3f, update %.3f); update %.1f GFLOP/s, %.0f%% of the %s ceiling %.1f GFLOP/s; "

@@ -170,14 +170,19 @@ def main():
         for phase, seconds in enumerate(iteration()):
             totals[phase] += seconds
     generate_s, score_s, update_s = (total / args.steps for total in totals)
-    peak = (torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+    # on the GPU, what the card has in use (context, caching allocator and all, as for rlhf)
+    if device.type == "cuda":
+        free_bytes, total_bytes = torch.cuda.mem_get_info(device)
+        device_memory = (total_bytes - free_bytes) / 2**20
+    else:
+        device_memory = 0.0
     result = dict(
         s_per_iteration=generate_s + score_s + update_s,
         generate_s=generate_s,
         score_s=score_s,
         update_s=update_s,
-        peak_memory_mb=peak,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        device_memory_mb=device_memory,
         config=args.config,
         B=args.B,
         prompt_len=args.prompt_len,

@@ -242,12 +242,13 @@ void gpt_init_random(gpt_model *model, uint64_t seed) {
 
 /* ------------------------------------------------------------------ activations */
 
-/* Lays out (or, with arena NULL, just sizes) the activation arena for B x T. Returns the
- * number of floats needed. Ints share the arena (same 4-byte size). */
-static size_t layout_activations(gpt_model *model, float *arena, int B, int T, bool training) {
+/* Lays out (or, with arena NULL, just sizes) the activation arena for at most B rows, N
+ * positions and `cells` attention cells per head. Returns the number of floats needed.
+ * Ints share the arena (same 4-byte size). */
+static size_t layout_activations(gpt_model *model, float *arena, int B, size_t N, size_t cells, bool training) {
     const gpt_config *c = &model->config;
-    size_t N = (size_t)B * T, C = c->n_embd, V = c->vocab_size;
-    size_t attention = (size_t)B * c->n_head * T * T;
+    size_t C = c->n_embd, V = c->vocab_size;
+    size_t attention = cells * (size_t)c->n_head;
     size_t used = 0;
     gpt_activations *a = &model->acts;
 #define TAKE(field, n) do { field = arena ? arena + used : NULL; used += ((n) + 15) & ~(size_t)15; } while (0)
@@ -328,38 +329,48 @@ int gpt_reserve(gpt_model *model, int max_batch, int max_seq_len, bool training,
         bind_tensors(model, model->gradients, &model->grads);
     }
     bool want_training = training || model->reserved_for_training;
-    if (model->activation_arena && max_batch <= model->max_batch &&
-        max_seq_len <= model->max_seq_len && want_training == model->reserved_for_training)
+    size_t tokens = (size_t)max_batch * (size_t)max_seq_len, cells = tokens * (size_t)max_seq_len;
+    if (model->activation_arena && max_batch <= model->max_batch && tokens <= model->max_tokens &&
+        cells <= model->max_attention && want_training == model->reserved_for_training)
         return 0;
     if (model->activation_arena) {
         /* grow to cover both the old and the new request */
         if (model->max_batch > max_batch) max_batch = model->max_batch;
-        if (model->max_seq_len > max_seq_len) max_seq_len = model->max_seq_len;
+        if (model->max_tokens > tokens) tokens = model->max_tokens;
+        if (model->max_attention > cells) cells = model->max_attention;
         backend->free(model->activation_arena);
         model->activation_arena = NULL;
         if (model->scored_logits) backend->free(model->scored_logits);
         model->scored_logits = NULL;
     }
-    size_t floats = layout_activations(model, NULL, max_batch, max_seq_len, want_training);
+    size_t floats = layout_activations(model, NULL, max_batch, tokens, cells, want_training);
     model->activation_arena = backend->alloc(floats * sizeof(float));
     if (!model->activation_arena) {
         rlhf_error_set(error, "out of memory for activations: %.1f MiB for batch %d x %d",
                        floats * 4.0 / 1048576.0, max_batch, max_seq_len);
         return -1;
     }
-    layout_activations(model, model->activation_arena, max_batch, max_seq_len, want_training);
+    layout_activations(model, model->activation_arena, max_batch, tokens, cells, want_training);
     model->activation_bytes = floats * sizeof(float);
     model->max_batch = max_batch;
-    model->max_seq_len = max_seq_len;
+    model->max_tokens = tokens;
+    model->max_attention = cells;
     model->reserved_for_training = want_training;
     return 0;
 }
 
-/* Gives a scalar-head model its max_batch x max_seq_len x V logits the first time a forward
- * runs the LM head (layout_activations leaves them out of its arena). */
+/* Whether a B x T batch fits the reserved arena. */
+static bool gpt_batch_fits(const gpt_model *model, int B, int T) {
+    size_t tokens = (size_t)B * (size_t)T;
+    return model->activation_arena && B <= model->max_batch && tokens <= model->max_tokens &&
+           tokens * (size_t)T <= model->max_attention;
+}
+
+/* Gives a scalar-head model its max_tokens x V logits the first time a forward runs the LM
+ * head (layout_activations leaves them out of its arena). */
 static int gpt_ensure_logits(gpt_model *model, rlhf_error *error) {
     if (model->acts.logits) return 0;
-    size_t bytes = sizeof(float) * (size_t)model->max_batch * (size_t)model->max_seq_len * model->config.vocab_size;
+    size_t bytes = sizeof(float) * model->max_tokens * model->config.vocab_size;
     model->scored_logits = model->backend->alloc(bytes);
     if (!model->scored_logits) {
         rlhf_error_set(error, "out of memory for logits: %.1f MiB", bytes / 1048576.0);
@@ -470,9 +481,9 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
         rlhf_error_set(error, "empty batch (%d x %d)", B, T);
         return -1;
     }
-    if (!model->activation_arena || B > model->max_batch || T > model->max_seq_len) {
-        rlhf_error_set(error, "batch %d x %d exceeds the reserved %d x %d", B, T, model->max_batch,
-                       model->max_seq_len);
+    if (!gpt_batch_fits(model, B, T)) {
+        rlhf_error_set(error, "batch %d x %d exceeds the reserved %d rows and %zu positions", B, T, model->max_batch,
+                       model->max_tokens);
         return -1;
     }
     if (batch->want_values && !c->has_score_head) {
@@ -788,9 +799,9 @@ int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
         rlhf_error_set(error, "KV cache holds %d of %d positions; %d more do not fit", past, cache->max_len, T);
         return -1;
     }
-    if (!model->activation_arena || B > model->max_batch || T > model->max_seq_len) {
-        rlhf_error_set(error, "cached forward of %d x %d exceeds the reserved %d x %d", B, T, model->max_batch,
-                       model->max_seq_len);
+    if (!gpt_batch_fits(model, B, T)) {
+        rlhf_error_set(error, "cached forward of %d x %d exceeds the reserved %d rows and %zu positions", B, T,
+                       model->max_batch, model->max_tokens);
         return -1;
     }
     if (gpt_ensure_logits(model, error) != 0) return -1;

@@ -194,13 +194,22 @@ int ppo_iteration(const ppo_models *models, const ppo_settings *settings, ppo_kl
     }
     /* the old log-probs come from the same padded forward the updates run, not from the
      * sampler's KV-cache steps: the first minibatch's ratios are then 1 up to rounding of
-     * one row in another batch, and that forward gives the entropies too */
-    policy_sequences rows = {.prompts = prompts, .prompt_lengths = prompt_lengths, .responses = r.responses,
-                             .response_lengths = r.lengths, .count = count};
-    if (policy_sequence_logprobs(models->policy, &rows, width, settings->temperature, r.logprobs, r.entropies, error) ||
-        policy_sequence_logprobs(models->reference, &rows, width, settings->temperature, r.reference, NULL, error) ||
-        policy_sequence_values(models->value, &rows, width, r.values, error))
-        goto done;
+     * one row in another batch, and that forward gives the entropies too. The forwards go a
+     * minibatch of rows at a time, so no model needs activations for more rows than an
+     * update has (TRL's local_rollout_forward_batch_size). */
+    int chunk = (count + settings->minibatches - 1) / settings->minibatches;
+    for (int first = 0; first < count; first += chunk) {
+        size_t at = (size_t)first * width;
+        policy_sequences rows = {.prompts = prompts + first, .prompt_lengths = prompt_lengths + first,
+                                 .responses = r.responses + first, .response_lengths = r.lengths + first,
+                                 .count = count - first < chunk ? count - first : chunk};
+        if (policy_sequence_logprobs(models->policy, &rows, width, settings->temperature, r.logprobs + at,
+                                     r.entropies + at, error) ||
+            policy_sequence_logprobs(models->reference, &rows, width, settings->temperature, r.reference + at, NULL,
+                                     error) ||
+            policy_sequence_values(models->value, &rows, width, r.values + at, error))
+            goto done;
+    }
     double beta = controller->beta;
     ppo_token_rewards(r.logprobs, r.reference, r.lengths, count, width, r.scores, beta, settings->kl_estimator,
                       r.rewards, r.kl);
@@ -211,8 +220,8 @@ int ppo_iteration(const ppo_models *models, const ppo_settings *settings, ppo_kl
     stats->seconds_score = rlhf_seconds() - start;
     /* ---- updates: every epoch a new shuffle, cut into minibatches */
     start = rlhf_seconds();
-    if (gpt_reserve(models->policy, count, positions, true, error) != 0 ||
-        gpt_reserve(models->value, count, positions, true, error) != 0)
+    if (gpt_reserve(models->policy, chunk, positions, true, error) != 0 ||
+        gpt_reserve(models->value, chunk, positions, true, error) != 0)
         goto done;
     rlhf_rng rng;
     rlhf_rng_seed(&rng, seed * 0x9e3779b97f4a7c15ULL + 17);

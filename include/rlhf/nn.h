@@ -132,8 +132,10 @@ typedef struct gpt_model {
     float *parameters;        /* arena of parameter_count floats */
     float *gradients;         /* arena of parameter_count floats, NULL until training is reserved */
     gpt_tensors params, grads;
-    /* activations, for up to max_batch x max_seq_len */
-    int max_batch, max_seq_len;
+    /* activations, for batches of at most max_batch rows, max_tokens positions (B x T) and
+     * max_attention causal-attention cells per head (B x T x T) */
+    int max_batch;
+    size_t max_tokens, max_attention;
     bool reserved_for_training;
     void *activation_arena;
     void *scored_logits;      /* a scalar-head model's logits, allocated when first needed */
@@ -165,8 +167,10 @@ int gpt_add_score_head(gpt_model *model, uint64_t seed, rlhf_error *error);
 void gpt_init_random(gpt_model *model, uint64_t seed);
 
 /* Allocates activations (and, for training, gradients and backward scratch) for batches of
- * up to max_batch sequences of up to max_seq_len tokens. Calling it again with a larger
- * size reallocates. */
+ * up to max_batch sequences of up to max_seq_len tokens. Calling it again with a batch that
+ * does not fit reallocates to cover both, counted in rows, positions (B x T) and attention
+ * cells (B x T x T) rather than in B and T apart: 64 x 16 after 16 x 64 needs no more
+ * positions, so generation's wide batch and training's long one share an arena. */
 int gpt_reserve(gpt_model *model, int max_batch, int max_seq_len, bool training,
                 rlhf_error *error);
 

@@ -949,6 +949,13 @@ extern "C" int nn_cuda_device_describe(nn_cuda_device_info *info, rlhf_error *er
     return 0;
 }
 
+/* See cuda_backend.h: total less free, from cudaMemGetInfo. */
+extern "C" double nn_cuda_memory_in_use_mb(void) {
+    size_t free_bytes = 0, total_bytes = 0;
+    if (!cuda_state.ready || cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) return 0.0;
+    return (double)(total_bytes - free_bytes) / 1048576.0;
+}
+
 /* x[i] = (i % 7) * 0.1: arbitrary finite inputs for the ceiling measurement. */
 __global__ void fill_pattern_kernel(float *x, size_t n) {
     GRID_STRIDE_LOOP(i, n) x[i] = (float)(i % 7) * 0.1f;

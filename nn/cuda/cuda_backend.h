@@ -56,6 +56,10 @@ int nn_cuda_device_describe(nn_cuda_device_info *info, rlhf_error *error);
  * most the card's matrix units give, the ceiling the engine is compared against. */
 double nn_cuda_sgemm_ceiling(int size);
 
+/* MiB of the device's memory in use now (by every process and context on it, as
+ * nvidia-smi counts), 0 when CUDA is unusable. */
+double nn_cuda_memory_in_use_mb(void);
+
 /* Waits until all queued device work has finished (ops are asynchronous; timing needs this). */
 void nn_cuda_synchronize(void);
 

@@ -515,6 +515,15 @@ cudaError_t cudaGetDeviceCount(int *count) {
     return cudaSuccess;
 }
 
+/* The pool's size as the total, less the live allocations' bytes as what is free. */
+cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
+    size_t used = 0;
+    for (const auto &allocation : allocations) used += allocation.second;
+    *free_bytes = POOL_RESERVED_BYTES - used;
+    *total_bytes = POOL_RESERVED_BYTES;
+    return cudaSuccess;
+}
+
 cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : cudaErrorInvalidValue; }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp *properties, int) {

@@ -13,10 +13,12 @@
 # 3. benchmarks on the GPU: a GPT-2 124M training step at B=8, T=1024 (FP32, then TF32) and
 #    greedy generation for 64 prompts of 16 tokens with 64 new tokens each, in rlhf
 #    (bench/rlhf_bench.c) and in PyTorch + transformers (bench/torch_train.py,
-#    bench/torch_generate.py) on the same card;
+#    bench/torch_generate.py) on the same card; then one PPO iteration (64 responses of 48
+#    tokens, 4 epochs of 4 minibatches; rlhf-bench ppo against bench/torch_ppo.py);
 # 4. runs the rlhf command's stages with --device cuda against --device cpu
 #    (tests/cuda_emulator/test_cli_cuda.sh with the real rlhf: pretrain and its resume, ppl,
-#    sample, sft, generate into a store, the reward model's training and evaluation);
+#    sample, sft, generate into a store, the reward model's training and evaluation, two PPO
+#    iterations);
 #    then every backend op's GPU time in rlhf-bench's two benchmarks (--profile), for tuning;
 # 5. prints a short table last (tests/gpu/table.py).
 # Every piece runs under `timeout`, and the pieces share a deadline (RUN_BUDGET seconds,
@@ -234,6 +236,8 @@ if [ "$build_ok" -eq 1 ]; then
     run_piece rlhf_train_tf32 90 env RLHF_TF32=1 "$bench_binary" train --device cuda --config gpt2 -B 8 -T 1024 --steps 10 --json
     say "generation, gpt2 124M, 64 prompts x 16 tokens + 64 new (greedy): rlhf"
     run_piece rlhf_generate 90 "$bench_binary" generate --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 5 --json
+    say "PPO iteration, gpt2 124M, 64 responses x 48 tokens, 4 epochs x 4 minibatches: rlhf"
+    run_piece rlhf_ppo 90 "$bench_binary" ppo --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 48 --steps 3 --json
 fi
 if [ -n "$PYTHON" ]; then
     say "training step: PyTorch FP32"
@@ -242,6 +246,8 @@ if [ -n "$PYTHON" ]; then
     run_piece torch_train_tf32 120 "$PYTHON" bench/torch_train.py --device cuda --tf32 --config gpt2 -B 8 -T 1024 --steps 10 --json
     say "generation: PyTorch GPT2LMHeadModel.generate"
     run_piece torch_generate 120 "$PYTHON" bench/torch_generate.py --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 64 --repeats 5 --json
+    say "PPO iteration: PyTorch (transformers generate, TRL's PPO math)"
+    run_piece torch_ppo 120 "$PYTHON" bench/torch_ppo.py --device cuda --config gpt2 -B 64 --prompt-len 16 --new-tokens 48 --steps 3 --json
 fi
 
 # The rlhf command as a user runs it, every stage on --device cuda against --device cpu.

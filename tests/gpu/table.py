@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The table tests/gpu/run.sh prints last: the training step and generation, rlhf against
 PyTorch on the same card, from the JSON line each benchmark left at the end of its log in
-the results folder (rlhf_train_fp32.log, rlhf_train_tf32.log, rlhf_generate.log and the
-torch_*.log of bench/torch_train.py and bench/torch_generate.py).
+the results folder (rlhf_train_fp32.log, rlhf_train_tf32.log, rlhf_generate.log, rlhf_ppo.log
+and the torch_*.log of bench/torch_train.py, bench/torch_generate.py and bench/torch_ppo.py).
 
 A missing or broken result is a "(no result)" row, never an error: the table is printed
 whatever else failed. A ratio is printed only where both rows measured the same shape.
@@ -95,6 +95,32 @@ def main():
             continue
         print(f"{label:16} {number(result.get('tokens_per_s'), 0):>10} {number(result.get('ms_per_token_step'), 2):>14} "
               f"{number(result.get('ms_per_generate'), 1):>9} {ratio(result, theirs, generate_keys):>15}")
+    print()
+
+    rppo, pppo = load(results, "rlhf_ppo"), load(results, "torch_ppo")
+    ppo_keys = ("config", "B", "prompt_len", "new_tokens", "ppo_epochs", "minibatches")
+    reference = rppo or pppo
+    where = ("config {}, {} responses x {} tokens after {}, {} epochs x {} minibatches".format(
+        *shape(reference, ("config", "B", "new_tokens", "prompt_len", "ppo_epochs", "minibatches")))
+        if reference else "no results")
+    print(f"PPO iteration, {where}")
+    print(f"{'':16} {'s/iter':>8} {'generate':>9} {'score':>7} {'update':>7} {'GPU MiB':>9} {'torch/rlhf':>11}")
+    for label, result in (("rlhf", rppo), ("PyTorch", pppo)):
+        if not result:
+            print(f"{label:16} {'(no result)':>8}")
+            continue
+        speedup = ""
+        if result is rppo and pppo:
+            speedup = ("(shapes differ)" if shape(rppo, ppo_keys) != shape(pppo, ppo_keys)
+                       else f"{pppo['s_per_iteration'] / rppo['s_per_iteration']:.2f}x")
+        peak = result.get("device_memory_mb")
+        print(f"{label:16} {number(result.get('s_per_iteration'), 3):>8} {number(result.get('generate_s'), 3):>9} "
+              f"{number(result.get('score_s'), 3):>7} {number(result.get('update_s'), 3):>7} {number(peak, 0):>9} "
+              f"{speedup:>11}")
+    if rppo:
+        print(f"(rlhf's update at {number(rppo.get('update_gflops', 0) / 1e3, 1)} TFLOP/s, "
+              f"{number(100 * rppo.get('update_fraction_of_ceiling', 0), 0)}% of the cuBLAS SGEMM ceiling; GPU MiB: "
+              "the card's memory in use after the iterations, context included)")
 
 
 if __name__ == "__main__":
