@@ -393,14 +393,18 @@ int cmd_ppo(int argc, char **argv) {
     char value_out[4200];
     snprintf(value_out, sizeof value_out, "%s/value", out_dir);
     int status = tokenizer_load(&tok, policy_dir, &error);
-    if (status == 0) status = gpt_load(&policy, resume ? out_dir : policy_dir, backend, &error);
+    if (status == 0)
+        status = resume ? gpt_load_checkpoint(&policy, out_dir, backend, &error)
+                        : gpt_load(&policy, policy_dir, backend, &error);
     if (status == 0) status = gpt_load(&reference, policy_dir, backend, &error);
     if (status == 0) status = gpt_load(&reward, reward_dir, backend, &error);
     if (status == 0 && !reward.config.has_score_head) {
         rlhf_error_set(&error, "%s: not a reward model (no score.weight)", reward_dir);
         status = -1;
     }
-    if (status == 0) status = gpt_load(&value, resume ? value_out : value_dir, backend, &error);
+    if (status == 0)
+        status = resume ? gpt_load_checkpoint(&value, value_out, backend, &error)
+                        : gpt_load(&value, value_dir, backend, &error);
     if (status == 0 && !value.config.has_score_head) {
         rlhf_error_set(&error, "%s: a value model needs a scalar head (score.weight)", value_dir);
         status = -1;
@@ -495,6 +499,12 @@ int cmd_ppo(int argc, char **argv) {
                  policy_dir, reward_dir, steps, batch, beta, target, settings.policy_lr, settings.temperature);
         status = store_begin_run(db, "ppo", config, &run, &error);
     }
+    /* from here --out changes: until --steps are done neither it nor its value model is a
+     * finished model */
+    nn_run_output policy_output = {0}, value_output = {0};
+    bool saved = false; /* whether this run has written a checkpoint into --out */
+    if (status == 0) status = nn_run_begin(&policy_output, out_dir, "rlhf ppo", true, &error);
+    if (status == 0) status = nn_run_begin(&value_output, value_out, "rlhf ppo", true, &error);
     if (status == 0 && !json)
         fprintf(stderr, "rlhf: device %s; %d prompts to train on, %d held out for evaluation%s\n", device, train_count,
                 eval_used, resume ? "; resuming" : "");
@@ -535,11 +545,13 @@ int cmd_ppo(int argc, char **argv) {
         log_iteration(db, run, step + 1, &stats, settings.policy_lr);
         at.step = step + 1;
         at.beta = controller.beta;
-        if (save_every > 0 && at.step % save_every == 0 && at.step < end_step &&
-            save_checkpoint(out_dir, value_out, tok, &policy, &policy_optimizer, &value, &value_optimizer, &at,
-                            &error) != 0) {
-            status = -1;
-            break;
+        if (save_every > 0 && at.step % save_every == 0 && at.step < end_step) {
+            saved = true;
+            if (save_checkpoint(out_dir, value_out, tok, &policy, &policy_optimizer, &value, &value_optimizer, &at,
+                                &error) != 0) {
+                status = -1;
+                break;
+            }
         }
         char detail[96];
         snprintf(detail, sizeof detail, "score %.3f KL %.3f", stats.score, stats.kl);
@@ -565,9 +577,17 @@ int cmd_ppo(int argc, char **argv) {
     /* ---- the trained policy (a policy directory) and the value model beside it, with the
      * state a --resume continues from (finished once --steps are done) */
     at.finished = at.step >= steps;
-    if (status == 0)
+    if (status == 0) {
+        saved = true;
         status = save_checkpoint(out_dir, value_out, tok, &policy, &policy_optimizer, &value, &value_optimizer, &at,
                                  &error);
+    }
+    if (status == 0 && at.finished) status = nn_run_finish(&value_output, &error);
+    if (status == 0 && at.finished) status = nn_run_finish(&policy_output, &error);
+    if (status != 0) { /* the value model's folder first: it sits inside --out */
+        nn_run_abandon(&value_output, saved);
+        nn_run_abandon(&policy_output, saved);
+    }
     if (run) store_finish_run(db, run, status == 0 ? "finished" : "failed", NULL);
     if (status == 0 && json) {
         json_t *root = json_pack("{s:I, s:i, s:o, s:o, s:o, s:s}", "run", (json_int_t)run, "steps", at.step, "kl",

@@ -200,6 +200,9 @@ int cmd_pretrain(int argc, char **argv) {
     const char *device;
     const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);
     if (!backend) return cli_fail("%s", error.message);
+    /* from here --out changes: until the run reaches --steps it is no finished model */
+    nn_run_output output;
+    if (nn_run_begin(&output, out_dir, "rlhf pretrain", true, &error) != 0) return cli_fail("pretrain: %s", error.message);
     /* The training stream: token ids from a file, or the corpus tokenized once into
      * out/corpus.tokens (kept across runs and resumes while the corpus is unchanged). */
     rlhf_id_lines lines = {0};
@@ -208,7 +211,10 @@ int cmd_pretrain(int argc, char **argv) {
     size_t stream_length;
     if (corpus_path) {
         tokenizer *tok;
-        if (tokenizer_load(&tok, tokenizer_dir, &error) != 0) return cli_fail("%s", error.message);
+        if (tokenizer_load(&tok, tokenizer_dir, &error) != 0) {
+            nn_run_abandon(&output, false);
+            return cli_fail("%s", error.message);
+        }
         o.config.vocab_size = tokenizer_vocab_size(tok);
         o.config.eos_token_id = o.config.bos_token_id = tokenizer_eos_id(tok);
         char token_path[4096];
@@ -219,15 +225,20 @@ int cmd_pretrain(int argc, char **argv) {
         if (status == 0) status = policy_token_file_build(corpus_path, tok, token_path, &reused, &error);
         if (status == 0) status = tokenizer_save(tok, out_dir, &error);
         tokenizer_free(tok);
-        if (status != 0 || policy_token_file_open(&token_file, token_path, &error) != 0) return cli_fail("pretrain: %s", error.message);
+        if (status != 0 || policy_token_file_open(&token_file, token_path, &error) != 0) {
+            nn_run_abandon(&output, true);
+            return cli_fail("pretrain: %s", error.message);
+        }
         if (!p.quiet && !p.json)
             fprintf(stderr, "rlhf: %s %zu tokens of %s in %.1f s\n", reused ? "reused" : "tokenized", token_file.count,
                     corpus_path, rlhf_seconds() - start);
         stream = token_file.ids;
         stream_length = token_file.count;
     } else {
-        if (rlhf_id_lines_read(&lines, ids_path, o.resume ? 0 : o.config.vocab_size, &error) != 0)
+        if (rlhf_id_lines_read(&lines, ids_path, o.resume ? 0 : o.config.vocab_size, &error) != 0) {
+            nn_run_abandon(&output, false);
             return cli_fail("%s", error.message);
+        }
         stream = lines.ids;
         stream_length = lines.total;
     }
@@ -238,7 +249,11 @@ int cmd_pretrain(int argc, char **argv) {
     cli_progress_finish(&p.progress);
     rlhf_id_lines_free(&lines);
     policy_token_file_close(&token_file);
-    if (status != 0) return cli_fail("pretrain: %s", error.message);
+    if (status == 0 && result.start_step + result.steps_run >= o.steps) status = nn_run_finish(&output, &error);
+    if (status != 0) {
+        nn_run_abandon(&output, true);
+        return cli_fail("pretrain: %s", error.message);
+    }
     if (p.json) { /* val_loss is null when there is no validation set or it was not evaluated */
         char val_loss[32];
         printf("{\"parameters\": %zu, \"steps\": %d, \"start_step\": %d, \"first_loss\": %.6g, \"final_loss\": %.6g, "

@@ -179,7 +179,8 @@ static int rm_train(int argc, char **argv) {
     reward_dataset data = {0};
     store_prompt *prompts = NULL;
     int prompt_count = 0;
-    int status = gpt_load(&model, o.resume ? out_dir : model_dir, backend, &error);
+    int status = o.resume ? gpt_load_checkpoint(&model, out_dir, backend, &error)
+                          : gpt_load(&model, model_dir, backend, &error);
     bool loaded = status == 0;
     if (status == 0) status = gpt_add_score_head(&model, (uint64_t)seed, &error);
     if (status == 0 && d.max_length > model.config.n_positions) d.max_length = model.config.n_positions;
@@ -231,6 +232,9 @@ static int rm_train(int argc, char **argv) {
         o.db = db;
         o.run_id = run_id;
     }
+    /* from here --out changes: until its last file is written it is no finished model */
+    nn_run_output output = {0};
+    if (status == 0) status = nn_run_begin(&output, out_dir, "rlhf rm train", true, &error);
     /* a normalisation left by an earlier model in --out no longer applies, whether or not
      * this run fits a new one */
     if (status == 0) status = reward_remove_normalization(out_dir, &error);
@@ -246,6 +250,8 @@ static int rm_train(int argc, char **argv) {
                                    (uint64_t)seed, &normalization, &error);
         if (status == 0) status = reward_save_normalization(&normalization, out_dir, &error);
     }
+    if (status == 0) status = nn_run_finish(&output, &error);
+    else nn_run_abandon(&output, true); /* the old normalisation is gone: the old model is no more */
     if (run_id) store_finish_run(db, run_id, status == 0 ? "finished" : "failed", NULL);
     char val_loss[32], val_accuracy[32];
     if (status == 0 && p.json) {

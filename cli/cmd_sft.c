@@ -96,9 +96,16 @@ int cmd_sft(int argc, char **argv) {
         if (!json)
             fprintf(stderr, "rlhf: device %s, %d examples from %s (%d prompts cut from the left, %d responses cut)\n",
                     device, data.count, data_path, data.truncated_prompts, data.truncated_responses);
-        policy_sft_result result;
-        status = policy_sft(&model, &data, &o, on_step, &json, &result, &error);
-        if (status == 0) status = tokenizer_save(tok, out_dir, &error);
+        policy_sft_result result = {0};
+        /* from here --out changes: it is no finished model until the tokenizer is beside the weights */
+        nn_run_output output;
+        status = nn_run_begin(&output, out_dir, "rlhf sft", false, &error);
+        if (status == 0) {
+            status = policy_sft(&model, &data, &o, on_step, &json, &result, &error);
+            if (status == 0) status = tokenizer_save(tok, out_dir, &error);
+            if (status == 0) status = nn_run_finish(&output, &error);
+            if (status != 0) nn_run_abandon(&output, true);
+        }
         /* without held-out examples there is no validation loss: null in JSON, said in words */
         char first_val[32], final_val[32];
         cli_json_number_text(first_val, result.first_val_loss);

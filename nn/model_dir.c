@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nn/backend.h"
@@ -209,6 +212,12 @@ static const safetensors_tensor *find_canonical(const safetensors_file *file, co
 }
 
 int gpt_load(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_error *error) {
+    memset(model, 0, sizeof *model);
+    if (nn_run_check_finished(dir, error) != 0) return -1;
+    return gpt_load_checkpoint(model, dir, backend, error);
+}
+
+int gpt_load_checkpoint(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_error *error) {
     memset(model, 0, sizeof *model);
     char config_path[4096], weights_path[4096];
     snprintf(config_path, sizeof config_path, "%s/config.json", dir);
@@ -449,4 +458,107 @@ int nn_training_state_load(nn_adamw *optimizer, const gpt_model *model, const ch
     optimizer->step = step_value;
     free(host);
     return 0;
+}
+
+/* ------------------------------------------------------------------ unfinished runs */
+
+#define UNFINISHED_FILE "unfinished.json"
+
+/* dir/unfinished.json into path; -1 with error set when it does not fit. */
+static int unfinished_path(const char *dir, char *path, size_t size, rlhf_error *error) {
+    int length = snprintf(path, size, "%s/" UNFINISHED_FILE, dir);
+    if (length < 0 || (size_t)length >= size) {
+        rlhf_error_set(error, "%s: path too long", dir);
+        return -1;
+    }
+    return 0;
+}
+
+int nn_run_begin(nn_run_output *output, const char *dir, const char *command, bool resumable, rlhf_error *error) {
+    memset(output, 0, sizeof *output);
+    char path[4096];
+    int length = snprintf(output->dir, sizeof output->dir, "%s", dir);
+    if (length < 0 || (size_t)length >= sizeof output->dir || unfinished_path(dir, path, sizeof path, error) != 0) {
+        rlhf_error_set(error, "%s: path too long", dir);
+        return -1;
+    }
+    struct stat info;
+    output->created = stat(dir, &info) != 0;
+    output->was_unfinished = access(path, F_OK) == 0;
+    if (rlhf_make_directory(dir, error) != 0) return -1;
+    json_t *root = json_pack("{s:s, s:b, s:s}", "command", command, "resumable", resumable, "note",
+                             "an unfinished training run: rlhf refuses to load this directory as a model until the "
+                             "run finishes (with --resume where the command has it, or trained again)");
+    char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+    json_decref(root);
+    if (!text) {
+        rlhf_error_set(error, "%s: out of memory", path);
+        return -1;
+    }
+    int status = rlhf_write_file_atomic(path, text, strlen(text), error);
+    free(text);
+    return status;
+}
+
+/* Removes dir's mark and syncs the directory so the removal is on disk. */
+static int remove_mark(const char *dir, rlhf_error *error) {
+    char path[4096];
+    if (unfinished_path(dir, path, sizeof path, error) != 0) return -1;
+    if (unlink(path) != 0 && errno != ENOENT) {
+        rlhf_error_set(error, "%s: cannot remove: %s", path, strerror(errno));
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0 || fsync(fd) != 0) {
+        rlhf_error_set(error, "%s: cannot sync the directory: %s", dir, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+int nn_run_finish(const nn_run_output *output, rlhf_error *error) { return remove_mark(output->dir, error); }
+
+/* Whether dir holds no entry but its mark. */
+static bool holds_only_mark(const char *dir) {
+    DIR *listing = opendir(dir);
+    if (!listing) return false;
+    bool only = true;
+    for (struct dirent *entry; only && (entry = readdir(listing));)
+        only = strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
+               strcmp(entry->d_name, UNFINISHED_FILE) == 0;
+    closedir(listing);
+    return only;
+}
+
+void nn_run_abandon(const nn_run_output *output, bool wrote) {
+    if (output->dir[0] == '\0' || output->was_unfinished) return;
+    if (output->created && holds_only_mark(output->dir)) {
+        if (remove_mark(output->dir, NULL) == 0) rmdir(output->dir);
+        return;
+    }
+    if (!wrote) remove_mark(output->dir, NULL);
+}
+
+int nn_run_check_finished(const char *dir, rlhf_error *error) {
+    char path[4096];
+    if (unfinished_path(dir, path, sizeof path, error) != 0) return -1;
+    if (access(path, F_OK) != 0) return 0;
+    char *text = NULL;
+    size_t size = 0;
+    const char *command = "rlhf";
+    json_t *root = NULL;
+    if (rlhf_read_file(path, &text, &size, NULL) == 0) root = json_loads(text, 0, NULL);
+    if (json_is_string(json_object_get(root, "command"))) command = json_string_value(json_object_get(root, "command"));
+    if (json_is_true(json_object_get(root, "resumable")))
+        rlhf_error_set(error, "%s: an unfinished `%s` run (%s is there), not a finished model: continue it with `%s "
+                              "... --resume`, or train it again",
+                       dir, command, UNFINISHED_FILE, command);
+    else
+        rlhf_error_set(error, "%s: an unfinished `%s` run (%s is there), not a finished model: run it again", dir,
+                       command, UNFINISHED_FILE);
+    json_decref(root);
+    free(text);
+    return -1;
 }

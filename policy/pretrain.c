@@ -166,7 +166,7 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
     int start_step = 0;
     if (options->resume) {
         if (policy_pretrain_check_resume(options, error) != 0) return -1;
-        if (gpt_load(&model, options->out_dir, backend, error) != 0) return -1;
+        if (gpt_load_checkpoint(&model, options->out_dir, backend, error) != 0) return -1;
     } else {
         if (gpt_create(&model, &options->config, backend, error) != 0) return -1;
         gpt_init_random(&model, options->seed);

@@ -182,8 +182,26 @@ int ppo_iteration(const ppo_models *models, const ppo_settings *settings, ppo_kl
     stats->seconds_generate = rlhf_seconds() - start;
     /* ---- scores, and the old policy's, the reference's and the value model's view */
     start = rlhf_seconds();
-    if (models->score(prompts, prompt_lengths, r.responses, r.lengths, count, r.scores, models->score_user, error) != 0)
-        goto done;
+    /* The reward model's scores, and the old log-probs from the same padded forward the
+     * updates run, not from the sampler's KV-cache steps: the first minibatch's ratios are
+     * then 1 up to rounding of one row in another batch, and that forward gives the
+     * entropies too. The forwards go a minibatch of rows at a time, so no model needs
+     * activations for more rows than an update has (TRL's local_rollout_forward_batch_size). */
+    int chunk = (count + settings->minibatches - 1) / settings->minibatches;
+    for (int first = 0; first < count; first += chunk) {
+        size_t at = (size_t)first * width;
+        policy_sequences rows = {.prompts = prompts + first, .prompt_lengths = prompt_lengths + first,
+                                 .responses = r.responses + first, .response_lengths = r.lengths + first,
+                                 .count = count - first < chunk ? count - first : chunk};
+        if (models->score(rows.prompts, rows.prompt_lengths, rows.responses, rows.response_lengths, rows.count,
+                          r.scores + first, models->score_user, error) ||
+            policy_sequence_logprobs(models->policy, &rows, width, settings->temperature, r.logprobs + at,
+                                     r.entropies + at, error) ||
+            policy_sequence_logprobs(models->reference, &rows, width, settings->temperature, r.reference + at, NULL,
+                                     error) ||
+            policy_sequence_values(models->value, &rows, width, r.values + at, error))
+            goto done;
+    }
     for (int i = 0; i < count; i++) {
         if (!isfinite(r.scores[i])) {
             rlhf_error_set(error, "the score of response %d is not finite", i);
@@ -191,24 +209,6 @@ int ppo_iteration(const ppo_models *models, const ppo_settings *settings, ppo_kl
         }
         if (settings->eos_id >= 0 && generation.stop_reasons[i] != POLICY_STOP_EOS)
             r.scores[i] += (float)settings->missing_eos_penalty;
-    }
-    /* the old log-probs come from the same padded forward the updates run, not from the
-     * sampler's KV-cache steps: the first minibatch's ratios are then 1 up to rounding of
-     * one row in another batch, and that forward gives the entropies too. The forwards go a
-     * minibatch of rows at a time, so no model needs activations for more rows than an
-     * update has (TRL's local_rollout_forward_batch_size). */
-    int chunk = (count + settings->minibatches - 1) / settings->minibatches;
-    for (int first = 0; first < count; first += chunk) {
-        size_t at = (size_t)first * width;
-        policy_sequences rows = {.prompts = prompts + first, .prompt_lengths = prompt_lengths + first,
-                                 .responses = r.responses + first, .response_lengths = r.lengths + first,
-                                 .count = count - first < chunk ? count - first : chunk};
-        if (policy_sequence_logprobs(models->policy, &rows, width, settings->temperature, r.logprobs + at,
-                                     r.entropies + at, error) ||
-            policy_sequence_logprobs(models->reference, &rows, width, settings->temperature, r.reference + at, NULL,
-                                     error) ||
-            policy_sequence_values(models->value, &rows, width, r.values + at, error))
-            goto done;
     }
     double beta = controller->beta;
     ppo_token_rewards(r.logprobs, r.reference, r.lengths, count, width, r.scores, beta, settings->kl_estimator,

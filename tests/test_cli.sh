@@ -103,10 +103,15 @@ ls "$work/full" | grep -q tmp && fail "temporary files left in the model directo
 train --steps 40 --stop-after 20 --out "$work/resumed" > "$work/stop.json" || fail "pretrain --stop-after"
 [ "$(json_value steps "$work/stop.json")" = 20 ] || fail "--stop-after 20 ran $(json_value steps "$work/stop.json") steps"
 cmp -s "$work/resumed/model.safetensors" "$work/full/model.safetensors" && fail "20 and 40 steps gave the same model"
+# a stopped run is a checkpoint, not a model: loading it as one names the command to continue it
+expect_error 1 "resumed: an unfinished \`rlhf pretrain\` run (unfinished.json is there), not a finished model: continue it with \`rlhf pretrain ... --resume\`" \
+    "$rlhf" ppl --model "$work/resumed" --ids "$work/ids.txt" --device cpu
 train --steps 40 --resume --out "$work/resumed" > "$work/resume.json" || fail "pretrain --resume"
 [ "$(json_value start_step "$work/resume.json")" = 20 ] || fail "resume did not start at step 20"
 cmp -s "$work/resumed/model.safetensors" "$work/full/model.safetensors" || fail "resumed model differs from the uninterrupted one"
 cmp -s "$work/resumed/training_state.safetensors" "$work/full/training_state.safetensors" || fail "resumed optimizer state differs"
+[ -e "$work/resumed/unfinished.json" ] && fail "a pretrain run resumed to its end kept its unfinished mark"
+"$rlhf" ppl --model "$work/resumed" --ids "$work/ids.txt" --device cpu > /dev/null || fail "ppl of the resumed model"
 
 # --- pretrain refuses bad input before writing anything
 expect_error 1 "ids.txt: line 1: token id" "$rlhf" pretrain --ids "$work/ids.txt" --vocab-size 10 --out "$work/never"
@@ -255,6 +260,12 @@ expect_error 2 "--lr must be a finite number above 0" "$rlhf" sft --data "$work/
 expect_error 1 "loss became non-finite at step" "$rlhf" sft --data "$work/sft.jsonl" --model "$work/lm" \
     --out "$work/sft_bad" --lr 1e30 --grad-clip 0 --epochs 2 --batch-size 4 --device cpu
 [ -e "$work/sft_bad" ] && fail "a diverged sft created its output directory"
+# into an existing model, a diverged sft leaves it refused rather than half-replaced
+cp -r "$work/sft" "$work/sft_over"
+expect_error 1 "loss became non-finite at step" "$rlhf" sft --data "$work/sft.jsonl" --model "$work/lm" \
+    --out "$work/sft_over" --lr 1e30 --grad-clip 0 --epochs 2 --batch-size 4 --device cpu
+expect_error 1 "sft_over: an unfinished \`rlhf sft\` run (unfinished.json is there), not a finished model: run it again" \
+    "$rlhf" sample --model "$work/sft_over" --prompt "Q:" --device cpu
 # an --out that is a file fails before training, naming it, and leaves the file as it was
 echo "not a model" > "$work/sft_file"
 expect_error 1 "sft_file: exists and is not a directory" "$rlhf" sft --data "$work/sft.jsonl" --model "$work/lm" \
@@ -459,6 +470,13 @@ grep -q "normalisation uses 2 samples" "$work/noval.err" || fail "rm train did n
 rm_train --out "$work/rm_noval" --epochs 2 --resume --val-percent 0 --norm-samples 0 > /dev/null 2>&1 ||
     fail "rm train --resume --norm-samples 0"
 [ -e "$work/rm_noval/reward_normalization.json" ] && fail "a resumed rm train kept the earlier model's normalisation"
+# a run into a finished reward model that fails part way (here: diverges) leaves no model that
+# loads as finished: not the new weights beside the old metadata (issue 18's first finding)
+cp -r "$work/rm" "$work/rm_over"
+expect_error 1 "loss became non-finite at step" rm_train --out "$work/rm_over" --lr 1e30 --grad-clip 0 --batch-pairs 1 \
+    --val-percent 0 --norm-samples 0
+expect_error 1 "rm_over: an unfinished \`rlhf rm train\` run" "$rlhf" rm score --model "$work/rm_over" --response " x"
+expect_error 1 "an unfinished \`rlhf rm train\` run" "$rlhf" rm eval --db "$db" --model "$work/rm_over"
 "$rlhf" init --db "$work/empty.db" > /dev/null && "$rlhf" prompts import "$work/prompts.jsonl" --db "$work/empty.db" > /dev/null ||
     fail "init the empty store"
 expect_error 1 "no training pairs" "$rlhf" rm train --db "$work/empty.db" --model "$work/lm" --out "$work/rm_bad" --device cpu

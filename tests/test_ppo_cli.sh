@@ -56,15 +56,29 @@ ppo_run() { # OUT EXTRA...: four steps of a small PPO run into OUT
 ppo_run "$work/whole" --save-every 1 > "$work/whole.json" || fail "ppo four steps"
 ppo_run "$work/parts" --stop-after 2 > "$work/first.json" || fail "ppo --stop-after 2"
 grep -q '"steps":2,.*"finished":false' "$work/first.json" || fail "ppo --stop-after: $(cat "$work/first.json")"
+# a stopped run is a checkpoint, not a model: no command takes it for a finished policy
+expect_error 1 "parts: an unfinished \`rlhf ppo\` run (unfinished.json is there), not a finished model: continue it" \
+    "$rlhf" sample --model "$work/parts" --prompt "Room 3 was" --max-new-tokens 2 --device cpu
+expect_error 1 "an unfinished \`rlhf ppo\` run" "$rlhf" rm score --model "$work/parts/value" --prompt "Room" \
+    --response " clean" --device cpu
 ppo_run "$work/parts" --resume > "$work/second.json" || fail "ppo --resume"
 cmp -s "$work/whole/model.safetensors" "$work/parts/model.safetensors" &&
     cmp -s "$work/whole/value/model.safetensors" "$work/parts/value/model.safetensors" ||
     fail "a resumed PPO run differs from an unbroken one"
 [ "$(json_value kl "$work/second.json")" = "$(json_value kl "$work/whole.json")" ] ||
     fail "resumed KL $(json_value kl "$work/second.json") against $(json_value kl "$work/whole.json")"
+[ -e "$work/parts/unfinished.json" ] || [ -e "$work/parts/value/unfinished.json" ] &&
+    fail "a finished PPO run left its unfinished mark"
 expect_error 1 "already done 4 steps and finished" ppo_run "$work/parts" --resume
 expect_error 1 "step 1: PPO epoch 1, minibatch 2: the policy loss became non-finite" ppo_run "$work/diverged" --lr 1e30
 [ -e "$work/diverged/model.safetensors" ] && fail "a run that diverged at its first step wrote a model"
+# diverging later, after a checkpoint: the checkpoint stays, marked unfinished, and resumes
+ppo_run "$work/late" --stop-after 1 > /dev/null || fail "ppo --stop-after 1"
+expect_error 1 "step 2: PPO epoch 1, minibatch 2: the policy loss became non-finite" ppo_run "$work/late" --resume --lr 1e30
+expect_error 1 "an unfinished \`rlhf ppo\` run" "$rlhf" sample --model "$work/late" --prompt "Room" --device cpu
+ppo_run "$work/late" --resume > /dev/null || fail "ppo --resume after a diverged resume"
+"$rlhf" sample --model "$work/late" --prompt "Room" --max-new-tokens 2 --device cpu > /dev/null ||
+    fail "a PPO run finished after a divergence does not load"
 
 # --- errors
 expect_error 2 "--minibatches must be from 1 to --batch" "$rlhf" ppo --db "$db" --policy "$work/lm" --reward "$work/rm" \

@@ -404,8 +404,13 @@ void safetensors_writer_free(safetensors_writer *writer);
 
 /* Loads config.json + model.safetensors from dir (a directory saved by this project or by
  * transformers' GPT2LMHeadModel / GPT2ForSequenceClassification). Every tensor is checked
- * against the config before anything is kept; on failure model is left empty. */
+ * against the config before anything is kept; on failure model is left empty. A directory
+ * that a training run marked unfinished (nn_run_mark_unfinished) is refused, naming the
+ * command that would continue it. */
 int gpt_load(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_error *error);
+/* gpt_load for the trainer that continues an unfinished run (--resume): the same checks,
+ * without refusing the run's own mark. */
+int gpt_load_checkpoint(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_error *error);
 /* Saves config.json and model.safetensors into dir (created if missing), atomically. */
 int gpt_save(const gpt_model *model, const char *dir, rlhf_error *error);
 
@@ -418,5 +423,31 @@ int nn_training_state_save(const nn_adamw *optimizer, const gpt_model *model, co
  * (caller closes it) so the caller can read its own keys. */
 int nn_training_state_load(nn_adamw *optimizer, const gpt_model *model, const char *dir,
                            safetensors_file *state, rlhf_error *error);
+
+/* ---------------------------------------------------------------- unfinished runs */
+
+/* How every trainer (pretrain, sft, rm train, ppo) keeps an output directory from ever
+ * passing for a finished model it is not: before it changes anything in dir, nn_run_begin
+ * writes dir/unfinished.json (atomically, naming the command, e.g. "rlhf ppo"); only after
+ * its last file is in place does nn_run_finish remove it. A run killed, diverged or out of
+ * disk in between leaves the mark, so gpt_load refuses the directory and --resume
+ * (gpt_load_checkpoint) continues it where the command is resumable. */
+typedef struct nn_run_output {
+    char dir[4096];
+    bool created;         /* the run made the directory */
+    bool was_unfinished;  /* it carried the mark already (a checkpoint being resumed) */
+} nn_run_output;
+
+/* Marks dir unfinished (creating it when missing) and fills output for finish/abandon. */
+int nn_run_begin(nn_run_output *output, const char *dir, const char *command, bool resumable, rlhf_error *error);
+/* Removes the mark (durably: the directory is synced): the directory is a finished model. */
+int nn_run_finish(const nn_run_output *output, rlhf_error *error);
+/* After a failure: a directory this run created and left holding nothing but the mark is
+ * removed; one that existed is given its old state back (the mark removed) only when the
+ * caller says the run wrote nothing into it and it was not an unfinished checkpoint
+ * already. Otherwise the mark stays. Never fails (the failure being handled matters more). */
+void nn_run_abandon(const nn_run_output *output, bool wrote);
+/* 0 when dir carries no unfinished mark; otherwise -1 with an error naming the command. */
+int nn_run_check_finished(const char *dir, rlhf_error *error);
 
 #endif

@@ -93,7 +93,8 @@ void ppo_kl_controller_update(ppo_kl_controller *controller, double kl, int epis
 
 /* Scores count finished responses (token ids as generated, after their prompts) into
  * scores: the CLI's is the reward model with its normalisation (reward_score_responses);
- * tests use scripted rules. Returns 0, or -1 with error set. */
+ * tests use scripted rules. ppo_iteration calls it a minibatch of rows at a time. Returns
+ * 0, or -1 with error set. */
 typedef int (*ppo_score_function)(const int *const *prompts, const int *prompt_lengths, const int *const *responses,
                                   const int *response_lengths, int count, float *scores, void *user,
                                   rlhf_error *error);
