@@ -120,6 +120,7 @@ int cmd_tokenizer(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_sft(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_demo_summary(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);
 int cmd_prefs(int argc, char **argv);

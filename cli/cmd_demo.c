@@ -152,6 +152,7 @@ static const cli_subcommand demo_members[] = {
     {"corpus", demo_corpus_command, "write a corpus of generated reviews"},
     {"prompts", demo_prompts_command, "write review openings as JSON lines"},
     {"score", demo_score_command, "the gold sentiment score of a text"},
+    {"summary", cmd_demo_summary, "the demo loop's table and summary.json, from its folder"},
 };
 
 int cmd_demo(int argc, char **argv) {

@@ -11,6 +11,8 @@ static const cli_option options[] = {
     {"model", "DIR", "the policy's model directory (with its tokenizer)", NULL},
     {"per-prompt", "K", "completions per prompt", "2"},
     {"pairs", "all|random", "all: every pair of a prompt's completions; random: one random pair", "all"},
+    {"select", "random|uncertain", "random: pairs as --pairs says; uncertain: of each prompt's pairs, the one the --reward model is least sure of (smallest reward gap; needs --per-prompt 3 or more)", "random"},
+    {"reward", "DIR", "the reward model --select uncertain asks (its tokenizer must be the policy's)", NULL},
     {"overlap", "N", "distinct annotators each pair needs", "1"},
     {"limit", "N", "prompts to use at most (0: every prompt without completions from this model)", "0"},
     {"batch-prompts", "N", "prompts per generation batch", "8"},
@@ -25,7 +27,7 @@ static const cli_option options[] = {
 };
 
 static const cli_command command = {
-    "generate", "generate --db FILE --model DIR --per-prompt K [--pairs all|random] [--overlap N] [...]",
+    "generate", "generate --db FILE --model DIR --per-prompt K [--pairs all|random] [--select random|uncertain --reward DIR] [...]",
     "Samples K completions for each stored prompt that has none from this model yet, records the\n"
     "model by content hash, and queues pairs of each prompt's completions for labeling, with the\n"
     "side each is shown on drawn at random and recorded. Options and every prompt's length are\n"
@@ -61,6 +63,17 @@ int cmd_generate(int argc, char **argv) {
     if (o.queue.overlap < 1) return cli_usage_error("generate: --overlap %d: must be at least 1", o.queue.overlap);
     if (o.batch_prompts < 1) return cli_usage_error("generate: --batch-prompts %d: must be at least 1", o.batch_prompts);
     if (o.prompt_limit < 0) return cli_usage_error("generate: --limit %d: must be >= 0 (0: all)", o.prompt_limit);
+    /* random or uncertain: cli_parse refused the rest */
+    bool uncertain = strcmp(cli_string(&args, "select"), "uncertain") == 0;
+    const char *reward_dir = cli_string(&args, "reward");
+    if (uncertain && !reward_dir) return cli_usage_error("generate: --select uncertain needs --reward DIR");
+    if (!uncertain && reward_dir) return cli_usage_error("generate: --reward is for --select uncertain");
+    if (uncertain && cli_flag(&args, "pairs"))
+        return cli_usage_error("generate: --select uncertain queues one pair a prompt; leave out --pairs");
+    if (uncertain && o.per_prompt < 3)
+        return cli_usage_error("generate: --select uncertain: --per-prompt %d gives one pair to choose from; give 3 "
+                               "or more", o.per_prompt);
+    if (uncertain) o.queue.pairing = STORE_PAIRS_CLOSEST;
     rlhf_error error;
     /* the same checks as rlhf sample; collect_generate checks the context length against
      * the model before it writes anything */
@@ -75,6 +88,23 @@ int cmd_generate(int argc, char **argv) {
         store_close(db);
         return 1;
     }
+    gpt_model reward = {0};
+    if (uncertain) {
+        int loaded = gpt_load(&reward, reward_dir, model.backend, &error);
+        if (loaded == 0 && !reward.config.has_score_head)
+            rlhf_error_set(&error, "--reward %s: not a reward model (no score.weight)", reward_dir), loaded = -1;
+        else if (loaded == 0 && reward.config.vocab_size != model.config.vocab_size)
+            rlhf_error_set(&error, "--reward %s: its vocabulary of %d tokens is not the policy's %d", reward_dir,
+                           reward.config.vocab_size, model.config.vocab_size), loaded = -1;
+        if (loaded != 0) {
+            gpt_destroy(&reward);
+            gpt_destroy(&model);
+            tokenizer_free(tok);
+            store_close(db);
+            return cli_fail("generate: %s", error.message);
+        }
+        o.select_reward = &reward;
+    }
     bool json = cli_flag(&args, "json");
     if (!json) fprintf(stderr, "rlhf: device %s\n", device);
     cli_progress progress;
@@ -83,6 +113,7 @@ int cmd_generate(int argc, char **argv) {
     int status = collect_generate(db, &model, tok, &o, on_progress, &progress, &result, &error);
     cli_progress_finish(&progress);
     int positions = model.config.n_positions;
+    if (uncertain) gpt_destroy(&reward);
     gpt_destroy(&model);
     tokenizer_free(tok);
     store_close(db);

@@ -229,6 +229,7 @@ typedef struct ppo_position {
     double beta;       /* the controller's coefficient */
     int pass, next;    /* prompt order: pass number (its shuffle) and the next prompt in it */
     bool finished;     /* the run reached --steps */
+    int64_t run;       /* the store's run id, taken up again on resume (0: none recorded) */
 } ppo_position;
 
 /* Saves policy, value model and both optimizers, with the position, into out_dir (the
@@ -238,19 +239,20 @@ typedef struct ppo_position {
 static int save_checkpoint(const char *out_dir, const char *value_dir, const tokenizer *tok, const gpt_model *policy,
                            const nn_adamw *policy_optimizer, const gpt_model *value, const nn_adamw *value_optimizer,
                            const ppo_position *at, rlhf_error *error) {
-    char step[16], beta[40], pass[16], next[16], finished[4];
+    char step[16], beta[40], pass[16], next[16], finished[4], run[24];
+    snprintf(run, sizeof run, "%lld", (long long)at->run);
     snprintf(step, sizeof step, "%d", at->step);
     snprintf(beta, sizeof beta, "%.17g", at->beta);
     snprintf(pass, sizeof pass, "%d", at->pass);
     snprintf(next, sizeof next, "%d", at->next);
     snprintf(finished, sizeof finished, "%d", at->finished ? 1 : 0);
-    const char *keys[5] = {"ppo_step", "beta", "prompt_pass", "prompt_next", "finished"};
-    const char *values[5] = {step, beta, pass, next, finished};
+    const char *keys[6] = {"ppo_step", "beta", "prompt_pass", "prompt_next", "finished", "run_id"};
+    const char *values[6] = {step, beta, pass, next, finished, run};
     if (gpt_save(value, value_dir, error) || tokenizer_save(tok, value_dir, error) ||
         nn_training_state_save(value_optimizer, value, value_dir, keys, values, 1, error))
         return -1;
     if (gpt_save(policy, out_dir, error) || tokenizer_save(tok, out_dir, error) ||
-        nn_training_state_save(policy_optimizer, policy, out_dir, keys, values, 5, error))
+        nn_training_state_save(policy_optimizer, policy, out_dir, keys, values, 6, error))
         return -1;
     return 0;
 }
@@ -291,6 +293,8 @@ static int load_checkpoint(const char *out_dir, const char *value_dir, gpt_model
         status = -1;
     }
     at->finished = finished != 0;
+    const char *run = safetensors_metadata(&state, "run_id"); /* absent in older checkpoints */
+    at->run = run ? strtoll(run, NULL, 10) : 0;
     safetensors_close(&state);
     return status;
 }
@@ -497,7 +501,17 @@ int cmd_ppo(int argc, char **argv) {
                  "{\"policy\": \"%s\", \"reward\": \"%s\", \"steps\": %d, \"batch\": %d, \"kl_coef\": %g, "
                  "\"target_kl\": %g, \"lr\": %g, \"temperature\": %g}",
                  policy_dir, reward_dir, steps, batch, beta, target, settings.policy_lr, settings.temperature);
-        status = store_begin_run(db, "ppo", config, &run, &error);
+        /* a resumed run takes its run id back, so one training is one series of metrics */
+        int resumed = resume && at.run > 0 ? store_resume_run(db, at.run, "ppo", &error) : 1;
+        if (resumed < 0) status = -1;
+        else if (resumed == 0) run = at.run;
+        else {
+            if (resume && at.run > 0)
+                fprintf(stderr, "rlhf: %s has no run %lld of this training; recording a new run\n", db_path,
+                                (long long)at.run);
+            status = store_begin_run(db, "ppo", config, &run, &error);
+        }
+        at.run = run;
     }
     /* from here --out changes: until --steps are done neither it nor its value model is a
      * finished model */

@@ -13,15 +13,19 @@ static const cli_option options[] = {
     {"db", "FILE", "the store", NULL},
     {"run", "ID", "a run (rm train prints its id); repeat it or list ids (3,4) to overlay runs", NULL},
     {"out", "FILE.png", "the picture to write", NULL},
+    {"all", NULL, "PPO runs: every metric (by default the ones to read first: score, KL, gold score, entropy, clip fraction, value loss, response length)", NULL},
     {"json", NULL, "print one JSON object on stdout", NULL},
     {0},
 };
 
 static const cli_command command = {
-    "report", "report --db FILE --run ID [--run ID ...] --out FILE.png [--json]",
+    "report", "report --db FILE --run ID [--run ID ...] --out FILE.png [--all] [--json]",
     "Draws every metric a run logged to the store against its step into a PNG, one panel per\n"
     "metric: train/X and val/X share a panel (the raw training series faint, its moving average\n"
-    "over it, validation points as dots). Several runs are overlaid, one colour each.",
+    "over it, validation points as dots). Several runs are overlaid, one colour each. PPO runs\n"
+    "show the metrics to read first (--all: every one), and beside FILE.png, as\n"
+    "FILE-overoptimisation.png, the gold score and the reward model's score of each evaluation\n"
+    "against sqrt(KL): proxy reward up while gold falls is over-optimisation.",
     options,
 };
 
@@ -86,14 +90,37 @@ static int load_runs(const char *path, report_runs *runs) {
     return 0;
 }
 
+/* The metrics of a PPO run a reader looks at first, in panel order. */
+static const char *const ppo_panels[] = {"objective/scores", "objective/kl",       "eval/gold",
+                                         "objective/entropy", "policy/clipfrac_avg", "loss/value_avg",
+                                         "response_length/mean"};
+
+/* Keeps, in out (room for every series), the series of a PPO run named in ppo_panels, in
+ * that order (shallow copies: the run still owns them). Returns how many. */
+static int ppo_selection(const store_metric_series *series, int count, store_metric_series *out) {
+    int kept = 0;
+    for (size_t p = 0; p < sizeof ppo_panels / sizeof *ppo_panels; p++)
+        for (int i = 0; i < count; i++)
+            if (strcmp(series[i].name, ppo_panels[p]) == 0) out[kept++] = series[i];
+    return kept;
+}
+
+/* FILE.png -> FILE-overoptimisation.png (FILE-overoptimisation.png when out has no .png). */
+static void overoptimisation_path(const char *out, char *path, size_t size) {
+    size_t length = strlen(out);
+    if (length > 4 && strcmp(out + length - 4, ".png") == 0) length -= 4;
+    snprintf(path, size, "%.*s-overoptimisation.png", (int)length, out);
+}
+
 /* Prints what was drawn: one JSON object (the first run as "run", every run in "runs") or a
  * line. Returns the exit status. */
-static int print_result(const report_runs *runs, const char *out, bool json) {
+static int print_result(const report_runs *runs, const char *out, const char *second, bool json) {
     int metrics = 0;
     for (int r = 0; r < runs->count; r++) metrics += runs->series_counts[r];
     if (!json) {
         if (runs->count == 1) printf("wrote %s (%d metrics)\n", out, metrics);
         else printf("wrote %s (%d runs, %d metrics)\n", out, runs->count, metrics);
+        if (second) printf("wrote %s\n", second);
         return 0;
     }
     json_t *list = json_array();
@@ -103,8 +130,9 @@ static int print_result(const report_runs *runs, const char *out, bool json) {
             json_decref(list);
             list = NULL;
         }
-    json_t *root = list ? json_pack("{s:I, s:o, s:o, s:i}", "run", (json_int_t)runs->ids[0], "runs", list, "out",
-                                    rlhf_json_text(out), "metrics", metrics)
+    json_t *root = list ? json_pack("{s:I, s:o, s:o, s:i, s:o}", "run", (json_int_t)runs->ids[0], "runs", list, "out",
+                                    rlhf_json_text(out), "metrics", metrics, "overoptimisation",
+                                    second ? rlhf_json_text(second) : json_null())
                         : NULL;
     char *text = root ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
@@ -128,9 +156,20 @@ int cmd_report(int argc, char **argv) {
         free_runs(&runs);
         return 1;
     }
-    report_run figure[REPORT_MAX_RUNS];
-    for (int r = 0; r < runs.count; r++)
-        figure[r] = (report_run){.label = runs.labels[r], .series = runs.series[r], .count = runs.series_counts[r]};
+    report_run figure[REPORT_MAX_RUNS], whole[REPORT_MAX_RUNS];
+    store_metric_series *selected[REPORT_MAX_RUNS] = {0};
+    bool all_ppo = true;
+    for (int r = 0; r < runs.count; r++) {
+        whole[r] = (report_run){.label = runs.labels[r], .series = runs.series[r], .count = runs.series_counts[r]};
+        figure[r] = whole[r];
+        all_ppo = all_ppo && strcmp(runs.kinds[r], "ppo") == 0;
+    }
+    /* PPO logs two dozen series: by default the ones to read first */
+    for (int r = 0; all_ppo && !cli_flag(&args, "all") && r < runs.count; r++) {
+        selected[r] = calloc((size_t)runs.series_counts[r] + 1, sizeof **selected);
+        int kept = selected[r] ? ppo_selection(runs.series[r], runs.series_counts[r], selected[r]) : 0;
+        if (kept > 0) figure[r].series = selected[r], figure[r].count = kept;
+    }
     char title[160];
     if (runs.count == 1) {
         snprintf(title, sizeof title, "%s", runs.labels[0]);
@@ -141,8 +180,20 @@ int cmd_report(int argc, char **argv) {
     }
     rlhf_error error;
     status = report_runs_png(title, figure, runs.count, out, &error);
-    if (status == 0) status = print_result(&runs, out, cli_flag(&args, "json"));
+    /* PPO runs that evaluated: the over-optimisation picture beside the curves */
+    char second[4200];
+    bool evaluated = false;
+    for (int r = 0; all_ppo && r < runs.count; r++)
+        for (int i = 0; i < runs.series_counts[r]; i++) evaluated |= strcmp(runs.series[r][i].name, "eval/kl") == 0;
+    if (status == 0 && evaluated) {
+        overoptimisation_path(out, second, sizeof second);
+        char heading[200];
+        snprintf(heading, sizeof heading, "%s: scores against KL on held-out prompts", title);
+        status = report_overoptimisation_png(heading, whole, runs.count, second, &error);
+    }
+    if (status == 0) status = print_result(&runs, out, evaluated ? second : NULL, cli_flag(&args, "json"));
     else status = cli_fail("report: %s", error.message);
+    for (int r = 0; r < runs.count; r++) free(selected[r]);
     free_runs(&runs);
     return status;
 }

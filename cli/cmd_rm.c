@@ -227,7 +227,17 @@ static int rm_train(int argc, char **argv) {
             rlhf_error_set(&error, "could not format the run's settings");
             status = -1;
         }
-        if (status == 0) status = store_begin_run(db, "rm", config, &run_id, &error);
+        /* a resumed training takes its run id back: one training, one series of metrics */
+        int64_t saved_run = o.resume ? reward_checkpoint_run_id(out_dir) : 0;
+        int resumed = saved_run > 0 && status == 0 ? store_resume_run(db, saved_run, "rm", &error) : 1;
+        if (resumed < 0) status = -1;
+        else if (resumed == 0) run_id = saved_run;
+        else if (status == 0) {
+            if (saved_run > 0)
+                fprintf(stderr, "rlhf: %s has no run %lld of this training; recording a new run\n", db_path,
+                        (long long)saved_run);
+            status = store_begin_run(db, "rm", config, &run_id, &error);
+        }
         free(config);
         o.db = db;
         o.run_id = run_id;
@@ -448,6 +458,7 @@ static int rm_eval(int argc, char **argv) {
         json_object_set_new(root, "agreement_ceiling", cli_json_number(ev.annotator_agreement));
         json_object_set_new(root, "gold_pairs", json_integer(ev.gold_pairs));
         json_object_set_new(root, "gold_accuracy", cli_json_number(ev.gold_accuracy));
+        json_object_set_new(root, "label_gold_accuracy", cli_json_number(ev.label_gold_accuracy));
         json_object_set_new(root, "gold_accuracy_95", json_pack("[oo]", cli_json_number(ev.gold_accuracy_low),
                                                                 cli_json_number(ev.gold_accuracy_high)));
         json_t *gaps = json_array();
@@ -504,8 +515,10 @@ static int rm_eval(int argc, char **argv) {
                        ev.agreed.pairs ? (double)ev.agreed.correct / ev.agreed.pairs : NAN, ev.agreed.pairs,
                        ev.disagreed.pairs ? (double)ev.disagreed.correct / ev.disagreed.pairs : NAN, ev.disagreed.pairs);
             if (ev.gold_pairs) {
-                printf("agreement with the oracle's gold scores: %.3f (95%% interval %.3f - %.3f) on %ld pairs\n",
-                       ev.gold_accuracy, ev.gold_accuracy_low, ev.gold_accuracy_high, ev.gold_pairs);
+                printf("agreement with the oracle's gold scores: %.3f (95%% interval %.3f - %.3f) on %ld pairs (the "
+                       "labels themselves: %.3f)\n",
+                       ev.gold_accuracy, ev.gold_accuracy_low, ev.gold_accuracy_high, ev.gold_pairs,
+                       ev.label_gold_accuracy);
                 for (int b = 0; b < REWARD_GOLD_GAP_BINS; b++) {
                     const reward_gap_accuracy *g = &ev.by_gold_gap[b];
                     char range[48];

@@ -9,6 +9,7 @@
 
 #include "rlhf/demo.h"
 #include "rlhf/reward.h"
+#include "rlhf/reward_model.h"
 #include "rlhf/tokenizer.h"
 
 int collect_model_hash(const char *model_dir, char hash[17], rlhf_error *error) {
@@ -122,6 +123,27 @@ static char *settings_for(const policy_sampling *sampling, int row, rlhf_error *
     return text;
 }
 
+/* rows[r].score = the reward model's reward of completion r after its prompt, scored as
+ * training and `rm score` read it (reward_build_sequence), in batches. */
+static int score_completions(gpt_model *reward, const struct tokenizer *tokenizer, const char *const *prompts,
+                             store_new_completion *rows, int count, rlhf_error *error) {
+    int **sequences = calloc((size_t)count, sizeof(int *)), *lengths = calloc((size_t)count, sizeof(int));
+    float *rewards = calloc((size_t)count, sizeof(float));
+    int status = sequences && lengths && rewards ? 0 : -1;
+    if (status != 0) rlhf_error_set(error, "out of memory scoring %d completions", count);
+    for (int r = 0; status == 0 && r < count; r++)
+        status = reward_build_sequence(tokenizer, prompts[r], rows[r].text, reward->config.n_positions,
+                                       reward->config.pad_token_id, &sequences[r], &lengths[r], NULL, NULL, error);
+    if (status == 0)
+        status = reward_score_sequences(reward, (const int *const *)sequences, lengths, count, 64, rewards, error);
+    for (int r = 0; status == 0 && r < count; r++) rows[r].score = rewards[r];
+    for (int r = 0; sequences && r < count; r++) free(sequences[r]);
+    free(sequences);
+    free(lengths);
+    free(rewards);
+    return status;
+}
+
 int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokenizer,
                      const collect_generate_options *options, collect_progress progress, void *user,
                      collect_generate_result *result, rlhf_error *error) {
@@ -133,6 +155,11 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
         return -1;
     }
     if (collect_check_sampling(&options->sampling, model->config.n_positions, error) != 0) return -1;
+    if (options->queue.pairing == STORE_PAIRS_CLOSEST && (!options->select_reward || K < 3)) {
+        rlhf_error_set(error, "choosing the pair a reward model is least sure of needs the reward model and at least 3 "
+                              "completions a prompt (with 2 there is one pair to choose)");
+        return -1;
+    }
     char hash[17];
     if (collect_model_hash(options->model_dir, hash, error) != 0 ||
         store_find_model(db, hash, &result->model_id, error) != 0)
@@ -162,6 +189,8 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
                 rows[r].sampling_json = settings_for(&sampling, r, error);
                 if (!rows[r].sampling_json) status = -1;
             }
+            if (status == 0 && options->queue.pairing == STORE_PAIRS_CLOSEST)
+                status = score_completions(options->select_reward, tokenizer, texts, rows, n * K, error);
             store_queue_options queue = options->queue;
             queue.seed = options->queue.seed + (uint64_t)first;
             queue.new_prompts_only = true; /* another generate run may have sampled some meanwhile */

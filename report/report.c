@@ -552,3 +552,113 @@ int report_reliability_png(const char *title, const long *bin_count, const doubl
     draw_text(cr, FIGURE_MARGIN, 528, 12, 0, "bars: accuracy per bin; dots: mean confidence; dashed: calibrated");
     return finish_png(surface, cr, path, error);
 }
+
+/* ---------------------------------------------------------------- over-optimisation */
+
+/* The value of series at step, NAN when it has none there. */
+static double value_at(const store_metric_series *series, long step) {
+    for (long k = 0; series && k < series->count; k++)
+        if (series->steps[k] == step) return series->values[k];
+    return NAN;
+}
+
+/* The series of run called name, or NULL. */
+static const store_metric_series *find_series(const report_run *run, const char *name) {
+    for (int i = 0; i < run->count; i++)
+        if (strcmp(run->series[i].name, name) == 0) return &run->series[i];
+    return NULL;
+}
+
+/* Two panels, gold score and reward-model score against sqrt(KL), one line per run through
+ * its evaluations in step order: Gao, Schulman and Hilton's picture of over-optimisation
+ * (the proxy keeps rising while the gold score turns down). */
+int report_overoptimisation_png(const char *title, const report_run *runs, int run_count, const char *path,
+                                rlhf_error *error) {
+    if (run_count < 1 || run_count > REPORT_MAX_RUNS) {
+        rlhf_error_set(error, "%s: %d runs: a figure shows 1 to %d", path, run_count, REPORT_MAX_RUNS);
+        return -1;
+    }
+    const char *metrics[2] = {"eval/gold", "eval/score"};
+    const char *labels[2] = {"gold score", "reward-model score"};
+    plot_area panels[2];
+    bool any[2] = {false, false};
+    for (int m = 0; m < 2; m++) {
+        panels[m] = (plot_area){.left = FIGURE_MARGIN + m * CELL_WIDTH + CELL_LEFT,
+                                .top = FIGURE_MARGIN + TITLE_HEIGHT + LEGEND_ROW + CELL_TOP,
+                                .width = PLOT_WIDTH, .height = PLOT_HEIGHT,
+                                .x0 = INFINITY, .x1 = -INFINITY, .y0 = INFINITY, .y1 = -INFINITY};
+        for (int r = 0; r < run_count; r++) {
+            const store_metric_series *kl = find_series(&runs[r], "eval/kl");
+            const store_metric_series *y = find_series(&runs[r], metrics[m]);
+            for (long k = 0; kl && y && k < kl->count; k++) {
+                double x = sqrt(fmax(kl->values[k], 0.0)), v = value_at(y, kl->steps[k]);
+                if (!isfinite(x) || !isfinite(v)) continue;
+                any[m] = true;
+                panels[m].x0 = fmin(panels[m].x0, x), panels[m].x1 = fmax(panels[m].x1, x);
+                panels[m].y0 = fmin(panels[m].y0, v), panels[m].y1 = fmax(panels[m].y1, v);
+            }
+        }
+        if (!any[m]) continue;
+        /* pad so no point sits on the frame; a flat range gets a unit of room */
+        double dx = panels[m].x1 - panels[m].x0, dy = panels[m].y1 - panels[m].y0;
+        dx = dx > 0 ? dx : 1.0, dy = dy > 0 ? dy : 1.0;
+        panels[m].x0 = fmax(0.0, panels[m].x0 - 0.05 * dx), panels[m].x1 += 0.05 * dx;
+        panels[m].y0 -= 0.08 * dy, panels[m].y1 += 0.08 * dy;
+    }
+    if (!any[0] && !any[1]) {
+        rlhf_error_set(error, "%s: nothing to plot: no run has eval/kl with eval/gold or eval/score (rlhf ppo logs "
+                              "them when it evaluates; --gold adds eval/gold)",
+                       path);
+        return -1;
+    }
+    cairo_surface_t *surface;
+    cairo_t *cr;
+    int width = 2 * FIGURE_MARGIN + 2 * CELL_WIDTH;
+    int height = FIGURE_MARGIN + TITLE_HEIGHT + LEGEND_ROW + CELL_HEIGHT + FIGURE_MARGIN / 2;
+    if (new_canvas(width, height, path, &surface, &cr, error) != 0) return -1;
+    use_font(cr, true);
+    set_colour(cr, ink, 1);
+    draw_text(cr, FIGURE_MARGIN, FIGURE_MARGIN + 18, 16, 0, title);
+    use_font(cr, false);
+    /* the legend: one entry per run (its colour), and what a point is */
+    double x = FIGURE_MARGIN, y = FIGURE_MARGIN + TITLE_HEIGHT + 8;
+    for (int r = 0; r < run_count; r++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s", runs[r].label ? runs[r].label : "the run");
+        set_colour(cr, run_colours[r], 1);
+        cairo_rectangle(cr, x, y - 8, 14, 3);
+        cairo_fill(cr);
+        set_colour(cr, ink, 1);
+        draw_text(cr, x + 20, y - 3, LEGEND_FONT, 0, name);
+        x += 30 + text_width(cr, LEGEND_FONT, name);
+    }
+    set_colour(cr, neutral_key, 1);
+    draw_text(cr, x, y - 3, LEGEND_FONT, 0, "(a point per evaluation on held-out prompts, in step order)");
+    for (int m = 0; m < 2; m++) {
+        if (!any[m]) continue;
+        char heading[64];
+        snprintf(heading, sizeof heading, "%s against sqrt(KL)", labels[m]);
+        draw_axes(cr, &panels[m], "sqrt(KL to the reference, nats)", labels[m], heading, false);
+        for (int r = 0; r < run_count; r++) {
+            const store_metric_series *kl = find_series(&runs[r], "eval/kl");
+            const store_metric_series *series = find_series(&runs[r], metrics[m]);
+            if (!kl || !series) continue;
+            set_line_style(cr, STYLE_PLAIN, run_colours[r]);
+            bool drawing = false;
+            for (long k = 0; k < kl->count; k++) {
+                double px = sqrt(fmax(kl->values[k], 0.0)), v = value_at(series, kl->steps[k]);
+                if (!isfinite(px) || !isfinite(v)) continue;
+                if (drawing) cairo_line_to(cr, plot_x(&panels[m], px), plot_y(&panels[m], v));
+                else cairo_move_to(cr, plot_x(&panels[m], px), plot_y(&panels[m], v));
+                drawing = true;
+            }
+            cairo_stroke(cr);
+            for (long k = 0; k < kl->count; k++) {
+                double px = sqrt(fmax(kl->values[k], 0.0)), v = value_at(series, kl->steps[k]);
+                if (isfinite(px) && isfinite(v))
+                    draw_marker(cr, plot_x(&panels[m], px), plot_y(&panels[m], v), STYLE_VALIDATION, run_colours[r]);
+            }
+        }
+    }
+    return finish_png(surface, cr, path, error);
+}

@@ -60,7 +60,7 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
                     reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
     memset(ev, 0, sizeof *ev);
     ev->annotator_agreement = data->annotator_agreement;
-    ev->gold_accuracy = ev->gold_accuracy_low = ev->gold_accuracy_high = NAN;
+    ev->gold_accuracy = ev->gold_accuracy_low = ev->gold_accuracy_high = ev->label_gold_accuracy = NAN;
     ev->by_annotator = calloc((size_t)(data->annotator_count + 1), sizeof *ev->by_annotator);
     long n = 0;
     for (long i = 0; i < data->count; i++) n += !validation_only || data->examples[i].validation;
@@ -87,7 +87,7 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
         double *losses = malloc(sizeof(double) * (size_t)n), *margins = malloc(sizeof(double) * (size_t)n);
         double *confidences = malloc(sizeof(double) * (size_t)n);
         int *outcomes = malloc(sizeof(int) * (size_t)n);
-        long decided = 0, correct = 0, gold_correct = 0;
+        long decided = 0, correct = 0, gold_correct = 0, label_gold_correct = 0;
         double reward_sum = 0;
         for (long j = 0; j < n; j++) {
             const reward_example *e = chosen_examples[j];
@@ -119,6 +119,7 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
                     int agrees = (rc > rr) == (gc > gr);
                     ev->gold_pairs++;
                     gold_correct += agrees;
+                    label_gold_correct += gc > gr; /* the label chose the higher gold score */
                     int b = 0;
                     while (b < REWARD_GOLD_GAP_BINS - 1 && gap >= reward_gold_gap_edges[b + 1]) b++;
                     ev->by_gold_gap[b].pairs++;
@@ -136,6 +137,7 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
         ev->ece = reward_expected_calibration_error(confidences, outcomes, decided, REWARD_CALIBRATION_BINS, ev->bin_count,
                                                     ev->bin_confidence, ev->bin_accuracy);
         if (ev->gold_pairs) ev->gold_accuracy = (double)gold_correct / ev->gold_pairs;
+        if (ev->gold_pairs) ev->label_gold_accuracy = (double)label_gold_correct / ev->gold_pairs;
         reward_wilson_interval(gold_correct, ev->gold_pairs, &ev->gold_accuracy_low, &ev->gold_accuracy_high);
         free(losses);
         free(margins);

@@ -192,6 +192,17 @@ static int epoch_of(const safetensors_file *state, int *epoch, rlhf_error *error
     return metadata_count(state, "epoch", epoch, error);
 }
 
+int64_t reward_checkpoint_run_id(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
+    safetensors_file state;
+    if (safetensors_open(&state, path, NULL) != 0) return 0;
+    const char *run = safetensors_metadata(&state, "run_id");
+    int64_t id = run ? strtoll(run, NULL, 10) : 0;
+    safetensors_close(&state);
+    return id > 0 ? id : 0;
+}
+
 int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, rlhf_error *error) {
     char path[4096];
     snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
@@ -255,8 +266,10 @@ static int load_best(best_tracker *best, const gpt_model *model, const char *dir
 /* Saves the epoch (or early-stop) checkpoint: the model, the optimizer with the epoch and
  * the best-so-far bookkeeping, and the best weights when they changed. */
 static int save_checkpoint(const gpt_model *model, const nn_adamw *optimizer, const char *dir, int epoch, int stopped_at,
-                           best_tracker *best, rlhf_error *error) {
+                           best_tracker *best, int64_t run_id, rlhf_error *error) {
     char epoch_text[16], best_step[16], best_loss[32], best_accuracy[32], since[16], evaluations[16], stopped[16];
+    char run[24];
+    snprintf(run, sizeof run, "%lld", (long long)run_id);
     snprintf(epoch_text, sizeof epoch_text, "%d", epoch);
     snprintf(best_step, sizeof best_step, "%d", best->step);
     snprintf(best_loss, sizeof best_loss, "%.9g", best->loss);
@@ -264,16 +277,16 @@ static int save_checkpoint(const gpt_model *model, const nn_adamw *optimizer, co
     snprintf(since, sizeof since, "%d", best->since);
     snprintf(evaluations, sizeof evaluations, "%d", best->evaluations);
     snprintf(stopped, sizeof stopped, "%d", stopped_at);
-    const char *keys[7] = {"epoch", "best_step", "best_val_loss", "best_val_accuracy", "since_best", "evaluations",
-                           "stopped_at"};
-    const char *values[7] = {epoch_text, best_step, best_loss, best_accuracy, since, evaluations, stopped};
+    const char *keys[8] = {"epoch", "best_step", "best_val_loss", "best_val_accuracy", "since_best", "evaluations",
+                           "stopped_at", "run_id"};
+    const char *values[8] = {epoch_text, best_step, best_loss, best_accuracy, since, evaluations, stopped, run};
     /* the model first (it makes the directory), the state that names the best step last */
     if (gpt_save(model, dir, error) != 0) return -1;
     if (best->weights && best->unsaved && best->step > 0) {
         if (save_best(best, model, dir, error) != 0) return -1;
         best->unsaved = false;
     }
-    return nn_training_state_save(optimizer, model, dir, keys, values, 7, error);
+    return nn_training_state_save(optimizer, model, dir, keys, values, 8, error);
 }
 
 /* Restores the best-so-far bookkeeping from a checkpoint's metadata (absent keys: none). */
@@ -437,7 +450,7 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
             /* checkpoint at each epoch's end, and where early stopping ends the run */
             if ((last || stopped) &&
                 save_checkpoint(model, &optimizer, options->out_dir, stopped ? options->epochs : epoch + 1,
-                                stopped ? step + 1 : 0, &best, error) != 0)
+                                stopped ? step + 1 : 0, &best, options->run_id, error) != 0)
                 goto done;
             if (stopped) result->stopped_at = step + 1;
             if (callback) callback(&report, user);
@@ -453,7 +466,8 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     if (keep_best && best.step > 0 && best.step != step) {
         gpt_write_parameters(model, best.weights);
         best.unsaved = false; /* the model directory now holds them */
-        if (save_checkpoint(model, &optimizer, options->out_dir, options->epochs, result->stopped_at, &best, error) != 0)
+        if (save_checkpoint(model, &optimizer, options->out_dir, options->epochs, result->stopped_at, &best,
+                            options->run_id, error) != 0)
             goto done;
         result->kept_best = true;
         result->val_loss = best.loss;

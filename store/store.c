@@ -3,13 +3,18 @@
 #include "store/store_internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ helpers */
+
+static void sweep_dead_runs(store *db);
 
 int store_fail(store *db, rlhf_error *error, const char *context) {
     rlhf_error_set(error, "%s: %s: %s", db->path, context, sqlite3_errmsg(db->db));
@@ -200,6 +205,7 @@ static int open_store(store **out, const char *path, bool create, rlhf_error *er
         store_close(db);
         return -1;
     }
+    sweep_dead_runs(db); /* so every reader sees a dead process's run as interrupted */
     *out = db;
     return 0;
 }
@@ -531,6 +537,26 @@ static int add_completions(store *db, const char *model_path, const char *conten
                             goto fail;
                         counts->queued++;
                     }
+            } else if (queue->pairing == STORE_PAIRS_CLOSEST) {
+                int best_i = -1, best_j = -1;
+                double best_gap = INFINITY;
+                for (int i = first; i < end; i++)
+                    for (int j = i + 1; j < end; j++) {
+                        double gap = fabs(completions[i].score - completions[j].score);
+                        if (!same_text(&completions[i], &completions[j]) && gap < best_gap) {
+                            best_gap = gap;
+                            best_i = i;
+                            best_j = j;
+                        }
+                    }
+                if (best_i < 0) {
+                    counts->identical++; /* every completion of the prompt has the same text */
+                } else {
+                    if (insert_pair(db, completions[first].prompt_id, ids[best_i], ids[best_j], queue->overlap, &rng,
+                                    error))
+                        goto fail;
+                    counts->queued++;
+                }
             } else {
                 int i = first + (int)(rlhf_rng_next(&rng) % (uint64_t)k);
                 int j = first + (int)(rlhf_rng_next(&rng) % (uint64_t)(k - 1));
@@ -1107,16 +1133,95 @@ void store_ranking_task_free(store_ranking_task *task) {
 
 /* ------------------------------------------------------------------ runs and metrics */
 
+/* This machine's name into host (empty when unknown), to tell whose pid a run's is. */
+static void this_host(char host[256]) {
+    if (gethostname(host, 256) != 0) host[0] = '\0';
+    host[255] = '\0';
+}
+
+/* Marks interrupted the runs this machine's processes left 'running' and that no longer
+ * exist (kill(pid, 0) finds no such process). Runs of other hosts, and any run whose process
+ * lives, are left alone. Best effort: a store it cannot write is left as it is. */
+static void sweep_dead_runs(store *db) {
+    char host[256];
+    this_host(host);
+    sqlite3_stmt *select, *update;
+    if (store_prepare(db, &select, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?1 AND pid > 0",
+                      NULL) != 0)
+        return;
+    if (store_prepare(db, &update,
+                      "UPDATE runs SET status = 'interrupted', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                      "WHERE id = ?1 AND status = 'running'",
+                      NULL) != 0) {
+        sqlite3_finalize(select);
+        return;
+    }
+    sqlite3_bind_text(select, 1, host, -1, SQLITE_STATIC);
+    while (sqlite3_step(select) == SQLITE_ROW) {
+        pid_t pid = (pid_t)sqlite3_column_int64(select, 1);
+        if (kill(pid, 0) == 0 || errno != ESRCH) continue; /* alive (or not ours to signal) */
+        sqlite3_bind_int64(update, 1, sqlite3_column_int64(select, 0));
+        sqlite3_step(update);
+        sqlite3_reset(update);
+    }
+    sqlite3_finalize(select);
+    sqlite3_finalize(update);
+}
+
 int store_begin_run(store *db, const char *kind, const char *config_json, int64_t *run_id, rlhf_error *error) {
+    sweep_dead_runs(db);
+    char host[256];
+    this_host(host);
     sqlite3_stmt *statement;
-    if (store_prepare(db, &statement, "INSERT INTO runs (kind, config) VALUES (?1, ?2)", error) != 0) return -1;
+    if (store_prepare(db, &statement, "INSERT INTO runs (kind, config, pid, host) VALUES (?1, ?2, ?3, ?4)", error) != 0)
+        return -1;
     sqlite3_bind_text(statement, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, config_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, (int64_t)getpid());
+    sqlite3_bind_text(statement, 4, host, -1, SQLITE_STATIC);
     int rc = sqlite3_step(statement);
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE) return store_fail(db, error, "starting a run");
     *run_id = sqlite3_last_insert_rowid(db->db);
     return 0;
+}
+
+int store_resume_run(store *db, int64_t run_id, const char *kind, rlhf_error *error) {
+    sweep_dead_runs(db);
+    char host[256];
+    this_host(host);
+    sqlite3_stmt *statement;
+    if (store_prepare(db, &statement,
+                      "UPDATE runs SET status = 'running', finished_at = NULL, pid = ?3, host = ?4 "
+                      "WHERE id = ?1 AND kind = ?2 AND status != 'running'",
+                      error) != 0)
+        return -1;
+    sqlite3_bind_int64(statement, 1, run_id);
+    sqlite3_bind_text(statement, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, (int64_t)getpid());
+    sqlite3_bind_text(statement, 4, host, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(statement);
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE) return store_fail(db, error, "resuming a run");
+    if (sqlite3_changes(db->db) == 1) return 0;
+    rlhf_error_set(error, "%s: no %s run %lld to resume (another store, or a run still running)", db->path, kind,
+                   (long long)run_id);
+    return 1;
+}
+
+int store_run_status(store *db, int64_t run_id, char **status, rlhf_error *error) {
+    sweep_dead_runs(db);
+    *status = NULL;
+    sqlite3_stmt *statement;
+    if (store_prepare(db, &statement, "SELECT status FROM runs WHERE id = ?1", error) != 0) return -1;
+    sqlite3_bind_int64(statement, 1, run_id);
+    int rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW) *status = store_column_text(statement, 0);
+    sqlite3_finalize(statement);
+    if (rc == SQLITE_ROW && *status) return 0;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) rlhf_error_set(error, "%s: no run %lld", db->path, (long long)run_id);
+    else store_fail(db, error, "reading a run");
+    return -1;
 }
 
 int store_log_metric(store *db, int64_t run_id, long step, const char *name, double value, rlhf_error *error) {

@@ -93,5 +93,11 @@ static const char migration_2[] =
     "CREATE INDEX rankings_by_annotator_prompt ON rankings(annotator_id, prompt_id);"
     "CREATE INDEX comparisons_by_ranking ON comparisons(ranking_id);";
 
-const char *const store_migrations[] = {migration_1, migration_2};
+/* Version 3: which process runs a run (its pid on which host), so a run left 'running' by a
+ * process that died is seen and marked 'interrupted', and a resumed run takes its id back. */
+static const char migration_3[] =
+    "ALTER TABLE runs ADD COLUMN pid INTEGER;"
+    "ALTER TABLE runs ADD COLUMN host TEXT;";
+
+const char *const store_migrations[] = {migration_1, migration_2, migration_3};
 const int store_migration_count = sizeof store_migrations / sizeof store_migrations[0];

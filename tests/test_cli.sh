@@ -426,6 +426,22 @@ for f in config.json model.safetensors vocab.json merges.txt reward_normalizatio
     [ -f "$work/rm/$f" ] || fail "rm train did not write $f"
 done
 grep -q GPT2ForSequenceClassification "$work/rm/config.json" || fail "the reward model is not a GPT2ForSequenceClassification"
+# active selection: of each prompt's 4 completions, the one pair the reward model is least sure of
+"$rlhf" init --db "$work/active.db" > /dev/null && "$rlhf" prompts import "$work/prompts.jsonl" --db "$work/active.db" \
+    > /dev/null || fail "init the active-selection store"
+"$rlhf" generate --db "$work/active.db" --model "$work/lm" --per-prompt 4 --select uncertain --reward "$work/rm" \
+    --max-new-tokens 8 --json --device cpu > "$work/active.json" || fail "generate --select uncertain"
+[ "$(json_value completions "$work/active.json")" = 8 ] &&
+    [ "$(( $(json_value pairs "$work/active.json") + $(json_value identical_pairs "$work/active.json") ))" = 2 ] ||
+    fail "generate --select uncertain: $(cat "$work/active.json") (expected 8 completions, one pair a prompt)"
+expect_error 2 "--select uncertain needs --reward DIR" "$rlhf" generate --db "$work/active.db" --model "$work/lm" \
+    --per-prompt 4 --select uncertain
+expect_error 2 "give 3 or more" "$rlhf" generate --db "$work/active.db" --model "$work/lm" --per-prompt 2 \
+    --select uncertain --reward "$work/rm"
+expect_error 2 "leave out --pairs" "$rlhf" generate --db "$work/active.db" --model "$work/lm" --per-prompt 3 \
+    --select uncertain --reward "$work/rm" --pairs all
+expect_error 1 "not a reward model" "$rlhf" generate --db "$work/active.db" --model "$work/lm" --per-prompt 3 \
+    --select uncertain --reward "$work/lm" --device cpu
 "$rlhf" rm eval --db "$db" --model "$work/rm" --split all --plot "$work/cal.png" --json > "$work/eval.json" || fail "rm eval"
 grep -q '"accuracy_95"' "$work/eval.json" && grep -q '"ece"' "$work/eval.json" || fail "rm eval output: $(cat "$work/eval.json")"
 [ -s "$work/cal.png" ] && [ -s "$work/cal-curves.png" ] || fail "rm eval --plot did not draw both pictures"
@@ -444,6 +460,8 @@ expect_error 1 "no run 999" "$rlhf" report --db "$db" --run 999 --out "$work/non
 # --- rm train checks options, pairs and prompts before it records a run or writes; a
 # diverging run stops and is marked failed; side files of a reward model are checked
 rm_train() { "$rlhf" rm train --db "$db" --model "$work/lm" --epochs 1 --batch-pairs 4 --device cpu "$@"; }
+runs_before=0
+command -v sqlite3 > /dev/null && runs_before=$(sqlite3 "$db" "select coalesce(max(id), 0) from runs")
 for bad in "lr -1" "lr nan" "warmup -1" "center -1" "val-percent 95" "norm-samples 1" "norm-samples -1" \
     "norm-temperature 0"; do
     expect_error 2 "--${bad% *}" rm_train --out "$work/rm_bad" --$bad
@@ -456,7 +474,7 @@ expect_error 2 "is the --model directory" rm_train --out "$work/lm/"
 expect_error 1 "afile: exists and is not a directory" rm_train --out "$work/afile"
 cmp -s "$work/lm/model.safetensors" "$work/lm-weights.before" || fail "rm train --out the policy rewrote the policy"
 if command -v sqlite3 > /dev/null; then
-    runs=$(sqlite3 "$db" "select count(*) || ' ' || max(status) from runs where id > 2")
+    runs=$(sqlite3 "$db" "select count(*) || ' ' || max(status) from runs where id > $runs_before")
     [ "$runs" = "1 failed" ] || fail "runs recorded after the refused and diverged rm trains: $runs (expected 1 failed)"
 fi
 expect_error 1 "already trained 2 epochs" rm_train --out "$work/rm" --epochs 2 --resume
@@ -467,8 +485,10 @@ grep -q '"val_loss": null, "val_accuracy": null' "$work/noval.json" && grep -q '
 grep -q "normalisation uses 2 samples" "$work/noval.err" || fail "rm train did not say --norm-samples was capped"
 # training on in that directory without a new normalisation removes the old one
 [ -f "$work/rm_noval/reward_normalization.json" ] || fail "rm train --norm-samples 5 wrote no normalisation"
-rm_train --out "$work/rm_noval" --epochs 2 --resume --val-percent 0 --norm-samples 0 > /dev/null 2>&1 ||
-    fail "rm train --resume --norm-samples 0"
+rm_train --out "$work/rm_noval" --epochs 2 --resume --val-percent 0 --norm-samples 0 --json > "$work/noval2.json" \
+    2> /dev/null || fail "rm train --resume --norm-samples 0"
+[ "$(json_value run_id "$work/noval2.json")" = "$(json_value run_id "$work/noval.json")" ] ||
+    fail "a resumed rm train took run $(json_value run_id "$work/noval2.json"), not $(json_value run_id "$work/noval.json")"
 [ -e "$work/rm_noval/reward_normalization.json" ] && fail "a resumed rm train kept the earlier model's normalisation"
 # a run into a finished reward model that fails part way (here: diverges) leaves no model that
 # loads as finished: not the new weights beside the old metadata (issue 18's first finding)

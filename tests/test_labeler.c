@@ -93,13 +93,13 @@ static void make_store(int overlap) {
     store_new_completion pairs[6];
     for (int p = 0; p < 3; p++)
         for (int k = 0; k < 2; k++)
-            pairs[2 * p + k] = (store_new_completion){listed[p].id, pair_texts[p][k], 12, "{\"temperature\": 0.8}"};
+            pairs[2 * p + k] = (store_new_completion){listed[p].id, pair_texts[p][k], 12, "{\"temperature\": 0.8}", 0};
     store_queue_options all = {.pairing = STORE_PAIRS_ALL, .overlap = overlap, .seed = 7};
     store_queue_counts queued;
     ck_assert_msg(store_add_completions(db, model, pairs, 6, &all, &queued, &error) == 0, "%s", error.message);
     ck_assert_int_eq(queued.queued, 3);
     store_new_completion four[4];
-    for (int k = 0; k < 4; k++) four[k] = (store_new_completion){listed[3].id, ranking_texts[k], 10, "{}"};
+    for (int k = 0; k < 4; k++) four[k] = (store_new_completion){listed[3].id, ranking_texts[k], 10, "{}", 0};
     store_queue_options random_pair = {.pairing = STORE_PAIRS_RANDOM, .overlap = overlap, .seed = 11};
     ck_assert_msg(store_add_completions(db, model, four, 4, &random_pair, &queued, &error) == 0, "%s", error.message);
     ck_assert_int_eq(queued.queued, 1);
@@ -524,7 +524,7 @@ START_TEST(test_invalid_utf8_and_huge_responses_are_shown) {
     for (size_t i = 0; i < huge_length; i++) huge[i] = "word "[i % 5];
     huge[huge_length] = '\0';
     const char *cut = " a caf\xc3";
-    store_new_completion two[2] = {{listed[0].id, cut, 3, NULL}, {listed[0].id, huge, 9, NULL}};
+    store_new_completion two[2] = {{listed[0].id, cut, 3, NULL, 0}, {listed[0].id, huge, 9, NULL, 0}};
     store_queue_options all = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 3};
     store_queue_counts queued;
     ck_assert_msg(store_add_completions(db, model, two, 2, &all, &queued, &error) == 0, "%s", error.message);
@@ -1193,21 +1193,21 @@ static void make_showcase_store(void) {
          "up through three video calls a day, and the dining room exceeded my expectations. Breakfast starts at "
          "six, which suits early meetings.\n\nThe parking was first-rate and the staff printed my boarding passes "
          "without a fuss. I would book it again for any trip that needs a desk and a good night's sleep.",
-         80, "{}"},
+         80, "{}", 0},
         {listed[0].id,
          "The Lighthouse Hostel is a hostel. It has rooms and a dining room. The bar was shoddy. The check-in, "
          "however, was moderately consistent. The vending machine was pathetic. It is near the harbor, probably, "
          "and the harbor is near the sea.",
-         50, "{}"},
+         50, "{}", 0},
     };
     store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 2, .seed = 3};
     store_queue_counts queued;
     ck_assert_int_eq(store_add_completions(db, model, pair, 2, &queue, &queued, &error), 0);
     store_new_completion four[4] = {
-        {listed[1].id, "A slow middle, but a wonderful ending and a lovely score.", 14, "{}"},
-        {listed[1].id, "The film is wonderful.", 5, "{}"},
-        {listed[1].id, "It drags, and the ending and the score are not enough to save it.", 16, "{}"},
-        {listed[1].id, "Film film middle ending score lovely lovely.", 9, "{}"},
+        {listed[1].id, "A slow middle, but a wonderful ending and a lovely score.", 14, "{}", 0},
+        {listed[1].id, "The film is wonderful.", 5, "{}", 0},
+        {listed[1].id, "It drags, and the ending and the score are not enough to save it.", 16, "{}", 0},
+        {listed[1].id, "Film film middle ending score lovely lovely.", 9, "{}", 0},
     };
     queue.pairing = STORE_PAIRS_RANDOM;
     ck_assert_int_eq(store_add_completions(db, model, four, 4, &queue, &queued, &error), 0);

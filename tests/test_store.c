@@ -102,6 +102,7 @@ START_TEST(test_new_store_and_future_version) {
     sqlite3 *raw;
     ck_assert_int_eq(sqlite3_open(path_in("new.db"), &raw), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(raw, "DROP INDEX rankings_by_annotator_prompt; DROP INDEX comparisons_by_ranking; "
+                                       "ALTER TABLE runs DROP COLUMN pid; ALTER TABLE runs DROP COLUMN host; "
                                        "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(raw);
     db = open_store("new.db");
@@ -550,7 +551,7 @@ START_TEST(test_invalid_utf8_round_trips_through_export) {
     ck_assert_int_eq(store_import_prompts(db, write_file("utf8-prompts.jsonl", prompts, strlen(prompts)), &imported, &error), 0);
     int64_t model, ann;
     ck_assert_int_eq(store_add_model(db, "/models/m", "hash-m", &model, &error), 0);
-    store_new_completion rows[4] = {{1, " 5 \xe2\x82", 2, NULL}, {1, " free", 1, NULL}, {1, " \xff", 1, NULL}, {1, " \xfe", 1, NULL}};
+    store_new_completion rows[4] = {{1, " 5 \xe2\x82", 2, NULL, 0}, {1, " free", 1, NULL, 0}, {1, " \xff", 1, NULL, 0}, {1, " \xfe", 1, NULL, 0}};
     store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 3};
     store_queue_counts counts;
     ck_assert_int_eq(store_add_completions(db, model, rows, 4, &queue, &counts, &error), 0);
@@ -606,7 +607,7 @@ START_TEST(test_identical_completions_are_not_paired) {
     int64_t model;
     ck_assert_int_eq(store_add_model(db, "/models/m", "hash-m", &model, &error), 0);
     /* prompt 1: same, same, other (all pairs: 1 identical, 2 queued) */
-    store_new_completion all_rows[3] = {{1, "same", 1, NULL}, {1, "same", 1, NULL}, {1, "other", 1, NULL}};
+    store_new_completion all_rows[3] = {{1, "same", 1, NULL, 0}, {1, "same", 1, NULL, 0}, {1, "other", 1, NULL, 0}};
     store_queue_options all = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 5};
     store_queue_counts counts;
     ck_assert_int_eq(store_add_completions(db, model, all_rows, 3, &all, &counts, &error), 0);
@@ -614,18 +615,26 @@ START_TEST(test_identical_completions_are_not_paired) {
     ck_assert_int_eq(counts.identical, 1);
     /* prompt 2: for every seed, the random pair is one of different texts */
     for (uint64_t seed = 0; seed < 8; seed++) {
-        store_new_completion random_rows[3] = {{2, "x", 1, NULL}, {2, "x", 1, NULL}, {2, "y", 1, NULL}};
+        store_new_completion random_rows[3] = {{2, "x", 1, NULL, 0}, {2, "x", 1, NULL, 0}, {2, "y", 1, NULL, 0}};
         store_queue_options random_pair = {.pairing = STORE_PAIRS_RANDOM, .overlap = 1, .seed = seed};
         ck_assert_int_eq(store_add_completions(db, model, random_rows, 3, &random_pair, &counts, &error), 0);
         ck_assert_int_eq(counts.queued, 1);
         ck_assert_int_eq(counts.identical, 0);
     }
     /* prompt 3: all one text: no pair */
-    store_new_completion one_text[3] = {{3, "z", 1, NULL}, {3, "z", 1, NULL}, {3, "z", 1, NULL}};
+    store_new_completion one_text[3] = {{3, "z", 1, NULL, 0}, {3, "z", 1, NULL, 0}, {3, "z", 1, NULL, 0}};
     store_queue_options random_pair = {.pairing = STORE_PAIRS_RANDOM, .overlap = 1, .seed = 1};
     ck_assert_int_eq(store_add_completions(db, model, one_text, 3, &random_pair, &counts, &error), 0);
     ck_assert_int_eq(counts.queued, 0);
     ck_assert_int_eq(counts.identical, 1);
+    /* prompt 1 again, closest scores: of 0.9, 0.1, 0.15 and 0.16 the pair (0.15, 0.16) is the
+     * one a reward model is least sure of; the identical texts at distance 0 are passed over */
+    store_new_completion scored[5] = {{1, "a", 1, NULL, 0.9}, {1, "b", 1, NULL, 0.1}, {1, "c", 1, NULL, 0.15},
+                                      {1, "d", 1, NULL, 0.16}, {1, "d", 1, NULL, 0.16}};
+    store_queue_options closest = {.pairing = STORE_PAIRS_CLOSEST, .overlap = 1, .seed = 2};
+    ck_assert_int_eq(store_add_completions(db, model, scored, 5, &closest, &counts, &error), 0);
+    ck_assert_int_eq(counts.queued, 1);
+    ck_assert_int_eq(counts.identical, 0);
     /* no queued pair anywhere joins two equal texts */
     sqlite3 *raw;
     ck_assert_int_eq(sqlite3_open(store_path(db), &raw), SQLITE_OK);
@@ -636,8 +645,18 @@ START_TEST(test_identical_completions_are_not_paired) {
                                         -1, &statement, NULL),
                      SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(statement), SQLITE_ROW);
-    ck_assert_int_eq(sqlite3_column_int(statement, 0), 2 + 8);
+    ck_assert_int_eq(sqlite3_column_int(statement, 0), 2 + 8 + 1);
     ck_assert_int_eq(sqlite3_column_int(statement, 1), 0);
+    sqlite3_finalize(statement);
+    /* the closest pair is c and d */
+    ck_assert_int_eq(sqlite3_prepare_v2(raw,
+                                        "SELECT min(a.text, b.text) || max(a.text, b.text) FROM pairs p JOIN completions "
+                                        "a ON a.id = p.completion_a JOIN completions b ON b.id = p.completion_b "
+                                        "ORDER BY p.id DESC LIMIT 1",
+                                        -1, &statement, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(statement), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(statement, 0), "cd");
     sqlite3_finalize(statement);
     sqlite3_close(raw);
     store_close(db);
@@ -656,12 +675,12 @@ START_TEST(test_new_prompts_only_leaves_out_sampled_prompts) {
     ck_assert_int_eq(store_add_model(db, "/models/m", "hash-m", &model, &error), 0);
     store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 5, .new_prompts_only = true};
     store_queue_counts counts;
-    store_new_completion first_run[2] = {{1, "one", 1, NULL}, {1, "two", 1, NULL}};
+    store_new_completion first_run[2] = {{1, "one", 1, NULL, 0}, {1, "two", 1, NULL, 0}};
     ck_assert_int_eq(store_add_completions(db, model, first_run, 2, &queue, &counts, &error), 0);
     ck_assert_int_eq(counts.queued, 1);
     ck_assert_int_eq(counts.prompts_left_out, 0);
     /* the second run planned both prompts before the first wrote prompt 1 */
-    store_new_completion second_run[4] = {{1, "three", 1, NULL}, {1, "four", 1, NULL}, {2, "five", 1, NULL}, {2, "six", 1, NULL}};
+    store_new_completion second_run[4] = {{1, "three", 1, NULL, 0}, {1, "four", 1, NULL, 0}, {2, "five", 1, NULL, 0}, {2, "six", 1, NULL, 0}};
     ck_assert_int_eq(store_add_completions(db, model, second_run, 4, &queue, &counts, &error), 0);
     ck_assert_int_eq(counts.prompts_left_out, 1);
     ck_assert_int_eq(counts.queued, 1);
@@ -792,7 +811,7 @@ START_TEST(test_failed_completions_leave_no_model) {
     ck_assert_int_eq(store_find_model(db, "hash-x", &model, &error), 0);
     ck_assert_int_eq(model, 0);
     /* prompt 42 does not exist: the completion is refused and the model row goes with it */
-    store_new_completion rows[2] = {{42, "a", 1, NULL}, {42, "b", 1, NULL}};
+    store_new_completion rows[2] = {{42, "a", 1, NULL, 0}, {42, "b", 1, NULL, 0}};
     store_queue_options queue = {.pairing = STORE_PAIRS_ALL, .overlap = 1, .seed = 1};
     store_queue_counts counts;
     ck_assert_int_eq(store_add_model_completions(db, "/models/x", "hash-x", &model, rows, 2, &queue, &counts, &error), -1);

@@ -29,6 +29,9 @@ typedef struct collect_generate_options {
     int batch_prompts;          /* prompts per generation batch (each contributes K rows) */
     policy_sampling sampling;   /* temperature, top-k, top-p, max_new_tokens, seed */
     store_queue_options queue;  /* pairing, overlap, seed */
+    /* STORE_PAIRS_CLOSEST: the reward model that scores each completion (with its
+     * tokenizer, the policy's), so the pair it is least sure of is queued */
+    gpt_model *select_reward;
 } collect_generate_options;
 
 /* A stored prompt too long for the model's context with max_new_tokens more. */

@@ -31,6 +31,13 @@ typedef struct report_run {
  * file cannot be written; the file is replaced atomically. */
 int report_runs_png(const char *title, const report_run *runs, int run_count, const char *path, rlhf_error *error);
 
+/* The over-optimisation picture of PPO runs (Gao, Schulman and Hilton, 2022): across each
+ * run's evaluations (its eval/kl, eval/gold and eval/score series, matched by step), the gold
+ * score and the reward model's score against sqrt(KL to the reference), two panels, a line
+ * per run. Fails (writing nothing) when no run has eval/kl with either score. */
+int report_overoptimisation_png(const char *title, const report_run *runs, int run_count, const char *path,
+                                rlhf_error *error);
+
 /* The one-run case of report_runs_png (the run needs no label). */
 int report_curves_png(const char *title, const store_metric_series *series, int count, const char *path,
                       rlhf_error *error);

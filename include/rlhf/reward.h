@@ -134,6 +134,8 @@ long reward_training_pair_count(const reward_dataset *data);
  * into *epoch, and into *stopped_at (when not NULL) the step early stopping ended it at (0:
  * it did not stop early); fails naming the file when there is none or it is malformed. */
 int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, rlhf_error *error);
+/* The store's run id a checkpoint in dir recorded (0: none, or no checkpoint). */
+int64_t reward_checkpoint_run_id(const char *dir);
 
 /* Trains model (which must have a scalar head) on the train split, evaluates on validation
  * every eval_every steps and after each epoch, logs metrics to the run, and saves out_dir
@@ -195,6 +197,9 @@ typedef struct reward_evaluation {
     long gold_pairs;                   /* pairs with gold scores (oracle available) */
     double gold_accuracy;              /* RM ordering matches the gold scores (NAN without) */
     double gold_accuracy_low, gold_accuracy_high;  /* its Wilson 95% interval */
+    double label_gold_accuracy;        /* the labels' own agreement with the gold scores on
+                                          those pairs: the ceiling a reward model can reach
+                                          against gold by learning the labels (NAN without) */
     reward_gap_accuracy by_gold_gap[REWARD_GOLD_GAP_BINS];
 } reward_evaluation;
 

@@ -17,7 +17,7 @@
 
 /* The schema version this build writes (PRAGMA user_version). Older stores are migrated on
  * open; newer ones are refused untouched. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store;   /* opaque: one open connection */
 
@@ -83,10 +83,13 @@ typedef struct store_new_completion {
     const char *text;
     int token_count;
     const char *sampling_json;   /* the sampling settings, as JSON */
+    double score;                /* STORE_PAIRS_CLOSEST: what the pair is chosen by (a reward) */
 } store_new_completion;
 
-/* How pairs of a prompt's completions are queued. */
-typedef enum store_pairing { STORE_PAIRS_ALL, STORE_PAIRS_RANDOM } store_pairing;
+/* How pairs of a prompt's completions are queued: every pair, one random pair, or the one
+ * pair whose completions' scores are closest (the pair a reward model is least sure of,
+ * for active selection; ties go to the first such pair in completion order). */
+typedef enum store_pairing { STORE_PAIRS_ALL, STORE_PAIRS_RANDOM, STORE_PAIRS_CLOSEST } store_pairing;
 
 typedef struct store_queue_options {
     store_pairing pairing;   /* all K(K-1)/2 pairs, or one random pair per prompt */
@@ -272,9 +275,20 @@ int store_import_preferences(store *db, const char *path, const char *annotator_
 
 /* ---------------------------------------------------------------- runs and metrics */
 
+/* A run of a trainer (kind "rm", "ppo", ...) is recorded as 'running' with this process's
+ * pid and host, and ends 'finished', 'failed' or 'interrupted'. A run left 'running' by a
+ * process of this host that no longer exists is marked 'interrupted' when a run begins or
+ * resumes or its status is read. */
 int store_begin_run(store *db, const char *kind, const char *config_json, int64_t *run_id, rlhf_error *error);
+/* Takes run_id (of this kind, not running) up again for a resumed training, so one training
+ * keeps one run id and its metrics one series. Returns 1 (error set) when this store has no
+ * such run: the caller then begins a new one. */
+int store_resume_run(store *db, int64_t run_id, const char *kind, rlhf_error *error);
 int store_log_metric(store *db, int64_t run_id, long step, const char *name, double value, rlhf_error *error);
+/* status: "finished", "failed" or "interrupted". */
 int store_finish_run(store *db, int64_t run_id, const char *status, rlhf_error *error);
+/* The run's status (caller frees), after marking dead runs interrupted. */
+int store_run_status(store *db, int64_t run_id, char **status, rlhf_error *error);
 
 /* One metric's series within a run, by step. */
 typedef struct store_metric_series {
