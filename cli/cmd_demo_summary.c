@@ -132,28 +132,42 @@ static json_t *read_stages(const char *path, double *total, bool *bad) {
     return stages;
 }
 
-/* Prints the table of the rounds. */
+/* value[index] of the array at object[key] (NAN when absent). */
+static double element_at(const json_t *object, const char *key, size_t index) {
+    const json_t *value = json_array_get(json_object_get(object, key), index);
+    return json_is_number(value) ? json_number_value(value) : NAN;
+}
+
+/* Prints the table of the rounds: the reward model's figures with their 95% intervals and
+ * the unigram baseline's gold agreement, then PPO's on the held-out prompts. */
 static void print_table(const json_t *rounds, const json_t *stages, double total) {
-    char c[32], d[32], e[32], f[32];
-    printf("%-6s %-22s %-22s %-12s %-24s %-24s %-8s\n", "round", "rm held-out accuracy", "rm gold agreement",
-           "labels/gold", "gold score before->after", "rm score before->after", "KL");
+    printf("%-6s %-22s %-22s %-9s %-8s | %-16s %-14s %-6s %-14s\n", "round", "rm accuracy (95%)",
+           "rm gold agreement", "unigram", "labels", "gold score", "rm score", "KL", "length");
     size_t i;
     const json_t *row;
     json_array_foreach(rounds, i, row) {
-        char before_after_gold[80], before_after_score[80];
-        snprintf(before_after_gold, sizeof before_after_gold, "%s -> %s",
-                 cell(c, sizeof c, "%.3f", number_at(row, "gold_before")),
-                 cell(d, sizeof d, "%.3f", number_at(row, "gold_after")));
-        snprintf(before_after_score, sizeof before_after_score, "%s -> %s",
-                 cell(e, sizeof e, "%.2f", number_at(row, "score_before")),
-                 cell(f, sizeof f, "%.2f", number_at(row, "score_after")));
-        char accuracy[32], gold[32], labels[32], kl[32];
-        printf("%-6d %-22s %-22s %-12s %-24s %-24s %-8s\n", (int)number_at(row, "round"),
-               cell(accuracy, sizeof accuracy, "%.3f", number_at(row, "rm_accuracy")),
-               cell(gold, sizeof gold, "%.3f", number_at(row, "rm_gold_agreement")),
-               cell(labels, sizeof labels, "%.3f", number_at(row, "label_gold_agreement")), before_after_gold,
-               before_after_score, cell(kl, sizeof kl, "%.2f", number_at(row, "kl")));
+        char a[4][24], accuracy[96], gold[96], baseline[24], labels[24], gold_move[64], score_move[64], kl[24],
+            length[64];
+        snprintf(accuracy, sizeof accuracy, "%s (%s-%s)", cell(a[0], 24, "%.3f", number_at(row, "rm_accuracy")),
+                 cell(a[1], 24, "%.3f", element_at(row, "rm_accuracy_95", 0)),
+                 cell(a[2], 24, "%.3f", element_at(row, "rm_accuracy_95", 1)));
+        snprintf(gold, sizeof gold, "%s (%s-%s)", cell(a[0], 24, "%.3f", number_at(row, "rm_gold_agreement")),
+                 cell(a[1], 24, "%.3f", element_at(row, "rm_gold_agreement_95", 0)),
+                 cell(a[2], 24, "%.3f", element_at(row, "rm_gold_agreement_95", 1)));
+        cell(baseline, sizeof baseline, "%.3f", number_at(row, "baseline_gold_agreement"));
+        cell(labels, sizeof labels, "%.3f", number_at(row, "label_gold_agreement"));
+        snprintf(gold_move, sizeof gold_move, "%s -> %s", cell(a[0], 24, "%.3f", number_at(row, "gold_before")),
+                 cell(a[1], 24, "%.3f", number_at(row, "gold_after")));
+        snprintf(score_move, sizeof score_move, "%s -> %s", cell(a[2], 24, "%.2f", number_at(row, "score_before")),
+                 cell(a[3], 24, "%.2f", number_at(row, "score_after")));
+        cell(kl, sizeof kl, "%.2f", number_at(row, "kl"));
+        snprintf(length, sizeof length, "%s -> %s", cell(a[0], 24, "%.1f", number_at(row, "length_before")),
+                 cell(a[1], 24, "%.1f", number_at(row, "length_after")));
+        printf("%-6d %-22s %-22s %-9s %-8s | %-16s %-14s %-6s %-14s\n", (int)number_at(row, "round"), accuracy, gold,
+               baseline, labels, gold_move, score_move, kl, length);
     }
+    printf("(reward model on its held-out pairs; unigram: counting words, the baseline; labels: the labels' own gold\n"
+           " agreement; then PPO on the held-out prompts, before -> after, KL in nats to the round's reference)\n");
     printf("seconds:");
     const json_t *stage;
     json_array_foreach(stages, i, stage)

@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 rlhf=./build/cli/rlhf
 out=${RLHF_DEMO_OUT:-demo-out}
 steps=${RLHF_DEMO_STEPS:-1500}
-ppo_steps=${RLHF_DEMO_PPO_STEPS:-30}
-round2_prompts=${RLHF_DEMO_ROUND2_PROMPTS:-4096}
+ppo_steps=${RLHF_DEMO_PPO_STEPS:-25}
+round2_prompts=${RLHF_DEMO_ROUND2_PROMPTS:-3072}
 mkdir -p "$out"
 demo_start=$(date +%s)
 stage_start=$demo_start
@@ -75,8 +75,9 @@ stage rm "7. a reward model on the labels (the policy's trunk plus a scalar head
 mkdir -p "$out/round1" "$out/round2"
 $rlhf rm train --db "$out/prefs.db" --model "$out/policy" --out "$out/round1/reward" --epochs 2 --batch-pairs 16 \
     --lr 3e-4 --warmup 20 --eval-every 400 --keep best
-$rlhf rm eval --db "$out/prefs.db" --model "$out/round1/reward" --plot "$out/round1/reward-calibration.png"
-$rlhf rm eval --db "$out/prefs.db" --model "$out/round1/reward" --json > "$out/round1/rm-eval.json"
+# (its figures, with the unigram baseline's, are in rm-eval.json and the summary at the end)
+$rlhf rm eval --db "$out/prefs.db" --model "$out/round1/reward" --plot "$out/round1/reward-calibration.png" --json \
+    > "$out/round1/rm-eval.json"
 echo "the reward model's view of two reviews:"
 $rlhf rm score --model "$out/round1/reward" --prompt "Our book club picked Glass Bridge this month and" \
     --response " it is wonderful. The ending is unforgettable."
@@ -97,8 +98,8 @@ $rlhf label --db "$out/prefs.db" --oracle sentiment --noise 0.05
 stage rm2 "10. round 2: the reward model again, on all labels, from the round-one policy"
 $rlhf rm train --db "$out/prefs.db" --model "$out/round1/ppo" --out "$out/round2/reward" --epochs 1 --batch-pairs 16 \
     --lr 3e-4 --warmup 20 --eval-every 400 --keep best
-$rlhf rm eval --db "$out/prefs.db" --model "$out/round2/reward" --plot "$out/round2/reward-calibration.png"
-$rlhf rm eval --db "$out/prefs.db" --model "$out/round2/reward" --json > "$out/round2/rm-eval.json"
+$rlhf rm eval --db "$out/prefs.db" --model "$out/round2/reward" --plot "$out/round2/reward-calibration.png" --json \
+    > "$out/round2/rm-eval.json"
 
 stage ppo2 "11. round 2: PPO again, from the round-one policy, against the new reward model"
 $rlhf ppo --db "$out/prefs.db" --policy "$out/round1/ppo" --reward "$out/round2/reward" --out "$out/round2/ppo" \

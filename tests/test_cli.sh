@@ -23,6 +23,17 @@ expect_error 2 "unknown option '--bogus'" "$rlhf" ppl --bogus 1
 expect_error 2 "sample: unexpected argument 'words'" "$rlhf" sample --model "$fixtures/gpt2/lm_small" --prompt hi words
 expect_error 2 "prefs: unexpected argument 'extra'" "$rlhf" prefs export a.jsonl extra --db x.db
 expect_error 2 "--device must be one of auto, cpu, cuda; got 'gpu'" "$rlhf" ppl --model x --ids y --device gpu
+# the rlhf command does not link the CUDA libraries: it loads its CUDA backend when a device
+# is asked for; on a machine without an NVIDIA driver --device auto says so in one short line
+ldd "$rlhf" | grep -q -E "libcudart|libcublas" && fail "rlhf links the CUDA libraries: $(ldd "$rlhf" | grep cu)"
+if ! ldconfig -p 2> /dev/null | grep -q "libcuda\.so\.1" && [ ! -e /proc/driver/nvidia/version ]; then
+    "$rlhf" ppl --model "$fixtures/gpt2/lm_small" --ids "$fixtures/gpt2/lm_small/input_ids.txt" --device auto \
+        > /dev/null 2> "$work/auto.err" || fail "ppl --device auto"
+    [ "$(cat "$work/auto.err")" = "rlhf: --device auto: no NVIDIA driver; using the CPU" ] ||
+        fail "--device auto without a driver: $(cat "$work/auto.err")"
+    expect_error 1 "--device cuda: no usable CUDA device (no NVIDIA driver: libcuda.so.1 is not installed)" \
+        "$rlhf" ppl --model "$fixtures/gpt2/lm_small" --ids "$fixtures/gpt2/lm_small/input_ids.txt" --device cuda
+fi
 expect_error 2 "--schedule must be one of constant, linear, cosine; got 'steep'" "$rlhf" sft --data x --model y --out z --schedule steep
 expect_error 2 "--size-mb must be in (0, 4096], got 0" "$rlhf" demo corpus --out "$work/never.txt" --size-mb 0
 expect_error 2 "give either --text or --file" "$rlhf" tokenizer encode --tokenizer x

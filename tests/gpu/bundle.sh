@@ -27,12 +27,13 @@ bundle=build-gpu-bundle
 [ -f build-gpu/build.ninja ] || meson setup build-gpu
 # meson configure, not setup --reconfigure: the latter keeps an existing folder's c_args
 meson configure build-gpu -Dcuda=enabled --buildtype=release -Dnative=false -Dc_args=-march=x86-64-v3
-ninja -C build-gpu tests/test_cuda bench/rlhf-bench cli/rlhf
+ninja -C build-gpu tests/test_cuda bench/rlhf-bench cli/rlhf librlhf-cuda.so
 grep -q -- "-march=x86-64-v3" build-gpu/build.ninja || { echo "bundle.sh: -march=x86-64-v3 did not reach the build" >&2; exit 1; }
 
 rm -rf "$bundle"
 mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/lib-cli"
-cp build-gpu/tests/test_cuda build-gpu/bench/rlhf-bench build-gpu/cli/rlhf "$bundle/bin/"
+# rlhf loads its CUDA backend from librlhf-cuda.so beside it
+cp build-gpu/tests/test_cuda build-gpu/bench/rlhf-bench build-gpu/cli/rlhf build-gpu/librlhf-cuda.so "$bundle/bin/"
 
 # pack FOLDER BINARY...: copies into FOLDER the shared libraries the binaries load that are
 # neither glibc, the GCC runtime (libgcc_s, libstdc++: every machine with a compiler has
