@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rlhf/nn.h"
@@ -202,6 +203,10 @@ int cli_long(const cli_args *args, const char *name, long *out) {
     char *end;
     errno = 0;
     long value = strtol(text, &end, 10);
+    if (errno == ERANGE && end != text && !*end) { /* an integer, too large for any option */
+        cli_fail("%s: --%s is out of range (%s)", args->command->name, name, text);
+        return -1;
+    }
     if (errno || end == text || *end) {
         cli_fail("%s: --%s expects an integer, got '%s'", args->command->name, name, text);
         return -1;
@@ -214,7 +219,7 @@ int cli_int(const cli_args *args, const char *name, int *out) {
     long value;
     if (cli_long(args, name, &value) != 0) return -1;
     if (value < -2147483647L || value > 2147483647L) {
-        cli_fail("%s: --%s is out of range", args->command->name, name);
+        cli_fail("%s: --%s is out of range (%ld)", args->command->name, name, value);
         return -1;
     }
     *out = (int)value;
@@ -276,6 +281,13 @@ int cli_load_model(const char *dir, const char *device_option, tokenizer **tok, 
     rlhf_error error;
     const nn_backend *backend = nn_backend_select(device_option, device, &error);
     if (!backend) return cli_fail("%s", error.message);
+    /* what is wrong with the directory itself first, before what it lacks */
+    struct stat info;
+    if (stat(dir, &info) != 0) return cli_fail("%s: %s (a model is a directory)", dir, strerror(errno));
+    if (!S_ISDIR(info.st_mode))
+        return cli_fail("%s: not a directory (a model is a directory: config.json, model.safetensors and the tokenizer)",
+                        dir);
+    if (nn_run_check_finished(dir, &error) != 0) return cli_fail("%s", error.message);
     if (tokenizer_load(tok, dir, &error) != 0) return cli_fail("%s", error.message);
     if (gpt_load(model, dir, backend, &error) != 0) {
         tokenizer_free(*tok);

@@ -29,8 +29,13 @@ static int read_int_field(json_t *root, const char *path, const char *key, int *
         }
         return 0;
     }
-    if (!json_is_integer(value) || json_integer_value(value) < -1 || json_integer_value(value) > 100000000) {
+    if (!json_is_integer(value)) {
         rlhf_error_set(error, "%s: field '%s' must be an integer", path, key);
+        return -1;
+    }
+    if (json_integer_value(value) < -1 || json_integer_value(value) > 100000000) {
+        rlhf_error_set(error, "%s: field '%s' is %lld, outside the range this engine takes (-1 to 100000000)", path, key,
+                       (long long)json_integer_value(value));
         return -1;
     }
     *out = (int)json_integer_value(value);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,7 +79,13 @@ static int parse_entry(safetensors_file *file, const char *name, json_t *entry,
             return -1;
         }
         tensor->shape[d] = json_integer_value(dim);
-        count *= (size_t)tensor->shape[d];
+        /* the product of up to 8 dimensions (and its bytes) must not wrap around, or a
+         * crafted shape could pass the size test against its data_offsets */
+        if (__builtin_mul_overflow(count, (size_t)tensor->shape[d], &count) ||
+            count > SIZE_MAX / 8) {
+            rlhf_error_set(error, "%s: tensor '%s': shape has more elements than any file can hold", path, name);
+            return -1;
+        }
     }
     json_t *begin = json_array_get(offsets, 0), *end = json_array_get(offsets, 1);
     if (!json_is_integer(begin) || !json_is_integer(end) || json_integer_value(begin) < 0 ||

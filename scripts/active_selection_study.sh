@@ -51,10 +51,11 @@ quiet $rlhf prefs export "$out/random.jsonl" --db "$out/random.db"
 # train NAME PREFS N: a reward model on the first N preferences of PREFS; prints its
 # evaluation on the common set as "gold low high accuracy"
 train() {
-    head -n "$3" "$2" > "$out/$1.jsonl"
-    [ "$(wc -l < "$out/$1.jsonl")" -eq "$3" ] || { echo "only $(wc -l < "$out/$1.jsonl") labels for $1" >&2; exit 1; }
+    head -n "$3" "$2" > "$out/$1-train.jsonl"
+    [ "$(wc -l < "$out/$1-train.jsonl")" -eq "$3" ] ||
+        { echo "only $(wc -l < "$out/$1-train.jsonl") labels for $1" >&2; exit 1; }
     quiet $rlhf init --db "$out/$1.db"
-    quiet $rlhf prefs import "$out/$1.jsonl" --db "$out/$1.db"
+    quiet $rlhf prefs import "$out/$1-train.jsonl" --db "$out/$1.db"
     quiet $rlhf rm train --db "$out/$1.db" --model "$policy" --out "$out/$1-rm" --epochs 2 --batch-pairs 16 \
         --lr 3e-4 --warmup 20 --val-percent 0 --norm-samples 0 --seed 1
     $rlhf rm eval --db "$out/eval.db" --model "$out/$1-rm" --split all --json > "$out/$1-eval.json"

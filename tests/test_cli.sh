@@ -23,6 +23,13 @@ expect_error 2 "unknown option '--bogus'" "$rlhf" ppl --bogus 1
 expect_error 2 "sample: unexpected argument 'words'" "$rlhf" sample --model "$fixtures/gpt2/lm_small" --prompt hi words
 expect_error 2 "prefs: unexpected argument 'extra'" "$rlhf" prefs export a.jsonl extra --db x.db
 expect_error 2 "--device must be one of auto, cpu, cuda; got 'gpu'" "$rlhf" ppl --model x --ids y --device gpu
+# an integer too large for any option says so, whatever its size
+expect_error 2 "pretrain: --steps is out of range (99999999999999999999)" "$rlhf" pretrain --ids x --out y \
+    --steps 99999999999999999999
+expect_error 2 "pretrain: --steps is out of range (2147483648)" "$rlhf" pretrain --ids x --out y --steps 2147483648
+# a model path that is not there, or not a directory, says that, not what a model lacks
+expect_error 1 "nowhere: No such file or directory (a model is a directory)" "$rlhf" sample --model "$work/nowhere" \
+    --prompt hi --device cpu
 # the rlhf command does not link the CUDA libraries: it loads its CUDA backend when a device
 # is asked for; on a machine without an NVIDIA driver --device auto says so in one short line
 ldd "$rlhf" | grep -q -E "libcudart|libcublas" && fail "rlhf links the CUDA libraries: $(ldd "$rlhf" | grep cu)"

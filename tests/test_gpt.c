@@ -591,6 +591,13 @@ START_TEST(test_loader_refuses_damaged_directories) {
         {"sharded", "mv model.safetensors model-00001-of-00002.safetensors && echo '{}' > model.safetensors.index.json",
          "a sharded checkpoint", "max_shard_size"},
         {"activation", "sed -i 's/\"gelu_new\"/\"relu\"/' config.json", "activation_function", "relu"},
+        {"vocab_huge", "sed -i 's/\"vocab_size\": [0-9]*/\"vocab_size\": 2147483647/' config.json",
+         "'vocab_size' is 2147483647", "outside the range"},
+        /* 2^40 x 2^24 elements wrap a 64-bit count to 0, which empty data_offsets would match */
+        {"shape_overflow",
+         "h='{\"wte.weight\":{\"dtype\":\"F32\",\"shape\":[1099511627776,16777216],\"data_offsets\":[0,0]}}'; "
+         "printf \"$(printf '\\\\%03o' ${#h})\\000\\000\\000\\000\\000\\000\\000%s\" \"$h\" > model.safetensors",
+         "wte.weight", "more elements than any file can hold"},
     };
     for (size_t i = 0; i < sizeof damages / sizeof damages[0]; i++) {
         copy_model(damages[i].name);
