@@ -74,6 +74,12 @@ int cmd_generate(int argc, char **argv) {
         return cli_usage_error("generate: --select uncertain: --per-prompt %d gives one pair to choose from; give 3 "
                                "or more", o.per_prompt);
     if (uncertain) o.queue.pairing = STORE_PAIRS_CLOSEST;
+    /* all pairs grow as K^2: a typo in --per-prompt must not queue millions of pairs */
+    long pairs_each = (long)o.per_prompt * (o.per_prompt - 1) / 2;
+    if (o.queue.pairing == STORE_PAIRS_ALL && pairs_each > 10000)
+        return cli_usage_error("generate: --per-prompt %d with --pairs all would queue %ld pairs a prompt (at most "
+                               "10000); use --pairs random or --select uncertain, or fewer completions",
+                               o.per_prompt, pairs_each);
     rlhf_error error;
     /* the same checks as rlhf sample; collect_generate checks the context length against
      * the model before it writes anything */

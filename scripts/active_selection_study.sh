@@ -10,8 +10,9 @@
 #              the other openings, the pair that model is least sure of (--select
 #              uncertain); a budget of N is the 500 random labels plus the first N - 500 of these
 #              (the other 3,700 openings, so that 4,000 labels are there after identical pairs).
-# For each budget (500, 1000, 2000, 4000) a reward model trains on exactly those labels (2
-# epochs, no held-out split, no normalisation) and is evaluated on one common set of 2,000
+# For each budget (500, 1000, 2000, 4000) a reward model trains on exactly those labels (the
+# same 500 steps of 16 pairs each: 16, 8, 4 and 2 epochs; no held-out split, no
+# normalisation) and is evaluated on one common set of 2,000
 # labeled pairs of other openings (rm eval --split all): its agreement with the gold scores,
 # with the 95% interval. Results: OUT_DIR/results.tsv. About 5 minutes on 2 cores.
 set -eu
@@ -23,7 +24,11 @@ rlhf=${RLHF:-$here/build/cli/rlhf}
 mkdir -p "$out"
 rm -f "$out"/*.db "$out"/*.db-wal "$out"/*.db-shm
 quiet() { "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; "$@"; exit 1; }; }
-value() { sed -n "s/.*\"$1\": \\{0,1\\}\\([-0-9.e]*\\).*/\\1/p" "$2" | head -n 1; }
+# figures FILE: "gold low high accuracy" from an rm eval --json file
+figures() {
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); low, high = d["gold_accuracy_95"]
+print(d["gold_accuracy"], low, high, d["accuracy"])' "$1"
+}
 
 # prompts: a pool for training labels and an evaluation set, from other seeds than the demo's
 $rlhf demo prompts --out "$out/pool.jsonl" --count 4200 --seed 11 > /dev/null
@@ -56,12 +61,11 @@ train() {
         { echo "only $(wc -l < "$out/$1-train.jsonl") labels for $1" >&2; exit 1; }
     quiet $rlhf init --db "$out/$1.db"
     quiet $rlhf prefs import "$out/$1-train.jsonl" --db "$out/$1.db"
-    quiet $rlhf rm train --db "$out/$1.db" --model "$policy" --out "$out/$1-rm" --epochs 2 --batch-pairs 16 \
-        --lr 3e-4 --warmup 20 --val-percent 0 --norm-samples 0 --seed 1
-    $rlhf rm eval --db "$out/eval.db" --model "$out/$1-rm" --split all --json > "$out/$1-eval.json"
-    low=$(sed -n 's/.*"gold_accuracy_95": \[\([0-9.e-]*\), \([0-9.e-]*\)\].*/\1/p' "$out/$1-eval.json")
-    high=$(sed -n 's/.*"gold_accuracy_95": \[\([0-9.e-]*\), \([0-9.e-]*\)\].*/\2/p' "$out/$1-eval.json")
-    echo "$(value gold_accuracy "$out/$1-eval.json") $low $high $(value accuracy "$out/$1-eval.json")"
+    # the same 500 optimizer steps of 16 pairs for every budget: 8,000 / N epochs
+    quiet $rlhf rm train --db "$out/$1.db" --model "$policy" --out "$out/$1-rm" --epochs $((8000 / $3)) \
+        --batch-pairs 16 --lr 3e-4 --warmup 20 --val-percent 0 --norm-samples 0 --seed 1
+    $rlhf rm eval --db "$out/eval.db" --model "$out/$1-rm" --split all --json > "$out/$1-eval.json" 2> /dev/null
+    figures "$out/$1-eval.json"
 }
 
 echo "== uncertain arm: a seed reward model on the first 500 random labels picks the other pairs"

@@ -149,6 +149,12 @@ static int open_store(store **out, const char *path, bool create, rlhf_error *er
         rlhf_error_set(error, "%s: no such store (create it with rlhf init --db %s)", path, path);
         return -1;
     }
+    /* a device, a FIFO or a folder is no store, and SQLite must not put its journal or WAL
+     * beside one: refused before SQLite sees the path */
+    if (stat(path, &info) == 0 && !S_ISREG(info.st_mode)) {
+        rlhf_error_set(error, "%s: not a regular file (a store is an SQLite file; give a file path)", path);
+        return -1;
+    }
     store *db = calloc(1, sizeof *db);
     db->path = strdup(path);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);

@@ -27,6 +27,19 @@ expect_error 2 "--device must be one of auto, cpu, cuda; got 'gpu'" "$rlhf" ppl 
 expect_error 2 "pretrain: --steps is out of range (99999999999999999999)" "$rlhf" pretrain --ids x --out y \
     --steps 99999999999999999999
 expect_error 2 "pretrain: --steps is out of range (2147483648)" "$rlhf" pretrain --ids x --out y --steps 2147483648
+expect_error 2 "--per-prompt 3000 with --pairs all would queue 4498500 pairs a prompt" "$rlhf" generate --db x.db \
+    --model y --per-prompt 3000
+# a FIFO given as an input is refused at once, not waited on
+mkfifo "$work/fifo" && {
+    expect_error 1 "fifo: not a regular file" timeout 20 "$rlhf" ppl --model "$fixtures/gpt2/lm_small" --ids "$work/fifo" \
+        --device cpu
+    expect_error 1 "fifo: not a regular file" timeout 20 "$rlhf" tokenizer train --corpus "$work/fifo" --vocab-size 300 \
+        --out "$work/never_tok"
+}
+# a device is no store: refused naming it, and nothing written beside it
+expect_error 1 "/dev/zero: not a regular file (a store is an SQLite file" "$rlhf" stats --db /dev/zero
+expect_error 1 "/dev/null: not a regular file" "$rlhf" init --db /dev/null
+[ -e /dev/null-journal ] || [ -e /dev/null-wal ] && fail "init --db /dev/null left a journal beside it"
 # a model path that is not there, or not a directory, says that, not what a model lacks
 expect_error 1 "nowhere: No such file or directory (a model is a directory)" "$rlhf" sample --model "$work/nowhere" \
     --prompt hi --device cpu

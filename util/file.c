@@ -125,6 +125,24 @@ fail:
     return -1;
 }
 
+int rlhf_open_regular(const char *path, rlhf_error *error) {
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        rlhf_error_set(error, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat info;
+    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        rlhf_error_set(error, "%s: not a regular file (a FIFO, device or folder cannot be read as input)", path);
+        close(fd);
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return fd;
+}
+
 int rlhf_write_file_atomic(const char *path, const void *data, size_t size, rlhf_error *error) {
     const void *chunks[1] = {data};
     size_t sizes[1] = {size};
@@ -132,14 +150,17 @@ int rlhf_write_file_atomic(const char *path, const void *data, size_t size, rlhf
 }
 
 int rlhf_read_file(const char *path, char **data, size_t *size, rlhf_error *error) {
-    FILE *file = fopen(path, "rb");
+    int fd = rlhf_open_regular(path, error);
+    if (fd < 0) return -1;
+    FILE *file = fdopen(fd, "rb");
     if (!file) {
         rlhf_error_set(error, "%s: %s", path, strerror(errno));
+        close(fd);
         return -1;
     }
     struct stat info;
-    if (fstat(fileno(file), &info) != 0 || !S_ISREG(info.st_mode)) {
-        rlhf_error_set(error, "%s: not a regular file", path);
+    if (fstat(fileno(file), &info) != 0) {
+        rlhf_error_set(error, "%s: %s", path, strerror(errno));
         fclose(file);
         return -1;
     }

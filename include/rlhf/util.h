@@ -30,7 +30,10 @@ int rlhf_write_file_atomic(const char *path, const void *data, size_t size, rlhf
 int rlhf_write_file_atomic_chunks(const char *path, const void *const *chunks, const size_t *sizes,
                                   int chunk_count, rlhf_error *error);
 
-/* Reads a whole file into a malloc'd buffer (NUL-terminated for convenience). */
+/* Opens path for reading when it is a regular file (without waiting on a FIFO); -1 with
+ * error set naming it otherwise. */
+int rlhf_open_regular(const char *path, rlhf_error *error);
+/* Reads a whole regular file into a malloc'd buffer (NUL-terminated for convenience). */
 int rlhf_read_file(const char *path, char **data, size_t *size, rlhf_error *error);
 
 /* Creates a directory and its parents, like mkdir -p. Succeeds if it exists. */
