@@ -92,6 +92,8 @@ if [ -x "$bench" ]; then
         [ "$(json_value blas_core "$work/out")" = Nehalem ] ||
             fail "rlhf-bench reports blas_core '$(json_value blas_core "$work/out")' under OPENBLAS_CORETYPE=Nehalem"
     fi
+else
+    echo "SKIP: the rlhf-bench checks ($bench is not built)"
 fi
 expect_error 2 "give either --text-file or --ids" "$rlhf" ppl --model "$fixtures/gpt2/lm_small"
 expect_error 2 "expects an integer" "$rlhf" ppl --model x --ids y --batch-size many

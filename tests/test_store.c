@@ -387,6 +387,68 @@ START_TEST(test_export_and_import_preferences) {
 }
 END_TEST
 
+/* Labels pairs in order: annotator `who` gives choices[i] to the i-th pair its queue offers;
+ * with by_side, choices[i] is A for "the left side" and B for "the right side", turned into
+ * a/b through the pair's shown order. */
+static void label_in_order(store *db, int64_t who, const store_choice *choices, int count, bool by_side) {
+    rlhf_error error;
+    for (int i = 0; i < count; i++) {
+        store_pair pair;
+        bool found;
+        ck_assert_int_eq(store_next_pair(db, who, &pair, &found, &error), 0);
+        ck_assert(found);
+        store_choice c = choices[i];
+        if (by_side && (c == STORE_CHOICE_A || c == STORE_CHOICE_B))
+            c = (c == STORE_CHOICE_A) == pair.left_is_a ? STORE_CHOICE_A : STORE_CHOICE_B;
+        store_label label = {.pair_id = pair.pair_id, .annotator_id = who, .choice = c,
+                             .left_completion_id = pair.left_completion_id, .seconds = 1.0};
+        ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
+        store_pair_free(&pair);
+    }
+}
+
+/* Figures a one-word slip in the statistics would change (issue 20's surviving mutants):
+ * agreement in all four categories, both-bad included, and a left side that wins 3 of 4.
+ *   Z: a, both-bad, both-bad, b; W: a, both-bad, tie, b. Agreement 3/4.
+ *   Cohen: marginals Z (a 1, b 1, tie 0, bad 2), W (a 1, b 1, tie 1, bad 1):
+ *   p_e = (1 + 1 + 0 + 2) / 16 = 1/4, kappa = (3/4 - 1/4) / (3/4) = 2/3 (leaving both-bad
+ *   out of the observed agreement would give 1/3).
+ *   Fleiss (2 raters): P = 3/4; p = (2, 2, 1, 3) / 8: P_e = 18/64,
+ *   kappa = (48/64 - 18/64) / (46/64) = 15/23.
+ *   Position: V labels four pairs of another store left, left, left, right: left-win rate 3/4
+ *   (the right side's share, 1/4, is what a flipped comparison would report). */
+START_TEST(test_statistics_every_category_and_side) {
+    long pairs;
+    rlhf_error error;
+    store *db = populated_store("stats4.db", 4, 2, 2, &pairs);
+    int64_t z, w;
+    ck_assert_int_eq(store_annotator(db, "Z", STORE_ANNOTATOR_HUMAN, &z, &error), 0);
+    ck_assert_int_eq(store_annotator(db, "W", STORE_ANNOTATOR_HUMAN, &w, &error), 0);
+    store_choice zs[4] = {STORE_CHOICE_A, STORE_CHOICE_BOTH_BAD, STORE_CHOICE_BOTH_BAD, STORE_CHOICE_B};
+    store_choice ws[4] = {STORE_CHOICE_A, STORE_CHOICE_BOTH_BAD, STORE_CHOICE_TIE, STORE_CHOICE_B};
+    label_in_order(db, z, zs, 4, false);
+    label_in_order(db, w, ws, 4, false);
+    store_stats s;
+    ck_assert_int_eq(store_compute_stats(db, &s, &error), 0);
+    ck_assert_double_eq_tol(s.percent_agreement, 0.75, 1e-12);
+    ck_assert_int_eq(s.agreement_count, 1);
+    ck_assert_double_eq_tol(s.agreements[0].kappa, 2.0 / 3.0, 1e-12);
+    ck_assert_double_eq_tol(s.fleiss_kappa, 15.0 / 23.0, 1e-12);
+    store_stats_free(&s);
+    store_close(db);
+
+    db = populated_store("sides.db", 4, 2, 1, &pairs);
+    int64_t v;
+    ck_assert_int_eq(store_annotator(db, "V", STORE_ANNOTATOR_HUMAN, &v, &error), 0);
+    store_choice sides[4] = {STORE_CHOICE_A, STORE_CHOICE_A, STORE_CHOICE_A, STORE_CHOICE_B}; /* left, left, left, right */
+    label_in_order(db, v, sides, 4, true);
+    ck_assert_int_eq(store_compute_stats(db, &s, &error), 0);
+    ck_assert_double_eq_tol(s.left_win_rate, 0.75, 1e-12);
+    store_stats_free(&s);
+    store_close(db);
+}
+END_TEST
+
 START_TEST(test_statistics_against_worked_examples) {
     /* Four pairs labeled by X and Y: X a, a, b, tie; Y a, b, b, tie.
      * Agreement 3/4. Cohen: marginals X (a 2, b 1, tie 1), Y (a 1, b 2, tie 1):
@@ -962,6 +1024,7 @@ int main(void) {
     tcase_add_test(tc, test_comparison_validation_undo_and_rankings);
     tcase_add_test(tc, test_export_and_import_preferences);
     tcase_add_test(tc, test_statistics_against_worked_examples);
+    tcase_add_test(tc, test_statistics_every_category_and_side);
     tcase_add_test(tc, test_only_init_creates_and_foreign_files_are_refused);
     tcase_add_test(tc, test_same_text_is_a_duplicate_whatever_the_id);
     tcase_add_test(tc, test_invalid_utf8_round_trips_through_export);
