@@ -15,9 +15,9 @@ cd "$(dirname "$0")/.."
 
 rlhf=./build/cli/rlhf
 out=${RLHF_DEMO_OUT:-demo-out}
-steps=${RLHF_DEMO_STEPS:-1500}
+steps=${RLHF_DEMO_STEPS:-1350}
 ppo_steps=${RLHF_DEMO_PPO_STEPS:-25}
-round2_prompts=${RLHF_DEMO_ROUND2_PROMPTS:-3072}
+round2_prompts=${RLHF_DEMO_ROUND2_PROMPTS:-2048}
 mkdir -p "$out"
 demo_start=$(date +%s)
 stage_start=$demo_start
