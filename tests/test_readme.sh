@@ -18,10 +18,10 @@ export OMP_NUM_THREADS=2
 shorten='s|--size-mb 8|--size-mb 0.3|
 s|--count 12288|--count 96|
 s|--vocab-size 4096|--vocab-size 512|
-s|--steps 1500|--steps 30|
+s|--steps 1350|--steps 30|
 s|--steps 25|--steps 2|
 s|--steps 300|--steps 10|
-s|--limit 3072|--limit 48|
+s|--limit 2048|--limit 48|
 s|--eval-every 400|--eval-every 20|
 s|--config gpt2 -B 4 -T 256|--config tiny -B 2 -T 32 --steps 1|'
 
