@@ -152,10 +152,11 @@ static int rm_train(int argc, char **argv) {
         return cli_usage_error("rm train: --out %s is the --model directory; the reward model goes to a directory of its "
                                "own (the policy stays the reference for normalisation and for PPO)", out_dir);
     if (rlhf_check_output_directory(out_dir, &error) != 0) return cli_fail("rm train: %s", error.message);
+    int64_t saved_run = 0; /* a resumed training takes its run id back */
     if (o.resume) { /* a checkpoint that is already done is refused before anything changes */
         int done;
         int stopped_at;
-        if (reward_checkpoint_epoch(out_dir, &done, &stopped_at, &error) != 0)
+        if (reward_checkpoint_epoch(out_dir, &done, &stopped_at, &saved_run, &error) != 0)
             return cli_fail("rm train: --resume: %s", error.message);
         if (stopped_at > 0)
             return cli_fail("rm train: --resume: the checkpoint in %s stopped early at step %d (--patience), so there is "
@@ -228,7 +229,6 @@ static int rm_train(int argc, char **argv) {
             status = -1;
         }
         /* a resumed training takes its run id back: one training, one series of metrics */
-        int64_t saved_run = o.resume ? reward_checkpoint_run_id(out_dir) : 0;
         int resumed = saved_run > 0 && status == 0 ? store_resume_run(db, saved_run, "rm", &error) : 1;
         if (resumed < 0) status = -1;
         else if (resumed == 0) run_id = saved_run;

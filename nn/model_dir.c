@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -505,22 +504,11 @@ int nn_run_begin(nn_run_output *output, const char *dir, const char *command, bo
     return status;
 }
 
-/* Removes dir's mark and syncs the directory so the removal is on disk. */
+/* Removes dir's mark, durably. */
 static int remove_mark(const char *dir, rlhf_error *error) {
     char path[4096];
     if (unfinished_path(dir, path, sizeof path, error) != 0) return -1;
-    if (unlink(path) != 0 && errno != ENOENT) {
-        rlhf_error_set(error, "%s: cannot remove: %s", path, strerror(errno));
-        return -1;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0 || fsync(fd) != 0) {
-        rlhf_error_set(error, "%s: cannot sync the directory: %s", dir, strerror(errno));
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    close(fd);
-    return 0;
+    return rlhf_remove_file(path, error);
 }
 
 int nn_run_finish(const nn_run_output *output, rlhf_error *error) { return remove_mark(output->dir, error); }

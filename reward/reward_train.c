@@ -2,7 +2,6 @@
 #include "rlhf/reward.h"
 
 #include <jansson.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,18 +191,7 @@ static int epoch_of(const safetensors_file *state, int *epoch, rlhf_error *error
     return metadata_count(state, "epoch", epoch, error);
 }
 
-int64_t reward_checkpoint_run_id(const char *dir) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
-    safetensors_file state;
-    if (safetensors_open(&state, path, NULL) != 0) return 0;
-    const char *run = safetensors_metadata(&state, "run_id");
-    int64_t id = run ? strtoll(run, NULL, 10) : 0;
-    safetensors_close(&state);
-    return id > 0 ? id : 0;
-}
-
-int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, rlhf_error *error) {
+int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, int64_t *run_id, rlhf_error *error) {
     char path[4096];
     snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
     safetensors_file state;
@@ -211,6 +199,11 @@ int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, rlhf_e
     int stopped = 0;
     int status = epoch_of(&state, epoch, error) || metadata_count(&state, "stopped_at", &stopped, error) ? -1 : 0;
     if (status == 0 && stopped_at) *stopped_at = stopped;
+    if (status == 0 && run_id) { /* absent in checkpoints from before runs were resumed: 0 */
+        const char *run = safetensors_metadata(&state, "run_id");
+        long long id = run ? strtoll(run, NULL, 10) : 0;
+        *run_id = id > 0 ? id : 0;
+    }
     safetensors_close(&state);
     return status;
 }
@@ -476,10 +469,7 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     if (keep_best) { /* out_dir's model is the kept one now: the side copy has done its work */
         char path[4096];
         best_path(options->out_dir, path);
-        if (unlink(path) != 0 && errno != ENOENT) {
-            rlhf_error_set(error, "%s: cannot remove: %s", path, strerror(errno));
-            goto done;
-        }
+        if (rlhf_remove_file(path, error) != 0) goto done;
     }
     double elapsed = rlhf_seconds() - start_time;
     result->pairs_per_second = elapsed > 0 ? pairs_trained / elapsed : 0;
@@ -587,8 +577,8 @@ static void normalization_path(const char *dir, char path[4096]) {
 int reward_remove_normalization(const char *dir, rlhf_error *error) {
     char path[4096];
     normalization_path(dir, path);
-    if (unlink(path) != 0 && errno != ENOENT) {
-        rlhf_error_set(error, "%s: cannot remove the earlier model's normalisation: %s", path, strerror(errno));
+    if (rlhf_remove_file(path, error) != 0) {
+        rlhf_error_prefix(error, "the earlier model's normalisation");
         return -1;
     }
     return 0;

@@ -323,7 +323,7 @@ START_TEST(test_no_validation_set_is_nan) {
     ck_assert(isnan(result.val_loss) && isnan(result.val_accuracy));
     /* a finished checkpoint is refused on resume rather than "trained" for 0 steps */
     int epoch = -1;
-    ck_assert_int_eq(reward_checkpoint_epoch(out, &epoch, NULL, &error), 0);
+    ck_assert_int_eq(reward_checkpoint_epoch(out, &epoch, NULL, NULL, &error), 0);
     ck_assert_int_eq(epoch, 1);
     options.resume = true;
     ck_assert_int_eq(reward_train(&model, &data, &options, NULL, NULL, &result, &error), -1);
@@ -669,7 +669,7 @@ START_TEST(test_best_checkpoint_and_early_stopping) {
         ck_assert_int_ne(access(path, F_OK), 0); /* the side copy is gone once --out holds the kept weights */
         /* a run that stopped early has nothing to resume */
         int epoch = 0, stopped_at = 0;
-        ck_assert_int_eq(reward_checkpoint_epoch(out, &epoch, &stopped_at, &error), 0);
+        ck_assert_int_eq(reward_checkpoint_epoch(out, &epoch, &stopped_at, NULL, &error), 0);
         ck_assert_int_eq(stopped_at, stop);
         options.resume = true;
         gpt_model resumed;

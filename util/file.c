@@ -125,6 +125,15 @@ fail:
     return -1;
 }
 
+int rlhf_remove_file(const char *path, rlhf_error *error) {
+    if (unlink(path) != 0 && errno != ENOENT) {
+        rlhf_error_set(error, "%s: cannot remove: %s", path, strerror(errno));
+        return -1;
+    }
+    sync_parent_directory(path); /* the removal reaches the disk before the caller goes on */
+    return 0;
+}
+
 int rlhf_open_regular(const char *path, rlhf_error *error) {
     /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);

@@ -131,11 +131,10 @@ typedef struct reward_train_result {
 long reward_training_pair_count(const reward_dataset *data);
 
 /* The epochs a checkpoint in dir (training_state.safetensors, "epoch") has completed,
- * into *epoch, and into *stopped_at (when not NULL) the step early stopping ended it at (0:
- * it did not stop early); fails naming the file when there is none or it is malformed. */
-int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, rlhf_error *error);
-/* The store's run id a checkpoint in dir recorded (0: none, or no checkpoint). */
-int64_t reward_checkpoint_run_id(const char *dir);
+ * into *epoch, into *stopped_at (when not NULL) the step early stopping ended it at (0: it
+ * did not stop early), and into *run_id (when not NULL) the store run it belongs to (0:
+ * none recorded); fails naming the file when there is none or it is malformed. */
+int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, int64_t *run_id, rlhf_error *error);
 
 /* Trains model (which must have a scalar head) on the train split, evaluates on validation
  * every eval_every steps and after each epoch, logs metrics to the run, and saves out_dir

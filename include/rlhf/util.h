@@ -30,6 +30,9 @@ int rlhf_write_file_atomic(const char *path, const void *data, size_t size, rlhf
 int rlhf_write_file_atomic_chunks(const char *path, const void *const *chunks, const size_t *sizes,
                                   int chunk_count, rlhf_error *error);
 
+/* Removes path if it is there (a missing file is no error) and syncs its folder, so the
+ * removal is on disk when it returns. */
+int rlhf_remove_file(const char *path, rlhf_error *error);
 /* Opens path for reading when it is a regular file (without waiting on a FIFO); -1 with
  * error set naming it otherwise. */
 int rlhf_open_regular(const char *path, rlhf_error *error);
