@@ -46,6 +46,19 @@ int rlhf_make_directory(const char *path, rlhf_error *error);
  * Lets a long run fail at its start instead of when it saves. */
 int rlhf_check_output_directory(const char *path, rlhf_error *error);
 
+/* Memory and sizes (util/memory.c). Every growing array goes through rlhf_grow; every size
+ * computed from input through rlhf_size_multiply; every path through rlhf_path_join. */
+/* a * b into *product; false (product untouched) when it would not fit in a size_t. */
+bool rlhf_size_multiply(size_t a, size_t b, size_t *product);
+/* Resizes the array whose pointer is at items (a T **) to count elements of element_size
+ * bytes; -1 on overflow or out of memory, leaving the array as it was. */
+int rlhf_resize(void *items, size_t count, size_t element_size);
+/* Grows the array whose pointer is at items (a T **) of *capacity elements to hold at least
+ * needed, doubling; -1 on overflow or out of memory, leaving array and capacity as they were. */
+int rlhf_grow(void *items, size_t *capacity, size_t needed, size_t element_size);
+/* directory + "/" + name into out[out_size]; -1 with error set when it would be truncated. */
+int rlhf_path_join(char *out, size_t out_size, const char *directory, const char *name, rlhf_error *error);
+
 /* Seconds from a monotonic clock. */
 double rlhf_seconds(void);
 
