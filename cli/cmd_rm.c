@@ -474,11 +474,12 @@ static int rm_eval(int argc, char **argv) {
         }
         json_object_set_new(root, "by_gold_gap", gaps);
         if (have_baseline)
-            json_object_set_new(root, "baseline", json_pack("{s:s, s:I, s:f, s:I, s:o, s:[oo], s:I, s:o, s:[oo]}",
+            json_object_set_new(root, "baseline", json_pack("{s:s, s:I, s:f, s:I, s:o, s:o, s:[oo], s:I, s:o, s:[oo]}",
                                                             "kind", "unigram logistic regression", "train_pairs",
                                                             (json_int_t)baseline.train_pairs, "l2", baseline.l2, "pairs",
                                                             (json_int_t)baseline.pairs, "accuracy",
-                                                            cli_json_number(baseline.accuracy), "accuracy_95",
+                                                            cli_json_number(baseline.accuracy), "loss",
+                                                            cli_json_number(baseline.loss), "accuracy_95",
                                                             cli_json_number(baseline.accuracy_low),
                                                             cli_json_number(baseline.accuracy_high), "gold_pairs",
                                                             (json_int_t)baseline.gold_pairs, "gold_accuracy",
@@ -533,9 +534,9 @@ static int rm_eval(int argc, char **argv) {
             }
             if (have_baseline) {
                 printf("unigram baseline (token-count logistic regression, L2 %g, fitted on the same %ld training pairs):\n"
-                       "           accuracy %.3f (95%% interval %.3f - %.3f)",
+                       "           accuracy %.3f (95%% interval %.3f - %.3f)  loss %.4f",
                        baseline.l2, baseline.train_pairs, baseline.accuracy, baseline.accuracy_low,
-                       baseline.accuracy_high);
+                       baseline.accuracy_high, baseline.loss);
                 if (baseline.gold_pairs) printf("  gold agreement %.3f", baseline.gold_accuracy);
                 printf("\n           the model %s it by %+.3f in accuracy", ev.accuracy > baseline.accuracy ? "beats" : "trails",
                        ev.accuracy - baseline.accuracy);

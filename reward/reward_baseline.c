@@ -152,7 +152,7 @@ int reward_fit_unigram_baseline(const reward_dataset *data, int vocab_size, bool
                                 reward_gold_scorer gold, void *gold_user, reward_unigram_baseline *baseline,
                                 rlhf_error *error) {
     memset(baseline, 0, sizeof *baseline);
-    baseline->accuracy = baseline->accuracy_low = baseline->accuracy_high = NAN;
+    baseline->accuracy = baseline->accuracy_low = baseline->accuracy_high = baseline->loss = NAN;
     baseline->gold_accuracy = baseline->gold_accuracy_low = baseline->gold_accuracy_high = NAN;
     if (vocab_size < 1) {
         rlhf_error_set(error, "the unigram baseline needs a vocabulary");
@@ -201,6 +201,7 @@ int reward_fit_unigram_baseline(const reward_dataset *data, int vocab_size, bool
         baseline->train_pairs = n_train;
         baseline->l2 = chosen;
         long correct = 0, gold_correct = 0;
+        double loss_sum = 0;
         for (long i = 0; i < count; i++) {
             const reward_example *e = &data->examples[i];
             if ((validation_only && !e->validation) || e->tie) continue;
@@ -208,6 +209,7 @@ int reward_fit_unigram_baseline(const reward_dataset *data, int vocab_size, bool
             double s = pair_score(w, &pairs[i]);
             baseline->pairs++;
             correct += s > 0;
+            loss_sum += softplus(-s);
             if (gold) {
                 double gc = gold(e->chosen_text, gold_user), gr = gold(e->rejected_text, gold_user);
                 if (fabs(gc - gr) > REWARD_GOLD_TIE) {
@@ -217,6 +219,7 @@ int reward_fit_unigram_baseline(const reward_dataset *data, int vocab_size, bool
             }
         }
         if (baseline->pairs) baseline->accuracy = (double)correct / baseline->pairs;
+        if (baseline->pairs) baseline->loss = loss_sum / (double)baseline->pairs;
         reward_wilson_interval(correct, baseline->pairs, &baseline->accuracy_low, &baseline->accuracy_high);
         if (baseline->gold_pairs) baseline->gold_accuracy = (double)gold_correct / baseline->gold_pairs;
         reward_wilson_interval(gold_correct, baseline->gold_pairs, &baseline->gold_accuracy_low,

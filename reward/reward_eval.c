@@ -2,6 +2,7 @@
  * the annotator-agreement ceiling, and agreement with an oracle's gold scores. */
 #include "rlhf/reward.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,98 +57,129 @@ static void mean_interval(const double *x, long n, double *mean, double *half_wi
     *half_width = n > 1 ? 1.96 * sqrt(sum_squares / (n - 1) / n) : NAN;
 }
 
-int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
-                    reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
+int reward_evaluate_rewards(const reward_dataset *data, bool validation_only, const float *rewards,
+                            reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
     memset(ev, 0, sizeof *ev);
     ev->annotator_agreement = data->annotator_agreement;
+    ev->accuracy = ev->accuracy_low = ev->accuracy_high = ev->loss = ev->margin = NAN;
     ev->gold_accuracy = ev->gold_accuracy_low = ev->gold_accuracy_high = ev->label_gold_accuracy = NAN;
-    ev->by_annotator = calloc((size_t)(data->annotator_count + 1), sizeof *ev->by_annotator);
     long n = 0;
     for (long i = 0; i < data->count; i++) n += !validation_only || data->examples[i].validation;
     if (n == 0) {
         rlhf_error_set(error, "no %spairs to evaluate", validation_only ? "validation " : "");
         return -1;
     }
+    ev->by_annotator = calloc((size_t)data->annotator_count + 1, sizeof *ev->by_annotator);
+    double *losses = malloc(sizeof(double) * (size_t)n), *margins = malloc(sizeof(double) * (size_t)n);
+    double *confidences = malloc(sizeof(double) * (size_t)n);
+    int *outcomes = malloc(sizeof(int) * (size_t)n);
+    if (!ev->by_annotator || !losses || !margins || !confidences || !outcomes) {
+        free(losses);
+        free(margins);
+        free(confidences);
+        free(outcomes);
+        reward_evaluation_free(ev);
+        rlhf_error_set(error, "out of memory evaluating %ld pairs", n);
+        return -1;
+    }
+    long decided = 0, correct = 0, gold_correct = 0, label_gold_correct = 0, k = 0;
+    double reward_sum = 0;
+    for (long i = 0; i < data->count; i++) {
+        const reward_example *e = &data->examples[i];
+        if (validation_only && !e->validation) continue;
+        double rc = rewards[2 * k], rr = rewards[2 * k + 1];
+        k++;
+        reward_sum += rc + rr;
+        if (e->tie) continue;
+        double l, dc, dr;
+        reward_pair_loss(rc, rr, 0.0, false, 0.0, &l, &dc, &dr);
+        losses[decided] = l;
+        margins[decided] = rc - rr;
+        int right = rc > rr;
+        /* the model's confidence in the side it scores higher, whichever that is */
+        confidences[decided] = 1.0 / (1.0 + exp(-fabs(rc - rr)));
+        outcomes[decided] = right;
+        decided++;
+        correct += right;
+        reward_group_accuracy *groups[4] = {&ev->by_annotator[e->annotator], &ev->by_strength[e->strength],
+                                            e->agreement < 0 ? &ev->single : e->agreement ? &ev->agreed : &ev->disagreed,
+                                            NULL};
+        for (int g = 0; groups[g]; g++) {
+            groups[g]->pairs++;
+            groups[g]->correct += right;
+        }
+        if (gold) {
+            double gc = gold(e->chosen_text, gold_user), gr = gold(e->rejected_text, gold_user);
+            /* equal gold scores give no order to agree with; scores of different texts
+             * that differ only by float rounding (~1e-16) are equal too */
+            double gap = fabs(gc - gr);
+            if (gap > REWARD_GOLD_TIE) {
+                int agrees = (rc > rr) == (gc > gr);
+                ev->gold_pairs++;
+                gold_correct += agrees;
+                label_gold_correct += gc > gr; /* the label chose the higher gold score */
+                int b = 0;
+                while (b < REWARD_GOLD_GAP_BINS - 1 && gap >= reward_gold_gap_edges[b + 1]) b++;
+                ev->by_gold_gap[b].pairs++;
+                ev->by_gold_gap[b].correct += right;
+                ev->by_gold_gap[b].gold_correct += agrees;
+            }
+        }
+    }
+    ev->pairs = decided;
+    ev->accuracy = decided ? (double)correct / decided : NAN;
+    reward_wilson_interval(correct, decided, &ev->accuracy_low, &ev->accuracy_high);
+    mean_interval(losses, decided, &ev->loss, &ev->loss_half_width);
+    mean_interval(margins, decided, &ev->margin, &ev->margin_half_width);
+    ev->mean_reward = reward_sum / (2.0 * n);
+    ev->ece = reward_expected_calibration_error(confidences, outcomes, decided, REWARD_CALIBRATION_BINS, ev->bin_count,
+                                                ev->bin_confidence, ev->bin_accuracy);
+    if (ev->gold_pairs) ev->gold_accuracy = (double)gold_correct / ev->gold_pairs;
+    if (ev->gold_pairs) ev->label_gold_accuracy = (double)label_gold_correct / ev->gold_pairs;
+    reward_wilson_interval(gold_correct, ev->gold_pairs, &ev->gold_accuracy_low, &ev->gold_accuracy_high);
+    free(losses);
+    free(margins);
+    free(confidences);
+    free(outcomes);
+    return 0;
+}
+
+int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
+                    reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
+    memset(ev, 0, sizeof *ev);
+    long n = 0;
+    for (long i = 0; i < data->count; i++) n += !validation_only || data->examples[i].validation;
+    if (n == 0) {
+        rlhf_error_set(error, "no %spairs to evaluate", validation_only ? "validation " : "");
+        return -1;
+    }
+    if (n > INT_MAX / 2) {
+        rlhf_error_set(error, "%ld pairs are more than one evaluation scores", n);
+        return -1;
+    }
     const int **sequences = malloc(sizeof(int *) * (size_t)(2 * n));
     int *lengths = malloc(sizeof(int) * (size_t)(2 * n));
     float *rewards = malloc(sizeof(float) * (size_t)(2 * n));
-    const reward_example **chosen_examples = malloc(sizeof(reward_example *) * (size_t)n);
+    int status = 0;
+    if (!sequences || !lengths || !rewards) {
+        rlhf_error_set(error, "out of memory evaluating %ld pairs", n);
+        status = -1;
+    }
     long k = 0;
-    for (long i = 0; i < data->count; i++) {
+    for (long i = 0; status == 0 && i < data->count; i++) {
         const reward_example *e = &data->examples[i];
         if (validation_only && !e->validation) continue;
         sequences[2 * k] = e->chosen;
         lengths[2 * k] = e->chosen_length;
         sequences[2 * k + 1] = e->rejected;
         lengths[2 * k + 1] = e->rejected_length;
-        chosen_examples[k++] = e;
+        k++;
     }
-    int status = reward_score_sequences(model, sequences, lengths, (int)(2 * n), batch_size, rewards, error);
-    if (status == 0) {
-        double *losses = malloc(sizeof(double) * (size_t)n), *margins = malloc(sizeof(double) * (size_t)n);
-        double *confidences = malloc(sizeof(double) * (size_t)n);
-        int *outcomes = malloc(sizeof(int) * (size_t)n);
-        long decided = 0, correct = 0, gold_correct = 0, label_gold_correct = 0;
-        double reward_sum = 0;
-        for (long j = 0; j < n; j++) {
-            const reward_example *e = chosen_examples[j];
-            double rc = rewards[2 * j], rr = rewards[2 * j + 1];
-            reward_sum += rc + rr;
-            if (e->tie) continue;
-            double l, dc, dr;
-            reward_pair_loss(rc, rr, 0.0, false, 0.0, &l, &dc, &dr);
-            losses[decided] = l;
-            margins[decided] = rc - rr;
-            int right = rc > rr;
-            confidences[decided] = 1.0 / (1.0 + exp(-fabs(rc - rr)));
-            outcomes[decided] = right;
-            decided++;
-            correct += right;
-            reward_group_accuracy *groups[4] = {&ev->by_annotator[e->annotator], &ev->by_strength[e->strength],
-                                                e->agreement < 0 ? &ev->single : e->agreement ? &ev->agreed : &ev->disagreed,
-                                                NULL};
-            for (int g = 0; groups[g]; g++) {
-                groups[g]->pairs++;
-                groups[g]->correct += right;
-            }
-            if (gold) {
-                double gc = gold(e->chosen_text, gold_user), gr = gold(e->rejected_text, gold_user);
-                /* equal gold scores give no order to agree with; scores of different texts
-                 * that differ only by float rounding (~1e-16) are equal too */
-                double gap = fabs(gc - gr);
-                if (gap > REWARD_GOLD_TIE) {
-                    int agrees = (rc > rr) == (gc > gr);
-                    ev->gold_pairs++;
-                    gold_correct += agrees;
-                    label_gold_correct += gc > gr; /* the label chose the higher gold score */
-                    int b = 0;
-                    while (b < REWARD_GOLD_GAP_BINS - 1 && gap >= reward_gold_gap_edges[b + 1]) b++;
-                    ev->by_gold_gap[b].pairs++;
-                    ev->by_gold_gap[b].correct += right;
-                    ev->by_gold_gap[b].gold_correct += agrees;
-                }
-            }
-        }
-        ev->pairs = decided;
-        ev->accuracy = decided ? (double)correct / decided : NAN;
-        reward_wilson_interval(correct, decided, &ev->accuracy_low, &ev->accuracy_high);
-        mean_interval(losses, decided, &ev->loss, &ev->loss_half_width);
-        mean_interval(margins, decided, &ev->margin, &ev->margin_half_width);
-        ev->mean_reward = reward_sum / (2.0 * n);
-        ev->ece = reward_expected_calibration_error(confidences, outcomes, decided, REWARD_CALIBRATION_BINS, ev->bin_count,
-                                                    ev->bin_confidence, ev->bin_accuracy);
-        if (ev->gold_pairs) ev->gold_accuracy = (double)gold_correct / ev->gold_pairs;
-        if (ev->gold_pairs) ev->label_gold_accuracy = (double)label_gold_correct / ev->gold_pairs;
-        reward_wilson_interval(gold_correct, ev->gold_pairs, &ev->gold_accuracy_low, &ev->gold_accuracy_high);
-        free(losses);
-        free(margins);
-        free(confidences);
-        free(outcomes);
-    }
+    if (status == 0) status = reward_score_sequences(model, sequences, lengths, (int)(2 * n), batch_size, rewards, error);
+    if (status == 0) status = reward_evaluate_rewards(data, validation_only, rewards, gold, gold_user, ev, error);
     free(sequences);
     free(lengths);
     free(rewards);
-    free(chosen_examples);
     return status;
 }
 

@@ -123,21 +123,25 @@ START_TEST(test_policy_loss) {
 END_TEST
 
 START_TEST(test_value_loss) {
-    /* clip 0.2, three tokens (V, V_old, R):
+    /* clip 0.2, four tokens (V, V_old, R):
      *   (1.0, 0.5, 1.0): V_clip = 0.7; 0 vs 0.09: clipped larger and clipped -> 0.5 * 0.09, gradient 0
-     *   (0.6, 0.5, 0.0): inside the band, V_clip = V: 0.36 both -> 0.18, gradient (0.6 - 0) / 3
-     *   (0.0, 0.5, 0.2): V_clip = 0.3; 0.04 vs 0.01 -> 0.02, gradient (0 - 0.2) / 3
-     * loss (0.045 + 0.18 + 0.02) / 3 = 0.0816667, clip fraction 1/3 */
-    const float values[3] = {1.0f, 0.6f, 0.0f}, old[3] = {0.5f, 0.5f, 0.5f}, returns[3] = {1.0f, 0.0f, 0.2f};
-    const int lengths[1] = {3};
+     *   (0.6, 0.5, 0.0): inside the band, V_clip = V: 0.36 both -> 0.18, gradient (0.6 - 0) / 4
+     *   (0.0, 0.5, 0.2): V_clip = 0.3; 0.04 vs 0.01 -> 0.02, gradient (0 - 0.2) / 4
+     *   (0.0, 0.5, -0.5): below the band, V_clip = 0.3; 0.25 vs 0.64: clipped larger -> 0.32,
+     *     gradient 0 (a band without its lower bound would take 0.25 and gradient 0.5 / 4)
+     * loss (0.045 + 0.18 + 0.02 + 0.32) / 4 = 0.14125, clip fraction 2/4 */
+    const float values[4] = {1.0f, 0.6f, 0.0f, 0.0f}, old[4] = {0.5f, 0.5f, 0.5f, 0.5f};
+    const float returns[4] = {1.0f, 0.0f, 0.2f, -0.5f};
+    const int lengths[1] = {4};
     ppo_loss_stats stats;
-    float gradient[3];
-    ppo_value_loss(values, old, returns, lengths, 1, 3, 0.2, &stats, gradient);
-    ck_assert_double_eq_tol(stats.loss, 0.245 / 3.0, 1e-7);
-    ck_assert_double_eq_tol(stats.clip_fraction, 1.0 / 3.0, 1e-12);
+    float gradient[4];
+    ppo_value_loss(values, old, returns, lengths, 1, 4, 0.2, &stats, gradient);
+    ck_assert_double_eq_tol(stats.loss, 0.565 / 4.0, 1e-7);
+    ck_assert_double_eq_tol(stats.clip_fraction, 2.0 / 4.0, 1e-12);
     ck_assert_float_eq_tol(gradient[0], 0.0f, 1e-7f);
-    ck_assert_float_eq_tol(gradient[1], 0.2f, 1e-7f);
-    ck_assert_float_eq_tol(gradient[2], (float)(-0.2 / 3.0), 1e-7f);
+    ck_assert_float_eq_tol(gradient[1], 0.15f, 1e-7f);
+    ck_assert_float_eq_tol(gradient[2], -0.05f, 1e-7f);
+    ck_assert_float_eq_tol(gradient[3], 0.0f, 1e-7f);
 }
 END_TEST
 
@@ -206,12 +210,15 @@ START_TEST(test_explained_variance_and_controller) {
     ck_assert_double_eq_tol(ppo_explained_variance(values, returns, lengths, 1, 3), 6.0 / 7.0, 1e-12);
     /* Ziegler's controller, target 6, horizon 10000, 64 episodes:
      * KL 9: error 0.5 clipped to 0.2, beta 0.1 (1 + 0.2 * 64 / 10000) = 0.100128
-     * then KL 5.4: error -0.1, beta (1 - 0.1 * 64 / 10000) */
+     * then KL 5.4: error -0.1, beta (1 - 0.1 * 64 / 10000) (inside the clip on both sides) */
     ppo_kl_controller controller = {.beta = 0.1, .target = 6.0, .horizon = 10000.0};
     ppo_kl_controller_update(&controller, 9.0, 64);
     ck_assert_double_eq_tol(controller.beta, 0.100128, 1e-15);
     ppo_kl_controller_update(&controller, 5.4, 64);
     ck_assert_double_eq_tol(controller.beta, 0.100128 * 0.99936, 1e-15);
+    /* KL 1: error -5/6 clipped to -0.2: beta (1 - 0.2 * 64 / 10000) */
+    ppo_kl_controller_update(&controller, 1.0, 64);
+    ck_assert_double_eq_tol(controller.beta, 0.100128 * 0.99936 * 0.99872, 1e-15);
     ppo_kl_controller fixed = {.beta = 0.05};
     ppo_kl_controller_update(&fixed, 100.0, 64);
     ck_assert(fixed.beta == 0.05);

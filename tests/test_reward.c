@@ -414,6 +414,172 @@ START_TEST(test_unigram_baseline_worked_example) {
 }
 END_TEST
 
+START_TEST(test_unigram_baseline_reaches_the_optimum) {
+    /* A over B three times, B over A once (the prompt, token 0, is on both sides and
+     * cancels). By symmetry the optimum has w_A = -w_B = u/2, so the objective is
+     *   (3 softplus(-u) + softplus(u)) / 4 + l2 u^2 / 4,
+     * stationary where (-3 sigmoid(-u) + sigmoid(u)) / 4 + l2 u / 2 = 0 (u = ln 3 at l2 = 0).
+     * With four training pairs no fifth checks the penalty, so l2 is the default 1e-4.
+     * The held-out pairs (A over B, B over A) then have mean loss
+     *   (softplus(-u) + softplus(u)) / 2.
+     * The fit stops at a gradient norm of 1e-6; the curvature near u is about 0.19, so u is
+     * within ~1e-5 and the loss (slope below 1) too. A wrong sign in the gradient fits
+     * another point (the optimiser follows a function that is not the objective's slope). */
+    reward_dataset data = {0};
+    data.examples = calloc(8, sizeof *data.examples);
+    data.annotators = malloc(sizeof(char *));
+    data.annotators[0] = strdup("hand");
+    data.annotator_count = 1;
+    const int a[2] = {0, 1}, b[2] = {0, 2};
+    for (int i = 0; i < 3; i++) add_pair(&data, a, 2, b, 2, "A", "B", false, false);
+    add_pair(&data, b, 2, a, 2, "B", "A", false, false);
+    add_pair(&data, a, 2, b, 2, "A", "B", false, true);
+    add_pair(&data, b, 2, a, 2, "B", "A", false, true);
+    reward_unigram_baseline baseline;
+    rlhf_error error;
+    ck_assert_msg(reward_fit_unigram_baseline(&data, 3, true, NULL, NULL, &baseline, &error) == 0, "%s", error.message);
+    ck_assert(baseline.l2 == 1e-4);
+    double low = 0, high = 2; /* the stationarity condition rises with u: bisect it */
+    for (int i = 0; i < 200; i++) {
+        double u = 0.5 * (low + high);
+        double slope = (-3.0 / (1.0 + exp(u)) + 1.0 / (1.0 + exp(-u))) / 4.0 + baseline.l2 * u / 2.0;
+        if (slope < 0) low = u;
+        else high = u;
+    }
+    double u = 0.5 * (low + high);
+    ck_assert_double_eq_tol(u, log(3.0), 1e-3); /* the penalty moves it little */
+    double expected = (log1p(exp(-u)) + log1p(exp(u))) / 2.0;
+    ck_assert_double_eq_tol(baseline.loss, expected, 1e-5);
+    ck_assert_int_eq(baseline.pairs, 2);
+    ck_assert_double_eq_tol(baseline.accuracy, 0.5, 1e-12);
+    reward_dataset_free(&data);
+}
+END_TEST
+
+/* Gold score of the evaluation test's texts: the number each text spells. */
+static double number_gold(const char *text, void *user) {
+    (void)user;
+    return strtod(text, NULL);
+}
+
+/* Appends one example with its annotator, strength and agreement to data (no tokens: the
+ * evaluation test gives the rewards itself). */
+static void add_judged_example(reward_dataset *data, int annotator, int strength, int agreement, bool tie,
+                               const char *chosen_text, const char *rejected_text, bool validation) {
+    const int token[1] = {0};
+    add_pair(data, token, 1, token, 1, chosen_text, rejected_text, tie, validation);
+    reward_example *e = &data->examples[data->count - 1];
+    e->annotator = annotator;
+    e->strength = strength;
+    e->agreement = agreement;
+}
+
+START_TEST(test_evaluation_figures_worked_by_hand) {
+    /* Six held-out examples and one training example (left out: validation only). Rewards
+     * (chosen, rejected), the gold score each text spells, and what each figure counts:
+     *   1 ann0 strength 4 agreed     ( 2.0, 0.0)  gold 0.9 vs 0.1 (gap 0.8, bin 3)  right, gold agrees
+     *   2 ann0 strength 2 disagreed  ( 1.0, 0.5)  gold 0.3 vs 0.5 (gap 0.2, bin 1)  right, gold not
+     *   3 ann1 strength 4 single     (-1.0, 0.5)  gold 0.45 vs 0.4 (gap 0.05, bin 0) wrong, gold not
+     *   4 ann1 strength 1 agreed tie ( 0.3, 0.1)  not scored (mean reward only)
+     *   5 ann1 strength 3 agreed     ( 0.2,-0.2)  gold 0.7 vs 0.7: a gold tie, left out of gold
+     *   6 ann0 strength 4 disagreed  ( 0.1, 0.9)  gold 0.6 vs 0.2 (gap 0.4, bin 2)  wrong, gold not
+     * Accuracy 3/5; ann0 2/3, ann1 1/2; strength 4 1/3, 2 1/1, 3 1/1; agreed 2/2,
+     * disagreed 1/2, single 0/1. Margins 2, 0.5, -1.5, 0.4, -0.8: mean 0.12. Mean reward
+     * 4.4 / 12. Gold: 4 pairs, the model agrees on 1; the labels chose the higher gold
+     * score on 1, 3 and 6: 3/4. Confidence is sigmoid(|margin|) (the side the model
+     * prefers, even when it is wrong): 0.8808, 0.6225, 0.8176, 0.5987, 0.6900 in bins 7, 2,
+     * 6, 1, 3 (bin = (confidence - 0.5) * 20), each one pair, so
+     *   ECE = (0.1192 + 0.3775 + 0.8176 + 0.4013 + 0.6900) / 5. */
+    reward_dataset data = {0};
+    data.examples = calloc(8, sizeof *data.examples);
+    data.annotators = malloc(2 * sizeof(char *));
+    data.annotators[0] = strdup("ann0");
+    data.annotators[1] = strdup("ann1");
+    data.annotator_count = 2;
+    data.annotator_agreement = 0.625;
+    add_judged_example(&data, 0, 4, 1, false, "0.0", "0.0", false); /* training: not evaluated */
+    add_judged_example(&data, 0, 4, 1, false, "0.9", "0.1", true);
+    add_judged_example(&data, 0, 2, 0, false, "0.3", "0.5", true);
+    add_judged_example(&data, 1, 4, -1, false, "0.45", "0.4", true);
+    add_judged_example(&data, 1, 1, 1, true, "0.2", "0.2", true);
+    add_judged_example(&data, 1, 3, 1, false, "0.7", "0.7", true);
+    add_judged_example(&data, 0, 4, 0, false, "0.6", "0.2", true);
+    const float rewards[12] = {2.0f, 0.0f, 1.0f, 0.5f, -1.0f, 0.5f, 0.3f, 0.1f, 0.2f, -0.2f, 0.1f, 0.9f};
+    reward_evaluation ev;
+    rlhf_error error;
+    ck_assert_msg(reward_evaluate_rewards(&data, true, rewards, number_gold, NULL, &ev, &error) == 0, "%s",
+                  error.message);
+    ck_assert_int_eq(ev.pairs, 5);
+    ck_assert_double_eq_tol(ev.accuracy, 3.0 / 5.0, 1e-12);
+    double low, high;
+    reward_wilson_interval(3, 5, &low, &high);
+    ck_assert_double_eq_tol(ev.accuracy_low, low, 1e-12);
+    ck_assert_double_eq_tol(ev.accuracy_high, high, 1e-12);
+    ck_assert_int_eq(ev.by_annotator[0].pairs, 3);
+    ck_assert_int_eq(ev.by_annotator[0].correct, 2);
+    ck_assert_int_eq(ev.by_annotator[1].pairs, 2);
+    ck_assert_int_eq(ev.by_annotator[1].correct, 1);
+    const long strength_pairs[5] = {0, 0, 1, 1, 3}, strength_correct[5] = {0, 0, 1, 1, 1};
+    for (int k = 0; k < 5; k++) {
+        ck_assert_int_eq(ev.by_strength[k].pairs, strength_pairs[k]);
+        ck_assert_int_eq(ev.by_strength[k].correct, strength_correct[k]);
+    }
+    ck_assert(ev.agreed.pairs == 2 && ev.agreed.correct == 2);
+    ck_assert(ev.disagreed.pairs == 2 && ev.disagreed.correct == 1);
+    ck_assert(ev.single.pairs == 1 && ev.single.correct == 0);
+    ck_assert_double_eq_tol(ev.annotator_agreement, 0.625, 1e-12);
+    /* margins and Bradley-Terry losses softplus(-margin), with 1.96 standard errors */
+    const double margins[5] = {2.0, 0.5, -1.5, 0.4, -0.8};
+    double loss_sum = 0, margin_sum = 0, losses[5];
+    for (int i = 0; i < 5; i++) {
+        losses[i] = log1p(exp(-margins[i]));
+        loss_sum += losses[i];
+        margin_sum += margins[i];
+    }
+    double loss_mean = loss_sum / 5, squares = 0;
+    for (int i = 0; i < 5; i++) squares += (losses[i] - loss_mean) * (losses[i] - loss_mean);
+    ck_assert_double_eq_tol(ev.loss, loss_mean, 1e-6);
+    ck_assert_double_eq_tol(ev.loss_half_width, 1.96 * sqrt(squares / 4 / 5), 1e-6);
+    ck_assert_double_eq_tol(ev.margin, 0.12, 1e-6);
+    ck_assert_double_eq_tol(margin_sum / 5, 0.12, 1e-12);
+    ck_assert_double_eq_tol(ev.mean_reward, 4.4 / 12.0, 1e-6);
+    /* calibration: one pair in each of bins 7, 2, 6, 1, 3 */
+    const int bins[5] = {7, 2, 6, 1, 3}, outcome[5] = {1, 1, 0, 1, 0};
+    double ece = 0;
+    for (int i = 0; i < 5; i++) {
+        double confidence = 1.0 / (1.0 + exp(-fabs(margins[i])));
+        ck_assert_int_eq(ev.bin_count[bins[i]], 1);
+        ck_assert_double_eq_tol(ev.bin_confidence[bins[i]], confidence, 1e-6);
+        ck_assert_double_eq_tol(ev.bin_accuracy[bins[i]], outcome[i], 1e-12);
+        ece += fabs(outcome[i] - confidence) / 5;
+    }
+    ck_assert_double_eq_tol(ece, (0.119203 + 0.377541 + 0.817574 + 0.401312 + 0.689974) / 5, 1e-6);
+    ck_assert_double_eq_tol(ev.ece, ece, 1e-6);
+    /* gold: four pairs, gap bins 3, 1, 0, 2 */
+    ck_assert_int_eq(ev.gold_pairs, 4);
+    ck_assert_double_eq_tol(ev.gold_accuracy, 0.25, 1e-12);
+    reward_wilson_interval(1, 4, &low, &high);
+    ck_assert_double_eq_tol(ev.gold_accuracy_low, low, 1e-12);
+    ck_assert_double_eq_tol(ev.gold_accuracy_high, high, 1e-12);
+    ck_assert_double_eq_tol(ev.label_gold_accuracy, 0.75, 1e-12);
+    const long gap_correct[4] = {0, 1, 0, 1}, gap_gold_correct[4] = {0, 0, 0, 1};
+    for (int b = 0; b < REWARD_GOLD_GAP_BINS; b++) {
+        ck_assert_int_eq(ev.by_gold_gap[b].pairs, 1);
+        ck_assert_int_eq(ev.by_gold_gap[b].correct, gap_correct[b]);
+        ck_assert_int_eq(ev.by_gold_gap[b].gold_correct, gap_gold_correct[b]);
+    }
+    reward_evaluation_free(&ev);
+    /* every example (the training one too: rewards for all seven) */
+    const float all_rewards[14] = {0.0f, 1.0f, 2.0f, 0.0f, 1.0f, 0.5f, -1.0f, 0.5f, 0.3f, 0.1f, 0.2f, -0.2f, 0.1f, 0.9f};
+    ck_assert_int_eq(reward_evaluate_rewards(&data, false, all_rewards, NULL, NULL, &ev, &error), 0);
+    ck_assert_int_eq(ev.pairs, 6);
+    ck_assert_double_eq_tol(ev.accuracy, 3.0 / 6.0, 1e-12);
+    ck_assert(isnan(ev.gold_accuracy) && isnan(ev.label_gold_accuracy) && ev.gold_pairs == 0);
+    reward_evaluation_free(&ev);
+    reward_dataset_free(&data);
+}
+END_TEST
+
 /* The sentiment test's words: a response is 4 units, each a filler word, a sentiment word
  * (+1 or -1), or "not" before a sentiment word (its sign flipped). */
 static const char *sentiment_positive[3] = {"good", "great", "lovely"};
@@ -852,6 +1018,8 @@ int main(void) {
     tcase_add_test(math_case, test_interval_and_calibration_worked_examples);
     tcase_add_test(math_case, test_score_head_keeps_the_trunk);
     tcase_add_test(math_case, test_unigram_baseline_worked_example);
+    tcase_add_test(math_case, test_unigram_baseline_reaches_the_optimum);
+    tcase_add_test(math_case, test_evaluation_figures_worked_by_hand);
     suite_add_tcase(suite, math_case);
     TCase *data_case = tcase_create("data");
     tcase_add_checked_fixture(data_case, setup, teardown);

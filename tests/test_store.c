@@ -390,7 +390,8 @@ END_TEST
 /* Labels pairs in order: annotator `who` gives choices[i] to the i-th pair its queue offers;
  * with by_side, choices[i] is A for "the left side" and B for "the right side", turned into
  * a/b through the pair's shown order. */
-static void label_in_order(store *db, int64_t who, const store_choice *choices, int count, bool by_side) {
+static void label_in_order(store *db, int64_t who, const store_choice *choices, int count, bool by_side,
+                           int64_t *pair_ids) {
     rlhf_error error;
     for (int i = 0; i < count; i++) {
         store_pair pair;
@@ -403,6 +404,7 @@ static void label_in_order(store *db, int64_t who, const store_choice *choices, 
         store_label label = {.pair_id = pair.pair_id, .annotator_id = who, .choice = c,
                              .left_completion_id = pair.left_completion_id, .seconds = 1.0};
         ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
+        if (pair_ids) pair_ids[i] = pair.pair_id;
         store_pair_free(&pair);
     }
 }
@@ -426,10 +428,30 @@ START_TEST(test_statistics_every_category_and_side) {
     ck_assert_int_eq(store_annotator(db, "W", STORE_ANNOTATOR_HUMAN, &w, &error), 0);
     store_choice zs[4] = {STORE_CHOICE_A, STORE_CHOICE_BOTH_BAD, STORE_CHOICE_BOTH_BAD, STORE_CHOICE_B};
     store_choice ws[4] = {STORE_CHOICE_A, STORE_CHOICE_BOTH_BAD, STORE_CHOICE_TIE, STORE_CHOICE_B};
-    label_in_order(db, z, zs, 4, false);
-    label_in_order(db, w, ws, 4, false);
+    int64_t pair_ids[4], w_pair_ids[4];
+    label_in_order(db, z, zs, 4, false, pair_ids);
+    label_in_order(db, w, ws, 4, false, w_pair_ids);
+    for (int i = 0; i < 4; i++) ck_assert(w_pair_ids[i] == pair_ids[i]); /* both labeled the same pairs in turn */
+    /* gold: a on the first pair (both right), tie on the third (Z said both-bad: wrong; W
+     * right), a on the fourth (both said b: wrong). Z 1 of 3, W 2 of 3. */
+    ck_assert_int_eq(store_set_gold(db, pair_ids[0], STORE_CHOICE_A, &error), 0);
+    ck_assert_int_eq(store_set_gold(db, pair_ids[2], STORE_CHOICE_TIE, &error), 0);
+    ck_assert_int_eq(store_set_gold(db, pair_ids[3], STORE_CHOICE_A, &error), 0);
     store_stats s;
     ck_assert_int_eq(store_compute_stats(db, &s, &error), 0);
+    ck_assert_int_eq(s.annotator_count, 2);
+    ck_assert_str_eq(s.annotators[0].name, "Z");
+    ck_assert_int_eq(s.annotators[0].gold_seen, 3);
+    ck_assert_int_eq(s.annotators[0].gold_correct, 1);
+    ck_assert_int_eq(s.annotators[1].gold_seen, 3);
+    ck_assert_int_eq(s.annotators[1].gold_correct, 2);
+    ck_assert_int_eq(s.annotators[0].by_choice[STORE_CHOICE_BOTH_BAD], 2);
+    ck_assert_int_eq(s.annotators[1].by_choice[STORE_CHOICE_TIE], 1);
+    ck_assert_int_eq(s.by_choice[STORE_CHOICE_A], 2);
+    ck_assert_int_eq(s.by_choice[STORE_CHOICE_B], 2);
+    ck_assert_int_eq(s.by_choice[STORE_CHOICE_TIE], 1);
+    ck_assert_int_eq(s.by_choice[STORE_CHOICE_BOTH_BAD], 3);
+    ck_assert_int_eq(s.overlap_pairs, 4);
     ck_assert_double_eq_tol(s.percent_agreement, 0.75, 1e-12);
     ck_assert_int_eq(s.agreement_count, 1);
     ck_assert_double_eq_tol(s.agreements[0].kappa, 2.0 / 3.0, 1e-12);
@@ -441,9 +463,11 @@ START_TEST(test_statistics_every_category_and_side) {
     int64_t v;
     ck_assert_int_eq(store_annotator(db, "V", STORE_ANNOTATOR_HUMAN, &v, &error), 0);
     store_choice sides[4] = {STORE_CHOICE_A, STORE_CHOICE_A, STORE_CHOICE_A, STORE_CHOICE_B}; /* left, left, left, right */
-    label_in_order(db, v, sides, 4, true);
+    label_in_order(db, v, sides, 4, true, NULL);
     ck_assert_int_eq(store_compute_stats(db, &s, &error), 0);
     ck_assert_double_eq_tol(s.left_win_rate, 0.75, 1e-12);
+    ck_assert_int_eq(s.annotators[0].left_wins, 3);
+    ck_assert_int_eq(s.annotators[0].decided, 4);
     store_stats_free(&s);
     store_close(db);
 }

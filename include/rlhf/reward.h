@@ -208,6 +208,11 @@ typedef double (*reward_gold_scorer)(const char *response, void *user);
 /* Scores every selected example (validation only, or all) and computes the evaluation. */
 int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
                     reward_gold_scorer gold, void *gold_user, reward_evaluation *evaluation, rlhf_error *error);
+/* The evaluation from given rewards: rewards[2k] and rewards[2k + 1] are the chosen and the
+ * rejected side's rewards of the k-th selected example (validation only, or all, in data's
+ * order). reward_evaluate scores the model and calls it; tests give it worked rewards. */
+int reward_evaluate_rewards(const reward_dataset *data, bool validation_only, const float *rewards,
+                            reward_gold_scorer gold, void *gold_user, reward_evaluation *evaluation, rlhf_error *error);
 void reward_evaluation_free(reward_evaluation *evaluation);
 
 /* The baseline beside the model: a unigram logistic regression on token counts (chosen
@@ -219,6 +224,7 @@ typedef struct reward_unigram_baseline {
     double l2;                          /* the penalty chosen */
     long pairs;                         /* decided pairs evaluated */
     double accuracy, accuracy_low, accuracy_high;   /* Wilson 95% interval */
+    double loss;                        /* mean -log sigmoid(s) over them, as the model's loss */
     long gold_pairs;
     double gold_accuracy;               /* NAN without gold scores */
     double gold_accuracy_low, gold_accuracy_high;
