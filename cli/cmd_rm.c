@@ -38,7 +38,7 @@ static const cli_option train_options[] = {
     {"norm-samples", "N", "reference-policy samples for reward normalisation, one per stored prompt: 0 (none) or at least 2; more than the store's prompts uses them all and says so", "64"},
     {"norm-temperature", "T", "sampling temperature for those samples (above 0)", "1.0"},
     {"seed", "N", "random seed (head initialisation, pair order, samples)", "1"},
-    {"resume", NULL, "continue from the last epoch checkpoint in --out up to --epochs in all (a checkpoint already there is an error)", NULL},
+    {"resume", NULL, "continue from the last epoch checkpoint in --out up to --epochs in all; a run cut off after its last step (while saving or normalising) is completed; a finished one is an error", NULL},
     {"device", "auto|cpu|cuda", "where the model runs (auto: a usable GPU, else the CPU)", "auto"},
     {"json", NULL, "print one JSON object with the result on stdout", NULL},
     {0},
@@ -158,10 +158,15 @@ static int rm_train(int argc, char **argv) {
         int stopped_at;
         if (reward_checkpoint_epoch(out_dir, &done, &stopped_at, &saved_run, &error) != 0)
             return cli_fail("rm train: --resume: %s", error.message);
-        if (stopped_at > 0)
+        /* a training that is over but whose folder still carries the unfinished mark was cut
+         * off while saving its last files (the tokenizer, the settings, the normalisation):
+         * --resume completes it */
+        rlhf_error unfinished;
+        o.complete_finished = nn_run_check_finished(out_dir, &unfinished) != 0;
+        if (stopped_at > 0 && !o.complete_finished)
             return cli_fail("rm train: --resume: the checkpoint in %s stopped early at step %d (--patience), so there is "
                             "nothing to resume; train again without --resume to change the settings", out_dir, stopped_at);
-        if (done >= o.epochs)
+        if (done >= o.epochs && !o.complete_finished)
             return cli_fail("rm train: --resume: the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the "
                             "total) leaves nothing to do; give --epochs above %d to train further",
                             out_dir, done, done == 1 ? "" : "s", o.epochs, done);
@@ -273,12 +278,19 @@ static int rm_train(int argc, char **argv) {
         printf("{\"train_pairs\": %ld, \"val_pairs\": %ld, \"start_epoch\": %d, \"steps\": %d, \"val_loss\": %s, \"val_accuracy\": %s, "
                "\"kept\": \"%s\", \"kept_step\": %d, \"best_step\": %d, \"best_val_loss\": %s, \"evaluations\": %d, "
                "\"stopped_at\": %d, "
-               "\"pairs_per_s\": %.2f, \"run_id\": %lld, \"normalization\": %s, \"truncated\": %ld, \"device\": \"%s\"}\n",
+               "\"pairs_per_s\": %.2f, \"run_id\": %lld, \"normalization\": %s, \"truncated\": %ld, \"device\": \"%s\", "
+               "\"completed_only\": %s}\n",
                result.train_pairs, result.val_pairs, result.start_epoch, result.steps,
                cli_json_number_text(val_loss, result.val_loss), cli_json_number_text(val_accuracy, result.val_accuracy),
                result.kept_best ? "best" : "last", result.kept_best ? result.best_step : result.steps, result.best_step,
                cli_json_number_text(best_loss, result.best_val_loss), result.evaluations, result.stopped_at,
-               result.pairs_per_second, (long long)run_id, norm, data.truncated_prompts + data.truncated_responses, device);
+               result.pairs_per_second, (long long)run_id, norm, data.truncated_prompts + data.truncated_responses, device,
+               result.completed_only ? "true" : "false");
+    } else if (status == 0 && result.completed_only) {
+        printf("completed %s: its training had ended (step %d) and was cut off while saving; wrote the rest", out_dir,
+               result.steps);
+        if (norm_samples > 0) printf(" with reward_normalization.json (%d samples)", normalization.samples);
+        printf("; run %lld\n", (long long)run_id);
     } else if (status == 0) {
         printf("trained on %ld pairs (%ld held out) for %d steps at %.1f pairs/s: ", result.train_pairs, result.val_pairs,
                result.steps, result.pairs_per_second);

@@ -257,9 +257,11 @@ static int load_best(best_tracker *best, const gpt_model *model, const char *dir
 }
 
 /* Saves the epoch (or early-stop) checkpoint: the model, the optimizer with the epoch and
- * the best-so-far bookkeeping, and the best weights when they changed. */
+ * the best-so-far bookkeeping, and the best weights when they changed. kept_best records
+ * that the model saved is the best weights put in place of the last at the end, so a run
+ * cut off after that is completed without a second swap. */
 static int save_checkpoint(const gpt_model *model, const nn_adamw *optimizer, const char *dir, int epoch, int stopped_at,
-                           best_tracker *best, int64_t run_id, rlhf_error *error) {
+                           best_tracker *best, int64_t run_id, bool kept_best, rlhf_error *error) {
     char epoch_text[16], best_step[16], best_loss[32], best_accuracy[32], since[16], evaluations[16], stopped[16];
     char run[24];
     snprintf(run, sizeof run, "%lld", (long long)run_id);
@@ -270,16 +272,17 @@ static int save_checkpoint(const gpt_model *model, const nn_adamw *optimizer, co
     snprintf(since, sizeof since, "%d", best->since);
     snprintf(evaluations, sizeof evaluations, "%d", best->evaluations);
     snprintf(stopped, sizeof stopped, "%d", stopped_at);
-    const char *keys[8] = {"epoch", "best_step", "best_val_loss", "best_val_accuracy", "since_best", "evaluations",
-                           "stopped_at", "run_id"};
-    const char *values[8] = {epoch_text, best_step, best_loss, best_accuracy, since, evaluations, stopped, run};
+    const char *keys[9] = {"epoch", "best_step", "best_val_loss", "best_val_accuracy", "since_best", "evaluations",
+                           "stopped_at", "run_id", "kept_best"};
+    const char *values[9] = {epoch_text, best_step, best_loss, best_accuracy, since, evaluations, stopped, run,
+                             kept_best ? "1" : "0"};
     /* the model first (it makes the directory), the state that names the best step last */
     if (gpt_save(model, dir, error) != 0) return -1;
     if (best->weights && best->unsaved && best->step > 0) {
         if (save_best(best, model, dir, error) != 0) return -1;
         best->unsaved = false;
     }
-    return nn_training_state_save(optimizer, model, dir, keys, values, 8, error);
+    return nn_training_state_save(optimizer, model, dir, keys, values, 9, error);
 }
 
 /* Restores the best-so-far bookkeeping from a checkpoint's metadata (absent keys: none). */
@@ -369,34 +372,45 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     int steps_per_epoch = (int)((train_count + P - 1) / P);
     nn_lr_schedule schedule = options->schedule;
     schedule.total_steps = steps_per_epoch * options->epochs;
-    int start_epoch = 0;
+    int start_epoch = 0, kept_already = 0;
+    bool finished = false; /* complete_finished: the checkpoint's training is over */
     if (options->resume) {
         safetensors_file state;
         if (nn_training_state_load(&optimizer, model, options->out_dir, &state, error) != 0) goto done;
         int stopped_at = 0;
+        /* kept_best: the best weights already replaced the last ones (absent: not yet) */
         int read = epoch_of(&state, &start_epoch, error) || metadata_count(&state, "stopped_at", &stopped_at, error) ||
-                   restore_best(&state, &best, error);
+                   metadata_count(&state, "kept_best", &kept_already, error) || restore_best(&state, &best, error);
         safetensors_close(&state);
         if (read != 0) goto done;
-        if (stopped_at > 0) {
+        finished = stopped_at > 0 || start_epoch >= options->epochs;
+        if (stopped_at > 0 && !options->complete_finished) {
             rlhf_error_set(error, "the checkpoint in %s stopped early at step %d (no lower validation loss since step %d), "
                            "so there is nothing to resume", options->out_dir, stopped_at, best.step);
             goto done;
         }
-        if (start_epoch >= options->epochs) {
+        if (finished && !options->complete_finished) {
             rlhf_error_set(error,
                            "the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the total) leaves "
                            "nothing to do",
                            options->out_dir, start_epoch, start_epoch == 1 ? "" : "s", options->epochs);
             goto done;
         }
-        if (keep_best && best.step > 0 && load_best(&best, model, options->out_dir, error) != 0) goto done;
+        /* the best weights are needed again unless they are in place: already swapped in, or
+         * (a finished training) the last step's own */
+        int last_step = stopped_at > 0 ? stopped_at : start_epoch * steps_per_epoch;
+        bool in_place = kept_already || (finished && best.step == last_step);
+        if (keep_best && best.step > 0 && !in_place && load_best(&best, model, options->out_dir, error) != 0) goto done;
+        if (finished) {
+            result->stopped_at = stopped_at;
+            result->completed_only = true;
+        }
     }
     result->start_epoch = start_epoch;
     double start_time = rlhf_seconds();
     long pairs_trained = 0;
-    int step = start_epoch * steps_per_epoch;
-    bool stopped = false;
+    int step = result->stopped_at > 0 ? result->stopped_at : start_epoch * steps_per_epoch;
+    bool stopped = finished;
     for (int epoch = start_epoch; epoch < options->epochs && !stopped; epoch++) {
         rlhf_rng rng; /* the order of an epoch depends only on (seed, epoch): resumable */
         rlhf_rng_seed(&rng, options->seed * 1000003ULL + (uint64_t)epoch);
@@ -443,7 +457,7 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
             /* checkpoint at each epoch's end, and where early stopping ends the run */
             if ((last || stopped) &&
                 save_checkpoint(model, &optimizer, options->out_dir, stopped ? options->epochs : epoch + 1,
-                                stopped ? step + 1 : 0, &best, options->run_id, error) != 0)
+                                stopped ? step + 1 : 0, &best, options->run_id, false, error) != 0)
                 goto done;
             if (stopped) result->stopped_at = step + 1;
             if (callback) callback(&report, user);
@@ -457,11 +471,13 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     /* keep best: the best weights replace the last ones in the model and in out_dir, with
      * the training state re-saved beside them (its fingerprint names the weights) */
     if (keep_best && best.step > 0 && best.step != step) {
-        gpt_write_parameters(model, best.weights);
-        best.unsaved = false; /* the model directory now holds them */
-        if (save_checkpoint(model, &optimizer, options->out_dir, options->epochs, result->stopped_at, &best,
-                            options->run_id, error) != 0)
-            goto done;
+        if (!kept_already) {
+            gpt_write_parameters(model, best.weights);
+            best.unsaved = false; /* the model directory now holds them */
+            if (save_checkpoint(model, &optimizer, options->out_dir, options->epochs, result->stopped_at, &best,
+                                options->run_id, true, error) != 0)
+                goto done;
+        }
         result->kept_best = true;
         result->val_loss = best.loss;
         result->val_accuracy = best.accuracy;

@@ -530,6 +530,23 @@ expect_error 1 "loss became non-finite at step" rm_train --out "$work/rm_over" -
     --val-percent 0 --norm-samples 0
 expect_error 1 "rm_over: an unfinished \`rlhf rm train\` run" "$rlhf" rm score --model "$work/rm_over" --response " x"
 expect_error 1 "an unfinished \`rlhf rm train\` run" "$rlhf" rm eval --db "$db" --model "$work/rm_over"
+# killed while it fitted the normalisation (issue 18's second finding): the final weights, the
+# checkpoint and the mark are there, reward_normalization.json is not. Nothing loads it as a
+# finished model, and --resume completes it (the normalisation, the mark removed) in the
+# same run, with the weights it had
+cp -r "$work/rm" "$work/rm_cut"
+rm "$work/rm_cut/reward_normalization.json"
+echo '{"command": "rlhf rm train", "resumable": true}' > "$work/rm_cut/unfinished.json"
+cp "$work/rm_cut/model.safetensors" "$work/rm_cut.weights"
+expect_error 1 "rm_cut: an unfinished \`rlhf rm train\` run" "$rlhf" rm score --model "$work/rm_cut" --response " x"
+"$rlhf" rm train --db "$db" --model "$work/lm" --out "$work/rm_cut" --epochs 2 --batch-pairs 4 --norm-samples 2 \
+    --val-percent 30 --resume --device cpu > "$work/cut.txt" 2> /dev/null || fail "rm train --resume after a cut"
+grep -q "completed $work/rm_cut: its training had ended" "$work/cut.txt" || fail "rm train --resume after a cut: $(cat "$work/cut.txt")"
+[ -e "$work/rm_cut/unfinished.json" ] && fail "a completed rm train kept its unfinished mark"
+[ -f "$work/rm_cut/reward_normalization.json" ] || fail "a completed rm train wrote no normalisation"
+cmp -s "$work/rm_cut/model.safetensors" "$work/rm_cut.weights" || fail "completing an rm train changed its weights"
+"$rlhf" rm score --model "$work/rm_cut" --response " x" --json | grep -q '"normalized"' || fail "rm score after completion"
+expect_error 1 "already trained 2 epochs" rm_train --out "$work/rm_cut" --epochs 2 --resume
 "$rlhf" init --db "$work/empty.db" > /dev/null && "$rlhf" prompts import "$work/prompts.jsonl" --db "$work/empty.db" > /dev/null ||
     fail "init the empty store"
 expect_error 1 "no training pairs" "$rlhf" rm train --db "$work/empty.db" --model "$work/lm" --out "$work/rm_bad" --device cpu

@@ -852,12 +852,15 @@ END_TEST
 /* Where the callback copies the checkpoint at the first epoch's end: an interrupted run. */
 typedef struct checkpoint_copy {
     const char *from, *to;
+    int epoch;   /* copy at this epoch's end (0: the first) */
     bool copied;
 } checkpoint_copy;
 
+/* Training callback: copies the checkpoint in copy->from to copy->to at the end of epoch
+ * copy->epoch (what a kill right after that epoch's checkpoint leaves). */
 static void copy_first_epoch(const reward_train_report *report, void *user) {
     checkpoint_copy *copy = user;
-    if (!report->epoch_end || report->epoch != 1) return;
+    if (!report->epoch_end || report->epoch != (copy->epoch ? copy->epoch : 1)) return;
     const char *names[4] = {"config.json", "model.safetensors", "training_state.safetensors", "reward_best.safetensors"};
     rlhf_error error;
     ck_assert_int_eq(rlhf_make_directory(copy->to, &error), 0);
@@ -909,10 +912,50 @@ START_TEST(test_best_weights_survive_a_resume) {
     ck_assert(resumed.kept_best);
     gpt_read_parameters(&second, again, false);
     ck_assert_mem_eq(kept, again, sizeof(float) * model.parameter_count);
-    free(kept);
-    free(again);
     gpt_destroy(&second);
+    free(again);
     gpt_destroy(&model);
+
+    /* Cut off after the last epoch's checkpoint, before the best weights replaced the last
+     * ones: --resume refuses such a checkpoint (nothing to train) unless told to complete it,
+     * and completing it runs no step and puts the same best weights in place. Completing it
+     * again (the best already in place, its side copy gone) changes nothing. */
+    char cut[400];
+    snprintf(cut, sizeof cut, "%s/resume-best-cut", directory);
+    options.out_dir = out;
+    options.resume = false;
+    create_reward_model(&model, 16, 1);
+    copy = (checkpoint_copy){.from = out, .to = cut, .epoch = 3};
+    ck_assert_msg(reward_train(&model, &data, &options, copy_first_epoch, &copy, &whole, &error) == 0, "%s", error.message);
+    ck_assert(copy.copied && whole.kept_best);
+    gpt_destroy(&model);
+    ck_assert_int_eq(gpt_load_checkpoint(&second, cut, nn_cpu_backend(), &error), 0);
+    options.out_dir = cut;
+    options.resume = true;
+    ck_assert_int_eq(reward_train(&second, &data, &options, NULL, NULL, &resumed, &error), -1);
+    ck_assert_msg(strstr(error.message, "leaves nothing to do"), "%s", error.message);
+    options.complete_finished = true;
+    for (int round = 0; round < 2; round++) {
+        ck_assert_msg(reward_train(&second, &data, &options, NULL, NULL, &resumed, &error) == 0, "%s", error.message);
+        ck_assert(resumed.completed_only && resumed.kept_best);
+        ck_assert_int_eq(resumed.steps, whole.steps);
+        ck_assert_int_eq(resumed.best_step, whole.best_step);
+        again = malloc(sizeof(float) * second.parameter_count);
+        gpt_read_parameters(&second, again, false);
+        ck_assert_mem_eq(kept, again, sizeof(float) * second.parameter_count);
+        free(again);
+        char side[600];
+        snprintf(side, sizeof side, "%s/reward_best.safetensors", cut);
+        ck_assert_int_ne(access(side, F_OK), 0);
+        gpt_destroy(&second);
+        ck_assert_int_eq(gpt_load_checkpoint(&second, cut, nn_cpu_backend(), &error), 0);
+        again = malloc(sizeof(float) * second.parameter_count);
+        gpt_read_parameters(&second, again, false);
+        ck_assert_mem_eq(kept, again, sizeof(float) * second.parameter_count); /* and on disk */
+        free(again);
+    }
+    free(kept);
+    gpt_destroy(&second);
     reward_dataset_free(&data);
 }
 END_TEST

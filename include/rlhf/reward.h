@@ -97,6 +97,9 @@ typedef struct reward_train_options {
     double center;                 /* reward centering coefficient (0: off) */
     uint64_t seed;
     bool resume;                   /* continue from out_dir's checkpoint (epoch boundary) */
+    bool complete_finished;        /* with resume: a checkpoint whose training is over (every
+                                      epoch, or stopped early) is completed, not refused: the
+                                      run was cut off while saving its last files */
     int64_t run_id;                /* store run to log metrics into (0: none) */
     store *db;
 } reward_train_options;
@@ -125,6 +128,7 @@ typedef struct reward_train_result {
     float best_val_loss, best_val_accuracy;    /* there (NAN: none) */
     bool kept_best;                            /* out_dir holds best_step's weights, not the last step's */
     int stopped_at;                            /* step early stopping ended training at (0: it ran every epoch) */
+    bool completed_only;                       /* complete_finished: no step ran, the kept weights were settled */
 } reward_train_result;
 
 /* Pairs of data in the training split (not held out). */
@@ -143,7 +147,8 @@ int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, int64_
  * after `patience` validations in a row without a lower loss, saving a checkpoint there. At
  * the end out_dir holds the kept weights (best or last) and the model holds them too.
  * With resume, a checkpoint that has already completed options->epochs, or that stopped
- * early, is an error. A non-finite loss or gradient stops training with "loss became
+ * early, is an error, unless complete_finished: then no step runs, and the end of training
+ * (the best weights replacing the last, the side copy removed) is done if it was not. A non-finite loss or gradient stops training with "loss became
  * non-finite at step N ..." before the epoch's checkpoint: earlier checkpoints are left as
  * they were. */
 int reward_train(gpt_model *model, const reward_dataset *data, const reward_train_options *options,
