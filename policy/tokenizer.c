@@ -20,6 +20,7 @@ void tokenizer_free(tokenizer *t) {
     free(t);
 }
 
+/* Builds a tokenizer around its tokens' bytes (taken over, freed on failure); no merges yet. */
 tokenizer *tokenizer_create(int vocab_size, char *bytes, size_t *starts, rlhf_error *error) {
     tokenizer *t = calloc(1, sizeof *t);
     if (!t) {
@@ -81,6 +82,7 @@ fail:
     return NULL;
 }
 
+/* Appends a merge at the next rank, marking an earlier merge of the same pair superseded. */
 int tokenizer_add_merge(tokenizer *t, int left, int right, int result) {
     if (rlhf_grow(&t->merge_by_rank, &t->merge_capacity, (size_t)t->merge_count + 1, sizeof *t->merge_by_rank) != 0)
         return -1;
@@ -93,6 +95,7 @@ int tokenizer_add_merge(tokenizer *t, int left, int right, int result) {
     return 0;
 }
 
+/* Removes superseded merges so the ranks run 0..merge_count-1 again. */
 void tokenizer_compact_merges(tokenizer *t) {
     int kept = 0;
     for (int rank = 0; rank < t->merge_count; rank++) {
@@ -111,12 +114,14 @@ int tokenizer_vocab_size(const tokenizer *t) { return t->vocab_size; }
 int tokenizer_eos_id(const tokenizer *t) { return t->eos_id; }
 int tokenizer_merge_count(const tokenizer *t) { return t->merge_count; }
 
+/* Token id's bytes (not NUL-terminated) and their length; NULL when id is out of range. */
 const char *tokenizer_token_bytes(const tokenizer *t, int id, size_t *length) {
     if (id < 0 || id >= t->vocab_size) return NULL;
     if (length) *length = t->starts[id + 1] - t->starts[id];
     return t->bytes + t->starts[id];
 }
 
+/* Token id's vocab.json spelling; NULL when id is out of range. */
 const char *tokenizer_token_name(const tokenizer *t, int id) {
     if (id < 0 || id >= t->vocab_size) return NULL;
     return t->names + t->name_starts[id];

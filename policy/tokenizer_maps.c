@@ -18,6 +18,7 @@ static bool table_capacity(size_t expected, size_t *capacity) {
     return true;
 }
 
+/* An empty map for expected keys, all slots EMPTY_PAIR; -1 when out of memory. */
 int pair_map_init(pair_map *map, size_t expected) {
     memset(map, 0, sizeof *map);
     size_t capacity;
@@ -54,6 +55,7 @@ static int pair_map_grow(pair_map *map) {
     return 0;
 }
 
+/* key's value slot, inserted as initial when absent; NULL when the table cannot grow. */
 int64_t *pair_map_insert(pair_map *map, uint64_t key, int64_t initial) {
     if (2 * (map->count + 1) > map->capacity && pair_map_grow(map) != 0) return NULL;
     size_t i = pair_map_slot(map, key);
@@ -65,6 +67,7 @@ int64_t *pair_map_insert(pair_map *map, uint64_t key, int64_t initial) {
     return &map->values[i];
 }
 
+/* An empty map for expected keys with a small arena; -1 when out of memory. */
 int byte_map_init(byte_map *map, size_t expected) {
     memset(map, 0, sizeof *map);
     size_t capacity;
@@ -100,6 +103,7 @@ static int byte_map_grow(byte_map *map) {
     return 0;
 }
 
+/* key's slot, its bytes copied into the arena when new; NULL when out of memory. */
 byte_slot *byte_map_insert(byte_map *map, const void *key, size_t length, uint64_t hash, bool *inserted) {
     byte_slot *slot = byte_map_slot(map, key, length, hash);
     if (inserted) *inserted = false;
@@ -122,6 +126,7 @@ byte_slot *byte_map_insert(byte_map *map, const void *key, size_t length, uint64
     return slot;
 }
 
+/* Room for extra more items (rlhf_grow); -1 when out of memory, the vector unchanged. */
 int int_vector_reserve(int_vector *vector, size_t extra) {
     if (extra > SIZE_MAX - vector->count) return -1;
     return rlhf_grow(&vector->items, &vector->capacity, vector->count + extra, sizeof *vector->items);

@@ -31,6 +31,7 @@ static int codepoint_byte(uint32_t c) {
     return -1;
 }
 
+/* Byte b's id among the 256 byte tokens, in GPT-2's order. */
 int tokenizer_byte_rank(int b) {
     int c = byte_codepoint(b);
     if (c >= 256) return 188 + (c - 256);
@@ -87,6 +88,7 @@ static uint32_t utf8_decode(const unsigned char *p, size_t length) {
     return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 | (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
 }
 
+/* A vocab.json spelling's bytes into out; -1 for a character outside the alphabet. */
 long tokenizer_name_to_bytes(const char *name, size_t length, char *out) {
     const unsigned char *p = (const unsigned char *)name;
     long count = 0;
@@ -101,6 +103,7 @@ long tokenizer_name_to_bytes(const char *name, size_t length, char *out) {
     return count;
 }
 
+/* Bytes to their vocab.json spelling (out has room for 2 x length + 1), NUL-terminated. */
 size_t tokenizer_bytes_to_name(const char *bytes, size_t length, char *out) {
     size_t used = 0;
     for (size_t i = 0; i < length; i++) {
@@ -149,6 +152,7 @@ static const char pretokenize_pattern[] =
     "|[" SPACES "]+(?![^" SPACES "])"
     "|[" SPACES "]+";
 
+/* Compiles pretokenize_pattern (UTF, Unicode properties, JIT); NULL with error set on failure. */
 pcre2_code *tokenizer_compile_pattern(rlhf_error *error) {
     int code;
     PCRE2_SIZE offset;
@@ -227,11 +231,13 @@ static int scan_next_window(pretoken_scanner *s, rlhf_error *error) {
     return 0;
 }
 
+/* Frees the scanner's stand-in buffers (the match data stays the caller's). */
 void pretoken_scan_end(pretoken_scanner *s) {
     free(s->stand_in);
     free(s->origin);
 }
 
+/* Starts at the first window of text; on failure frees what it made. */
 int pretoken_scan_start(pretoken_scanner *s, const pcre2_code *regex, pcre2_match_data *match, const char *text,
                         size_t length, rlhf_error *error) {
     memset(s, 0, sizeof *s);
@@ -244,6 +250,7 @@ int pretoken_scan_start(pretoken_scanner *s, const pcre2_code *regex, pcre2_matc
     return -1;
 }
 
+/* Advances past the next pre-token: 1 and its end, 0 at the end of the text, -1 on error. */
 int pretoken_scan_next(pretoken_scanner *s, size_t *end, rlhf_error *error) {
     while (s->offset >= s->subject_length) {
         if (s->window_end >= s->length) return 0;
@@ -275,11 +282,13 @@ int pretoken_scan_next(pretoken_scanner *s, size_t *end, rlhf_error *error) {
 
 #define PARALLEL_BYTES (1u << 20) /* texts shorter than this are handled on one thread */
 
+/* One piece per OpenMP thread from PARALLEL_BYTES on, else one. */
 int tokenizer_piece_count(size_t length) {
     int pieces = length >= PARALLEL_BYTES ? omp_get_max_threads() : 1;
     return pieces < 1 ? 1 : pieces;
 }
 
+/* Cuts text at safe places into pieces and runs work on each on its own thread; first failure wins. */
 int tokenizer_for_each_piece(const char *text, size_t length, int pieces, tokenizer_piece_work work, void *user,
                              rlhf_error *error) {
     size_t *cuts = NULL;

@@ -449,6 +449,7 @@ static int trainer_run(trainer *tr, int target_tokens, int64_t min_frequency) {
     return tr->out_of_memory ? -1 : 0;
 }
 
+/* Counts the corpus's words, runs BpeTrainer's merges, adds <|endoftext|> last (rlhf/tokenizer.h). */
 int tokenizer_train(tokenizer **out, const char *corpus, size_t length, const tokenizer_train_options *options,
                     rlhf_error *error) {
     *out = NULL;
