@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Frees a generation's arrays and zeroes it (a zeroed one is fine). */
 void policy_generation_free(policy_generation *generation) {
     free(generation->tokens);
     free(generation->logprobs);
@@ -14,10 +15,13 @@ void policy_generation_free(policy_generation *generation) {
     memset(generation, 0, sizeof *generation);
 }
 
+/* Row row's own random stream: the same (seed, row) always draws the same uniforms. */
 void policy_sampling_stream(rlhf_rng *stream, uint64_t seed, int row) {
     rlhf_rng_seed(stream, seed * 0x9e3779b97f4a7c15ULL + (uint64_t)row + 1);
 }
 
+/* Samples up to max_new_tokens per prompt in one left-padded batch through the KV cache
+ * (rlhf/policy.h); on failure out is left empty. */
 int policy_generate(gpt_model *model, const int *const *prompts, const int *prompt_lengths, int count,
                     const policy_sampling *sampling, policy_generation *out, rlhf_error *error) {
     memset(out, 0, sizeof *out);

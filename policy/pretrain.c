@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +24,28 @@ static void sample_batch(const int *stream, size_t length, int B, int T, rlhf_rn
     }
 }
 
-/* Mean loss on the first `windows` consecutive windows of the validation stream. */
+/* Makes *tokens and *targets hold a B x T batch each; -1 with error set when out of memory
+ * (what was allocated is the caller's to free). */
+static int allocate_batch(int B, int T, int **tokens, int **targets, rlhf_error *error) {
+    size_t cells;
+    if (!rlhf_size_multiply((size_t)B, (size_t)T, &cells) || rlhf_resize(tokens, cells, sizeof **tokens) != 0 ||
+        rlhf_resize(targets, cells, sizeof **targets) != 0) {
+        rlhf_error_set(error, "out of memory for a batch of %d x %d tokens", B, T);
+        return -1;
+    }
+    return 0;
+}
+
+/* Mean loss on the first `windows` consecutive windows of the validation stream (the model
+ * reserved for B x T); training mode is off during it and restored after. */
 static int validation_loss(gpt_model *model, const int *stream, size_t length, int B, int T,
                            int windows, float *loss, rlhf_error *error) {
-    int *tokens = malloc(sizeof(int) * (size_t)B * T), *targets = malloc(sizeof(int) * (size_t)B * T);
+    int *tokens = NULL, *targets = NULL;
+    if (allocate_batch(B, T, &tokens, &targets, error) != 0) {
+        free(tokens);
+        free(targets);
+        return -1;
+    }
     double total = 0.0;
     long count = 0;
     int available = (int)((length - 1) / (size_t)T);
@@ -72,12 +91,13 @@ static int save_checkpoint(const gpt_model *model, const nn_adamw *optimizer, co
     return nn_training_state_save(optimizer, model, options->out_dir, keys, values, 5, error);
 }
 
+/* Checks that out_dir holds a checkpoint these options can continue (rlhf/policy.h). */
 int policy_pretrain_check_resume(const policy_pretrain_options *options, rlhf_error *error) {
     const char *dir = options->out_dir;
-    char path[4096];
+    char path[PATH_MAX];
     const char *needed[] = {"config.json", "model.safetensors", "training_state.safetensors"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, needed[i]);
+    for (int i = 0; i < 3; i++) { /* the last leaves path naming the training state */
+        if (rlhf_path_join(path, sizeof path, dir, needed[i], error) != 0) return -1;
         if (access(path, F_OK) != 0) {
             rlhf_error_set(error, "--resume: %s has no checkpoint to continue from (%s is missing)", dir, needed[i]);
             return -1;
@@ -146,6 +166,7 @@ static int restore_metadata(const safetensors_file *state, int *step, rlhf_rng *
     return 0;
 }
 
+/* Trains (or resumes training) a model on ids, checkpointing to options->out_dir (rlhf/policy.h). */
 int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options *options,
                     const nn_backend *backend, policy_pretrain_callback callback, void *user,
                     policy_pretrain_result *result, rlhf_error *error) {
@@ -192,8 +213,7 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
         if (restored != 0) goto done;
     }
     model.training = true;
-    tokens = malloc(sizeof(int) * (size_t)B * T);
-    targets = malloc(sizeof(int) * (size_t)B * T);
+    if (allocate_batch(B, T, &tokens, &targets, error) != 0) goto done;
     result->start_step = start_step;
     result->parameter_count = model.parameter_count;
     result->train_tokens = (long)train_length;

@@ -1,11 +1,13 @@
 /* Text in, text out: tokenize prompts, generate, decode, honour stop strings. */
 #include "rlhf/policy.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rlhf/tokenizer.h"
 
+/* What contains_stop needs: the tokenizer to decode with and the stop string. */
 typedef struct stop_check {
     const tokenizer *tokenizer;
     const char *stop;
@@ -28,6 +30,7 @@ static bool contains_stop(const int *generated, int count, void *user) {
     return found;
 }
 
+/* Frees a sample's text and ids and zeroes it (a zeroed sample is fine). */
 void policy_text_sample_free(policy_text_sample *sample) {
     free(sample->text);
     free(sample->ids);
@@ -41,7 +44,12 @@ int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, 
     size_t text_length;
     if (tokenizer_encode(tok, text, strlen(text), true, &text_ids, &text_length, error) != 0) return -1;
     int eos = tokenizer_eos_id(tok), offset = eos >= 0 ? 1 : 0;
-    *ids = malloc(sizeof(int) * (text_length + 1));
+    *ids = NULL;
+    if (text_length >= INT_MAX || rlhf_resize(ids, text_length + 1, sizeof **ids) != 0) {
+        rlhf_error_set(error, "out of memory for a prompt of %zu tokens", text_length);
+        free(text_ids);
+        return -1;
+    }
     if (offset) (*ids)[0] = eos;
     memcpy(*ids + offset, text_ids, sizeof(int) * text_length);
     free(text_ids);
@@ -49,6 +57,7 @@ int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, 
     return 0;
 }
 
+/* Prompts in, decoded continuations out, stopping at <|endoftext|> or stop (rlhf/policy.h). */
 int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const char *const *prompts, int count,
                         const policy_sampling *sampling, const char *stop, policy_text_sample *out,
                         rlhf_error *error) {
@@ -63,6 +72,10 @@ int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const cha
     int **ids = calloc((size_t)count, sizeof(int *)), *lengths = calloc((size_t)count, sizeof(int));
     int status = -1;
     policy_generation generation = {0};
+    if (count > 0 && (!ids || !lengths)) {
+        rlhf_error_set(error, "out of memory");
+        goto done;
+    }
     for (int i = 0; i < count; i++)
         if (policy_prompt_ids(tok, prompts[i], &ids[i], &lengths[i], error) != 0) goto done;
     policy_sampling settings = *sampling;
@@ -75,8 +88,11 @@ int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const cha
         const int *row = generation.tokens + (size_t)i * generation.max_new_tokens;
         int n = generation.lengths[i];
         policy_text_sample *sample = &out[i];
-        sample->ids = malloc(sizeof(int) * (n > 0 ? n : 1));
-        memcpy(sample->ids, row, sizeof(int) * n);
+        if (rlhf_resize(&sample->ids, (size_t)n, sizeof *sample->ids) != 0) {
+            rlhf_error_set(error, "out of memory");
+            goto done;
+        }
+        memcpy(sample->ids, row, sizeof(int) * (size_t)n);
         sample->token_count = n;
         sample->stop_reason = generation.stop_reasons[i];
         for (int t = 0; t < n; t++) sample->logprob_sum += generation.logprobs[(size_t)i * generation.max_new_tokens + t];
@@ -90,7 +106,7 @@ int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const cha
     }
     status = 0;
 done:
-    for (int i = 0; i < count; i++) free(ids[i]);
+    for (int i = 0; ids && i < count; i++) free(ids[i]);
     free(ids);
     free(lengths);
     policy_generation_free(&generation);

@@ -6,6 +6,7 @@
 
 #include "rlhf/policy.h"
 
+/* The longest prompt + response of rows (at least 1): the T of their forward. */
 int policy_sequence_length(const policy_sequences *rows) {
     int T = 1;
     for (int i = 0; i < rows->count; i++) {
@@ -15,6 +16,7 @@ int policy_sequence_length(const policy_sequences *rows) {
     return T;
 }
 
+/* Places per-response-token values at their positions in the B x T forward, zeros elsewhere. */
 void policy_sequence_scatter(const policy_sequences *rows, int max_response, const float *per_token,
                              float *model_layout) {
     int T = policy_sequence_length(rows);
@@ -55,6 +57,42 @@ static int layout_rows(const gpt_model *model, const policy_sequences *rows, int
     return 0;
 }
 
+/* The host side of one scoring forward of rows: the B x T tokens, mask and targets, and one
+ * float per position for the result (two when `second`, for entropies). */
+typedef struct scoring_buffers {
+    int *tokens, *mask, *targets;
+    float *first, *second;
+} scoring_buffers;
+
+/* Frees what scoring_prepare allocated (a zeroed or half-made one is fine). */
+static void scoring_buffers_free(scoring_buffers *buffers) {
+    free(buffers->tokens);
+    free(buffers->mask);
+    free(buffers->targets);
+    free(buffers->first);
+    free(buffers->second);
+}
+
+/* Allocates the buffers for rows (T = policy_sequence_length(rows)), lays the rows out in them
+ * and reserves the model for B x T; -1 with error set on a bad row or out of memory. The
+ * caller frees the buffers with scoring_buffers_free either way. */
+static int scoring_prepare(scoring_buffers *buffers, gpt_model *model, const policy_sequences *rows, int max_response,
+                           int T, bool second, rlhf_error *error) {
+    memset(buffers, 0, sizeof *buffers);
+    int B = rows->count;
+    size_t cells;
+    if (!rlhf_size_multiply((size_t)B, (size_t)T, &cells) || rlhf_resize(&buffers->tokens, cells, sizeof(int)) != 0 ||
+        rlhf_resize(&buffers->mask, cells, sizeof(int)) != 0 || rlhf_resize(&buffers->targets, cells, sizeof(int)) != 0 ||
+        rlhf_resize(&buffers->first, cells, sizeof(float)) != 0 ||
+        (second && rlhf_resize(&buffers->second, cells, sizeof(float)) != 0)) {
+        rlhf_error_set(error, "out of memory scoring %d sequences of %d tokens", B, T);
+        return -1;
+    }
+    if (layout_rows(model, rows, max_response, T, buffers->tokens, buffers->mask, buffers->targets, error) != 0) return -1;
+    return gpt_reserve(model, B, T, false, error);
+}
+
+/* The value head's estimate before each response token of rows (0 past a response's end). */
 int policy_sequence_values(gpt_model *model, const policy_sequences *rows, int max_response, float *values,
                            rlhf_error *error) {
     if (!model->config.has_score_head) {
@@ -62,61 +100,43 @@ int policy_sequence_values(gpt_model *model, const policy_sequences *rows, int m
         return -1;
     }
     int B = rows->count, T = policy_sequence_length(rows);
-    size_t cells = (size_t)B * (size_t)T;
-    int *tokens = malloc(sizeof(int) * cells), *mask = malloc(sizeof(int) * cells), *targets = malloc(sizeof(int) * cells);
-    float *all = malloc(sizeof(float) * cells);
-    int status = -1;
-    if (!tokens || !mask || !targets || !all) rlhf_error_set(error, "out of memory for %d sequences of %d tokens", B, T);
-    else if (layout_rows(model, rows, max_response, T, tokens, mask, targets, error) == 0 &&
-             gpt_reserve(model, B, T, false, error) == 0) {
-        gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .attention_mask = mask, .want_values = true};
-        gpt_outputs out = {.values = all};
+    scoring_buffers buffers;
+    int status = scoring_prepare(&buffers, model, rows, max_response, T, false, error);
+    if (status == 0) {
+        gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = buffers.tokens, .attention_mask = buffers.mask,
+                           .want_values = true};
+        gpt_outputs out = {.values = buffers.first};
         status = gpt_forward(model, &batch, &out, error);
-        for (int i = 0; status == 0 && i < B; i++)
-            for (int t = 0; t < max_response; t++)
-                values[i * max_response + t] = t < rows->response_lengths[i] ? all[i * T + rows->prompt_lengths[i] - 1 + t]
-                                                                             : 0.0f;
     }
-    free(tokens);
-    free(mask);
-    free(targets);
-    free(all);
+    for (int i = 0; status == 0 && i < B; i++)
+        for (int t = 0; t < max_response; t++)
+            values[i * max_response + t] =
+                t < rows->response_lengths[i] ? buffers.first[i * T + rows->prompt_lengths[i] - 1 + t] : 0.0f;
+    scoring_buffers_free(&buffers);
     return status;
 }
 
+/* Log-probs (and, if asked, entropies) of each response token of rows, in one forward. */
 int policy_sequence_logprobs(gpt_model *model, const policy_sequences *rows, int max_response, float temperature,
                              float *logprobs, float *entropies, rlhf_error *error) {
     int B = rows->count, T = policy_sequence_length(rows);
-    size_t cells = (size_t)B * (size_t)T;
-    int *tokens = malloc(sizeof(int) * cells), *mask = malloc(sizeof(int) * cells), *targets = malloc(sizeof(int) * cells);
-    float *target_logprobs = malloc(sizeof(float) * cells);
-    float *target_entropies = entropies ? malloc(sizeof(float) * cells) : NULL;
-    int status = -1;
-    if (!tokens || !mask || !targets || !target_logprobs || (entropies && !target_entropies)) {
-        rlhf_error_set(error, "out of memory scoring %d sequences of %d tokens", B, T);
-        goto done;
+    scoring_buffers buffers;
+    int status = scoring_prepare(&buffers, model, rows, max_response, T, entropies != NULL, error);
+    if (status == 0) {
+        gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = buffers.tokens, .attention_mask = buffers.mask,
+                           .targets = buffers.targets, .temperature = temperature};
+        gpt_outputs out = {.target_logprobs = buffers.first, .target_entropies = buffers.second};
+        status = gpt_forward(model, &batch, &out, error);
     }
-    if (layout_rows(model, rows, max_response, T, tokens, mask, targets, error) != 0) goto done;
-    if (gpt_reserve(model, B, T, false, error) != 0) goto done;
-    gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .attention_mask = mask, .targets = targets,
-                       .temperature = temperature};
-    gpt_outputs out = {.target_logprobs = target_logprobs, .target_entropies = target_entropies};
-    if (gpt_forward(model, &batch, &out, error) != 0) goto done;
     /* position P - 1 + t of row i predicts response token t */
-    for (int i = 0; i < B; i++) {
+    for (int i = 0; status == 0 && i < B; i++) {
         int P = rows->prompt_lengths[i], R = rows->response_lengths[i];
         for (int t = 0; t < max_response; t++) {
             int at = i * T + P - 1 + t;
-            logprobs[i * max_response + t] = t < R ? target_logprobs[at] : 0.0f;
-            if (entropies) entropies[i * max_response + t] = t < R ? target_entropies[at] : 0.0f;
+            logprobs[i * max_response + t] = t < R ? buffers.first[at] : 0.0f;
+            if (entropies) entropies[i * max_response + t] = t < R ? buffers.second[at] : 0.0f;
         }
     }
-    status = 0;
-done:
-    free(tokens);
-    free(mask);
-    free(targets);
-    free(target_logprobs);
-    free(target_entropies);
+    scoring_buffers_free(&buffers);
     return status;
 }

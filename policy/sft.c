@@ -3,6 +3,7 @@
 #include "rlhf/policy.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,37 +15,41 @@
 typedef struct piece_list {
     int *ids;
     unsigned char *scored;
-    int length, capacity;
+    int length;
+    size_t capacity; /* of both arrays */
 } piece_list;
+
+/* Makes room for extra more tokens; -1 with error set when out of memory (or past INT_MAX
+ * tokens), the list unchanged. */
+static int piece_list_reserve(piece_list *list, size_t extra, rlhf_error *error) {
+    size_t needed = (size_t)list->length + extra, ids_capacity = list->capacity, scored_capacity = list->capacity;
+    if (extra > (size_t)(INT_MAX - list->length) || rlhf_grow(&list->ids, &ids_capacity, needed, sizeof *list->ids) != 0 ||
+        rlhf_grow(&list->scored, &scored_capacity, needed, sizeof *list->scored) != 0) {
+        rlhf_error_set(error, "out of memory");
+        return -1;
+    }
+    list->capacity = ids_capacity;
+    return 0;
+}
+
+/* Appends count tokens, every one flagged `scored`; -1 with error set when out of memory. */
+static int append_ids(piece_list *list, const int *ids, size_t count, bool scored, rlhf_error *error) {
+    if (piece_list_reserve(list, count, error) != 0) return -1;
+    for (size_t i = 0; i < count; i++) {
+        list->ids[list->length] = ids[i];
+        list->scored[list->length++] = scored;
+    }
+    return 0;
+}
 
 /* Tokenizes text and appends it, every token flagged `scored`. */
 static int append_text(piece_list *list, const tokenizer *tok, const char *text, bool scored, rlhf_error *error) {
     int *ids;
     size_t count;
     if (tokenizer_encode(tok, text, strlen(text), false, &ids, &count, error) != 0) return -1;
-    if (list->length + (int)count > list->capacity) {
-        list->capacity = 2 * (list->length + (int)count) + 16;
-        list->ids = realloc(list->ids, sizeof(int) * list->capacity);
-        list->scored = realloc(list->scored, list->capacity);
-    }
-    for (size_t i = 0; i < count; i++) {
-        list->ids[list->length] = ids[i];
-        list->scored[list->length++] = scored;
-    }
+    int status = append_ids(list, ids, count, scored, error);
     free(ids);
-    return 0;
-}
-
-/* Appends one token, flagged `scored`. */
-static int append_token(piece_list *list, int id, bool scored) {
-    if (list->length + 1 > list->capacity) {
-        list->capacity = 2 * list->length + 16;
-        list->ids = realloc(list->ids, sizeof(int) * list->capacity);
-        list->scored = realloc(list->scored, list->capacity);
-    }
-    list->ids[list->length] = id;
-    list->scored[list->length++] = scored;
-    return 0;
+    return status;
 }
 
 /* Returns the string field, or NULL after setting an error naming the line. */
@@ -77,7 +82,7 @@ static int render_example(json_t *record, const char *path, long line, const tok
         size_t index;
         json_t *message;
         bool any_assistant = false, last_assistant = false;
-        if (eos >= 0) append_token(list, eos, false);
+        if (eos >= 0 && append_ids(list, &eos, 1, false, error) != 0) return -1;
         json_array_foreach(messages, index, message) {
             const char *role = string_field(message, "role", path, line, error);
             const char *content = role ? string_field(message, "content", path, line, error) : NULL;
@@ -100,7 +105,7 @@ static int render_example(json_t *record, const char *path, long line, const tok
             rlhf_error_set(error, "%s: line %ld: no assistant message to learn from", path, line);
             return -1;
         }
-        if (eos >= 0) append_token(list, eos, last_assistant);
+        if (eos >= 0 && append_ids(list, &eos, 1, last_assistant, error) != 0) return -1;
         return 0;
     }
     const char *prompt = string_field(record, "prompt", path, line, error);
@@ -113,10 +118,10 @@ static int render_example(json_t *record, const char *path, long line, const tok
     /* the prompt's ids are policy_prompt_ids' own (<|endoftext|> first), unscored */
     int *prompt_ids, prompt_length;
     if (policy_prompt_ids(tok, prompt, &prompt_ids, &prompt_length, error) != 0) return -1;
-    for (int t = 0; t < prompt_length; t++) append_token(list, prompt_ids[t], false);
+    int appended = append_ids(list, prompt_ids, (size_t)prompt_length, false, error);
     free(prompt_ids);
-    if (append_text(list, tok, response, true, error)) return -1;
-    if (eos >= 0) append_token(list, eos, true);
+    if (appended != 0 || append_text(list, tok, response, true, error)) return -1;
+    if (eos >= 0 && append_ids(list, &eos, 1, true, error) != 0) return -1;
     return 0;
 }
 
@@ -150,15 +155,29 @@ static void fit_example(piece_list *list, int leading, int max_length, policy_sf
     }
 }
 
-static uint64_t hash_text(const char *text, size_t length) { return rlhf_fnv1a(RLHF_FNV1A_START, text, length); }
-
 /* What the JSONL visitor needs to render and keep each example. */
 typedef struct sft_loader {
     const char *path;
     const tokenizer *tok;
-    int max_length, capacity;
+    int max_length;
+    size_t capacity; /* of each of data's arrays */
     policy_sft_data *data;
 } sft_loader;
+
+/* Makes room in data's four arrays for one more example; -1 when out of memory (the arrays
+ * that grew keep their old contents, capacity stays true of all four). */
+static int sft_loader_reserve(sft_loader *loader) {
+    policy_sft_data *data = loader->data;
+    size_t needed = (size_t)data->count + 1;
+    size_t capacities[4] = {loader->capacity, loader->capacity, loader->capacity, loader->capacity};
+    if (data->count == INT_MAX || rlhf_grow(&data->ids, &capacities[0], needed, sizeof *data->ids) != 0 ||
+        rlhf_grow(&data->scored, &capacities[1], needed, sizeof *data->scored) != 0 ||
+        rlhf_grow(&data->lengths, &capacities[2], needed, sizeof *data->lengths) != 0 ||
+        rlhf_grow(&data->hashes, &capacities[3], needed, sizeof *data->hashes) != 0)
+        return -1;
+    loader->capacity = capacities[0];
+    return 0;
+}
 
 /* Renders, fits and keeps one line's example; the split hash is of the line's canonical
  * JSON, so it does not depend on the line's position or formatting. */
@@ -178,22 +197,23 @@ static int load_line(long line, json_t *record, void *user, rlhf_error *error) {
         return -1;
     }
     fit_example(&list, tokenizer_eos_id(loader->tok) >= 0, loader->max_length, data);
-    if (data->count == loader->capacity) {
-        loader->capacity = loader->capacity ? 2 * loader->capacity : 64;
-        data->ids = realloc(data->ids, sizeof(int *) * loader->capacity);
-        data->scored = realloc(data->scored, sizeof(unsigned char *) * loader->capacity);
-        data->lengths = realloc(data->lengths, sizeof(int) * loader->capacity);
-        data->hashes = realloc(data->hashes, sizeof(uint64_t) * loader->capacity);
-    }
     char *canonical = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!canonical || sft_loader_reserve(loader) != 0) {
+        rlhf_error_set(error, "%s: line %ld: out of memory", loader->path, line);
+        free(canonical);
+        free(list.ids);
+        free(list.scored);
+        return -1;
+    }
     data->ids[data->count] = list.ids;
     data->scored[data->count] = list.scored;
     data->lengths[data->count] = list.length;
-    data->hashes[data->count++] = hash_text(canonical, strlen(canonical));
+    data->hashes[data->count++] = rlhf_fnv1a(RLHF_FNV1A_START, canonical, strlen(canonical));
     free(canonical);
     return 0;
 }
 
+/* Reads, renders and fits every example of a JSONL file; any bad line fails the whole file. */
 int policy_sft_load(const char *path, const struct tokenizer *tok, int max_length, policy_sft_data *data,
                     rlhf_error *error) {
     memset(data, 0, sizeof *data);
@@ -212,6 +232,7 @@ int policy_sft_load(const char *path, const struct tokenizer *tok, int max_lengt
     return status;
 }
 
+/* Frees every example and the arrays, and zeroes data (a zeroed one is fine). */
 void policy_sft_data_free(policy_sft_data *data) {
     for (int i = 0; i < data->count; i++) {
         free(data->ids[i]);
@@ -261,11 +282,20 @@ static int evaluate(gpt_model *model, const policy_sft_data *data, const int *ex
     return 0;
 }
 
+/* Fine-tunes model on data's training split (loss on response tokens only), evaluating the
+ * held-out split at each epoch's end, and saves it to options->out_dir (rlhf/policy.h). */
 int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_options *options,
                policy_sft_callback callback, void *user, policy_sft_result *result, rlhf_error *error) {
     memset(result, 0, sizeof *result);
     int B = options->batch_size, longest = 2;
-    int *train = malloc(sizeof(int) * data->count), *val = malloc(sizeof(int) * data->count);
+    int *train = NULL, *val = NULL, *tokens = NULL, *mask = NULL, *targets = NULL;
+    nn_adamw optimizer = {0};
+    int status = -1;
+    if (rlhf_resize(&train, (size_t)data->count, sizeof *train) != 0 ||
+        rlhf_resize(&val, (size_t)data->count, sizeof *val) != 0) {
+        rlhf_error_set(error, "out of memory");
+        goto done;
+    }
     int train_count = 0, val_count = 0;
     uint64_t cut = (uint64_t)(options->validation_fraction * 1000.0f);
     for (int i = 0; i < data->count; i++) {
@@ -274,10 +304,12 @@ int policy_sft(gpt_model *model, const policy_sft_data *data, const policy_sft_o
         longest = data->lengths[i] > longest ? data->lengths[i] : longest;
         for (int t = 1; t < data->lengths[i]; t++) result->response_tokens += data->scored[i][t];
     }
-    int *tokens = malloc(sizeof(int) * B * longest), *mask = malloc(sizeof(int) * B * longest);
-    int *targets = malloc(sizeof(int) * B * longest);
-    nn_adamw optimizer = {0};
-    int status = -1;
+    size_t cells;
+    if (!rlhf_size_multiply((size_t)B, (size_t)longest, &cells) || rlhf_resize(&tokens, cells, sizeof *tokens) != 0 ||
+        rlhf_resize(&mask, cells, sizeof *mask) != 0 || rlhf_resize(&targets, cells, sizeof *targets) != 0) {
+        rlhf_error_set(error, "out of memory for batches of %d examples of %d tokens", B, longest);
+        goto done;
+    }
     if (model->config.has_score_head) {
         rlhf_error_set(error, "the model has a scalar head (a reward model); fine-tuning starts from a language model");
         goto done;

@@ -13,6 +13,7 @@
 
 #define TOKEN_FILE_MAGIC "RLHFTOK2"
 
+/* The 40 bytes before the ids; the hashes say whether the file still matches its corpus. */
 typedef struct token_file_header {
     char magic[8];
     uint64_t count;
@@ -57,6 +58,8 @@ static int read_header(const char *path, token_file_header *header) {
     return ok ? 0 : -1;
 }
 
+/* Tokenizes corpus_path into out_path, unless out_path already holds this corpus's ids from
+ * this tokenizer (then *reused); written atomically. */
 int policy_token_file_build(const char *corpus_path, const struct tokenizer *tokenizer, const char *out_path,
                             bool *reused, rlhf_error *error) {
     char *corpus;
@@ -93,6 +96,7 @@ int policy_token_file_build(const char *corpus_path, const struct tokenizer *tok
     return status;
 }
 
+/* Maps a complete token file read-only; file->ids then points into the mapping. */
 int policy_token_file_open(policy_token_file *file, const char *path, rlhf_error *error) {
     memset(file, 0, sizeof *file);
     token_file_header header;
@@ -119,6 +123,7 @@ int policy_token_file_open(policy_token_file *file, const char *path, rlhf_error
     return 0;
 }
 
+/* Unmaps the file and zeroes it (a zeroed one is fine). */
 void policy_token_file_close(policy_token_file *file) {
     if (file->mapping) munmap(file->mapping, file->mapping_size);
     memset(file, 0, sizeof *file);
