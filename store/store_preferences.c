@@ -8,86 +8,107 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* One comparison row as a store_preference, its texts put chosen first; a row whose choice
+ * is not in the mask at user (an unsigned) is left out (store_read_rows reader). */
+static int read_preference(sqlite3_stmt *statement, void *item, size_t index, void *user) {
+    (void)index;
+    store_choice choice;
+    if (store_choice_parse((const char *)sqlite3_column_text(statement, 6), &choice) != 0) return 0;
+    if (!(*(const unsigned *)user & (1u << choice))) return 0;
+    store_preference *p = item;
+    bool b_won = choice == STORE_CHOICE_B;
+    p->comparison_id = sqlite3_column_int64(statement, 0);
+    p->annotator_id = sqlite3_column_int64(statement, 1);
+    p->choice = choice;
+    p->strength = sqlite3_column_int(statement, 7);
+    p->pair_id = sqlite3_column_type(statement, 8) == SQLITE_NULL ? 0 : sqlite3_column_int64(statement, 8);
+    if (store_column_copy(statement, 2, &p->annotator) != 0 || store_column_copy(statement, 3, &p->prompt) != 0 ||
+        store_column_copy(statement, b_won ? 5 : 4, &p->chosen) != 0 ||
+        store_column_copy(statement, b_won ? 4 : 5, &p->rejected) != 0)
+        return -1;
+    return 1;
+}
+
+/* Frees what one store_preference owns. */
+static void release_preference(void *item) {
+    store_preference *p = item;
+    free(p->annotator);
+    free(p->prompt);
+    free(p->chosen);
+    free(p->rejected);
+}
+
+static const store_row_reader preference_rows = {sizeof(store_preference), read_preference, release_preference};
+
+/* Every comparison whose choice is in choices (a mask of 1 << store_choice), with its
+ * texts, in id order. */
 int store_list_preferences(store *db, unsigned choices, store_preference **preferences, long *count,
                            rlhf_error *error) {
-    *preferences = NULL;
-    *count = 0;
-    sqlite3_stmt *statement;
-    if (store_prepare(db, &statement,
-                      "SELECT c.id, c.annotator_id, an.name, p.text, ca.text, cb.text, c.choice, c.strength, c.pair_id "
-                      "FROM comparisons c JOIN annotators an ON an.id = c.annotator_id "
-                      "JOIN completions ca ON ca.id = c.completion_a JOIN completions cb ON cb.id = c.completion_b "
-                      "JOIN prompts p ON p.id = ca.prompt_id ORDER BY c.id", error) != 0)
-        return -1;
-    long capacity = 0;
-    int rc;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        store_choice choice;
-        if (store_choice_parse((const char *)sqlite3_column_text(statement, 6), &choice) != 0) continue;
-        if (!(choices & (1u << choice))) continue;
-        if (*count == capacity) {
-            capacity = capacity ? 2 * capacity : 256;
-            *preferences = realloc(*preferences, sizeof **preferences * (size_t)capacity);
-        }
-        store_preference *p = &(*preferences)[(*count)++];
-        bool b_won = choice == STORE_CHOICE_B;
-        p->comparison_id = sqlite3_column_int64(statement, 0);
-        p->annotator_id = sqlite3_column_int64(statement, 1);
-        p->annotator = store_column_text(statement, 2);
-        p->prompt = store_column_text(statement, 3);
-        p->chosen = store_column_text(statement, b_won ? 5 : 4);
-        p->rejected = store_column_text(statement, b_won ? 4 : 5);
-        p->choice = choice;
-        p->strength = sqlite3_column_int(statement, 7);
-        p->pair_id = sqlite3_column_type(statement, 8) == SQLITE_NULL ? 0 : sqlite3_column_int64(statement, 8);
-    }
-    sqlite3_finalize(statement);
-    if (rc != SQLITE_DONE) {
-        store_preferences_free(*preferences, *count);
-        *preferences = NULL;
-        *count = 0;
-        return store_fail(db, error, "listing preferences");
-    }
-    return 0;
+    size_t read;
+    int status = store_select_rows(db,
+                                   "SELECT c.id, c.annotator_id, an.name, p.text, ca.text, cb.text, c.choice, "
+                                   "c.strength, c.pair_id FROM comparisons c JOIN annotators an ON an.id = "
+                                   "c.annotator_id JOIN completions ca ON ca.id = c.completion_a JOIN completions cb "
+                                   "ON cb.id = c.completion_b JOIN prompts p ON p.id = ca.prompt_id ORDER BY c.id",
+                                   INT64_MIN, &preference_rows, &choices, preferences, &read, "listing preferences",
+                                   error);
+    *count = (long)read;
+    return status;
 }
 
 void store_preferences_free(store_preference *preferences, long count) {
-    for (long i = 0; i < count; i++) {
-        free(preferences[i].annotator);
-        free(preferences[i].prompt);
-        free(preferences[i].chosen);
-        free(preferences[i].rejected);
-    }
+    for (long i = 0; i < count; i++) release_preference(&preferences[i]);
     free(preferences);
 }
 
 /* Whether path names the store's own file or one of SQLite's companion files beside it
  * (-wal, -shm, -journal), by device and inode, so a link or another spelling of the name
- * is caught too: replacing any of them would destroy the labels. */
-static bool is_store_file(const store *db, const char *path) {
+ * is caught too: replacing any of them would destroy the labels. -1 when out of memory. */
+static int is_store_file(const store *db, const char *path, bool *same) {
+    *same = false;
     struct stat target;
-    if (stat(path, &target) != 0) return false; /* a new file cannot be the store */
+    if (stat(path, &target) != 0) return 0; /* a new file cannot be the store */
     static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        char name[4200];
+    size_t name_size = strlen(db->path) + sizeof "-journal";
+    char *name = malloc(name_size);
+    if (!name) return -1;
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0] && !*same; i++) {
         struct stat info;
-        snprintf(name, sizeof name, "%s%s", db->path, suffixes[i]);
-        if (stat(name, &info) == 0 && info.st_dev == target.st_dev && info.st_ino == target.st_ino) return true;
+        snprintf(name, name_size, "%s%s", db->path, suffixes[i]);
+        *same = stat(name, &info) == 0 && info.st_dev == target.st_dev && info.st_ino == target.st_ino;
     }
-    return false;
+    free(name);
+    return 0;
 }
 
+/* Appends line and a newline to the growing text[0 .. *length) of *capacity bytes; -1 when
+ * out of memory, text unchanged. */
+static int append_line(char **text, size_t *length, size_t *capacity, const char *line) {
+    size_t n = strlen(line);
+    if (rlhf_grow(text, capacity, *length + n + 1, 1) != 0) return -1;
+    memcpy(*text + *length, line, n);
+    *length += n;
+    (*text)[(*length)++] = '\n';
+    return 0;
+}
+
+/* Writes the a/b comparisons to path as TRL JSONL, atomically, counting what is left out. */
 int store_export_preferences(store *db, const char *path, store_export_result *result, rlhf_error *error) {
     memset(result, 0, sizeof *result);
-    if (is_store_file(db, path)) {
+    bool is_store;
+    if (is_store_file(db, path, &is_store) != 0) {
+        rlhf_error_set(error, "%s: out of memory", path);
+        return -1;
+    }
+    if (is_store) {
         rlhf_error_set(error, "%s: is the store itself (or its journal); export to another file", path);
         return -1;
     }
     store_preference *all;
     long count;
     if (store_list_preferences(db, 0x1f, &all, &count, error) != 0) return -1;
-    size_t capacity = 4096, length = 0;
-    char *text = malloc(capacity);
+    size_t capacity = 0, length = 0;
+    char *text = NULL;
     for (long i = 0; i < count; i++) {
         switch (all[i].choice) {
         case STORE_CHOICE_TIE: result->ties++; continue;
@@ -123,23 +144,18 @@ int store_export_preferences(store *db, const char *path, store_export_result *r
         json_object_set_new(line, "rejected", rejected);
         char *encoded = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(line);
-        if (!encoded) {
+        if (!encoded || append_line(&text, &length, &capacity, encoded) != 0) {
+            free(encoded);
             store_preferences_free(all, count);
             free(text);
             rlhf_error_set(error, "%s: out of memory", path);
             return -1;
         }
-        size_t n = strlen(encoded);
-        while (length + n + 2 > capacity) capacity *= 2;
-        text = realloc(text, capacity);
-        memcpy(text + length, encoded, n);
-        length += n;
-        text[length++] = '\n';
         free(encoded);
         result->written++;
     }
     store_preferences_free(all, count);
-    int status = rlhf_write_file_atomic(path, text, length, error);
+    int status = rlhf_write_file_atomic(path, text ? text : "", length, error);
     free(text);
     return status;
 }
@@ -215,6 +231,7 @@ static int preference_count_stored(preference_hashes *set, uint64_t key, uint64_
     return 0;
 }
 
+/* What store_import_preferences passes to each line. */
 typedef struct preference_import {
     store *db;
     const char *path;
@@ -249,20 +266,15 @@ static int load_stored_preferences(preference_import *import, rlhf_error *error)
     return rc == SQLITE_DONE ? 0 : store_fail(import->db, error, "reading the annotator's preferences");
 }
 
-/* Splits an HH transcript pair at the last "\n\nAssistant:" of chosen: the prompt is
- * everything up to and including that marker, which rejected must share. */
-static int split_transcripts(const char *chosen, const char *rejected, char **prompt, const char **chosen_reply,
-                             const char **rejected_reply) {
+/* Where an HH transcript pair splits: *prompt_length covers chosen up to and including its
+ * last "\n\nAssistant:", which rejected must share. false when they do not split so. */
+static bool split_transcripts(const char *chosen, const char *rejected, size_t *prompt_length) {
     const char *marker = "\n\nAssistant:";
     const char *last = NULL;
     for (const char *at = strstr(chosen, marker); at; at = strstr(at + 1, marker)) last = at;
-    if (!last) return -1;
-    size_t prompt_length = (size_t)(last - chosen) + strlen(marker);
-    if (strncmp(chosen, rejected, prompt_length) != 0) return -1;
-    *prompt = strndup(chosen, prompt_length);
-    *chosen_reply = chosen + prompt_length;
-    *rejected_reply = rejected + prompt_length;
-    return 0;
+    if (!last) return false;
+    *prompt_length = (size_t)(last - chosen) + strlen(marker);
+    return strncmp(chosen, rejected, *prompt_length) == 0;
 }
 
 /* Inserts one imported completion and returns its id. */
@@ -282,6 +294,8 @@ static int insert_completion(store *db, int64_t prompt_id, int64_t model_id, con
     return 0;
 }
 
+/* Imports one line of a preferences file as a comparison, or counts it as a duplicate
+ * (rlhf_read_jsonl visitor; user is a preference_import). */
 static int import_preference_line(long line, json_t *object, void *user, rlhf_error *error) {
     preference_import *import = user;
     json_t *prompt = json_object_get(object, "prompt"), *chosen = json_object_get(object, "chosen");
@@ -293,11 +307,20 @@ static int import_preference_line(long line, json_t *object, void *user, rlhf_er
     }
     char *prompt_text;
     const char *chosen_text = json_string_value(chosen), *rejected_text = json_string_value(rejected);
+    size_t prompt_length;
     if (prompt) {
         prompt_text = strdup(json_string_value(prompt));
-    } else if (split_transcripts(chosen_text, rejected_text, &prompt_text, &chosen_text, &rejected_text) != 0) {
+    } else if (split_transcripts(chosen_text, rejected_text, &prompt_length)) {
+        prompt_text = strndup(chosen_text, prompt_length);
+        chosen_text += prompt_length;
+        rejected_text += prompt_length;
+    } else {
         rlhf_error_set(error, "%s: line %ld: no \"prompt\", and chosen/rejected are not transcripts sharing "
                               "everything up to the last \"\\n\\nAssistant:\"", import->path, line);
+        return -1;
+    }
+    if (!prompt_text) {
+        rlhf_error_set(error, "%s: line %ld: out of memory", import->path, line);
         return -1;
     }
     if (strcmp(chosen_text, rejected_text) == 0) {
@@ -354,19 +377,28 @@ static int import_preference_line(long line, json_t *object, void *user, rlhf_er
     return 0;
 }
 
+/* Imports a TRL (or HH transcript) JSONL file as annotator_name's comparisons, in one
+ * transaction; a bad line fails the whole file. */
 int store_import_preferences(store *db, const char *path, const char *annotator_name, store_import_result *result,
                              rlhf_error *error) {
     memset(result, 0, sizeof *result);
     preference_import import = {db, path, 0, 0, result, {NULL, 0, 0}};
-    char model_path[4200];
-    snprintf(model_path, sizeof model_path, "import:%s", path);
+    /* the imported texts' "model" is the file they came from */
+    size_t model_path_size = strlen(path) + sizeof "import:";
+    char *model_path = malloc(model_path_size);
+    if (!model_path) return store_out_of_memory(db, error, "importing preferences");
+    snprintf(model_path, model_path_size, "import:%s", path);
     /* one transaction: a failed import leaves no annotator, model or row behind */
-    if (store_begin(db, error) != 0) return -1;
+    if (store_begin(db, error) != 0) {
+        free(model_path);
+        return -1;
+    }
     int status = store_annotator(db, annotator_name, STORE_ANNOTATOR_IMPORT, &import.annotator_id, error) != 0 ||
                  store_add_model(db, model_path, model_path, &import.model_id, error) != 0 ||
                  load_stored_preferences(&import, error) != 0 ||
                  rlhf_read_jsonl(path, import_preference_line, &import, error) != 0;
     free(import.stored.slots);
+    free(model_path);
     if (status) {
         store_rollback(db);
         memset(result, 0, sizeof *result);
