@@ -51,8 +51,8 @@ static void action_flag_index(GtkWidget *widget, const char *name, GVariant *par
     rlhf_labeler_pair_view_toggle_flag_index(RLHF_LABELER_WINDOW(widget)->pair_view, g_variant_get_int32(parameter));
 }
 
-/* labeler.clear (Esc): leaves the rationale entry if it has focus, else steps the draft
- * back (drops the strength, then the choice). */
+/* labeler.clear (Esc): leaves the rationale entry if it has focus, else drops the choice
+ * (and its strength); the rationale stays. */
 static void action_clear(GtkWidget *widget, const char *name, GVariant *parameter) {
     (void)name;
     (void)parameter;
