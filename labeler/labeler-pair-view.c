@@ -332,6 +332,7 @@ static void rlhf_labeler_pair_view_set_property(GObject *object, guint prop_id, 
     }
 }
 
+/* Forgets the flag toggles before the template's children (which hold them) go. */
 static void rlhf_labeler_pair_view_dispose(GObject *object) {
     RlhfLabelerPairView *self = RLHF_LABELER_PAIR_VIEW(object);
     if (self->flag_buttons != NULL) g_ptr_array_set_size(self->flag_buttons, 0);

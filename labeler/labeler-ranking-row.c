@@ -94,6 +94,7 @@ static void drag_begin(GtkDragSource *source, GdkDrag *drag, RlhfLabelerRankingR
     gtk_widget_add_css_class(GTK_WIDGET(self), "dragging");
 }
 
+/* Drag over (dropped or not): the row is no longer marked as dragging. */
 static void drag_end(GtkDragSource *source, GdkDrag *drag, gboolean delete_data, RlhfLabelerRankingRow *self) {
     (void)source;
     (void)drag;

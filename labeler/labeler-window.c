@@ -62,6 +62,7 @@ void rlhf_labeler_window_toast(RlhfLabelerWindow *self, const char *text) {
     adw_toast_overlay_add_toast(self->toast_overlay, toast);
 }
 
+/* The name of the page on screen: "start", "pairs", "ranking", "empty" or "problem". */
 const char *rlhf_labeler_window_get_page(RlhfLabelerWindow *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_WINDOW(self), NULL);
     return gtk_stack_get_visible_child_name(self->stack);
@@ -165,6 +166,7 @@ static void show_problem(RlhfLabelerWindow *self, const char *title, const char 
 }
 
 
+/* Why the kept decision could not be saved, or NULL when none is waiting (owned by it). */
 const char *rlhf_labeler_window_get_unsaved_error(RlhfLabelerWindow *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_WINDOW(self), NULL);
     return self->unsaved != NULL ? self->unsaved->error : NULL;
