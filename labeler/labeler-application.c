@@ -23,6 +23,8 @@ static const GOptionEntry option_entries[] = {
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
+/* Runs before the application registers: --version prints and exits 0, a missing --db or
+ * empty --annotator is an error (exit 2); otherwise keeps the options and returns -1 to go on. */
 static gint handle_local_options(GApplication *application, GVariantDict *options) {
     RlhfLabelerApplication *self = RLHF_LABELER_APPLICATION(application);
     if (g_variant_dict_contains(options, "version")) {
@@ -47,6 +49,8 @@ static gint handle_local_options(GApplication *application, GVariantDict *option
     return -1;
 }
 
+/* Presents the window (the existing one if any) on --db: a missing or unreadable store gets
+ * a window that says why (never an empty new store); --annotator starts labeling at once. */
 static void activate(GApplication *application) {
     RlhfLabelerApplication *self = RLHF_LABELER_APPLICATION(application);
     GtkWindow *active = gtk_application_get_active_window(GTK_APPLICATION(application));
@@ -77,12 +81,14 @@ static void activate(GApplication *application) {
     gtk_window_present(GTK_WINDOW(window));
 }
 
+/* Binds Ctrl+Q to app.quit. */
 static void startup(GApplication *application) {
     G_APPLICATION_CLASS(rlhf_labeler_application_parent_class)->startup(application);
     static const char *quit_accels[] = {"<Control>q", NULL};
     gtk_application_set_accels_for_action(GTK_APPLICATION(application), "app.quit", quit_accels);
 }
 
+/* app.quit: asks every window to close; each may refuse while a decision is unsaved. */
 static void quit_activated(GSimpleAction *action, GVariant *parameter, gpointer data) {
     (void)action;
     (void)parameter;
@@ -122,6 +128,7 @@ static void rlhf_labeler_application_init(RlhfLabelerApplication *self) {
     g_action_map_add_action_entries(G_ACTION_MAP(self), actions, G_N_ELEMENTS(actions), self);
 }
 
+/* A non-unique application (one copy per annotator) with the labeler's resources. */
 RlhfLabelerApplication *rlhf_labeler_application_new(void) {
     return g_object_new(RLHF_TYPE_LABELER_APPLICATION, "application-id", RLHF_LABELER_APPLICATION_ID, "flags",
                         G_APPLICATION_NON_UNIQUE, "resource-base-path", "/org/rlhf/Labeler", NULL);

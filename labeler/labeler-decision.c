@@ -5,11 +5,13 @@
 
 static const char *const choice_names[] = {"", "a", "tie", "b", "both-bad", "skip"};
 
+/* The action parameter name of choice; "" for none or an unknown value. */
 const char *rlhf_ui_choice_to_string(RlhfUiChoice choice) {
     if ((int)choice < 0 || (size_t)choice >= G_N_ELEMENTS(choice_names)) return "";
     return choice_names[choice];
 }
 
+/* Parses an action parameter name into *choice; FALSE (choice untouched) for an unknown one. */
 gboolean rlhf_ui_choice_from_string(const char *text, RlhfUiChoice *choice) {
     if (text == NULL) return FALSE;
     for (size_t i = 0; i < G_N_ELEMENTS(choice_names); i++)
@@ -20,6 +22,7 @@ gboolean rlhf_ui_choice_from_string(const char *text, RlhfUiChoice *choice) {
     return FALSE;
 }
 
+/* The choice digit key (1..5) means; RLHF_UI_CHOICE_NONE for any other. */
 RlhfUiChoice rlhf_ui_choice_from_key(int key) {
     return key >= 1 && key <= 5 ? (RlhfUiChoice)key : RLHF_UI_CHOICE_NONE;
 }
@@ -28,6 +31,7 @@ gboolean rlhf_ui_choice_is_side(RlhfUiChoice choice) {
     return choice == RLHF_UI_CHOICE_A || choice == RLHF_UI_CHOICE_B;
 }
 
+/* The store's choice (completion a or b) for a side on screen; none and skip are a skip. */
 store_choice rlhf_ui_choice_to_store(RlhfUiChoice choice, gboolean left_is_a) {
     switch (choice) {
     case RLHF_UI_CHOICE_A: return left_is_a ? STORE_CHOICE_A : STORE_CHOICE_B;
@@ -40,6 +44,7 @@ store_choice rlhf_ui_choice_to_store(RlhfUiChoice choice, gboolean left_is_a) {
     }
 }
 
+/* The on-screen side for a stored choice, given which completion was shown on the left. */
 RlhfUiChoice rlhf_ui_choice_from_store(store_choice choice, gboolean left_is_a) {
     switch (choice) {
     case STORE_CHOICE_A: return left_is_a ? RLHF_UI_CHOICE_A : RLHF_UI_CHOICE_B;
@@ -51,6 +56,7 @@ RlhfUiChoice rlhf_ui_choice_from_store(store_choice choice, gboolean left_is_a) 
     }
 }
 
+/* A flag name for people: '-' and '_' become spaces, first letter capitalised (g_free it). */
 char *rlhf_flag_display_name(const char *flag) {
     char *name = g_strdup(flag != NULL ? flag : "");
     for (char *p = name; *p; p++)
@@ -59,6 +65,7 @@ char *rlhf_flag_display_name(const char *flag) {
     return name;
 }
 
+/* "Negligibly" .. "Significantly" for strength 1..4; "" otherwise. */
 const char *rlhf_strength_short_name(int strength) {
     switch (strength) {
     case 1: return "Negligibly";

@@ -35,6 +35,8 @@ G_DEFINE_FINAL_TYPE(RlhfLabelerPairView, rlhf_labeler_pair_view, GTK_TYPE_WIDGET
 enum { PROP_0, PROP_CHOICE, PROP_STRENGTH, PROP_RATIONALE, PROP_CAN_SUBMIT, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
+/* Brings the view in line with the draft: which step is highlighted (choice or strength),
+ * the strength question, the preferred response and the hint line. */
 static void update_stage(RlhfLabelerPairView *self) {
     gboolean side = rlhf_ui_choice_is_side(self->choice);
     gtk_widget_set_sensitive(self->strength_box, side);
@@ -67,6 +69,8 @@ static void update_stage(RlhfLabelerPairView *self) {
     gtk_label_set_text(self->hint_label, hint);
 }
 
+/* After a draft change: updates the view and notifies choice / strength (when they changed)
+ * and can-submit. */
 static void notify_draft(RlhfLabelerPairView *self, gboolean choice, gboolean strength) {
     update_stage(self);
     if (choice) g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CHOICE]);
@@ -79,6 +83,7 @@ RlhfUiChoice rlhf_labeler_pair_view_get_choice(RlhfLabelerPairView *self) {
     return self->choice;
 }
 
+/* Sets the choice; one that is not A or B drops the strength. */
 void rlhf_labeler_pair_view_set_choice(RlhfLabelerPairView *self, RlhfUiChoice choice) {
     g_return_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self));
     if (self->choice == choice) return;
@@ -96,6 +101,7 @@ int rlhf_labeler_pair_view_get_strength(RlhfLabelerPairView *self) {
     return self->strength;
 }
 
+/* Sets the strength (0..4; 1..4 only while A or B is chosen); FALSE if refused. */
 gboolean rlhf_labeler_pair_view_set_strength(RlhfLabelerPairView *self, int strength) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), FALSE);
     if (strength < 0 || strength > 4) return FALSE;
@@ -107,12 +113,14 @@ gboolean rlhf_labeler_pair_view_set_strength(RlhfLabelerPairView *self, int stre
     return TRUE;
 }
 
+/* Position of the flag called name among the toggles, or -1. */
 static int flag_index(RlhfLabelerPairView *self, const char *name) {
     for (guint i = 0; i < self->flag_names->len; i++)
         if (g_strcmp0(g_ptr_array_index(self->flag_names, i), name) == 0) return (int)i;
     return -1;
 }
 
+/* Flips the flag toggle at index (0-based); FALSE when there is none. */
 gboolean rlhf_labeler_pair_view_toggle_flag_index(RlhfLabelerPairView *self, int index) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), FALSE);
     if (index < 0 || (guint)index >= self->flag_buttons->len) return FALSE;
@@ -126,12 +134,14 @@ gboolean rlhf_labeler_pair_view_toggle_flag(RlhfLabelerPairView *self, const cha
     return rlhf_labeler_pair_view_toggle_flag_index(self, flag_index(self, name));
 }
 
+/* Whether the flag called name is set (FALSE for an unknown flag). */
 gboolean rlhf_labeler_pair_view_get_flag(RlhfLabelerPairView *self, const char *name) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), FALSE);
     int index = flag_index(self, name);
     return index >= 0 && gtk_toggle_button_get_active(g_ptr_array_index(self->flag_buttons, index));
 }
 
+/* The flags set, in the store's order (NULL-terminated; g_strfreev it). */
 char **rlhf_labeler_pair_view_dup_flags(RlhfLabelerPairView *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), NULL);
     GStrvBuilder *builder = g_strv_builder_new();
@@ -153,12 +163,14 @@ void rlhf_labeler_pair_view_set_rationale(RlhfLabelerPairView *self, const char 
     gtk_editable_set_text(GTK_EDITABLE(self->rationale_entry), rationale != NULL ? rationale : "");
 }
 
+/* Whether the draft is complete: a choice, and a strength if it is A or B. */
 gboolean rlhf_labeler_pair_view_get_can_submit(RlhfLabelerPairView *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), FALSE);
     if (self->choice == RLHF_UI_CHOICE_NONE) return FALSE;
     return !rlhf_ui_choice_is_side(self->choice) || self->strength != 0;
 }
 
+/* Replaces the whole draft (choice, strength, flags, rationale), as after an undo. */
 void rlhf_labeler_pair_view_set_draft(RlhfLabelerPairView *self, RlhfUiChoice choice, int strength,
                                       const char *const *flags, const char *rationale) {
     g_return_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self));
@@ -176,6 +188,7 @@ void rlhf_labeler_pair_view_clear_draft(RlhfLabelerPairView *self) {
     rlhf_labeler_pair_view_set_draft(self, RLHF_UI_CHOICE_NONE, 0, NULL, NULL);
 }
 
+/* Shows prompt and the two responses (made displayable) and starts an empty draft. */
 void rlhf_labeler_pair_view_set_pair(RlhfLabelerPairView *self, const char *prompt, const char *left_text,
                                      const char *right_text) {
     g_return_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self));
@@ -187,6 +200,7 @@ void rlhf_labeler_pair_view_set_pair(RlhfLabelerPairView *self, const char *prom
     rlhf_labeler_pair_view_clear_draft(self);
 }
 
+/* Replaces the flag toggles by one per name (Ctrl+1..9 for the first nine); none set. */
 void rlhf_labeler_pair_view_set_flag_kinds(RlhfLabelerPairView *self, const char *const *names, int count) {
     g_return_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self));
     for (guint i = 0; i < self->flag_buttons->len; i++)
@@ -224,6 +238,7 @@ void rlhf_labeler_pair_view_set_monospace(RlhfLabelerPairView *self, gboolean mo
     rlhf_labeler_response_view_set_monospace(self->response_b, monospace);
 }
 
+/* A digit key: the strength once A or B is chosen, else the choice (1..5); whether it did. */
 gboolean rlhf_labeler_pair_view_press_digit(RlhfLabelerPairView *self, int digit) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), FALSE);
     if (rlhf_ui_choice_is_side(self->choice)) return rlhf_labeler_pair_view_set_strength(self, digit) && digit != 0;
@@ -233,6 +248,7 @@ gboolean rlhf_labeler_pair_view_press_digit(RlhfLabelerPairView *self, int digit
     return TRUE;
 }
 
+/* One step stronger (+) or weaker (-), starting from the middle; only while A or B is chosen. */
 gboolean rlhf_labeler_pair_view_step_strength(RlhfLabelerPairView *self, int delta) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), FALSE);
     if (!rlhf_ui_choice_is_side(self->choice)) return FALSE;
@@ -240,6 +256,7 @@ gboolean rlhf_labeler_pair_view_step_strength(RlhfLabelerPairView *self, int del
     return rlhf_labeler_pair_view_set_strength(self, strength);
 }
 
+/* Esc: drops the choice (and with it any strength); FALSE when there was none. */
 gboolean rlhf_labeler_pair_view_step_back(RlhfLabelerPairView *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), FALSE);
     if (self->choice == RLHF_UI_CHOICE_NONE) return FALSE;
@@ -252,6 +269,7 @@ void rlhf_labeler_pair_view_focus_rationale(RlhfLabelerPairView *self) {
     gtk_widget_grab_focus(GTK_WIDGET(self->rationale_entry));
 }
 
+/* Whether the keyboard focus is in the rationale entry. */
 gboolean rlhf_labeler_pair_view_rationale_has_focus(RlhfLabelerPairView *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), FALSE);
     GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
@@ -260,6 +278,7 @@ gboolean rlhf_labeler_pair_view_rationale_has_focus(RlhfLabelerPairView *self) {
                              gtk_widget_is_ancestor(focus, GTK_WIDGET(self->rationale_entry)));
 }
 
+/* While saving: the decision controls locked and a spinner on Submit. */
 void rlhf_labeler_pair_view_set_saving(RlhfLabelerPairView *self, gboolean saving) {
     g_return_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self));
     /* a change made while the decision is being written would never be stored */
@@ -268,11 +287,13 @@ void rlhf_labeler_pair_view_set_saving(RlhfLabelerPairView *self, gboolean savin
     gtk_widget_set_visible(GTK_WIDGET(self->submit_spinner), saving);
 }
 
+/* The response view of side 0 (A, left) or 1 (B, right). */
 GtkWidget *rlhf_labeler_pair_view_get_response(RlhfLabelerPairView *self, int side) {
     g_return_val_if_fail(RLHF_IS_LABELER_PAIR_VIEW(self), NULL);
     return GTK_WIDGET(side == 0 ? self->response_a : self->response_b);
 }
 
+/* Enter in the rationale entry submits, as the window's Enter does. */
 static void rationale_activated(GtkEntry *entry, RlhfLabelerPairView *self) {
     (void)entry;
     gtk_widget_activate_action(GTK_WIDGET(self), "labeler.submit", NULL);
@@ -311,6 +332,7 @@ static void rlhf_labeler_pair_view_set_property(GObject *object, guint prop_id, 
     }
 }
 
+/* Forgets the flag toggles before the template's children (which hold them) go. */
 static void rlhf_labeler_pair_view_dispose(GObject *object) {
     RlhfLabelerPairView *self = RLHF_LABELER_PAIR_VIEW(object);
     if (self->flag_buttons != NULL) g_ptr_array_set_size(self->flag_buttons, 0);

@@ -49,7 +49,7 @@ void rlhf_labeler_pair_view_clear_draft(RlhfLabelerPairView *self);
 gboolean rlhf_labeler_pair_view_press_digit(RlhfLabelerPairView *self, int digit);
 /* Up/down: strength one step stronger (+1) or weaker (-1) while A or B is chosen. */
 gboolean rlhf_labeler_pair_view_step_strength(RlhfLabelerPairView *self, int delta);
-/* Escape: clears the strength, else the choice. Returns whether anything changed. */
+/* Escape: clears the choice (and so its strength). Returns whether anything changed. */
 gboolean rlhf_labeler_pair_view_step_back(RlhfLabelerPairView *self);
 
 void rlhf_labeler_pair_view_focus_rationale(RlhfLabelerPairView *self);

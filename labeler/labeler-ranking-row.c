@@ -20,6 +20,7 @@ G_DEFINE_FINAL_TYPE(RlhfLabelerRankingRow, rlhf_labeler_ranking_row, GTK_TYPE_LI
 enum { SIGNAL_MOVE_REQUESTED, SIGNAL_ROW_DROPPED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+/* A row for one completion; its text is made displayable (see labeler-util.h). */
 GtkWidget *rlhf_labeler_ranking_row_new(gint64 completion_id, const char *text) {
     RlhfLabelerRankingRow *self = g_object_new(RLHF_TYPE_LABELER_RANKING_ROW, NULL);
     self->completion_id = completion_id;
@@ -33,11 +34,13 @@ gint64 rlhf_labeler_ranking_row_get_completion_id(RlhfLabelerRankingRow *self) {
     return self->completion_id;
 }
 
+/* The text as shown (displayable), owned by the row. */
 const char *rlhf_labeler_ranking_row_get_text(RlhfLabelerRankingRow *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_RANKING_ROW(self), NULL);
     return self->text;
 }
 
+/* Shows rank (1-based) of count: the number, the buttons' sensitivity, the accessible label. */
 void rlhf_labeler_ranking_row_set_rank(RlhfLabelerRankingRow *self, int rank, int count) {
     g_return_if_fail(RLHF_IS_LABELER_RANKING_ROW(self));
     self->rank = rank;
@@ -65,6 +68,7 @@ void rlhf_labeler_ranking_row_set_monospace(RlhfLabelerRankingRow *self, gboolea
         gtk_widget_remove_css_class(GTK_WIDGET(self->text_label), "monospace");
 }
 
+/* The row's buttons ask the view to move it up (-1) or down (+1). */
 static void up_clicked(RlhfLabelerRankingRow *self) { g_signal_emit(self, signals[SIGNAL_MOVE_REQUESTED], 0, -1); }
 static void down_clicked(RlhfLabelerRankingRow *self) { g_signal_emit(self, signals[SIGNAL_MOVE_REQUESTED], 0, 1); }
 
@@ -81,6 +85,7 @@ static GdkContentProvider *drag_prepare(GtkDragSource *source, double x, double 
     return provider;
 }
 
+/* Drag begins: the row's picture as the icon, the row marked as dragging. */
 static void drag_begin(GtkDragSource *source, GdkDrag *drag, RlhfLabelerRankingRow *self) {
     (void)drag;
     GdkPaintable *paintable = gtk_widget_paintable_new(GTK_WIDGET(self));
@@ -89,6 +94,7 @@ static void drag_begin(GtkDragSource *source, GdkDrag *drag, RlhfLabelerRankingR
     gtk_widget_add_css_class(GTK_WIDGET(self), "dragging");
 }
 
+/* Drag over (dropped or not): the row is no longer marked as dragging. */
 static void drag_end(GtkDragSource *source, GdkDrag *drag, gboolean delete_data, RlhfLabelerRankingRow *self) {
     (void)source;
     (void)drag;
@@ -96,6 +102,7 @@ static void drag_end(GtkDragSource *source, GdkDrag *drag, gboolean delete_data,
     gtk_widget_remove_css_class(GTK_WIDGET(self), "dragging");
 }
 
+/* Another row was dropped here: "row-dropped" with it; FALSE for the row itself. */
 static gboolean drop(GtkDropTarget *target, const GValue *value, double x, double y, RlhfLabelerRankingRow *self) {
     (void)target;
     (void)x;

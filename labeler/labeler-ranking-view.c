@@ -19,16 +19,20 @@ struct _RlhfLabelerRankingView {
 
 G_DEFINE_FINAL_TYPE(RlhfLabelerRankingView, rlhf_labeler_ranking_view, GTK_TYPE_WIDGET)
 
+/* Shows each row's rank from its place in self->rows. */
 static void renumber(RlhfLabelerRankingView *self) {
     for (guint i = 0; i < self->rows->len; i++)
         rlhf_labeler_ranking_row_set_rank(g_ptr_array_index(self->rows, i), (int)i + 1, (int)self->rows->len);
 }
 
+/* The row's place in self->rows (0-based), or -1. */
 static int row_position(RlhfLabelerRankingView *self, RlhfLabelerRankingRow *row) {
     guint index;
     return g_ptr_array_find(self->rows, row, &index) ? (int)index : -1;
 }
 
+/* Moves the row at from to to (0-based), keeping its selection and focus; FALSE if either
+ * is out of range. */
 gboolean rlhf_labeler_ranking_view_move(RlhfLabelerRankingView *self, int from, int to) {
     g_return_val_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self), FALSE);
     int count = (int)self->rows->len;
@@ -53,12 +57,14 @@ gboolean rlhf_labeler_ranking_view_move(RlhfLabelerRankingView *self, int from, 
     return TRUE;
 }
 
+/* The selected row's place (0-based), or -1. */
 int rlhf_labeler_ranking_view_get_selected(RlhfLabelerRankingView *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self), -1);
     GtkListBoxRow *row = gtk_list_box_get_selected_row(self->list);
     return row != NULL ? row_position(self, RLHF_LABELER_RANKING_ROW(row)) : -1;
 }
 
+/* Selects (and, once shown, focuses) the row at position; out of range selects none. */
 void rlhf_labeler_ranking_view_select(RlhfLabelerRankingView *self, int position) {
     g_return_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self));
     if (position < 0 || (guint)position >= self->rows->len) {
@@ -70,6 +76,7 @@ void rlhf_labeler_ranking_view_select(RlhfLabelerRankingView *self, int position
     if (gtk_widget_get_root(row) != NULL) gtk_widget_grab_focus(row);   /* so ↑ ↓ move from here */
 }
 
+/* Moves the selected row delta places, stopping at either end; whether it moved. */
 gboolean rlhf_labeler_ranking_view_move_selected(RlhfLabelerRankingView *self, int delta) {
     g_return_val_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self), FALSE);
     int from = rlhf_labeler_ranking_view_get_selected(self);
@@ -78,12 +85,14 @@ gboolean rlhf_labeler_ranking_view_move_selected(RlhfLabelerRankingView *self, i
     return to != from && rlhf_labeler_ranking_view_move(self, from, to);
 }
 
+/* Moves the selected row to position (0-based); FALSE with none selected or out of range. */
 gboolean rlhf_labeler_ranking_view_move_selected_to(RlhfLabelerRankingView *self, int position) {
     g_return_val_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self), FALSE);
     int from = rlhf_labeler_ranking_view_get_selected(self);
     return from >= 0 && rlhf_labeler_ranking_view_move(self, from, position);
 }
 
+/* A row's up / down button: selects it and moves it one place. */
 static void row_move_requested(RlhfLabelerRankingRow *row, int delta, RlhfLabelerRankingView *self) {
     int from = row_position(self, row);
     if (from < 0) return;
@@ -91,6 +100,7 @@ static void row_move_requested(RlhfLabelerRankingRow *row, int delta, RlhfLabele
     rlhf_labeler_ranking_view_move(self, from, CLAMP(from + delta, 0, (int)self->rows->len - 1));
 }
 
+/* A row dropped on another: the dropped row takes the target's place. */
 static void row_dropped(RlhfLabelerRankingRow *target, RlhfLabelerRankingRow *source, RlhfLabelerRankingView *self) {
     int from = row_position(self, source), to = row_position(self, target);
     if (from < 0 || to < 0) return;
@@ -98,6 +108,7 @@ static void row_dropped(RlhfLabelerRankingRow *target, RlhfLabelerRankingRow *so
     rlhf_labeler_ranking_view_move(self, from, to);
 }
 
+/* Shows prompt and count responses, in that order, the first selected. */
 void rlhf_labeler_ranking_view_set_task(RlhfLabelerRankingView *self, const char *prompt, const gint64 *completion_ids,
                                         const char *const *texts, int count) {
     g_return_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self));
@@ -123,6 +134,7 @@ int rlhf_labeler_ranking_view_get_count(RlhfLabelerRankingView *self) {
     return (int)self->rows->len;
 }
 
+/* The completion ids best first, then a 0 (g_free it). */
 gint64 *rlhf_labeler_ranking_view_dup_order(RlhfLabelerRankingView *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self), NULL);
     gint64 *order = g_new0(gint64, self->rows->len + 1);
@@ -131,6 +143,7 @@ gint64 *rlhf_labeler_ranking_view_dup_order(RlhfLabelerRankingView *self) {
     return order;
 }
 
+/* Reorders the rows to best_first (after an undo); ids not shown are skipped. */
 void rlhf_labeler_ranking_view_set_order(RlhfLabelerRankingView *self, const gint64 *best_first, int count) {
     g_return_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self));
     int place = 0;
@@ -149,6 +162,7 @@ void rlhf_labeler_ranking_view_set_monospace(RlhfLabelerRankingView *self, gbool
         rlhf_labeler_ranking_row_set_monospace(g_ptr_array_index(self->rows, i), self->monospace);
 }
 
+/* While saving: the list locked and a spinner shown. */
 void rlhf_labeler_ranking_view_set_saving(RlhfLabelerRankingView *self, gboolean saving) {
     g_return_if_fail(RLHF_IS_LABELER_RANKING_VIEW(self));
     /* a reordering made while the ranking is being written would never be stored */

@@ -16,6 +16,7 @@ G_DEFINE_FINAL_TYPE(RlhfLabelerResponseView, rlhf_labeler_response_view, GTK_TYP
 enum { PROP_0, PROP_TITLE, PROP_TEXT, PROP_MONOSPACE, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
+/* Screen readers call the view and its text "Response <title>". */
 static void update_accessible_label(RlhfLabelerResponseView *self) {
     char *label = g_strdup_printf("Response %s", self->title != NULL ? self->title : "");
     gtk_accessible_update_property(GTK_ACCESSIBLE(self->text_view), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
@@ -38,6 +39,7 @@ const char *rlhf_labeler_response_view_get_title(RlhfLabelerResponseView *self) 
     return self->title;
 }
 
+/* Shows text (made displayable, see labeler-util.h), scrolled to its top. */
 void rlhf_labeler_response_view_set_text(RlhfLabelerResponseView *self, const char *text) {
     g_return_if_fail(RLHF_IS_LABELER_RESPONSE_VIEW(self));
     char *shown = rlhf_labeler_displayable_text(text);
@@ -49,6 +51,7 @@ void rlhf_labeler_response_view_set_text(RlhfLabelerResponseView *self, const ch
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_TEXT]);
 }
 
+/* The text shown (g_free it). */
 char *rlhf_labeler_response_view_dup_text(RlhfLabelerResponseView *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_RESPONSE_VIEW(self), NULL);
     GtkTextBuffer *buffer = gtk_text_view_get_buffer(self->text_view);

@@ -19,6 +19,7 @@ G_DEFINE_FINAL_TYPE(RlhfLabelerStartPage, rlhf_labeler_start_page, GTK_TYPE_WIDG
 enum { SIGNAL_ANNOTATOR_CHOSEN, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+/* One row per annotator with their label count, "oracle:" ones left out; replaces the list. */
 void rlhf_labeler_start_page_set_annotators(RlhfLabelerStartPage *self, const store_annotator_info *annotators,
                                             int count) {
     g_return_if_fail(RLHF_IS_LABELER_START_PAGE(self));
@@ -50,6 +51,7 @@ void rlhf_labeler_start_page_set_annotators(RlhfLabelerStartPage *self, const st
     gtk_widget_set_visible(GTK_WIDGET(self->annotator_list), self->names->len > 0);
 }
 
+/* The names listed, in order (NULL-terminated; g_strfreev it). */
 char **rlhf_labeler_start_page_dup_names(RlhfLabelerStartPage *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_START_PAGE(self), NULL);
     char **names = g_new0(char *, self->names->len + 1);
@@ -62,12 +64,14 @@ void rlhf_labeler_start_page_set_name(RlhfLabelerStartPage *self, const char *na
     gtk_editable_set_text(GTK_EDITABLE(self->name_entry), name != NULL ? name : "");
 }
 
+/* Shows message under the entry; NULL or "" hides it. */
 void rlhf_labeler_start_page_set_error(RlhfLabelerStartPage *self, const char *message) {
     g_return_if_fail(RLHF_IS_LABELER_START_PAGE(self));
     gtk_label_set_text(self->error_label, message != NULL ? message : "");
     gtk_widget_set_visible(GTK_WIDGET(self->error_label), message != NULL && message[0] != '\0');
 }
 
+/* Emits "annotator-chosen" with the typed name trimmed, or asks for a name if it is empty. */
 void rlhf_labeler_start_page_activate_entry(RlhfLabelerStartPage *self) {
     g_return_if_fail(RLHF_IS_LABELER_START_PAGE(self));
     char *name = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->name_entry))));
@@ -78,6 +82,7 @@ void rlhf_labeler_start_page_activate_entry(RlhfLabelerStartPage *self) {
     g_free(name);
 }
 
+/* Focuses the first annotator row, or the entry when there is none. */
 void rlhf_labeler_start_page_focus(RlhfLabelerStartPage *self) {
     g_return_if_fail(RLHF_IS_LABELER_START_PAGE(self));
     GtkListBoxRow *first = gtk_list_box_get_row_at_index(self->annotator_list, 0);
@@ -87,6 +92,7 @@ void rlhf_labeler_start_page_focus(RlhfLabelerStartPage *self) {
         gtk_widget_grab_focus(GTK_WIDGET(self->name_entry));
 }
 
+/* A listed annotator was activated: "annotator-chosen" with their name. */
 static void row_activated(GtkListBox *list, GtkListBoxRow *row, RlhfLabelerStartPage *self) {
     (void)list;
     const char *name = g_object_get_data(G_OBJECT(row), "annotator-name");

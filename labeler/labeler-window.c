@@ -1,231 +1,85 @@
-/* RlhfLabelerWindow: the annotator's session on one store. */
-#include "labeler-window.h"
+/* RlhfLabelerWindow: the annotator's session on one store. This file holds the type, its
+ * template, construction and what is on screen; labeler-window-saving.c writes decisions
+ * and labeler-window-actions.c holds the actions and keys (labeler-window-private.h). */
+#include "labeler-window-private.h"
 
 #include <string.h>
-#include <sys/stat.h>
-
-#include "labeler-decision.h"
 
 /* ------------------------------------------------------------------ what is on screen */
 
-/* Copies of what the store handed out, so their lifetime is the window's business. */
-typedef struct {
-    int64_t pair_id, prompt_id, left_id, right_id;
-    char *prompt, *left_text, *right_text;
-    gboolean left_is_a;
-} LabelerPair;
-
-typedef struct {
-    int64_t prompt_id;
-    char *prompt;
-    int count;
-    int64_t *ids;
-    char **texts;   /* NULL-terminated */
-} LabelerTask;
-
-static void labeler_pair_clear(LabelerPair *pair) {
+/* Frees what pair holds and zeroes it (a cleared pair may be cleared again). */
+void rlhf_labeler_pair_clear(LabelerPair *pair) {
     g_free(pair->prompt);
     g_free(pair->left_text);
     g_free(pair->right_text);
     memset(pair, 0, sizeof *pair);
 }
 
-static void labeler_pair_copy(LabelerPair *to, const LabelerPair *from) {
+/* Deep copy of from into to, whose old contents are not freed (clear it first). */
+void rlhf_labeler_pair_copy(LabelerPair *to, const LabelerPair *from) {
     *to = *from;
     to->prompt = g_strdup(from->prompt);
     to->left_text = g_strdup(from->left_text);
     to->right_text = g_strdup(from->right_text);
 }
 
-static void labeler_task_clear(LabelerTask *task) {
+/* Frees what task holds and zeroes it (a cleared task may be cleared again). */
+void rlhf_labeler_task_clear(LabelerTask *task) {
     g_free(task->prompt);
     g_free(task->ids);
     g_strfreev(task->texts);
     memset(task, 0, sizeof *task);
 }
 
-static void labeler_task_copy(LabelerTask *to, const LabelerTask *from) {
+/* Deep copy of from (its count ids and texts) into to, whose old contents are not freed. */
+void rlhf_labeler_task_copy(LabelerTask *to, const LabelerTask *from) {
     *to = *from;
     to->prompt = g_strdup(from->prompt);
-    to->ids = g_memdup2(from->ids, sizeof(int64_t) * (gsize)from->count);
+    to->ids = NULL;
+    if (from->ids != NULL && from->count > 0) {
+        /* g_new0 checks the size for overflow (and, as every g_ allocation, aborts when out
+         * of memory); the copy keeps the original's 0 after the last id */
+        to->ids = g_new0(int64_t, (gsize)from->count + 1);
+        memcpy(to->ids, from->ids, sizeof *to->ids * (gsize)from->count);
+    }
     to->texts = g_strdupv(from->texts);
 }
 
-/* ------------------------------------------------------------------ writes */
-
-/* One write to the store, run on a worker thread so the window stays responsive while
- * SQLite waits out another app's lock. A submitted decision keeps everything needed to
- * write it again (after a failure) and to put it back on screen (after an undo). */
-typedef enum { WRITE_COMPARISON, WRITE_RANKING, WRITE_UNDO } WriteKind;
-
-typedef struct {
-    WriteKind kind;
-    store *db;
-    dev_t db_device;   /* the store file as opened: a write into a file that has since */
-    ino_t db_inode;    /* been deleted or replaced would be lost, so it is refused */
-    int64_t annotator_id;
-    double seconds;
-    /* a comparison: the pair as shown and the on-screen decision */
-    LabelerPair pair;
-    RlhfUiChoice choice;
-    int strength;
-    char **flags;
-    char *rationale;
-    /* a ranking */
-    LabelerTask task;
-    int64_t *best_first;
-    /* results */
-    gboolean ok;
-    gboolean already_labeled; /* this annotator labeled the pair elsewhere first: nothing written */
-    char *error;
-    int64_t result_id;
-    bool undone;
-    /* an undo: the row this window wrote (its history's head) */
-    int64_t undo_id;
-    bool undo_ranking;
-} LabelerWrite;
-
-static void labeler_write_free(LabelerWrite *write) {
-    if (write == NULL) return;
-    labeler_pair_clear(&write->pair);
-    labeler_task_clear(&write->task);
-    g_strfreev(write->flags);
-    g_free(write->rationale);
-    g_free(write->best_first);
-    g_free(write->error);
-    g_free(write);
-}
-
-static void write_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
-    (void)source;
-    (void)cancellable;
-    LabelerWrite *write = data;
-    rlhf_error error = {{0}};
-    int status = -1;
-    /* SQLite goes on writing into a file that was deleted or moved away, and nothing would
-     * ever read those labels: check it is still where it was opened. */
-    struct stat now;
-    if (stat(store_path(write->db), &now) != 0 || now.st_dev != write->db_device || now.st_ino != write->db_inode) {
-        g_free(write->error);
-        write->error = g_strdup_printf("the store file %s has been moved or deleted; put it back to save, "
-                                       "or restart the labeler on it where it is now", store_path(write->db));
-        write->ok = FALSE;
-        g_task_return_boolean(task, TRUE);
-        return;
-    }
-    switch (write->kind) {
-    case WRITE_COMPARISON: {
-        store_label label = {
-            .pair_id = write->pair.pair_id,
-            .annotator_id = write->annotator_id,
-            .choice = rlhf_ui_choice_to_store(write->choice, write->pair.left_is_a),
-            .strength = rlhf_ui_choice_is_side(write->choice) ? write->strength : 0,
-            .flags = (const char *const *)write->flags,
-            .flag_count = write->flags != NULL ? (int)g_strv_length(write->flags) : 0,
-            .rationale = write->rationale,
-            .left_completion_id = write->pair.left_id,
-            .seconds = write->seconds,
-        };
-        status = store_add_comparison(write->db, &label, &write->result_id, &error);
-        break;
-    }
-    case WRITE_RANKING:
-        status = store_add_ranking(write->db, write->annotator_id, write->task.prompt_id, write->best_first,
-                                   write->task.count, write->seconds, &write->result_id, &error);
-        break;
-    case WRITE_UNDO:
-        status = store_undo_label(write->db, write->annotator_id, write->undo_id, write->undo_ranking, &write->undone,
-                                  &error);
-        break;
-    }
-    write->ok = status == 0;
-    write->already_labeled = status == 1;
-    g_free(write->error);
-    write->error = write->ok ? NULL : g_strdup(error.message[0] != '\0' ? error.message : "unknown error");
-    g_task_return_boolean(task, TRUE);
-}
 
 /* ------------------------------------------------------------------ the window */
-
-struct _RlhfLabelerWindow {
-    AdwApplicationWindow parent_instance;
-
-    /* template children */
-    AdwToastOverlay *toast_overlay;
-    AdwWindowTitle *window_title;
-    GtkWidget *mode_box;
-    GtkWidget *undo_button;
-    GtkProgressBar *progress_bar;
-    GtkRevealer *unsaved_revealer;
-    GtkLabel *unsaved_label;
-    GtkStack *stack;
-    RlhfLabelerStartPage *start_page;
-    RlhfLabelerPairView *pair_view;
-    RlhfLabelerRankingView *ranking_view;
-    AdwStatusPage *empty_page;
-    GtkButton *empty_mode_button;
-    AdwStatusPage *problem_page;
-    GtkWidget *problem_button;
-
-    store *db;
-    struct stat db_file;   /* the store file when opened */
-    int64_t annotator_id;
-    char *annotator;
-    char *mode;
-    gboolean monospace;
-
-    LabelerPair pair;
-    gboolean have_pair;
-    LabelerTask task;
-    gboolean have_task;
-    gint64 shown_at;   /* monotonic microseconds when the pair or task appeared */
-
-    long done, remaining;
-    GQueue history;          /* LabelerWrite *, submitted decisions, most recent first */
-    LabelerWrite *unsaved;   /* a decision whose write failed: kept, shown, retried */
-    gboolean busy;
-    guint retry_source;
-    guint retry_delay;
-    guint poll_source;
-    gboolean close_when_saved;
-    gboolean close_confirmed;
-};
 
 G_DEFINE_FINAL_TYPE(RlhfLabelerWindow, rlhf_labeler_window, ADW_TYPE_APPLICATION_WINDOW)
 
 enum { PROP_0, PROP_MODE, PROP_MONOSPACE, PROP_PAGE, PROP_BUSY, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
-#define HISTORY_LIMIT 50
 #define EMPTY_POLL_SECONDS 15
-#define RETRY_FIRST_SECONDS 3
-#define RETRY_MAX_SECONDS 60
 
-static void load_next(RlhfLabelerWindow *self);
-static void start_write(RlhfLabelerWindow *self, LabelerWrite *write);
-
-static void toast(RlhfLabelerWindow *self, const char *text) {
+/* Shows text at the bottom of the window for a few seconds. */
+void rlhf_labeler_window_toast(RlhfLabelerWindow *self, const char *text) {
     AdwToast *toast = adw_toast_new(text);
     adw_toast_set_timeout(toast, 3);
     adw_toast_overlay_add_toast(self->toast_overlay, toast);
 }
 
+/* The name of the page on screen: "start", "pairs", "ranking", "empty" or "problem". */
 const char *rlhf_labeler_window_get_page(RlhfLabelerWindow *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_WINDOW(self), NULL);
     return gtk_stack_get_visible_child_name(self->stack);
 }
 
-static gboolean on_page(RlhfLabelerWindow *self, const char *page) {
+/* Whether the stack shows page ("start", "pairs", "ranking", "empty" or "problem"). */
+gboolean rlhf_labeler_window_on_page(RlhfLabelerWindow *self, const char *page) {
     return g_strcmp0(rlhf_labeler_window_get_page(self), page) == 0;
 }
 
 /* Enables exactly the actions that make sense now. */
-static void update_actions(RlhfLabelerWindow *self) {
+void rlhf_labeler_window_update_actions(RlhfLabelerWindow *self) {
     GtkWidget *widget = GTK_WIDGET(self);
     gboolean session = self->db != NULL && self->annotator_id > 0;
     gboolean ready = session && !self->busy;
-    gboolean pairs = ready && self->have_pair && on_page(self, "pairs");
-    gboolean ranking = ready && self->have_task && on_page(self, "ranking");
+    gboolean pairs = ready && self->have_pair && rlhf_labeler_window_on_page(self, "pairs");
+    gboolean ranking = ready && self->have_task && rlhf_labeler_window_on_page(self, "ranking");
     gboolean settled = ready && self->unsaved == NULL;
 
     gtk_widget_action_set_enabled(widget, "labeler.choose", pairs);
@@ -249,8 +103,10 @@ static void update_actions(RlhfLabelerWindow *self) {
     gtk_widget_set_visible(self->undo_button, session);
 }
 
+/* Shows page, notifies "page" if it changed, stops polling an empty queue when leaving it,
+ * and updates which actions are enabled. */
 static void set_page(RlhfLabelerWindow *self, const char *page) {
-    if (!on_page(self, page)) {
+    if (!rlhf_labeler_window_on_page(self, page)) {
         gtk_stack_set_visible_child_name(self->stack, page);
         g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PAGE]);
     }
@@ -258,19 +114,21 @@ static void set_page(RlhfLabelerWindow *self, const char *page) {
         g_source_remove(self->poll_source);
         self->poll_source = 0;
     }
-    update_actions(self);
+    rlhf_labeler_window_update_actions(self);
 }
 
-static void set_busy(RlhfLabelerWindow *self, gboolean busy) {
+/* Marks a write as in flight (or landed): locks the views' controls, updates the actions
+ * and notifies "busy". */
+void rlhf_labeler_window_set_busy(RlhfLabelerWindow *self, gboolean busy) {
     self->busy = busy;
     rlhf_labeler_pair_view_set_saving(self->pair_view, busy);
     rlhf_labeler_ranking_view_set_saving(self->ranking_view, busy);
-    update_actions(self);
+    rlhf_labeler_window_update_actions(self);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_BUSY]);
 }
 
 /* The header: who, how far, how much is left. */
-static void update_progress(RlhfLabelerWindow *self) {
+void rlhf_labeler_window_update_progress(RlhfLabelerWindow *self) {
     if (self->db == NULL || self->annotator_id <= 0) {
         adw_window_title_set_title(self->window_title, "Labeler");
         adw_window_title_set_subtitle(self->window_title, self->db != NULL ? store_path(self->db) : "");
@@ -299,6 +157,7 @@ static void update_progress(RlhfLabelerWindow *self) {
     g_free(subtitle);
 }
 
+/* The problem page with title and message; can_retry shows its Reload button. */
 static void show_problem(RlhfLabelerWindow *self, const char *title, const char *message, gboolean can_retry) {
     adw_status_page_set_title(self->problem_page, title);
     adw_status_page_set_description(self->problem_page, message);
@@ -306,48 +165,8 @@ static void show_problem(RlhfLabelerWindow *self, const char *title, const char 
     set_page(self, "problem");
 }
 
-/* ------------------------------------------------------------------ the unsaved decision */
 
-static void clear_retry(RlhfLabelerWindow *self) {
-    if (self->retry_source != 0) {
-        g_source_remove(self->retry_source);
-        self->retry_source = 0;
-    }
-}
-
-static void forget_unsaved(RlhfLabelerWindow *self) {
-    clear_retry(self);
-    labeler_write_free(self->unsaved);
-    self->unsaved = NULL;
-    self->retry_delay = 0;
-    gtk_revealer_set_reveal_child(self->unsaved_revealer, FALSE);
-}
-
-static gboolean retry_timeout(gpointer data) {
-    RlhfLabelerWindow *self = data;
-    self->retry_source = 0;
-    if (self->unsaved != NULL && !self->busy) gtk_widget_activate_action(GTK_WIDGET(self), "labeler.retry", NULL);
-    return G_SOURCE_REMOVE;
-}
-
-/* A decision could not be written: keep it, say so in the window, retry it later. */
-static void keep_unsaved(RlhfLabelerWindow *self, LabelerWrite *write) {
-    if (self->unsaved != write) {
-        labeler_write_free(self->unsaved);
-        self->unsaved = write;
-    }
-    self->retry_delay = self->retry_delay == 0 ? RETRY_FIRST_SECONDS : MIN(self->retry_delay * 2, RETRY_MAX_SECONDS);
-    char *text = g_strdup_printf("Your last decision is not saved yet: %s. It is kept here and will be retried "
-                                 "in %u s; nothing is lost while this window stays open.",
-                                 write->error, self->retry_delay);
-    gtk_label_set_text(self->unsaved_label, text);
-    gtk_revealer_set_reveal_child(self->unsaved_revealer, TRUE);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(self->unsaved_label), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
-    g_free(text);
-    clear_retry(self);
-    self->retry_source = g_timeout_add_seconds(self->retry_delay, retry_timeout, self);
-}
-
+/* Why the kept decision could not be saved, or NULL when none is waiting (owned by it). */
 const char *rlhf_labeler_window_get_unsaved_error(RlhfLabelerWindow *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_WINDOW(self), NULL);
     return self->unsaved != NULL ? self->unsaved->error : NULL;
@@ -355,7 +174,8 @@ const char *rlhf_labeler_window_get_unsaved_error(RlhfLabelerWindow *self) {
 
 /* ------------------------------------------------------------------ showing work */
 
-static void show_pair(RlhfLabelerWindow *self) {
+/* Puts self->pair (which must be set) on the pairs page with an empty draft. */
+void rlhf_labeler_window_show_pair(RlhfLabelerWindow *self) {
     rlhf_labeler_pair_view_set_pair(self->pair_view, self->pair.prompt, self->pair.left_text, self->pair.right_text);
     self->shown_at = g_get_monotonic_time();
     set_page(self, "pairs");
@@ -363,7 +183,8 @@ static void show_pair(RlhfLabelerWindow *self) {
     gtk_window_set_focus(GTK_WINDOW(self), NULL);
 }
 
-static void show_task(RlhfLabelerWindow *self) {
+/* Puts self->task (which must be set) on the ranking page, its first response selected. */
+void rlhf_labeler_window_show_task(RlhfLabelerWindow *self) {
     rlhf_labeler_ranking_view_set_task(self->ranking_view, self->task.prompt, self->task.ids,
                                        (const char *const *)self->task.texts, self->task.count);
     self->shown_at = g_get_monotonic_time();
@@ -371,16 +192,20 @@ static void show_task(RlhfLabelerWindow *self) {
     rlhf_labeler_ranking_view_select(self->ranking_view, 0);
 }
 
+/* Every EMPTY_POLL_SECONDS while on the empty page: once nothing is being written, looks
+ * for new work and stops (show_empty starts the next poll if there is still none). */
 static gboolean poll_timeout(gpointer data) {
     RlhfLabelerWindow *self = data;
-    if (!self->busy && self->unsaved == NULL && on_page(self, "empty")) {
+    if (!self->busy && self->unsaved == NULL && rlhf_labeler_window_on_page(self, "empty")) {
         self->poll_source = 0;
-        load_next(self);
+        rlhf_labeler_window_load_next(self);
         return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
 }
 
+/* The empty page for the current mode, with a button to the other mode, polling the
+ * store for new work. */
 static void show_empty(RlhfLabelerWindow *self) {
     gboolean ranking = g_strcmp0(self->mode, "ranking") == 0;
     if (ranking) {
@@ -403,7 +228,7 @@ static void show_empty(RlhfLabelerWindow *self) {
 }
 
 /* Shows the annotator's next pair (or ranking task), or the empty page. */
-static void load_next(RlhfLabelerWindow *self) {
+void rlhf_labeler_window_load_next(RlhfLabelerWindow *self) {
     if (self->db == NULL || self->annotator_id <= 0) return;
     rlhf_error error = {{0}};
     bool found = false;
@@ -413,7 +238,7 @@ static void load_next(RlhfLabelerWindow *self) {
             show_problem(self, "Cannot Read the Store", error.message, TRUE);
             return;
         }
-        labeler_task_clear(&self->task);
+        rlhf_labeler_task_clear(&self->task);
         self->have_task = found;
         if (found) {
             self->task.prompt_id = task.prompt_id;
@@ -443,7 +268,7 @@ static void load_next(RlhfLabelerWindow *self) {
             show_problem(self, "Cannot Read the Store", error.message, TRUE);
             return;
         }
-        labeler_pair_clear(&self->pair);
+        rlhf_labeler_pair_clear(&self->pair);
         self->have_pair = found;
         if (found) {
             self->pair = (LabelerPair){
@@ -459,295 +284,17 @@ static void load_next(RlhfLabelerWindow *self) {
             store_pair_free(&pair);
         }
     }
-    update_progress(self);
+    rlhf_labeler_window_update_progress(self);
     if (!found)
         show_empty(self);
     else if (g_strcmp0(self->mode, "ranking") == 0)
-        show_task(self);
+        rlhf_labeler_window_show_task(self);
     else
-        show_pair(self);
+        rlhf_labeler_window_show_pair(self);
 }
 
-/* ------------------------------------------------------------------ writing */
-
-static void remember(RlhfLabelerWindow *self, LabelerWrite *write) {
-    g_queue_push_head(&self->history, write);
-    while (g_queue_get_length(&self->history) > HISTORY_LIMIT)
-        labeler_write_free(g_queue_pop_tail(&self->history));
-}
-
-static void restore(RlhfLabelerWindow *self, LabelerWrite *write) {
-    if (write->kind == WRITE_COMPARISON) {
-        if (g_strcmp0(self->mode, "pairs") != 0) {
-            g_free(self->mode);
-            self->mode = g_strdup("pairs");
-            g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_MODE]);
-        }
-        labeler_pair_clear(&self->pair);
-        labeler_pair_copy(&self->pair, &write->pair);
-        self->have_pair = TRUE;
-        show_pair(self);
-        rlhf_labeler_pair_view_set_draft(self->pair_view, write->choice, write->strength,
-                                         (const char *const *)write->flags, write->rationale);
-    } else {
-        if (g_strcmp0(self->mode, "ranking") != 0) {
-            g_free(self->mode);
-            self->mode = g_strdup("ranking");
-            g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_MODE]);
-        }
-        labeler_task_clear(&self->task);
-        labeler_task_copy(&self->task, &write->task);
-        self->have_task = TRUE;
-        show_task(self);
-        rlhf_labeler_ranking_view_set_order(self->ranking_view, write->best_first, write->task.count);
-    }
-    update_progress(self);
-    update_actions(self);
-}
-
-static void undo_done(RlhfLabelerWindow *self, LabelerWrite *write) {
-    if (!write->ok) {
-        char *text = g_strdup_printf("Could not undo: %s", write->error);
-        toast(self, text);
-        g_free(text);
-        return;
-    }
-    LabelerWrite *last = g_queue_pop_head(&self->history); /* action_undo undid this head */
-    if (!write->undone) {
-        /* someone removed that row already (nothing was deleted now) */
-        labeler_write_free(last);
-        toast(self, "That label was already removed from the store");
-        update_actions(self);
-        return;
-    }
-    restore(self, last);
-    labeler_write_free(last);
-    toast(self, "Last label undone");
-}
-
-/* A decision's write finished: on success it joins the undo history and the next pair
- * appears; on failure it stays on screen, reported and retried. */
-static void decision_done(RlhfLabelerWindow *self, LabelerWrite *write) {
-    if (write->already_labeled) {
-        /* the same annotator in a second window (or scripted) got there first: their label
-         * stands, and retrying this one could never succeed */
-        if (self->unsaved == write) self->unsaved = NULL;
-        forget_unsaved(self);
-        labeler_write_free(write);
-        toast(self, "You had already labeled this pair (in another window); that label was kept");
-        if (!self->close_when_saved) load_next(self);
-        return;
-    }
-    if (!write->ok) {
-        keep_unsaved(self, write);
-        update_actions(self);
-        return;
-    }
-    gboolean was_unsaved = gtk_revealer_get_reveal_child(self->unsaved_revealer);
-    if (self->unsaved == write) self->unsaved = NULL;
-    forget_unsaved(self);
-    if (was_unsaved) toast(self, "Saved");
-    remember(self, write);
-    if (!self->close_when_saved) load_next(self);
-}
-
-static void write_done(GObject *source, GAsyncResult *result, gpointer data) {
-    RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(source);
-    LabelerWrite *write = data;
-    g_task_propagate_boolean(G_TASK(result), NULL);
-    if (self->stack == NULL) {
-        /* The window was destroyed while the write ran: nothing left to show it in. */
-        self->busy = FALSE;
-        if (write != self->unsaved) labeler_write_free(write);
-        return;
-    }
-    set_busy(self, FALSE);
-    if (write->kind == WRITE_UNDO) {
-        undo_done(self, write);
-        labeler_write_free(write);
-    } else {
-        decision_done(self, write);
-    }
-    if (self->close_when_saved) {
-        /* Closes now, or asks first if the decision could not be saved. */
-        self->close_when_saved = FALSE;
-        gtk_window_close(GTK_WINDOW(self));
-    }
-}
-
-static void start_write(RlhfLabelerWindow *self, LabelerWrite *write) {
-    write->db = self->db;
-    write->db_device = self->db_file.st_dev;
-    write->db_inode = self->db_file.st_ino;
-    write->annotator_id = self->annotator_id;
-    set_busy(self, TRUE);
-    clear_retry(self);
-    GTask *task = g_task_new(self, NULL, write_done, write);
-    g_task_set_task_data(task, write, NULL);
-    g_task_set_source_tag(task, start_write);
-    g_task_run_in_thread(task, write_thread);
-    g_object_unref(task);
-}
-
-static double seconds_since_shown(RlhfLabelerWindow *self) {
-    return (double)(g_get_monotonic_time() - self->shown_at) / 1e6;
-}
-
-/* Submits the decision on screen. After a failed write the time taken stays the first
- * attempt's: it is the same decision. */
-static void submit(RlhfLabelerWindow *self) {
-    if (self->busy) return;
-    LabelerWrite *write = g_new0(LabelerWrite, 1);
-    if (on_page(self, "pairs") && self->have_pair) {
-        if (!rlhf_labeler_pair_view_get_can_submit(self->pair_view)) {
-            g_free(write);
-            return;
-        }
-        write->kind = WRITE_COMPARISON;
-        labeler_pair_copy(&write->pair, &self->pair);
-        write->choice = rlhf_labeler_pair_view_get_choice(self->pair_view);
-        write->strength = rlhf_labeler_pair_view_get_strength(self->pair_view);
-        write->flags = rlhf_labeler_pair_view_dup_flags(self->pair_view);
-        const char *rationale = rlhf_labeler_pair_view_get_rationale(self->pair_view);
-        char *trimmed = g_strstrip(g_strdup(rationale != NULL ? rationale : ""));
-        write->rationale = trimmed[0] != '\0' ? trimmed : NULL;
-        if (write->rationale == NULL) g_free(trimmed);
-    } else if (on_page(self, "ranking") && self->have_task) {
-        write->kind = WRITE_RANKING;
-        labeler_task_copy(&write->task, &self->task);
-        write->best_first = rlhf_labeler_ranking_view_dup_order(self->ranking_view);
-    } else {
-        g_free(write);
-        return;
-    }
-    gboolean same_item = self->unsaved != NULL && self->unsaved->kind == write->kind &&
-                         (write->kind == WRITE_COMPARISON ? self->unsaved->pair.pair_id == write->pair.pair_id
-                                                          : self->unsaved->task.prompt_id == write->task.prompt_id);
-    write->seconds = same_item ? self->unsaved->seconds : seconds_since_shown(self);
-    if (self->unsaved != NULL) {
-        labeler_write_free(self->unsaved);
-        self->unsaved = NULL;
-    }
-    start_write(self, write);
-}
-
-/* ------------------------------------------------------------------ actions */
-
-static void action_choose(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
-    RlhfUiChoice choice;
-    if (rlhf_ui_choice_from_string(g_variant_get_string(parameter, NULL), &choice))
-        rlhf_labeler_pair_view_set_choice(self->pair_view, choice);
-}
-
-static void action_strength(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    rlhf_labeler_pair_view_set_strength(RLHF_LABELER_WINDOW(widget)->pair_view, g_variant_get_int32(parameter));
-}
-
-static void action_strength_step(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    rlhf_labeler_pair_view_step_strength(RLHF_LABELER_WINDOW(widget)->pair_view, g_variant_get_int32(parameter));
-}
-
-static void action_key(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
-    int digit = g_variant_get_int32(parameter);
-    if (on_page(self, "ranking"))
-        rlhf_labeler_ranking_view_move_selected_to(self->ranking_view, digit - 1);
-    else
-        rlhf_labeler_pair_view_press_digit(self->pair_view, digit);
-}
-
-static void action_flag(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    rlhf_labeler_pair_view_toggle_flag(RLHF_LABELER_WINDOW(widget)->pair_view, g_variant_get_string(parameter, NULL));
-}
-
-static void action_flag_index(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    rlhf_labeler_pair_view_toggle_flag_index(RLHF_LABELER_WINDOW(widget)->pair_view, g_variant_get_int32(parameter));
-}
-
-static void action_clear(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    (void)parameter;
-    RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
-    if (rlhf_labeler_pair_view_rationale_has_focus(self->pair_view))
-        gtk_window_set_focus(GTK_WINDOW(self), NULL);
-    else
-        rlhf_labeler_pair_view_step_back(self->pair_view);
-}
-
-static void action_focus_rationale(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    (void)parameter;
-    rlhf_labeler_pair_view_focus_rationale(RLHF_LABELER_WINDOW(widget)->pair_view);
-}
-
-static void action_submit(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    (void)parameter;
-    submit(RLHF_LABELER_WINDOW(widget));
-}
-
-/* Tries the unsaved decision again, as it is on screen now: the annotator may have changed
- * it since the write failed, and what they see is what is stored (submit keeps the first
- * attempt's time taken). A draft that cannot be submitted yet waits for Enter. */
-static void action_retry(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    (void)parameter;
-    RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
-    if (self->unsaved == NULL || self->busy) return;
-    if (on_page(self, "pairs") && !rlhf_labeler_pair_view_get_can_submit(self->pair_view)) {
-        /* the draft was taken apart since: no retry can run until it is whole again */
-        clear_retry(self);
-        char *text = g_strdup_printf("Your last decision is not saved yet: %s. Finish the decision and press Enter "
-                                     "to save it.", self->unsaved->error);
-        gtk_label_set_text(self->unsaved_label, text);
-        g_free(text);
-        return;
-    }
-    submit(self);
-}
-
-static void action_undo(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    (void)parameter;
-    RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
-    LabelerWrite *last = g_queue_peek_head(&self->history);
-    if (self->busy || self->unsaved != NULL || self->annotator_id <= 0 || last == NULL) return;
-    /* this window's own last label, by its row: never another window's or session's */
-    LabelerWrite *write = g_new0(LabelerWrite, 1);
-    write->kind = WRITE_UNDO;
-    write->undo_id = last->result_id;
-    write->undo_ranking = last->kind == WRITE_RANKING;
-    start_write(self, write);
-}
-
-static void action_rank_move(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    gint32 from, to;
-    g_variant_get(parameter, "(ii)", &from, &to);
-    RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
-    if (rlhf_labeler_ranking_view_move(self->ranking_view, from, to))
-        rlhf_labeler_ranking_view_select(self->ranking_view, to);
-}
-
-static void action_rank_step(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    rlhf_labeler_ranking_view_move_selected(RLHF_LABELER_WINDOW(widget)->ranking_view, g_variant_get_int32(parameter));
-}
-
-static void action_reload(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    (void)parameter;
-    load_next(RLHF_LABELER_WINDOW(widget));
-}
-
-static void show_start(RlhfLabelerWindow *self) {
+/* The start page listing the store's annotators (or why they cannot be read), focused. */
+void rlhf_labeler_window_show_start(RlhfLabelerWindow *self) {
     if (self->db != NULL) {
         store_annotator_info *annotators = NULL;
         int count = 0;
@@ -760,101 +307,15 @@ static void show_start(RlhfLabelerWindow *self) {
         }
     }
     set_page(self, "start");
-    update_progress(self);
+    rlhf_labeler_window_update_progress(self);
     rlhf_labeler_start_page_focus(self->start_page);
 }
 
-static void action_switch_annotator(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    (void)parameter;
-    RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
-    self->annotator_id = 0;
-    g_clear_pointer(&self->annotator, g_free);
-    labeler_pair_clear(&self->pair);
-    labeler_task_clear(&self->task);
-    self->have_pair = self->have_task = FALSE;
-    g_queue_clear_full(&self->history, (GDestroyNotify)labeler_write_free);
-    rlhf_labeler_start_page_set_name(self->start_page, NULL);
-    rlhf_labeler_start_page_set_error(self->start_page, NULL);
-    show_start(self);
-}
-
-static void action_about(GtkWidget *widget, const char *name, GVariant *parameter) {
-    (void)name;
-    (void)parameter;
-    GtkWidget *about = adw_about_window_new();
-    g_object_set(about, "transient-for", widget, "modal", TRUE, "application-name", "Labeler", "application-icon",
-                 "document-edit-symbolic", "version", RLHF_VERSION, "developer-name", "The rlhf authors",
-                 "comments",
-                 "Compare and rank model responses. Every decision is saved to the preference store as you go.",
-                 "license-type", GTK_LICENSE_MIT_X11, NULL);
-    gtk_window_present(GTK_WINDOW(about));
-}
-
-/* Arrow keys and Enter: GtkWindow binds them itself (focus movement, the default widget),
- * so they are caught before it, in the capture phase, and only when they mean a choice:
- * never inside a text entry, nor Up/Down inside the ranking list. */
-static gboolean focus_wants_keys(RlhfLabelerWindow *self, gboolean vertical) {
-    GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(self));
-    if (focus == NULL) return FALSE;
-    if (GTK_IS_EDITABLE(focus) || GTK_IS_TEXT_VIEW(focus)) return TRUE;
-    for (GtkWidget *w = focus; w != NULL; w = gtk_widget_get_parent(w))
-        if (GTK_IS_EDITABLE(w) || (vertical && GTK_IS_LIST_BOX(w)) || GTK_IS_POPOVER(w)) return TRUE;
-    return FALSE;
-}
-
-static gboolean navigation_key(GtkWidget *widget, GVariant *args, gpointer data) {
-    (void)data;
-    RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
-    const char *key = g_variant_get_string(args, NULL);
-    gboolean pairs = self->have_pair && on_page(self, "pairs") && !self->busy && self->annotator_id > 0;
-    gboolean ranking = self->have_task && on_page(self, "ranking") && !self->busy && self->annotator_id > 0;
-    if (strcmp(key, "enter") == 0) {
-        if (focus_wants_keys(self, FALSE) && !rlhf_labeler_pair_view_rationale_has_focus(self->pair_view)) return FALSE;
-        if (ranking || (pairs && rlhf_labeler_pair_view_get_can_submit(self->pair_view))) {
-            submit(self);
-            return TRUE;
-        }
-        return pairs;   /* an incomplete decision: swallow Enter rather than press a button */
-    }
-    if (!pairs || focus_wants_keys(self, TRUE)) return FALSE;
-    if (strcmp(key, "left") == 0) {
-        rlhf_labeler_pair_view_set_choice(self->pair_view, RLHF_UI_CHOICE_A);
-        return TRUE;
-    }
-    if (strcmp(key, "right") == 0) {
-        rlhf_labeler_pair_view_set_choice(self->pair_view, RLHF_UI_CHOICE_B);
-        return TRUE;
-    }
-    if (strcmp(key, "up") == 0) return rlhf_labeler_pair_view_step_strength(self->pair_view, 1);
-    if (strcmp(key, "down") == 0) return rlhf_labeler_pair_view_step_strength(self->pair_view, -1);
-    return FALSE;
-}
-
-static void add_navigation_keys(RlhfLabelerWindow *self) {
-    static const struct {
-        guint keyval;
-        const char *key;
-    } keys[] = {
-        {GDK_KEY_Return, "enter"}, {GDK_KEY_KP_Enter, "enter"}, {GDK_KEY_ISO_Enter, "enter"},
-        {GDK_KEY_Left, "left"},    {GDK_KEY_KP_Left, "left"},   {GDK_KEY_Right, "right"},
-        {GDK_KEY_KP_Right, "right"}, {GDK_KEY_Up, "up"},        {GDK_KEY_KP_Up, "up"},
-        {GDK_KEY_Down, "down"},    {GDK_KEY_KP_Down, "down"},
-    };
-    GtkEventController *controller = gtk_shortcut_controller_new();
-    gtk_event_controller_set_name(controller, "labeler-navigation-keys");
-    gtk_event_controller_set_propagation_phase(controller, GTK_PHASE_CAPTURE);
-    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
-        GtkShortcut *shortcut = gtk_shortcut_new(gtk_keyval_trigger_new(keys[i].keyval, 0),
-                                                 gtk_callback_action_new(navigation_key, NULL, NULL));
-        gtk_shortcut_set_arguments(shortcut, g_variant_new_string(keys[i].key));
-        gtk_shortcut_controller_add_shortcut(GTK_SHORTCUT_CONTROLLER(controller), shortcut);
-    }
-    gtk_widget_add_controller(GTK_WIDGET(self), controller);
-}
 
 /* ------------------------------------------------------------------ session */
 
+/* Registers annotator (as --annotator does) and shows their first work; on failure the
+ * start page says why and FALSE is returned. */
 gboolean rlhf_labeler_window_start(RlhfLabelerWindow *self, const char *annotator) {
     g_return_val_if_fail(RLHF_IS_LABELER_WINDOW(self), FALSE);
     if (self->db == NULL) return FALSE;
@@ -864,7 +325,7 @@ gboolean rlhf_labeler_window_start(RlhfLabelerWindow *self, const char *annotato
         rlhf_labeler_start_page_set_name(self->start_page, annotator);
         rlhf_labeler_start_page_set_error(self->start_page,
                                           annotator == NULL ? "Type your name first." : error.message);
-        show_start(self);
+        rlhf_labeler_window_show_start(self);
         return FALSE;
     }
     g_free(self->annotator);
@@ -880,19 +341,22 @@ gboolean rlhf_labeler_window_start(RlhfLabelerWindow *self, const char *annotato
     } else {
         rlhf_labeler_pair_view_set_flag_kinds(self->pair_view, NULL, 0);
     }
-    load_next(self);
+    rlhf_labeler_window_load_next(self);
     return TRUE;
 }
 
+/* The start page's "annotator-chosen": starts labeling as name. */
 static void annotator_chosen(RlhfLabelerStartPage *page, const char *name, RlhfLabelerWindow *self) {
     (void)page;
     rlhf_labeler_window_start(self, name);
 }
 
-static void can_submit_changed(RlhfLabelerWindow *self) { update_actions(self); }
+/* The pair view's draft became (in)complete: Submit follows it. */
+static void can_submit_changed(RlhfLabelerWindow *self) { rlhf_labeler_window_update_actions(self); }
 
 /* ------------------------------------------------------------------ closing */
 
+/* The unsaved-decision dialog's answer: close anyway, retry and close once saved, or stay. */
 static void close_response(AdwMessageDialog *dialog, const char *response, RlhfLabelerWindow *self) {
     (void)dialog;
     if (g_strcmp0(response, "discard") == 0) {
@@ -904,6 +368,8 @@ static void close_response(AdwMessageDialog *dialog, const char *response, RlhfL
     }
 }
 
+/* Closing waits for a write in flight and asks before dropping an unsaved decision;
+ * returns TRUE (stay open) in both cases. */
 static gboolean rlhf_labeler_window_close_request(GtkWindow *window) {
     RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(window);
     if (self->busy) {
@@ -931,19 +397,21 @@ static gboolean rlhf_labeler_window_close_request(GtkWindow *window) {
 
 /* ------------------------------------------------------------------ public */
 
+/* A window on db (taken over: closed with the window), on its start page. */
 RlhfLabelerWindow *rlhf_labeler_window_new(GtkApplication *application, store *db) {
     RlhfLabelerWindow *self = g_object_new(RLHF_TYPE_LABELER_WINDOW, "application", application, NULL);
     self->db = db;
     if (stat(store_path(db), &self->db_file) != 0) memset(&self->db_file, 0, sizeof self->db_file);
-    show_start(self);
+    rlhf_labeler_window_show_start(self);
     return self;
 }
 
+/* A window without a store that only shows title and message. */
 RlhfLabelerWindow *rlhf_labeler_window_new_for_problem(GtkApplication *application, const char *title,
                                                        const char *message) {
     RlhfLabelerWindow *self = g_object_new(RLHF_TYPE_LABELER_WINDOW, "application", application, NULL);
     show_problem(self, title, message, FALSE);
-    update_progress(self);
+    rlhf_labeler_window_update_progress(self);
     return self;
 }
 
@@ -957,10 +425,11 @@ int64_t rlhf_labeler_window_get_annotator_id(RlhfLabelerWindow *self) {
     return self->annotator_id;
 }
 
+/* The pair on screen into the out pointers (each may be NULL; 0 / FALSE when none shown). */
 gboolean rlhf_labeler_window_get_pair(RlhfLabelerWindow *self, int64_t *pair_id, int64_t *left_completion_id,
                                       int64_t *right_completion_id, gboolean *left_is_a) {
     g_return_val_if_fail(RLHF_IS_LABELER_WINDOW(self), FALSE);
-    gboolean shown = self->have_pair && on_page(self, "pairs");
+    gboolean shown = self->have_pair && rlhf_labeler_window_on_page(self, "pairs");
     if (pair_id != NULL) *pair_id = shown ? self->pair.pair_id : 0;
     if (left_completion_id != NULL) *left_completion_id = shown ? self->pair.left_id : 0;
     if (right_completion_id != NULL) *right_completion_id = shown ? self->pair.right_id : 0;
@@ -970,7 +439,7 @@ gboolean rlhf_labeler_window_get_pair(RlhfLabelerWindow *self, int64_t *pair_id,
 
 int64_t rlhf_labeler_window_get_ranking_prompt(RlhfLabelerWindow *self) {
     g_return_val_if_fail(RLHF_IS_LABELER_WINDOW(self), 0);
-    return self->have_task && on_page(self, "ranking") ? self->task.prompt_id : 0;
+    return self->have_task && rlhf_labeler_window_on_page(self, "ranking") ? self->task.prompt_id : 0;
 }
 
 void rlhf_labeler_window_get_progress(RlhfLabelerWindow *self, long *done, long *remaining) {
@@ -984,6 +453,8 @@ const char *rlhf_labeler_window_get_mode(RlhfLabelerWindow *self) {
     return self->mode;
 }
 
+/* Switches between "pairs" and "ranking" and loads that mode's next work; ignored while a
+ * write is in flight or a decision is unsaved. */
 void rlhf_labeler_window_set_mode(RlhfLabelerWindow *self, const char *mode) {
     g_return_if_fail(RLHF_IS_LABELER_WINDOW(self));
     if (g_strcmp0(mode, "pairs") != 0 && g_strcmp0(mode, "ranking") != 0) {
@@ -992,10 +463,17 @@ void rlhf_labeler_window_set_mode(RlhfLabelerWindow *self, const char *mode) {
     }
     if (g_strcmp0(self->mode, mode) == 0) return;
     if (self->busy || self->unsaved != NULL) return;
+    rlhf_labeler_window_switch_mode(self, mode);
+    if (self->annotator_id > 0) rlhf_labeler_window_load_next(self);
+}
+
+/* Sets the mode ("pairs" or "ranking") and notifies "mode" if it changed, loading nothing:
+ * the caller puts the matching work on screen (an undo puts its decision back). */
+void rlhf_labeler_window_switch_mode(RlhfLabelerWindow *self, const char *mode) {
+    if (g_strcmp0(self->mode, mode) == 0) return;
     g_free(self->mode);
     self->mode = g_strdup(mode);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_MODE]);
-    if (self->annotator_id > 0) load_next(self);
 }
 
 gboolean rlhf_labeler_window_get_monospace(RlhfLabelerWindow *self) {
@@ -1003,6 +481,7 @@ gboolean rlhf_labeler_window_get_monospace(RlhfLabelerWindow *self) {
     return self->monospace;
 }
 
+/* Shows the responses in a monospace font (or not), notifying "monospace". */
 void rlhf_labeler_window_set_monospace(RlhfLabelerWindow *self, gboolean monospace) {
     g_return_if_fail(RLHF_IS_LABELER_WINDOW(self));
     monospace = !!monospace;
@@ -1050,9 +529,10 @@ static void rlhf_labeler_window_set_property(GObject *object, guint prop_id, con
     }
 }
 
+/* Stops the timers (which point at the window) and drops the template's children. */
 static void rlhf_labeler_window_dispose(GObject *object) {
     RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(object);
-    clear_retry(self);
+    rlhf_labeler_window_clear_retry(self);
     if (self->poll_source != 0) {
         g_source_remove(self->poll_source);
         self->poll_source = 0;
@@ -1061,13 +541,14 @@ static void rlhf_labeler_window_dispose(GObject *object) {
     G_OBJECT_CLASS(rlhf_labeler_window_parent_class)->dispose(object);
 }
 
+/* Frees the session and closes the store; no write can still be running. */
 static void rlhf_labeler_window_finalize(GObject *object) {
     RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(object);
     /* No write can be running: each holds a reference to the window. */
-    labeler_write_free(self->unsaved);
-    g_queue_clear_full(&self->history, (GDestroyNotify)labeler_write_free);
-    labeler_pair_clear(&self->pair);
-    labeler_task_clear(&self->task);
+    rlhf_labeler_write_free(self->unsaved);
+    g_queue_clear_full(&self->history, (GDestroyNotify)rlhf_labeler_write_free);
+    rlhf_labeler_pair_clear(&self->pair);
+    rlhf_labeler_task_clear(&self->task);
     g_free(self->annotator);
     g_free(self->mode);
     if (self->db != NULL) store_close(self->db);
@@ -1115,47 +596,13 @@ static void rlhf_labeler_window_class_init(RlhfLabelerWindowClass *klass) {
     gtk_widget_class_bind_template_callback(widget_class, annotator_chosen);
     gtk_widget_class_bind_template_callback(widget_class, can_submit_changed);
 
-    gtk_widget_class_install_action(widget_class, "labeler.choose", "s", action_choose);
-    gtk_widget_class_install_action(widget_class, "labeler.strength", "i", action_strength);
-    gtk_widget_class_install_action(widget_class, "labeler.strength-step", "i", action_strength_step);
-    gtk_widget_class_install_action(widget_class, "labeler.key", "i", action_key);
-    gtk_widget_class_install_action(widget_class, "labeler.flag", "s", action_flag);
-    gtk_widget_class_install_action(widget_class, "labeler.flag-index", "i", action_flag_index);
-    gtk_widget_class_install_action(widget_class, "labeler.clear", NULL, action_clear);
-    gtk_widget_class_install_action(widget_class, "labeler.focus-rationale", NULL, action_focus_rationale);
-    gtk_widget_class_install_action(widget_class, "labeler.submit", NULL, action_submit);
-    gtk_widget_class_install_action(widget_class, "labeler.retry", NULL, action_retry);
-    gtk_widget_class_install_action(widget_class, "labeler.undo", NULL, action_undo);
-    gtk_widget_class_install_action(widget_class, "labeler.rank-move", "(ii)", action_rank_move);
-    gtk_widget_class_install_action(widget_class, "labeler.rank-step", "i", action_rank_step);
-    gtk_widget_class_install_action(widget_class, "labeler.reload", NULL, action_reload);
-    gtk_widget_class_install_action(widget_class, "labeler.switch-annotator", NULL, action_switch_annotator);
-    gtk_widget_class_install_action(widget_class, "labeler.about", NULL, action_about);
-    gtk_widget_class_install_property_action(widget_class, "labeler.mode", "mode");
-    gtk_widget_class_install_property_action(widget_class, "labeler.monospace", "monospace");
-
-    /* Keys. Digits reach the window only when no text entry takes them; arrows and Enter
-     * are routed in add_navigation_keys(). */
-    for (int digit = 1; digit <= 9; digit++) {
-        gtk_widget_class_add_binding_action(widget_class, GDK_KEY_0 + digit, 0, "labeler.key", "i", digit);
-        gtk_widget_class_add_binding_action(widget_class, GDK_KEY_KP_0 + digit, 0, "labeler.key", "i", digit);
-        gtk_widget_class_add_binding_action(widget_class, GDK_KEY_0 + digit, GDK_CONTROL_MASK, "labeler.flag-index",
-                                            "i", digit - 1);
-    }
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "labeler.clear", NULL);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "labeler.undo", NULL);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_m, GDK_CONTROL_MASK, "labeler.monospace", NULL);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "labeler.focus-rationale", NULL);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Up, GDK_ALT_MASK, "labeler.rank-step", "i", -1);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Down, GDK_ALT_MASK, "labeler.rank-step", "i", 1);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F5, 0, "labeler.reload", NULL);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+    rlhf_labeler_window_class_add_actions(widget_class);
 }
 
 static void rlhf_labeler_window_init(RlhfLabelerWindow *self) {
     self->mode = g_strdup("pairs");
     g_queue_init(&self->history);
     gtk_widget_init_template(GTK_WIDGET(self));
-    add_navigation_keys(self);
-    update_actions(self);
+    rlhf_labeler_window_add_navigation_keys(self);
+    rlhf_labeler_window_update_actions(self);
 }
