@@ -379,9 +379,12 @@ int safetensors_read_f32(const safetensors_file *file, const safetensors_tensor 
 int safetensors_read_i32(const safetensors_file *file, const safetensors_tensor *tensor, int *out,
                          rlhf_error *error);
 
-/* Collects tensors (host pointers, not copied) and metadata, then writes them atomically. */
+/* Collects tensors (host pointers, not copied) and metadata, then writes them atomically.
+ * A failed add or set_metadata (name too long, too many entries, out of memory) is kept and
+ * reported by the save, which then writes nothing: a caller may check only the save. */
 typedef struct safetensors_writer {
-    int count, capacity;
+    int count;
+    size_t capacity;
     struct safetensors_entry {
         char name[128];
         safetensors_dtype dtype;
@@ -391,6 +394,8 @@ typedef struct safetensors_writer {
     } *entries;
     int metadata_count;
     char *metadata_keys[32], *metadata_values[32];
+    bool failed;            /* an add or set_metadata failed: the save refuses */
+    rlhf_error failure;     /* why (the first failure) */
 } safetensors_writer;
 
 void safetensors_writer_init(safetensors_writer *writer);
