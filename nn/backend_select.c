@@ -41,7 +41,7 @@ static void announce_cpu_fallback(const char *reason) {
 static void *open_module(const char *dir, const char *name, char *reason, size_t size) {
     char path[PATH_MAX + 64];
     if (rlhf_path_join(path, sizeof path, dir, name, NULL) != 0) {
-        snprintf(reason, size, "%s/%s: path too long", dir, name);
+        snprintf(reason, size, "the path to %s is too long", name);
         return NULL;
     }
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
