@@ -21,10 +21,42 @@ float tanhf(float) __attribute__((simd("notinbranch")));
 /* Columns per task when a loop is split over columns (gradient sums over rows). */
 #define COLUMN_BLOCK 64
 
+/* ------------------------------------------------------------------ op failures */
+
+/* The op that last failed on this thread (it could not get host memory for its scratch),
+ * until cpu_take_failure reports it. Thread-local: the ops allocate before their parallel
+ * regions, on the thread that called them, so two threads running models never mix up
+ * their failures. */
+static _Thread_local const char *failed_op = NULL;
+
+/* Reports and clears this thread's op failure (see nn_backend.take_failure). */
+static int cpu_take_failure(rlhf_error *error) {
+    if (!failed_op) return 0;
+    rlhf_error_set(error, "out of memory for the scratch of the CPU backend's %s", failed_op);
+    failed_op = NULL;
+    return -1;
+}
+
+/* One checked allocation of `each` floats for every thread a parallel region started next
+ * may use (thread i takes the floats from i * each), made before the region so no thread
+ * allocates inside it. NULL, with the failure recorded for op, on overflow or out of memory. */
+static float *thread_scratch(size_t each, const char *op) {
+    size_t floats, bytes;
+    float *scratch = NULL;
+    if (rlhf_size_multiply(each, (size_t)omp_get_max_threads(), &floats) &&
+        rlhf_size_multiply(floats, sizeof(float), &bytes))
+        scratch = malloc(bytes ? bytes : 1);
+    if (!scratch) failed_op = op;
+    return scratch;
+}
+
+/* This thread's piece of a thread_scratch of `each` floats. */
+static float *my_scratch(float *scratch, size_t each) { return scratch + (size_t)omp_get_thread_num() * each; }
+
 /* ------------------------------------------------------------------ memory */
 
+/* Zeroed, 64-byte aligned host memory (for vector loads), or NULL. */
 static void *cpu_alloc(size_t bytes) {
-    /* 64-byte alignment for vector loads; calloc semantics (zeroed). */
     void *memory = NULL;
     size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded == 0) rounded = 64;
@@ -247,10 +279,19 @@ static void drop_probabilities(float *dropped, const float *p, int bh, int T, fl
     for (size_t i = 0; i < (size_t)T * T; i++) dropped[i] = p[i] * nn_dropout_multiplier(seed, base + i, threshold, keep_scale);
 }
 
+/* probs = masked causal softmax(scale Q K^T) per (sequence, head), out = dropout(probs) V.
+ * With dropout, each thread's dropped copy of probs lives in one thread_scratch; if that
+ * cannot be had, out is zeroed and the failure recorded (cpu_take_failure). */
 static void cpu_attention_forward(float *out, float *probs, const float *qkv, const int *key_mask,
                                   int B, int T, int C, int NH, float dropout, uint64_t seed) {
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
+    size_t cells = (size_t)T * T;
+    float *dropped = NULL;
+    if (dropout > 0.0f && !(dropped = thread_scratch(cells, "attention_forward"))) {
+        memset(out, 0, sizeof(float) * (size_t)B * T * C);
+        return;
+    }
     #pragma omp parallel for schedule(static)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
@@ -263,14 +304,14 @@ static void cpu_attention_forward(float *out, float *probs, const float *qkv, co
                     0.0f, p, T);
         for (int t = 0; t < T; t++) masked_softmax_row(p + (size_t)t * T, mask, t, T);
         float *weights = p;
-        if (dropout > 0.0f) {
-            weights = malloc(sizeof(float) * T * T);
+        if (dropped) {
+            weights = my_scratch(dropped, cells);
             drop_probabilities(weights, p, bh, T, dropout, seed);
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, v, 3 * C,
                     0.0f, out + (size_t)b * T * C + h * hs, C);
-        if (weights != p) free(weights);
     }
+    free(dropped);
 }
 
 static void cpu_attention_backward(float *dqkv, float *scratch, const float *dout,
@@ -290,24 +331,27 @@ static void cpu_attention_backward(float *dqkv, float *scratch, const float *dou
         const float *p = probs + (size_t)bh * T * T;
         const float *d_out = dout + (size_t)b * T * C + h * hs;
         float *ds = scratch + (size_t)bh * T * T;
-        /* dP = dO . V^T */
+        /* O = W V with W = P as used forward (dropped out, if dropout is on): dV += W^T . dO.
+         * The dropped copy of P is built in ds, which dP overwrites next, so backward needs
+         * no memory of its own. */
+        const float *weights = p;
+        if (dropout > 0.0f) {
+            drop_probabilities(ds, p, bh, T, dropout, seed);
+            weights = ds;
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, d_out, C, 1.0f,
+                    dv, 3 * C);
+        /* dW = dO . V^T, and dP = dW passed back through the same dropout mask */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, d_out, C, v, 3 * C,
                     0.0f, ds, T);
-        /* dV += P^T . dO, with P as used forward (dropped out, if dropout is on); and dP
-         * passes back through the same mask. */
-        float *weights = (float *)p;
         if (dropout > 0.0f) {
-            weights = malloc(sizeof(float) * T * T);
-            drop_probabilities(weights, p, bh, T, dropout, seed);
             uint32_t threshold = nn_dropout_threshold(dropout);
             float keep_scale = 1.0f / (1.0f - dropout);
             size_t base = (size_t)bh * T * T;
             for (size_t i = 0; i < (size_t)T * T; i++) ds[i] *= nn_dropout_multiplier(seed, base + i, threshold, keep_scale);
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, d_out, C, 1.0f,
-                    dv, 3 * C);
-        if (weights != p) free(weights);
-        /* softmax backward: dS = P * (dP - sum_j P dP), row by row */
+        /* softmax backward, for P = softmax(S) row by row: dS_ij = P_ij (dP_ij - sum_k P_ik dP_ik)
+         * (masked and future entries have P = 0 and get dS = 0) */
         for (int t = 0; t < T; t++) {
             const float *p_row = p + (size_t)t * T;
             float *row = ds + (size_t)t * T;
@@ -333,6 +377,12 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
                                  int NH) {
     int hs = C / NH, total = past + T;
     float scale = 1.0f / sqrtf((float)hs);
+    size_t each = (size_t)T * total; /* one query block's scores */
+    float *scores_scratch = thread_scratch(each, "attention_cached");
+    if (!scores_scratch) {
+        memset(out, 0, sizeof(float) * (size_t)B * T * C);
+        return;
+    }
     #pragma omp parallel for schedule(static)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
@@ -344,7 +394,7 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
             memcpy(values + (size_t)(past + t) * hs, row + 2 * C, sizeof(float) * hs);
         }
         const int *mask = key_mask + (size_t)b * max_len;
-        float *scores = malloc(sizeof(float) * (size_t)T * total);
+        float *scores = my_scratch(scores_scratch, each);
         const float *q = qkv + (size_t)b * T * 3 * C + h * hs;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, total, hs, scale, q, 3 * C, keys, hs, 0.0f,
                     scores, total);
@@ -352,8 +402,8 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
         for (int t = 0; t < T; t++) masked_softmax_row(scores + (size_t)t * total, mask, past + t, total);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, total, 1.0f, scores, total, values, hs,
                     0.0f, out + (size_t)b * T * C + h * hs, C);
-        free(scores);
     }
+    free(scores_scratch);
 }
 
 static void cpu_gather_rows(float *out, const float *inp, const int *rows, int count, int C) {
@@ -415,6 +465,14 @@ static float nucleus_threshold(const float *p, int V, float top_p) {
  * merge distinct logits into ties as the scaled values (all -inf at a tiny T) can. */
 static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits, const float *uniforms,
                               int B, int V, float temperature, int top_k, float top_p) {
+    /* each thread's probabilities [V] (greedy needs none); without them every row gets
+     * token 0 and the failure is recorded */
+    float *probabilities = NULL;
+    if (temperature > 0.0f && !(probabilities = thread_scratch((size_t)V, "sample_tokens"))) {
+        memset(tokens, 0, sizeof(int) * (size_t)B);
+        memset(logprobs, 0, sizeof(float) * (size_t)B);
+        return;
+    }
     #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         const float *row = logits + (size_t)b * V;
@@ -426,7 +484,7 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
             logprobs[b] = 0.0f;
             continue;
         }
-        float *p = malloc(sizeof(float) * V);
+        float *p = my_scratch(probabilities, (size_t)V);
         float max_logit = -INFINITY;
         for (int i = 0; i < V; i++) max_logit = row[i] > max_logit ? row[i] : max_logit;
         float cut = -INFINITY; /* logits below cut are excluded */
@@ -462,8 +520,8 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
         if (chosen < 0) chosen = last_kept; /* rounding left the total just under target */
         tokens[b] = chosen;
         logprobs[b] = logf(p[chosen]);
-        free(p);
     }
+    free(probabilities);
 }
 
 /* ------------------------------------------------------------------ GELU */
@@ -656,6 +714,7 @@ static const nn_backend cpu_backend = {
     .target_entropies = cpu_target_entropies,
     .sum_squares = cpu_sum_squares,
     .adamw_update = cpu_adamw_update,
+    .take_failure = cpu_take_failure,
 };
 
 const nn_backend *nn_cpu_backend(void) { return &cpu_backend; }
