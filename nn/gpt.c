@@ -17,6 +17,7 @@
 
 /* ------------------------------------------------------------------ configs */
 
+/* See nn.h: zeroes config and fills a named size; unset token ids are -1. */
 int gpt_config_named(gpt_config *config, const char *name, rlhf_error *error) {
     memset(config, 0, sizeof *config);
     config->layer_norm_epsilon = 1e-5f;
@@ -43,6 +44,7 @@ int gpt_config_named(gpt_config *config, const char *name, rlhf_error *error) {
     return 0;
 }
 
+/* See nn.h. Also: layer_norm_epsilon > 0 and every dropout probability in [0, 1). */
 int gpt_config_validate(const gpt_config *config, rlhf_error *error) {
     if (config->vocab_size <= 0 || config->n_positions <= 0 || config->n_embd <= 0 ||
         config->n_layer <= 0 || config->n_head <= 0) {
@@ -138,6 +140,8 @@ static void bind_tensors(const gpt_model *model, float *arena, gpt_tensors *tens
     tensors->score_weight = model->config.has_score_head ? arena + t[i++].offset : NULL;
 }
 
+/* See nn.h: the parameter table and a zeroed parameter arena on backend; no activations or
+ * gradients until gpt_reserve. On failure model is left empty (safe to destroy). */
 int gpt_create(gpt_model *model, const gpt_config *config, const nn_backend *backend,
                rlhf_error *error) {
     memset(model, 0, sizeof *model);
@@ -167,6 +171,7 @@ int gpt_create(gpt_model *model, const gpt_config *config, const nn_backend *bac
     return 0;
 }
 
+/* Frees every arena and table of model and empties it; safe on an empty model. */
 void gpt_destroy(gpt_model *model) {
     if (model->backend) {
         if (model->parameters) model->backend->free(model->parameters);
@@ -181,6 +186,8 @@ void gpt_destroy(gpt_model *model) {
     memset(model, 0, sizeof *model);
 }
 
+/* See nn.h. The parameters move to a new arena one tensor longer (score.weight last); on
+ * failure the model is unchanged. */
 int gpt_add_score_head(gpt_model *model, uint64_t seed, rlhf_error *error) {
     if (model->config.has_score_head) return 0;
     if (model->gradients) {
@@ -311,6 +318,8 @@ static size_t layout_activations(gpt_model *model, float *arena, int B, size_t N
     return used;
 }
 
+/* See nn.h. Gradients are allocated once, at the first training reserve; the activation
+ * arena is reallocated (its contents lost) only when the request does not fit. */
 int gpt_reserve(gpt_model *model, int max_batch, int max_seq_len, bool training,
                 rlhf_error *error) {
     const nn_backend *backend = model->backend;
@@ -384,6 +393,7 @@ int gpt_ensure_logits(gpt_model *model, rlhf_error *error) {
     return 0;
 }
 
+/* See nn.h: bytes held now by the parameter, gradient and activation arenas. */
 gpt_memory gpt_memory_use(const gpt_model *model) {
     gpt_memory memory = {
         .parameters = model->parameter_count * sizeof(float),
@@ -395,32 +405,38 @@ gpt_memory gpt_memory_use(const gpt_model *model) {
 
 /* ------------------------------------------------------------------ tensor access */
 
+/* The table entry named name (Hugging Face name, no "transformer." prefix), or NULL. */
 const gpt_tensor *gpt_find_tensor(const gpt_model *model, const char *name) {
     for (int i = 0; i < model->tensor_count; i++)
         if (strcmp(model->tensors[i].name, name) == 0) return &model->tensors[i];
     return NULL;
 }
 
+/* Copies tensor (its parameters, or its gradients when gradient) into host[tensor->count]. */
 void gpt_read_tensor(const gpt_model *model, const gpt_tensor *tensor, float *host, bool gradient) {
     const float *arena = gradient ? model->gradients : model->parameters;
     model->backend->download(host, arena + tensor->offset, tensor->count * sizeof(float));
 }
 
+/* Copies host[tensor->count] into tensor's parameters. */
 void gpt_write_tensor(gpt_model *model, const gpt_tensor *tensor, const float *host) {
     model->backend->upload(model->parameters + tensor->offset, host, tensor->count * sizeof(float));
 }
 
+/* Copies the whole parameter (or gradient) arena into host[parameter_count]. */
 void gpt_read_parameters(const gpt_model *model, float *host, bool gradient) {
     const float *arena = gradient ? model->gradients : model->parameters;
     model->backend->download(host, arena, model->parameter_count * sizeof(float));
 }
 
+/* Copies host[parameter_count] over the whole parameter arena. */
 void gpt_write_parameters(gpt_model *model, const float *host) {
     model->backend->upload(model->parameters, host, model->parameter_count * sizeof(float));
 }
 
 /* ------------------------------------------------------------------ batches */
 
+/* See nn.h: cumsum(mask) - 1 at real tokens, 1 at padding (a NULL mask is all real). */
 void gpt_position_ids(const int *attention_mask, int B, int T, int *positions) {
     for (int b = 0; b < B; b++) {
         int seen = 0;
@@ -432,6 +448,7 @@ void gpt_position_ids(const int *attention_mask, int B, int T, int *positions) {
     }
 }
 
+/* See nn.h: the last t with mask 1 in each row (T - 1 for a NULL mask), -1 for none. */
 void gpt_last_token_index(const int *attention_mask, int B, int T, int *last_index) {
     for (int b = 0; b < B; b++) {
         last_index[b] = -1;
@@ -443,6 +460,7 @@ void gpt_last_token_index(const int *attention_mask, int B, int T, int *last_ind
     }
 }
 
+/* See nn.h: 6N for the matmuls forward and backward plus 6 L C T for attention. */
 double gpt_training_flops_per_token(const gpt_config *config, size_t parameter_count, int seq_len) {
     return 6.0 * (double)parameter_count +
            6.0 * config->n_layer * (double)config->n_embd * (double)seq_len;
@@ -472,6 +490,9 @@ void gpt_residual_then_next_layernorm(gpt_model *model, int l, float *sum, const
                                                    c->layer_norm_epsilon);
 }
 
+/* See nn.h. Validates the batch (token ids in the vocabulary where the mask is 1, targets
+ * below V) before any op runs, then runs embedding, the layers and the heads that were asked
+ * for; keeps what backward needs. -1 with error set on a bad batch or a failed op. */
 int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, rlhf_error *error) {
     const nn_backend *be = model->backend;
     const gpt_config *c = &model->config;
@@ -627,6 +648,7 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
     return 0;
 }
 
+/* See nn.h: the [B, T, V] logits of the last gpt_forward that ran the LM head. */
 void gpt_copy_logits(const gpt_model *model, float *host) {
     size_t N = (size_t)model->batch_size * model->seq_len;
     model->backend->download(host, model->acts.logits, sizeof(float) * N * model->config.vocab_size);
@@ -634,10 +656,14 @@ void gpt_copy_logits(const gpt_model *model, float *host) {
 
 /* ------------------------------------------------------------------ backward */
 
+/* Zeroes the gradient arena (nothing before the first training reserve). */
 void gpt_zero_grad(gpt_model *model) {
     if (model->gradients) model->backend->zero(model->gradients, model->parameter_count);
 }
 
+/* See nn.h. Backward mirrors gpt_forward layer by layer (llm.c's order), regenerating the
+ * dropout masks from the forward's seeds; the logits are overwritten by their gradient, so a
+ * second backward needs a new forward. */
 int gpt_backward(gpt_model *model, const float *d_logprobs, const float *d_values, rlhf_error *error) {
     const nn_backend *be = model->backend;
     const gpt_config *c = &model->config;
@@ -722,6 +748,8 @@ int gpt_backward(gpt_model *model, const float *d_logprobs, const float *d_value
     return gpt_backend_check(be, error);
 }
 
+/* See nn.h: d loss / d logprob = -1 / target_count at every scored position (loss is
+ * the mean of -logprob over them). */
 int gpt_backward_loss(gpt_model *model, rlhf_error *error) {
     size_t N = (size_t)model->batch_size * model->seq_len;
     if (model->target_count == 0) {

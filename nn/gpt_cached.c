@@ -12,6 +12,8 @@
 
 /* ------------------------------------------------------------------ KV cache */
 
+/* See nn.h: keys and values for batch_size rows of up to max_len <= n_positions positions
+ * on the model's backend, empty; -1 with error set (cache left empty) otherwise. */
 int gpt_kv_cache_create(gpt_kv_cache *cache, const gpt_model *model, int batch_size, int max_len,
                         rlhf_error *error) {
     memset(cache, 0, sizeof *cache);
@@ -46,6 +48,7 @@ int gpt_kv_cache_create(gpt_kv_cache *cache, const gpt_model *model, int batch_s
     return 0;
 }
 
+/* Frees the cache's memory and empties it; safe on an empty cache. */
 void gpt_kv_cache_destroy(gpt_kv_cache *cache) {
     if (cache->backend) {
         if (cache->memory) cache->backend->free(cache->memory);
@@ -56,12 +59,15 @@ void gpt_kv_cache_destroy(gpt_kv_cache *cache) {
     memset(cache, 0, sizeof *cache);
 }
 
+/* See nn.h: length 0 and no real tokens; the memory is kept (and overwritten as it refills). */
 void gpt_kv_cache_reset(gpt_kv_cache *cache) {
     cache->length = 0;
     memset(cache->host_mask, 0, sizeof(int) * (size_t)cache->batch_size * cache->max_len);
     memset(cache->real_count, 0, sizeof(int) * (size_t)cache->batch_size);
 }
 
+/* See nn.h. Every layer reuses layer 0's activation buffers (nothing is kept for backward);
+ * the cache gains T positions per row only when every op succeeded. */
 int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
                        const int *attention_mask, int T, rlhf_error *error) {
     const nn_backend *be = model->backend;
@@ -147,6 +153,7 @@ int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
     return 0;
 }
 
+/* See nn.h: [B, V] from the last gpt_forward_cached (B its cache's batch size). */
 void gpt_copy_next_logits(const gpt_model *model, int B, float *host) {
     model->backend->download(host, model->acts.logits, sizeof(float) * (size_t)B * model->config.vocab_size);
 }

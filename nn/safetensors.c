@@ -271,6 +271,7 @@ const char *safetensors_metadata(const safetensors_file *file, const char *key) 
     return NULL;
 }
 
+/* See nn.h: 0 with *value set, 1 when key is absent, -1 naming a malformed value. */
 int safetensors_metadata_count(const safetensors_file *file, const char *key, int *value, rlhf_error *error) {
     const char *text = safetensors_metadata(file, key);
     if (!text) return 1;

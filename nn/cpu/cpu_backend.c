@@ -65,21 +65,26 @@ static void *cpu_alloc(size_t bytes) {
     return memory;
 }
 
+/* Frees memory from cpu_alloc (NULL is fine). */
 static void cpu_free(void *memory) { free(memory); }
 
+/* Host to "device": a plain copy of bytes (none when 0, so NULL pointers are allowed then). */
 static void cpu_upload(void *destination, const void *source, size_t bytes) {
     if (bytes) memcpy(destination, source, bytes);
 }
 
+/* "Device" to host: a plain copy of bytes, as cpu_upload. */
 static void cpu_download(void *destination, const void *source, size_t bytes) {
     if (bytes) memcpy(destination, source, bytes);
 }
 
+/* x[0, n) = 0, in parallel only when large enough to pay for it. */
 static void cpu_zero(float *x, size_t n) {
     #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) x[i] = 0.0f;
 }
 
+/* destination[0, n) = source[0, n); the two must not overlap. */
 static void cpu_copy(float *destination, const float *source, size_t n) {
     #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) destination[i] = source[i];
@@ -87,6 +92,7 @@ static void cpu_copy(float *destination, const float *source, size_t n) {
 
 /* ------------------------------------------------------------------ embedding */
 
+/* out[n,:] = wte[tokens[n],:] + wpe[positions[n],:]; ids are trusted (the model checked them). */
 static void cpu_embedding_forward(float *out, const int *tokens, const int *positions,
                                   const float *wte, const float *wpe, int N, int C) {
     #pragma omp parallel for schedule(static)
@@ -98,7 +104,9 @@ static void cpu_embedding_forward(float *out, const int *tokens, const int *posi
     }
 }
 
-/* Rows of dwte/dwpe are shared by repeated tokens, so threads split the columns instead. */
+/* out = wte[token] + wpe[position] is a row lookup, so the gradient scatters back:
+ * dwte[tokens[n],:] += dout[n,:] and dwpe[positions[n],:] += dout[n,:]. Rows of dwte/dwpe are
+ * shared by repeated tokens, so threads split the columns instead (no two write one element). */
 static void cpu_embedding_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
                                    const int *positions, int N, int C) {
     #pragma omp parallel for schedule(static)
@@ -134,6 +142,7 @@ static void layernorm_row(float *y, float *mean, float *rstd, const float *x, co
     *rstd = s;
 }
 
+/* LayerNorm of each of N rows of inp [N,C]; keeps each row's mean and rstd for backward. */
 static void cpu_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                                   const float *weight, const float *bias, int N, int C,
                                   float epsilon) {
@@ -155,8 +164,11 @@ static void cpu_residual_layernorm_forward(float *sum, float *out, float *mean, 
     }
 }
 
-/* dinp = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dout * weight, per row;
- * dweight and dbias are sums over rows, split by columns across threads. */
+/* For y = xhat * w + b with xhat = (x - mean) * rstd, per row (as llm.c's layernorm_backward):
+ *     dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * w,
+ *     dw += sum over rows of dy * xhat,  db += sum over rows of dy.
+ * (The two means come from differentiating through mean and rstd, which depend on every x
+ * of the row.) Rows run in parallel for dx; dw and db are split by columns across threads. */
 static void cpu_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                                    const float *inp, const float *weight, const float *mean,
                                    const float *rstd, int N, int C) {
@@ -197,6 +209,8 @@ static void cpu_layernorm_backward(float *dinp, float *dweight, float *dbias, co
 
 /* ------------------------------------------------------------------ matmul */
 
+/* out[N,OC] = inp[N,C] . W (+ bias), W stored [C,OC] (Conv1D) or [OC,C] (Linear); one
+ * sgemm, with the bias broadcast into out first and added by beta = 1. */
 static void cpu_matmul_forward(float *out, const float *inp, const float *weight,
                                const float *bias, int N, int C, int OC, nn_weight_layout layout) {
     float beta = 0.0f;
@@ -213,6 +227,9 @@ static void cpu_matmul_forward(float *out, const float *inp, const float *weight
                     beta, out, OC);
 }
 
+/* For out = inp . W + bias (llm.c's matmul_backward): dinp += dout . W^T, dW += inp^T . dout
+ * (for W stored [OC,C]: dW += dout^T . inp), dbias += the column sums of dout. dinp and dbias
+ * may be NULL. */
 static void cpu_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                                 const float *inp, const float *weight, int N, int C, int OC,
                                 nn_weight_layout layout) {
@@ -314,6 +331,12 @@ static void cpu_attention_forward(float *out, float *probs, const float *qkv, co
     free(dropped);
 }
 
+/* Backward of cpu_attention_forward, per (sequence, head), with S = scale Q K^T, P = masked
+ * softmax(S), W = dropout(P) and O = W V:
+ *     dV += W^T dO,   dW = dO V^T,   dP = dropout mask applied to dW,
+ *     dS = P * (dP - rowsum(P * dP))   (softmax backward, row by row),
+ *     dQ += scale dS K,   dK += scale dS^T Q.
+ * scratch [B,NH,T,T] holds first the dropped W, then dP / dS: no memory of its own. */
 static void cpu_attention_backward(float *dqkv, float *scratch, const float *dout,
                                    const float *qkv, const float *probs, int B, int T, int C,
                                    int NH, float dropout, uint64_t seed) {
@@ -406,6 +429,7 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
     free(scores_scratch);
 }
 
+/* out[i,:] = inp[rows[i],:] for the count rows of width C (a handful: serial). */
 static void cpu_gather_rows(float *out, const float *inp, const int *rows, int count, int C) {
     for (int i = 0; i < count; i++) memcpy(out + (size_t)i * C, inp + (size_t)rows[i] * C, sizeof(float) * C);
 }
@@ -526,6 +550,7 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
 
 /* ------------------------------------------------------------------ GELU */
 
+/* out = GELU(inp), tanh form (nn_gelu). */
 static void cpu_gelu_forward(float *out, const float *inp, size_t n) {
     #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -533,6 +558,9 @@ static void cpu_gelu_forward(float *out, const float *inp, size_t n) {
     }
 }
 
+/* dinp += GELU'(inp) * dout, for GELU(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3):
+ *     GELU'(x) = 0.5 (1 + tanh(u)) + 0.5 x (1 - tanh(u)^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+ * (nn_gelu_derivative, shared with CUDA). */
 static void cpu_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
     #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -542,21 +570,26 @@ static void cpu_gelu_backward(float *dinp, const float *inp, const float *dout, 
 
 /* ------------------------------------------------------------------ elementwise */
 
+/* out = a + b, elementwise (out may be a or b). */
 static void cpu_add(float *out, const float *a, const float *b, size_t n) {
     #pragma omp parallel for simd schedule(static) if (n > 16384)
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
+/* destination += source, elementwise. */
 static void cpu_accumulate(float *destination, const float *source, size_t n) {
     #pragma omp parallel for simd schedule(static) if (n > 16384)
     for (size_t i = 0; i < n; i++) destination[i] += source[i];
 }
 
+/* x *= factor, elementwise. */
 static void cpu_scale(float *x, float factor, size_t n) {
     #pragma omp parallel for simd schedule(static) if (n > 16384)
     for (size_t i = 0; i < n; i++) x[i] *= factor;
 }
 
+/* Inverted dropout in place: x_i *= m_i / (1 - p) with m_i in {0, 1} a pure function of
+ * (seed, i). Being linear in x, the same call is its own backward: dx = dy * m / (1 - p). */
 static void cpu_dropout(float *x, size_t n, float p, uint64_t seed) {
     if (p <= 0.0f) return;
     float keep_scale = 1.0f / (1.0f - p);
@@ -630,7 +663,9 @@ static void cpu_target_entropies(float *entropies, const float *logits, const in
     }
 }
 
-/* d logp(target) / d logit_i = (onehot_i - softmax_i) / temperature, times dlogprobs[n], in
+/* The log-softmax backward (cross-entropy's, with the sign of a log-prob: for the loss
+ * -logp it is dlogits = softmax - onehot, as in llm.c's crossentropy_softmax_backward):
+ * d logp(target) / d logit_i = (onehot_i - softmax_i) / temperature, times dlogprobs[n], in
  * that order: a tiny T then gives 0 where onehot - softmax is 0 (every token, when the
  * target is the maximum) and +-inf only where the true gradient is that large, never
  * 0 * inf = NaN as a factor dlogprobs / T that overflowed would. */
@@ -657,6 +692,7 @@ static void cpu_target_logprobs_backward(float *logits, const float *dlogprobs, 
 
 /* ------------------------------------------------------------------ optimizer */
 
+/* sum x_i^2 in double: float partial sums over blocks of 4096, added in double. */
 static double cpu_sum_squares(const float *x, size_t n) {
     double total = 0.0;
     #pragma omp parallel for schedule(static) reduction(+ : total)
@@ -670,6 +706,7 @@ static double cpu_sum_squares(const float *x, size_t n) {
     return total;
 }
 
+/* One AdamW step on n parameters (nn_adamw_element, shared with CUDA, for each). */
 static void cpu_adamw_update(float *param, const float *grad, float *m, float *v, size_t n,
                              float learning_rate, float beta1, float beta2, float epsilon,
                              float weight_decay, float bias_correction1, float bias_correction2,
@@ -717,6 +754,7 @@ static const nn_backend cpu_backend = {
     .take_failure = cpu_take_failure,
 };
 
+/* The CPU backend's table (always usable). */
 const nn_backend *nn_cpu_backend(void) { return &cpu_backend; }
 
 /* The name OpenBLAS gives the kernels sgemm runs on here (openblas_get_corename). */
