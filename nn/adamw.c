@@ -7,6 +7,7 @@
 
 #include "nn/backend.h"
 
+/* See nn.h: false, with error naming what and the step, unless value is finite. */
 bool nn_training_value_finite(double value, const char *what, int step, rlhf_error *error) {
     if (isfinite(value)) return true;
     if (step > 0) rlhf_error_set(error, "%s became non-finite at step %d (learning rate too high?)", what, step);
@@ -22,6 +23,7 @@ nn_adamw_config nn_adamw_defaults(void) {
     return config;
 }
 
+/* See nn.h: zeroed moments on the model's backend, bound to this model (nn_adamw_check). */
 int nn_adamw_create(nn_adamw *optimizer, const gpt_model *model, const nn_adamw_config *config,
                     rlhf_error *error) {
     memset(optimizer, 0, sizeof *optimizer);
@@ -44,10 +46,12 @@ void nn_adamw_destroy(nn_adamw *optimizer) {
     memset(optimizer, 0, sizeof *optimizer);
 }
 
+/* sqrt of the sum of squared gradients over the whole gradient arena (reserved for training). */
 float gpt_grad_norm(const gpt_model *model) {
     return (float)sqrt(model->backend->sum_squares(model->gradients, model->parameter_count));
 }
 
+/* See nn.h: the same model object with as many parameters, and moments allocated. */
 int nn_adamw_check(const nn_adamw *optimizer, const gpt_model *model, rlhf_error *error) {
     if (optimizer->model == model && optimizer->count == model->parameter_count && optimizer->m) return 0;
     rlhf_error_set(error, "the optimizer was created for another model (%zu parameters) than the one it is asked to "
@@ -55,6 +59,8 @@ int nn_adamw_check(const nn_adamw *optimizer, const gpt_model *model, rlhf_error
     return -1;
 }
 
+/* See nn.h. Clipping scales the gradient by max_grad_norm / (norm + 1e-6) when the norm
+ * exceeds it; step counts from 1 in the bias corrections 1 - beta^step. */
 float nn_adamw_step(nn_adamw *optimizer, gpt_model *model, float learning_rate) {
     if (nn_adamw_check(optimizer, model, NULL) != 0) return NAN;
     const nn_adamw_config *c = &optimizer->config;
@@ -77,6 +83,7 @@ float nn_adamw_step(nn_adamw *optimizer, gpt_model *model, float learning_rate) 
     return norm;
 }
 
+/* See nn.h: the schedule named text, or -1 naming the three known. */
 int nn_lr_kind_parse(const char *text, nn_lr_kind *kind, rlhf_error *error) {
     if (strcmp(text, "constant") == 0) *kind = NN_LR_CONSTANT;
     else if (strcmp(text, "linear") == 0) *kind = NN_LR_LINEAR;
@@ -88,6 +95,8 @@ int nn_lr_kind_parse(const char *text, nn_lr_kind *kind, rlhf_error *error) {
     return 0;
 }
 
+/* See nn.h: warm-up (step + 1) / warmup_steps * peak, then peak, or a linear or cosine
+ * decay to final_fraction * peak over the steps after warm-up (held there past total_steps). */
 float nn_lr_at(const nn_lr_schedule *schedule, int step) {
     float peak = schedule->peak;
     if (step < schedule->warmup_steps) return peak * (float)(step + 1) / (float)schedule->warmup_steps;

@@ -134,6 +134,15 @@ struct nn_backend {
                          float learning_rate, float beta1, float beta2, float epsilon,
                          float weight_decay, float bias_correction1, float bias_correction2,
                          float grad_scale);
+
+    /* Reports, and clears, the failure of an op that ran on the calling thread since the last
+     * call: -1 with error set, or 0. Ops return nothing (a GPU runs them after they return),
+     * so one that can fail records it here and leaves its outputs zeroed; the model checks
+     * after each pass and returns the error. The CPU backend's attention_forward (with
+     * dropout), attention_cached and sample_tokens fail only when the host has no memory
+     * for their scratch. NULL for a backend whose ops cannot fail this way (CUDA's device
+     * errors are fatal instead). */
+    int (*take_failure)(rlhf_error *error);
 };
 
 /* The CPU backend (nn/cpu/cpu_backend.c). */

@@ -50,7 +50,8 @@ NN_ELEMENT_FUNCTION float nn_gelu(float x) {
     return 0.5f * x * (1.0f + tanhf(NN_GELU_SCALE * (x + 0.044715f * x * x * x)));
 }
 
-/* d nn_gelu(x) / dx. */
+/* d nn_gelu(x) / dx: with u = s (x + 0.044715 x^3), s = sqrt(2/pi),
+ * 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) s (1 + 3 * 0.044715 x^2). */
 NN_ELEMENT_FUNCTION float nn_gelu_derivative(float x) {
     float th = tanhf(NN_GELU_SCALE * (x + 0.044715f * x * x * x));
     float sech2 = 1.0f - th * th;

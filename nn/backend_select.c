@@ -36,11 +36,14 @@ static void announce_cpu_fallback(const char *reason) {
     else fprintf(stderr, "rlhf: --device auto: %s; using the CPU\n", reason);
 }
 
-/* Tries to dlopen the module at dir/name; on failure keeps dlerror's text in reason. */
+/* Tries to dlopen the module at dir/name; on failure keeps why (dlerror's text, or that the
+ * path is too long: a cut one could name another library) in reason. */
 static void *open_module(const char *dir, const char *name, char *reason, size_t size) {
     char path[PATH_MAX + 64];
-    int length = snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (length < 0 || (size_t)length >= sizeof path) return NULL;
+    if (rlhf_path_join(path, sizeof path, dir, name, NULL) != 0) {
+        snprintf(reason, size, "the path to %s is too long", name);
+        return NULL;
+    }
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) snprintf(reason, size, "%s", dlerror());
     return handle;
@@ -65,15 +68,15 @@ static const nn_backend *load_cuda_backend(rlhf_error *error) {
             module = dlopen(chosen, RTLD_NOW | RTLD_LOCAL);
             if (!module) snprintf(reason, sizeof reason, "%s", dlerror());
         } else {
-            ssize_t length = readlink("/proc/self/exe", program, sizeof program - 1);
-            if (length > 0) {
+            ssize_t length = readlink("/proc/self/exe", program, sizeof program);
+            if (length > 0 && (size_t)length < sizeof program) { /* (a full buffer may be a cut path) */
                 program[length] = '\0';
                 char *slash = strrchr(program, '/');
                 if (slash) *slash = '\0';
                 char up[PATH_MAX + 16];
-                snprintf(up, sizeof up, "%s/../lib/rlhf", program);
                 module = open_module(program, "librlhf-cuda.so", reason, sizeof reason);
-                if (!module) module = open_module(up, "librlhf-cuda.so", reason, sizeof reason);
+                if (!module && rlhf_path_join(up, sizeof up, program, "../lib/rlhf", NULL) == 0)
+                    module = open_module(up, "librlhf-cuda.so", reason, sizeof reason);
             }
 #ifdef RLHF_CUDA_MODULE_DIR
             if (!module) module = open_module(RLHF_CUDA_MODULE_DIR, "librlhf-cuda.so", reason, sizeof reason);

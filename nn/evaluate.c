@@ -9,22 +9,24 @@ typedef struct window {
     size_t begin, end;
 } window;
 
+/* See nn.h. Assumes starts has sequence_count + 1 entries, non-decreasing, indexing ids. */
 int gpt_sequence_loss(gpt_model *model, const int *ids, const size_t *starts, size_t sequence_count,
                       int batch_size, double *mean_loss, long *token_count, rlhf_error *error) {
     int T = model->config.n_positions;
     /* Cut every sequence into windows of at most n_positions tokens; a window of one token
      * predicts nothing and is dropped. */
-    size_t window_count = 0, capacity = sequence_count + 16;
-    window *windows = malloc(capacity * sizeof *windows);
+    size_t window_count = 0, capacity = 0;
+    window *windows = NULL;
     int longest = 1;
     for (size_t s = 0; s < sequence_count; s++)
         for (size_t begin = starts[s]; begin + 1 < starts[s + 1]; begin += (size_t)T) {
             size_t end = begin + (size_t)T < starts[s + 1] ? begin + (size_t)T : starts[s + 1];
-            if (window_count == capacity) {
-                capacity *= 2;
-                windows = realloc(windows, capacity * sizeof *windows);
-            }
             if (end - begin < 2) continue;
+            if (rlhf_grow(&windows, &capacity, window_count + 1, sizeof *windows) != 0) {
+                free(windows);
+                rlhf_error_set(error, "out of memory listing %zu windows of the sequences", window_count + 1);
+                return -1;
+            }
             windows[window_count++] = (window){begin, end};
             if ((int)(end - begin) > longest) longest = (int)(end - begin);
         }
@@ -44,6 +46,10 @@ int gpt_sequence_loss(gpt_model *model, const int *ids, const size_t *starts, si
     double total = 0.0;
     long count = 0;
     int status = 0;
+    if (!tokens || !mask || !targets) {
+        rlhf_error_set(error, "out of memory for a batch of %d x %d tokens", B, longest);
+        status = -1;
+    }
     for (size_t first = 0; first < window_count && status == 0; first += (size_t)B) {
         int rows = (int)(window_count - first < (size_t)B ? window_count - first : (size_t)B);
         int length = 1;

@@ -4,7 +4,7 @@
  * model directories move between this engine and transformers unchanged. As in llm.c, each
  * layer's forward and backward sit side by side, all parameters live in one arena, all
  * activations in another, and the code here only does pointer arithmetic and backend calls:
- * tensor memory may be on a GPU. */
+ * tensor memory may be on a GPU. Generation with a KV cache is in nn/gpt_cached.c. */
 #include "rlhf/nn.h"
 
 #include <math.h>
@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include "nn/backend.h"
+#include "nn/gpt_internal.h"
 
 /* ------------------------------------------------------------------ configs */
 
+/* See nn.h: zeroes config and fills a named size; unset token ids are -1. */
 int gpt_config_named(gpt_config *config, const char *name, rlhf_error *error) {
     memset(config, 0, sizeof *config);
     config->layer_norm_epsilon = 1e-5f;
@@ -42,6 +44,7 @@ int gpt_config_named(gpt_config *config, const char *name, rlhf_error *error) {
     return 0;
 }
 
+/* See nn.h. Also: layer_norm_epsilon > 0 and every dropout probability in [0, 1). */
 int gpt_config_validate(const gpt_config *config, rlhf_error *error) {
     if (config->vocab_size <= 0 || config->n_positions <= 0 || config->n_embd <= 0 ||
         config->n_layer <= 0 || config->n_head <= 0) {
@@ -137,6 +140,8 @@ static void bind_tensors(const gpt_model *model, float *arena, gpt_tensors *tens
     tensors->score_weight = model->config.has_score_head ? arena + t[i++].offset : NULL;
 }
 
+/* See nn.h: the parameter table and a zeroed parameter arena on backend; no activations or
+ * gradients until gpt_reserve. On failure model is left empty (safe to destroy). */
 int gpt_create(gpt_model *model, const gpt_config *config, const nn_backend *backend,
                rlhf_error *error) {
     memset(model, 0, sizeof *model);
@@ -166,6 +171,7 @@ int gpt_create(gpt_model *model, const gpt_config *config, const nn_backend *bac
     return 0;
 }
 
+/* Frees every arena and table of model and empties it; safe on an empty model. */
 void gpt_destroy(gpt_model *model) {
     if (model->backend) {
         if (model->parameters) model->backend->free(model->parameters);
@@ -180,6 +186,8 @@ void gpt_destroy(gpt_model *model) {
     memset(model, 0, sizeof *model);
 }
 
+/* See nn.h. The parameters move to a new arena one tensor longer (score.weight last); on
+ * failure the model is unchanged. */
 int gpt_add_score_head(gpt_model *model, uint64_t seed, rlhf_error *error) {
     if (model->config.has_score_head) return 0;
     if (model->gradients) {
@@ -213,11 +221,13 @@ int gpt_add_score_head(gpt_model *model, uint64_t seed, rlhf_error *error) {
     return 0;
 }
 
-void gpt_init_random(gpt_model *model, uint64_t seed) {
+/* See nn.h. The draws follow the table's order, so a seed gives the same weights on every
+ * backend. -1 (parameters unchanged) when the host has no memory for a staging copy. */
+int gpt_init_random(gpt_model *model, uint64_t seed) {
     rlhf_rng rng;
     rlhf_rng_seed(&rng, seed);
     float *host = calloc(model->parameter_count, sizeof(float));
-    if (!host) return;
+    if (!host) return -1;
     float projection_std = 0.02f / sqrtf(2.0f * model->config.n_layer);
     for (int i = 0; i < model->tensor_count; i++) {
         const gpt_tensor *t = &model->tensors[i];
@@ -238,6 +248,7 @@ void gpt_init_random(gpt_model *model, uint64_t seed) {
     }
     gpt_write_parameters(model, host);
     free(host);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ activations */
@@ -307,6 +318,8 @@ static size_t layout_activations(gpt_model *model, float *arena, int B, size_t N
     return used;
 }
 
+/* See nn.h. Gradients are allocated once, at the first training reserve; the activation
+ * arena is reallocated (its contents lost) only when the request does not fit. */
 int gpt_reserve(gpt_model *model, int max_batch, int max_seq_len, bool training,
                 rlhf_error *error) {
     const nn_backend *backend = model->backend;
@@ -359,16 +372,15 @@ int gpt_reserve(gpt_model *model, int max_batch, int max_seq_len, bool training,
     return 0;
 }
 
-/* Whether a B x T batch fits the reserved arena. */
-static bool gpt_batch_fits(const gpt_model *model, int B, int T) {
+/* See nn/gpt_internal.h. */
+bool gpt_batch_fits(const gpt_model *model, int B, int T) {
     size_t tokens = (size_t)B * (size_t)T;
     return model->activation_arena && B <= model->max_batch && tokens <= model->max_tokens &&
            tokens * (size_t)T <= model->max_attention;
 }
 
-/* Gives a scalar-head model its max_tokens x V logits the first time a forward runs the LM
- * head (layout_activations leaves them out of its arena). */
-static int gpt_ensure_logits(gpt_model *model, rlhf_error *error) {
+/* See nn/gpt_internal.h. */
+int gpt_ensure_logits(gpt_model *model, rlhf_error *error) {
     if (model->acts.logits) return 0;
     size_t bytes = sizeof(float) * model->max_tokens * model->config.vocab_size;
     model->scored_logits = model->backend->alloc(bytes);
@@ -381,6 +393,7 @@ static int gpt_ensure_logits(gpt_model *model, rlhf_error *error) {
     return 0;
 }
 
+/* See nn.h: bytes held now by the parameter, gradient and activation arenas. */
 gpt_memory gpt_memory_use(const gpt_model *model) {
     gpt_memory memory = {
         .parameters = model->parameter_count * sizeof(float),
@@ -392,32 +405,38 @@ gpt_memory gpt_memory_use(const gpt_model *model) {
 
 /* ------------------------------------------------------------------ tensor access */
 
+/* The table entry named name (Hugging Face name, no "transformer." prefix), or NULL. */
 const gpt_tensor *gpt_find_tensor(const gpt_model *model, const char *name) {
     for (int i = 0; i < model->tensor_count; i++)
         if (strcmp(model->tensors[i].name, name) == 0) return &model->tensors[i];
     return NULL;
 }
 
+/* Copies tensor (its parameters, or its gradients when gradient) into host[tensor->count]. */
 void gpt_read_tensor(const gpt_model *model, const gpt_tensor *tensor, float *host, bool gradient) {
     const float *arena = gradient ? model->gradients : model->parameters;
     model->backend->download(host, arena + tensor->offset, tensor->count * sizeof(float));
 }
 
+/* Copies host[tensor->count] into tensor's parameters. */
 void gpt_write_tensor(gpt_model *model, const gpt_tensor *tensor, const float *host) {
     model->backend->upload(model->parameters + tensor->offset, host, tensor->count * sizeof(float));
 }
 
+/* Copies the whole parameter (or gradient) arena into host[parameter_count]. */
 void gpt_read_parameters(const gpt_model *model, float *host, bool gradient) {
     const float *arena = gradient ? model->gradients : model->parameters;
     model->backend->download(host, arena, model->parameter_count * sizeof(float));
 }
 
+/* Copies host[parameter_count] over the whole parameter arena. */
 void gpt_write_parameters(gpt_model *model, const float *host) {
     model->backend->upload(model->parameters, host, model->parameter_count * sizeof(float));
 }
 
 /* ------------------------------------------------------------------ batches */
 
+/* See nn.h: cumsum(mask) - 1 at real tokens, 1 at padding (a NULL mask is all real). */
 void gpt_position_ids(const int *attention_mask, int B, int T, int *positions) {
     for (int b = 0; b < B; b++) {
         int seen = 0;
@@ -429,6 +448,7 @@ void gpt_position_ids(const int *attention_mask, int B, int T, int *positions) {
     }
 }
 
+/* See nn.h: the last t with mask 1 in each row (T - 1 for a NULL mask), -1 for none. */
 void gpt_last_token_index(const int *attention_mask, int B, int T, int *last_index) {
     for (int b = 0; b < B; b++) {
         last_index[b] = -1;
@@ -440,6 +460,7 @@ void gpt_last_token_index(const int *attention_mask, int B, int T, int *last_ind
     }
 }
 
+/* See nn.h: 6N for the matmuls forward and backward plus 6 L C T for attention. */
 double gpt_training_flops_per_token(const gpt_config *config, size_t parameter_count, int seq_len) {
     return 6.0 * (double)parameter_count +
            6.0 * config->n_layer * (double)config->n_embd * (double)seq_len;
@@ -453,11 +474,9 @@ static uint64_t dropout_site_seed(const gpt_model *model, int layer, int site) {
 
 /* ------------------------------------------------------------------ forward */
 
-/* sum = a + b at the end of layer l (N rows), normalised in the same pass by the LayerNorm
- * that reads it next: the next layer's ln_1 into next's buffers, or ln_f after the last
- * layer. */
-static void residual_then_next_layernorm(gpt_model *model, int l, float *sum, const float *a, const float *b, int N,
-                                         gpt_layer_activations *next) {
+/* See nn/gpt_internal.h. */
+void gpt_residual_then_next_layernorm(gpt_model *model, int l, float *sum, const float *a, const float *b, int N,
+                                      gpt_layer_activations *next) {
     const gpt_config *c = &model->config;
     gpt_activations *acts = &model->acts;
     const gpt_tensors *p = &model->params;
@@ -471,6 +490,9 @@ static void residual_then_next_layernorm(gpt_model *model, int l, float *sum, co
                                                    c->layer_norm_epsilon);
 }
 
+/* See nn.h. Validates the batch (token ids in the vocabulary where the mask is 1, targets
+ * below V) before any op runs, then runs embedding, the layers and the heads that were asked
+ * for; keeps what backward needs. -1 with error set on a bad batch or a failed op. */
 int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, rlhf_error *error) {
     const nn_backend *be = model->backend;
     const gpt_config *c = &model->config;
@@ -531,6 +553,7 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
     be->upload(a->targets, targets, sizeof(int) * N);
     be->upload(a->key_mask, key_mask, sizeof(int) * N);
     free(host);
+    gpt_backend_check(be, NULL); /* a failure left over from a direct op call is not this pass's */
 
     model->batch_size = B;
     model->seq_len = T;
@@ -567,10 +590,11 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
         be->matmul_forward(la->mlp_proj, la->fc_gelu, w->mlp_c_proj_weight, w->mlp_c_proj_bias,
                            (int)N, 4 * C, C, NN_WEIGHT_IN_OUT);
         if (dropout) be->dropout(la->mlp_proj, N * C, c->resid_pdrop, dropout_site_seed(model, l, 2));
-        residual_then_next_layernorm(model, l, la->residual_3, la->residual_2, la->mlp_proj, (int)N,
-                                     &a->layers[l + 1 < L ? l + 1 : l]);
+        gpt_residual_then_next_layernorm(model, l, la->residual_3, la->residual_2, la->mlp_proj, (int)N,
+                                         &a->layers[l + 1 < L ? l + 1 : l]);
         residual = la->residual_3;
     }
+    if (gpt_backend_check(be, error) != 0) return -1;
 
     /* Heads: the LM head (tied to wte) only when logits or log-probs are wanted, since at
      * a large vocabulary it is the most expensive matmul. */
@@ -624,6 +648,7 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
     return 0;
 }
 
+/* See nn.h: the [B, T, V] logits of the last gpt_forward that ran the LM head. */
 void gpt_copy_logits(const gpt_model *model, float *host) {
     size_t N = (size_t)model->batch_size * model->seq_len;
     model->backend->download(host, model->acts.logits, sizeof(float) * N * model->config.vocab_size);
@@ -631,10 +656,14 @@ void gpt_copy_logits(const gpt_model *model, float *host) {
 
 /* ------------------------------------------------------------------ backward */
 
+/* Zeroes the gradient arena (nothing before the first training reserve). */
 void gpt_zero_grad(gpt_model *model) {
     if (model->gradients) model->backend->zero(model->gradients, model->parameter_count);
 }
 
+/* See nn.h. Backward mirrors gpt_forward layer by layer (llm.c's order), regenerating the
+ * dropout masks from the forward's seeds; the logits are overwritten by their gradient, so a
+ * second backward needs a new forward. */
 int gpt_backward(gpt_model *model, const float *d_logprobs, const float *d_values, rlhf_error *error) {
     const nn_backend *be = model->backend;
     const gpt_config *c = &model->config;
@@ -716,9 +745,11 @@ int gpt_backward(gpt_model *model, const float *d_logprobs, const float *d_value
     }
     if (dropout) be->dropout(a->d_residual, N * C, c->embd_pdrop, dropout_site_seed(model, L, 0));
     be->embedding_backward(g->wte, g->wpe, a->d_residual, a->tokens, a->positions, (int)N, C);
-    return 0;
+    return gpt_backend_check(be, error);
 }
 
+/* See nn.h: d loss / d logprob = -1 / target_count at every scored position (loss is
+ * the mean of -logprob over them). */
 int gpt_backward_loss(gpt_model *model, rlhf_error *error) {
     size_t N = (size_t)model->batch_size * model->seq_len;
     if (model->target_count == 0) {
@@ -736,153 +767,4 @@ int gpt_backward_loss(gpt_model *model, rlhf_error *error) {
     int status = gpt_backward(model, d_logprobs, NULL, error);
     free(d_logprobs);
     return status;
-}
-
-/* ------------------------------------------------------------------ KV cache */
-
-int gpt_kv_cache_create(gpt_kv_cache *cache, const gpt_model *model, int batch_size, int max_len,
-                        rlhf_error *error) {
-    memset(cache, 0, sizeof *cache);
-    const gpt_config *c = &model->config;
-    if (batch_size <= 0 || max_len <= 0) {
-        rlhf_error_set(error, "KV cache needs a positive batch size and length");
-        return -1;
-    }
-    if (max_len > c->n_positions) {
-        rlhf_error_set(error, "prompt plus new tokens (%d) exceed the model's n_positions %d", max_len, c->n_positions);
-        return -1;
-    }
-    cache->backend = model->backend;
-    cache->batch_size = batch_size;
-    cache->max_len = max_len;
-    cache->n_layer = c->n_layer;
-    cache->n_embd = c->n_embd;
-    cache->n_head = c->n_head;
-    size_t floats = (size_t)c->n_layer * 2 * batch_size * max_len * c->n_embd;
-    cache->memory = model->backend->alloc(floats * sizeof(float));
-    cache->key_mask = model->backend->alloc(sizeof(int) * (size_t)batch_size * max_len);
-    cache->host_mask = calloc((size_t)batch_size * max_len, sizeof(int));
-    cache->real_count = calloc((size_t)batch_size, sizeof(int));
-    if (!cache->memory || !cache->key_mask || !cache->host_mask || !cache->real_count) {
-        rlhf_error_set(error, "out of memory for a KV cache of %.1f MiB (batch %d x %d positions)",
-                       floats * 4.0 / 1048576.0, batch_size, max_len);
-        gpt_kv_cache_destroy(cache);
-        return -1;
-    }
-    return 0;
-}
-
-void gpt_kv_cache_destroy(gpt_kv_cache *cache) {
-    if (cache->backend) {
-        if (cache->memory) cache->backend->free(cache->memory);
-        if (cache->key_mask) cache->backend->free(cache->key_mask);
-    }
-    free(cache->host_mask);
-    free(cache->real_count);
-    memset(cache, 0, sizeof *cache);
-}
-
-void gpt_kv_cache_reset(gpt_kv_cache *cache) {
-    cache->length = 0;
-    memset(cache->host_mask, 0, sizeof(int) * (size_t)cache->batch_size * cache->max_len);
-    memset(cache->real_count, 0, sizeof(int) * (size_t)cache->batch_size);
-}
-
-int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
-                       const int *attention_mask, int T, rlhf_error *error) {
-    const nn_backend *be = model->backend;
-    const gpt_config *c = &model->config;
-    int B = cache->batch_size, C = c->n_embd, V = c->vocab_size, NH = c->n_head, L = c->n_layer;
-    int past = cache->length;
-    size_t N = (size_t)B * T;
-    if (T <= 0 || past + T > cache->max_len) {
-        rlhf_error_set(error, "KV cache holds %d of %d positions; %d more do not fit", past, cache->max_len, T);
-        return -1;
-    }
-    if (!gpt_batch_fits(model, B, T)) {
-        rlhf_error_set(error, "cached forward of %d x %d exceeds the reserved %d rows and %zu positions", B, T,
-                       model->max_batch, model->max_tokens);
-        return -1;
-    }
-    if (gpt_ensure_logits(model, error) != 0) return -1;
-    int *host = calloc(N * 2 + (size_t)B, sizeof(int));
-    if (!host) {
-        rlhf_error_set(error, "out of memory");
-        return -1;
-    }
-    int *ids = host, *positions = host + N, *rows = host + 2 * N;
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) {
-            size_t n = (size_t)b * T + t;
-            int real = attention_mask ? attention_mask[n] != 0 : 1;
-            if (real && (tokens[n] < 0 || tokens[n] >= V)) {
-                rlhf_error_set(error, "token id %d at batch row %d is outside the vocabulary of %d", tokens[n], b, V);
-                free(host);
-                return -1;
-            }
-            ids[n] = real ? tokens[n] : 0;
-            positions[n] = real ? cache->real_count[b] : 1;
-            if (positions[n] >= c->n_positions) positions[n] = c->n_positions - 1;
-            cache->real_count[b] += real;
-            cache->host_mask[(size_t)b * cache->max_len + past + t] = real;
-        }
-    for (int b = 0; b < B; b++) rows[b] = b * T + T - 1;
-    gpt_activations *a = &model->acts;
-    be->upload(a->tokens, ids, sizeof(int) * N);
-    be->upload(a->positions, positions, sizeof(int) * N);
-    be->upload(a->rows, rows, sizeof(int) * B);
-    be->upload(cache->key_mask, cache->host_mask, sizeof(int) * (size_t)B * cache->max_len);
-    free(host);
-
-    /* Inference only: every layer reuses layer 0's buffers; the residual stream moves
-     * from `encoded` into residual_3 and stays there. */
-    const gpt_tensors *p = &model->params;
-    gpt_layer_activations *la = &a->layers[0];
-    size_t layer_floats = (size_t)2 * B * cache->max_len * C;
-    be->embedding_forward(a->encoded, a->tokens, a->positions, p->wte, p->wpe, (int)N, C);
-    const float *x = a->encoded;
-    /* residual adds fused with the LayerNorm after them, as in gpt_forward (n_layer >= 1) */
-    be->layernorm_forward(la->ln_1, la->ln_1_mean, la->ln_1_rstd, x, p->layers[0].ln_1_weight,
-                          p->layers[0].ln_1_bias, (int)N, C, c->layer_norm_epsilon);
-    for (int l = 0; l < L; l++) {
-        const gpt_layer_tensors *w = &p->layers[l];
-        float *keys = cache->memory + (size_t)l * layer_floats;
-        float *values = keys + layer_floats / 2;
-        be->matmul_forward(la->qkv, la->ln_1, w->attn_c_attn_weight, w->attn_c_attn_bias, (int)N, C, 3 * C,
-                           NN_WEIGHT_IN_OUT);
-        be->attention_cached(la->attn_out, la->qkv, keys, values, cache->key_mask, B, T, past, cache->max_len, C, NH);
-        be->matmul_forward(la->attn_proj, la->attn_out, w->attn_c_proj_weight, w->attn_c_proj_bias, (int)N, C, C,
-                           NN_WEIGHT_IN_OUT);
-        be->residual_layernorm_forward(la->residual_2, la->ln_2, la->ln_2_mean, la->ln_2_rstd, x, la->attn_proj,
-                                       w->ln_2_weight, w->ln_2_bias, (int)N, C, c->layer_norm_epsilon);
-        be->matmul_forward(la->fc, la->ln_2, w->mlp_c_fc_weight, w->mlp_c_fc_bias, (int)N, C, 4 * C, NN_WEIGHT_IN_OUT);
-        be->gelu_forward(la->fc_gelu, la->fc, N * 4 * C);
-        be->matmul_forward(la->mlp_proj, la->fc_gelu, w->mlp_c_proj_weight, w->mlp_c_proj_bias, (int)N, 4 * C, C,
-                           NN_WEIGHT_IN_OUT);
-        /* (every layer uses layer 0's buffers here, so "the next layer's" ln_1 is la's own) */
-        residual_then_next_layernorm(model, l, la->residual_3, la->residual_2, la->mlp_proj, (int)N, la);
-        x = la->residual_3;
-    }
-    /* The LM head only on each row's last new position: B rows, not B x T. */
-    be->gather_rows(a->last_hidden, a->ln_f, a->rows, B, C);
-    be->matmul_forward(a->logits, a->last_hidden, p->wte, NULL, B, C, V, NN_WEIGHT_OUT_IN);
-    cache->length += T;
-    model->have_logits = false; /* acts.logits holds [B, V] next-token logits, not a training forward's */
-    return 0;
-}
-
-void gpt_copy_next_logits(const gpt_model *model, int B, float *host) {
-    model->backend->download(host, model->acts.logits, sizeof(float) * (size_t)B * model->config.vocab_size);
-}
-
-void gpt_sample_next(gpt_model *model, int B, const float *uniforms, float temperature, int top_k,
-                     float top_p, int *tokens, float *logprobs) {
-    const nn_backend *be = model->backend;
-    gpt_activations *a = &model->acts;
-    /* uniforms, tokens and log-probs travel through small backend buffers */
-    be->upload(a->values, uniforms, sizeof(float) * B);
-    be->sample_tokens(a->targets, a->logprobs, a->logits, a->values, B, model->config.vocab_size, temperature,
-                      top_k, top_p);
-    be->download(tokens, a->targets, sizeof(int) * B);
-    be->download(logprobs, a->logprobs, sizeof(float) * B);
 }

@@ -41,6 +41,7 @@ static int read_int_field(json_t *root, const char *path, const char *key, int *
     return 0;
 }
 
+/* Reads a number field into *out; a missing or null field leaves *out alone. */
 static int read_float_field(json_t *root, const char *path, const char *key, float *out, rlhf_error *error) {
     json_t *value = json_object_get(root, key);
     if (!value || json_is_null(value)) return 0;
@@ -65,6 +66,8 @@ static int require_bool_field(json_t *root, const char *path, const char *key, b
     return 0;
 }
 
+/* See nn.h. Refuses options this engine does not implement (another activation, untied
+ * embeddings, n_inner other than 4 * n_embd, more than one label) instead of ignoring them. */
 int gpt_config_load(gpt_config *config, const char *path, rlhf_error *error) {
     memset(config, 0, sizeof *config);
     config->layer_norm_epsilon = 1e-5f;
@@ -149,8 +152,14 @@ done:
     return status;
 }
 
+/* See nn.h: the keys transformers writes for GPT2LMHeadModel (or, with a scalar head,
+ * GPT2ForSequenceClassification), indented, with a final newline, written atomically. */
 int gpt_config_save(const gpt_config *config, const char *path, rlhf_error *error) {
     json_t *root = json_object();
+    if (!root) {
+        rlhf_error_set(error, "%s: out of memory", path);
+        return -1;
+    }
     json_t *architectures = json_array();
     json_array_append_new(architectures, json_string(config->has_score_head ? "GPT2ForSequenceClassification"
                                                                             : "GPT2LMHeadModel"));
@@ -186,8 +195,12 @@ int gpt_config_save(const gpt_config *config, const char *path, rlhf_error *erro
     }
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
-    size_t length = strlen(text);
-    text = realloc(text, length + 2);
+    size_t length = text ? strlen(text) : 0;
+    if (!text || rlhf_resize(&text, length + 2, 1) != 0) {
+        free(text);
+        rlhf_error_set(error, "%s: out of memory", path);
+        return -1;
+    }
     text[length] = '\n';
     text[length + 1] = '\0';
     int status = rlhf_write_file_atomic(path, text, length + 1, error);
@@ -209,30 +222,35 @@ static const char *canonical_name(const char *name) {
     return strncmp(name, "transformer.", 12) == 0 ? name + 12 : name;
 }
 
+/* The tensor of file whose name, without a "transformer." prefix, is name; or NULL. */
 static const safetensors_tensor *find_canonical(const safetensors_file *file, const char *name) {
     for (int i = 0; i < file->tensor_count; i++)
         if (strcmp(canonical_name(file->tensors[i].name), name) == 0) return &file->tensors[i];
     return NULL;
 }
 
+/* See nn.h: gpt_load_checkpoint after refusing a directory marked unfinished. */
 int gpt_load(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_error *error) {
     memset(model, 0, sizeof *model);
     if (nn_run_check_finished(dir, error) != 0) return -1;
     return gpt_load_checkpoint(model, dir, backend, error);
 }
 
+/* See nn.h. The model is built as a candidate and handed over only when every tensor of
+ * the file is known, every tensor the config implies is there with its shape, every value
+ * is finite and an lm_head.weight (if any) equals wte; on failure model stays empty. */
 int gpt_load_checkpoint(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_error *error) {
     memset(model, 0, sizeof *model);
-    char config_path[4096], weights_path[4096];
-    snprintf(config_path, sizeof config_path, "%s/config.json", dir);
-    snprintf(weights_path, sizeof weights_path, "%s/model.safetensors", dir);
+    char config_path[4096], weights_path[4096], index_path[4096];
+    if (rlhf_path_join(config_path, sizeof config_path, dir, "config.json", error) != 0 ||
+        rlhf_path_join(weights_path, sizeof weights_path, dir, "model.safetensors", error) != 0 ||
+        rlhf_path_join(index_path, sizeof index_path, dir, "model.safetensors.index.json", error) != 0)
+        return -1;
     gpt_config config;
     if (gpt_config_load(&config, config_path, error) != 0) return -1;
     safetensors_file file;
     if (safetensors_open(&file, weights_path, error) != 0) {
         /* transformers splits a large save into shards with an index beside them */
-        char index_path[4120];
-        snprintf(index_path, sizeof index_path, "%s.index.json", weights_path);
         if (access(weights_path, F_OK) != 0 && access(index_path, F_OK) == 0)
             rlhf_error_set(error, "%s: a sharded checkpoint (%s); rlhf reads one model.safetensors: save it again with "
                                   "save_pretrained(..., max_shard_size=\"100GB\")",
@@ -300,7 +318,11 @@ int gpt_load_checkpoint(gpt_model *model, const char *dir, const nn_backend *bac
     if (lm_head) {
         const gpt_tensor *wte = gpt_find_tensor(&candidate, "wte.weight");
         float *copy = malloc(wte->count * sizeof(float));
-        bool tied = copy && lm_head->count == wte->count && safetensors_read_f32(&file, lm_head, copy, NULL) == 0 &&
+        if (!copy) {
+            rlhf_error_set(error, "%s: out of memory comparing lm_head.weight with wte.weight", weights_path);
+            goto fail;
+        }
+        bool tied = lm_head->count == wte->count && safetensors_read_f32(&file, lm_head, copy, NULL) == 0 &&
                     memcmp(copy, host + wte->offset, wte->count * sizeof(float)) == 0;
         free(copy);
         if (!tied) {
@@ -321,11 +343,13 @@ fail:
     return -1;
 }
 
+/* See nn.h. Weights first, config last: a directory whose config.json is present is complete. */
 int gpt_save(const gpt_model *model, const char *dir, rlhf_error *error) {
-    if (rlhf_make_directory(dir, error) != 0) return -1;
     char config_path[4096], weights_path[4096];
-    snprintf(config_path, sizeof config_path, "%s/config.json", dir);
-    snprintf(weights_path, sizeof weights_path, "%s/model.safetensors", dir);
+    if (rlhf_path_join(config_path, sizeof config_path, dir, "config.json", error) != 0 ||
+        rlhf_path_join(weights_path, sizeof weights_path, dir, "model.safetensors", error) != 0)
+        return -1;
+    if (rlhf_make_directory(dir, error) != 0) return -1;
     float *host = malloc(model->parameter_count * sizeof(float));
     if (!host) {
         rlhf_error_set(error, "out of memory saving %s", weights_path);
@@ -340,8 +364,7 @@ int gpt_save(const gpt_model *model, const char *dir, rlhf_error *error) {
         int64_t shape[2] = {t->shape[0], t->shape[1]};
         safetensors_writer_add(&writer, t->name, SAFETENSORS_F32, t->ndim, shape, host + t->offset);
     }
-    /* Weights first, config last: a directory whose config.json is present is complete. */
-    int status = safetensors_writer_save(&writer, weights_path, error);
+    int status = safetensors_writer_save(&writer, weights_path, error); /* (reports a failed add) */
     if (status == 0) status = gpt_config_save(&model->config, config_path, error);
     safetensors_writer_free(&writer);
     free(host);
@@ -366,12 +389,14 @@ static int parameter_fingerprint(const gpt_model *model, char out[17], rlhf_erro
     return 0;
 }
 
+/* See nn.h. The metadata also records adamw_step, parameter_count and weights_fnv1a (the
+ * fingerprint of the model's current parameters, which the load checks). */
 int nn_training_state_save(const nn_adamw *optimizer, const gpt_model *model, const char *dir,
                            const char *const *keys, const char *const *values, int count,
                            rlhf_error *error) {
-    if (rlhf_make_directory(dir, error) != 0) return -1;
     char path[4096];
-    snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
+    if (rlhf_path_join(path, sizeof path, dir, "training_state.safetensors", error) != 0) return -1;
+    if (rlhf_make_directory(dir, error) != 0) return -1;
     size_t n = model->parameter_count;
     float *host = malloc(2 * n * sizeof(float));
     if (!host) {
@@ -397,16 +422,20 @@ int nn_training_state_save(const nn_adamw *optimizer, const gpt_model *model, co
     int64_t shape[1] = {(int64_t)n};
     safetensors_writer_add(&writer, "adamw.m", SAFETENSORS_F32, 1, shape, host);
     safetensors_writer_add(&writer, "adamw.v", SAFETENSORS_F32, 1, shape, host + n);
-    int status = safetensors_writer_save(&writer, path, error);
+    int status = safetensors_writer_save(&writer, path, error); /* (reports a failed add) */
     safetensors_writer_free(&writer);
     free(host);
     return status;
 }
 
+/* See nn.h. Refuses a state sized for another model, one whose weights fingerprint differs
+ * from the model's parameters, and moments that are not finite (or a negative second
+ * moment); on failure state is closed and the optimizer unchanged. */
 int nn_training_state_load(nn_adamw *optimizer, const gpt_model *model, const char *dir,
                            safetensors_file *state, rlhf_error *error) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
+    memset(state, 0, sizeof *state);
+    if (rlhf_path_join(path, sizeof path, dir, "training_state.safetensors", error) != 0) return -1;
     if (safetensors_open(state, path, error) != 0) return -1;
     size_t n = model->parameter_count;
     const safetensors_tensor *m = safetensors_find(state, "adamw.m");
@@ -443,6 +472,7 @@ int nn_training_state_load(nn_adamw *optimizer, const gpt_model *model, const ch
         return -1;
     }
     float *host = malloc(2 * n * sizeof(float));
+    if (!host) rlhf_error_set(error, "%s: out of memory for the moments of %zu parameters", path, n);
     if (!host || safetensors_read_f32(state, m, host, error) || safetensors_read_f32(state, v, host + n, error)) {
         free(host);
         safetensors_close(state);
@@ -468,24 +498,24 @@ int nn_training_state_load(nn_adamw *optimizer, const gpt_model *model, const ch
 
 #define UNFINISHED_FILE "unfinished.json"
 
-/* dir/unfinished.json into path; -1 with error set when it does not fit. */
+/* dir/unfinished.json into path; -1 with error set when it does not fit (never a cut path,
+ * which could name, and remove, another file). */
 static int unfinished_path(const char *dir, char *path, size_t size, rlhf_error *error) {
-    int length = snprintf(path, size, "%s/" UNFINISHED_FILE, dir);
-    if (length < 0 || (size_t)length >= size) {
-        rlhf_error_set(error, "%s: path too long", dir);
-        return -1;
-    }
-    return 0;
+    return rlhf_path_join(path, size, dir, UNFINISHED_FILE, error);
 }
 
+/* See nn.h. output->dir keeps dir (refused when longer than it holds, so finish and abandon
+ * never act on a cut path); created and was_unfinished are recorded before the mark is written. */
 int nn_run_begin(nn_run_output *output, const char *dir, const char *command, bool resumable, rlhf_error *error) {
     memset(output, 0, sizeof *output);
     char path[4096];
-    int length = snprintf(output->dir, sizeof output->dir, "%s", dir);
-    if (length < 0 || (size_t)length >= sizeof output->dir || unfinished_path(dir, path, sizeof path, error) != 0) {
-        rlhf_error_set(error, "%s: path too long", dir);
+    size_t length = strlen(dir);
+    if (length >= sizeof output->dir) {
+        rlhf_error_set(error, "%s: path longer than %zu bytes", dir, sizeof output->dir - 1);
         return -1;
     }
+    if (unfinished_path(dir, path, sizeof path, error) != 0) return -1;
+    memcpy(output->dir, dir, length + 1);
     struct stat info;
     output->created = stat(dir, &info) != 0;
     output->was_unfinished = access(path, F_OK) == 0;
@@ -511,6 +541,7 @@ static int remove_mark(const char *dir, rlhf_error *error) {
     return rlhf_remove_file(path, error);
 }
 
+/* See nn.h: removes the mark. */
 int nn_run_finish(const nn_run_output *output, rlhf_error *error) { return remove_mark(output->dir, error); }
 
 /* Whether dir holds no entry but its mark. */
@@ -525,6 +556,8 @@ static bool holds_only_mark(const char *dir) {
     return only;
 }
 
+/* See nn.h. Removes only the mark and a directory that nothing else is in (rmdir fails on
+ * any other), never other files. */
 void nn_run_abandon(const nn_run_output *output, bool wrote) {
     if (output->dir[0] == '\0' || output->was_unfinished) return;
     if (output->created && holds_only_mark(output->dir)) {
@@ -534,6 +567,7 @@ void nn_run_abandon(const nn_run_output *output, bool wrote) {
     if (!wrote) remove_mark(output->dir, NULL);
 }
 
+/* See nn.h. A mark that cannot be read or parsed still refuses the directory, naming "rlhf". */
 int nn_run_check_finished(const char *dir, rlhf_error *error) {
     char path[4096];
     if (unfinished_path(dir, path, sizeof path, error) != 0) return -1;

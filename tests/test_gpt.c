@@ -739,6 +739,111 @@ START_TEST(test_named_configs) {
 }
 END_TEST
 
+START_TEST(test_writer_failures_are_reported_by_the_save) {
+    /* A failed add or set_metadata is kept: the save reports it and writes nothing, so a
+     * caller that checks only the save never gets a file missing an entry. */
+    make_temporary_root();
+    char path[512];
+    snprintf(path, sizeof path, "%s/writer.safetensors", temporary_root);
+    float data[4] = {1, 2, 3, 4};
+    int64_t shape[1] = {4};
+    char long_name[200];
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    rlhf_error error;
+    for (int kind = 0; kind < 3; kind++) {
+        safetensors_writer writer;
+        safetensors_writer_init(&writer);
+        ck_assert_int_eq(safetensors_writer_add(&writer, "a", SAFETENSORS_F32, 1, shape, data), 0);
+        const char *needle = NULL;
+        if (kind == 0) {
+            ck_assert_int_eq(safetensors_writer_add(&writer, long_name, SAFETENSORS_F32, 1, shape, data), -1);
+            needle = "too long";
+        } else if (kind == 1) {
+            char key[16];
+            for (int i = 0; i < 32; i++) {
+                snprintf(key, sizeof key, "k%d", i);
+                ck_assert_int_eq(safetensors_writer_set_metadata(&writer, key, "v"), 0);
+            }
+            ck_assert_int_eq(safetensors_writer_set_metadata(&writer, "one_more", "v"), -1);
+            needle = "more than 32";
+        } else {
+            ck_assert_int_eq(safetensors_writer_add(&writer, "a", SAFETENSORS_F32, 1, shape, data), 0);
+            needle = "added twice";
+        }
+        ck_assert_int_eq(safetensors_writer_add(&writer, "b", SAFETENSORS_F32, 1, shape, data), 0);
+        ck_assert_int_eq(safetensors_writer_save(&writer, path, &error), -1);
+        ck_assert_msg(strstr(error.message, needle), "case %d: %s", kind, error.message);
+        ck_assert_int_eq(access(path, F_OK), -1);
+        safetensors_writer_free(&writer);
+    }
+    /* and a writer that did not fail still saves what it was given */
+    safetensors_writer writer;
+    safetensors_writer_init(&writer);
+    for (int i = 0; i < 100; i++) { /* past the first growth of the entry array */
+        char name[16];
+        snprintf(name, sizeof name, "t%d", i);
+        ck_assert_int_eq(safetensors_writer_add(&writer, name, SAFETENSORS_F32, 1, shape, data), 0);
+    }
+    ck_assert_msg(safetensors_writer_save(&writer, path, &error) == 0, "%s", error.message);
+    safetensors_writer_free(&writer);
+    safetensors_file file;
+    ck_assert_msg(safetensors_open(&file, path, &error) == 0, "%s", error.message);
+    ck_assert_int_eq(file.tensor_count, 100);
+    float back[4];
+    ck_assert_int_eq(safetensors_read_f32(&file, safetensors_find(&file, "t99"), back, &error), 0);
+    ck_assert_float_eq(back[3], 4.0f);
+    safetensors_close(&file);
+}
+END_TEST
+
+START_TEST(test_paths_too_long_are_refused_not_cut) {
+    /* A directory whose files' paths would pass 4095 bytes: every entry point refuses it
+     * with an error naming it, and creates nothing (a cut path could name, and for the
+     * unfinished mark remove, another file). (The message, cut at 1023 bytes, keeps the
+     * directory's start but not rlhf_path_join's "path longer than" at its end.) */
+    make_temporary_root();
+    char dir[4200];
+    int length = snprintf(dir, sizeof dir, "%s/", temporary_root);
+    memset(dir + length, 'd', 4090 - (size_t)length);
+    dir[4090] = '\0';
+    gpt_config config = small_config();
+    gpt_model model;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_create(&model, &config, be, &error), 0);
+    ck_assert_int_eq(gpt_save(&model, dir, &error), -1);
+    ck_assert_int_eq(strncmp(error.message, dir, 64), 0);
+    gpt_model loaded;
+    ck_assert_int_eq(gpt_load_checkpoint(&loaded, dir, be, &error), -1);
+    ck_assert_int_eq(strncmp(error.message, dir, 64), 0);
+    nn_run_output output;
+    ck_assert_int_eq(nn_run_begin(&output, dir, "rlhf test", false, &error), -1);
+    ck_assert_int_eq(strncmp(error.message, dir, 64), 0);
+    ck_assert_int_eq(nn_run_check_finished(dir, &error), -1);
+    ck_assert_int_eq(strncmp(error.message, dir, 64), 0);
+    ck_assert_int_eq(access(dir, F_OK), -1); /* nothing was created */
+    gpt_destroy(&model);
+}
+END_TEST
+
+START_TEST(test_init_random_reports_success_and_initialises) {
+    gpt_config config = small_config();
+    gpt_model model;
+    rlhf_error error;
+    ck_assert_int_eq(gpt_create(&model, &config, be, &error), 0);
+    ck_assert_int_eq(gpt_init_random(&model, 3), 0);
+    float ln[12], wte[19 * 12];
+    gpt_read_tensor(&model, gpt_find_tensor(&model, "h.1.ln_2.weight"), ln, false);
+    gpt_read_tensor(&model, gpt_find_tensor(&model, "wte.weight"), wte, false);
+    for (int i = 0; i < 12; i++) ck_assert_float_eq(ln[i], 1.0f);
+    double squares = 0.0;
+    for (int i = 0; i < 19 * 12; i++) squares += (double)wte[i] * wte[i];
+    double std = sqrt(squares / (19 * 12));
+    ck_assert_msg(std > 0.015 && std < 0.025, "wte std %g, expected about 0.02", std);
+    gpt_destroy(&model);
+}
+END_TEST
+
 int main(void) {
     Suite *suite = suite_create("gpt");
     TCase *tc = tcase_create("cpu");
@@ -758,6 +863,9 @@ int main(void) {
     tcase_add_test(tc, test_loader_refuses_damaged_directories);
     tcase_add_test(tc, test_training_state_round_trip);
     tcase_add_test(tc, test_named_configs);
+    tcase_add_test(tc, test_writer_failures_are_reported_by_the_save);
+    tcase_add_test(tc, test_paths_too_long_are_refused_not_cut);
+    tcase_add_test(tc, test_init_random_reports_success_and_initialises);
     suite_add_tcase(suite, tc);
     return tests_run_suite(suite);
 }

@@ -13,6 +13,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "nn/backend.h"
 #include "tests/reference.h"
@@ -517,6 +519,57 @@ START_TEST(test_adamw_update_by_hand) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ op failures */
+
+/* Bytes of address space this process holds now (from /proc/self/statm); 0 if unknown. */
+static size_t address_space_bytes(void) {
+    FILE *statm = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (statm) {
+        if (fscanf(statm, "%lu", &pages) != 1) pages = 0;
+        fclose(statm);
+    }
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+START_TEST(test_sampling_out_of_memory_is_reported) {
+    /* With the address space capped just above what the process holds, sample_tokens cannot
+     * get its scratch (one row of V probabilities per thread, 32 MiB each here): it must
+     * return token 0 for every row and report the failure once through take_failure, instead
+     * of writing through a NULL pointer. (The op fails before its parallel region, so no
+     * thread is started under the cap.) */
+    enum { B = 2, V = 8 << 20 };
+    float *logits = random_floats((size_t)B * V, 1.0f, 91), uniforms[B] = {0.25f, 0.75f}, logprobs[B] = {5.0f, 5.0f};
+    int tokens[B] = {7, 7};
+    ck_assert_ptr_nonnull(logits);
+    ck_assert_ptr_nonnull(be->take_failure);
+    rlhf_error error = {{0}};
+    ck_assert_int_eq(be->take_failure(&error), 0);
+    struct rlimit saved, capped;
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, &saved), 0);
+    size_t held = address_space_bytes();
+    ck_assert_uint_gt(held, 0);
+    capped = saved;
+    capped.rlim_cur = held + (8u << 20);
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &capped), 0);
+    be->sample_tokens(tokens, logprobs, logits, uniforms, B, V, 1.0f, 0, 1.0f);
+    int failed = be->take_failure(&error), failed_again = be->take_failure(NULL);
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &saved), 0);
+    ck_assert_int_eq(failed, -1);
+    ck_assert_msg(strstr(error.message, "out of memory") && strstr(error.message, "sample_tokens"), "error: %s",
+                  error.message);
+    ck_assert_int_eq(tokens[0], 0);
+    ck_assert_int_eq(tokens[1], 0);
+    ck_assert_float_eq(logprobs[0], 0.0f);
+    ck_assert_int_eq(failed_again, 0); /* reported once, then cleared */
+    /* with the memory back, the same draw succeeds */
+    be->sample_tokens(tokens, logprobs, logits, uniforms, B, V, 1.0f, 0, 1.0f);
+    ck_assert_int_eq(be->take_failure(&error), 0);
+    ck_assert(tokens[0] >= 0 && tokens[0] < V && logprobs[0] < 0.0f);
+    free(logits);
+}
+END_TEST
+
 int main(void) {
     Suite *suite = suite_create("nn_kernels");
     TCase *tc = tcase_create("cpu");
@@ -537,6 +590,7 @@ int main(void) {
     tcase_add_test(tc, test_dropout);
     tcase_add_test(tc, test_sum_squares_and_scale);
     tcase_add_test(tc, test_adamw_update_by_hand);
+    tcase_add_test(tc, test_sampling_out_of_memory_is_reported);
     suite_add_tcase(suite, tc);
     return tests_run_suite(suite);
 }

@@ -163,8 +163,9 @@ int gpt_add_score_head(gpt_model *model, uint64_t seed, rlhf_error *error);
 
 /* GPT-2's initialisation: normal(0, 0.02) for matrices and embeddings, the output
  * projections scaled by 1/sqrt(2 * n_layer), LayerNorm weights 1, biases 0, and the scalar
- * head normal(0, 1/sqrt(n_embd + 1)). */
-void gpt_init_random(gpt_model *model, uint64_t seed);
+ * head normal(0, 1/sqrt(n_embd + 1)). Returns 0, or -1 when out of host memory, leaving the
+ * parameters as they were (callers report "out of memory"). */
+int gpt_init_random(gpt_model *model, uint64_t seed);
 
 /* Allocates activations (and, for training, gradients and backward scratch) for batches of
  * up to max_batch sequences of up to max_seq_len tokens. Calling it again with a batch that
@@ -258,16 +259,18 @@ void gpt_kv_cache_reset(gpt_kv_cache *cache);
  * values, and leaves the logits of each row's last new position on the backend for
  * gpt_sample_next / gpt_copy_next_logits. Position ids continue each row's real-token
  * count, as Hugging Face's generate computes them. The model must be reserved for at
- * least B x T. */
+ * least B x T. On failure the cache is left part-filled: reset it before using it again. */
 int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
                        const int *attention_mask, int T, rlhf_error *error);
 /* Copies the last gpt_forward_cached's logits [B, V] to host. */
 void gpt_copy_next_logits(const gpt_model *model, int B, float *host);
 /* Samples one token per row from the last gpt_forward_cached's logits (see the backend's
  * sample_tokens: temperature 0 is greedy). uniforms [B] host random numbers in [0, 1);
- * tokens and logprobs [B] host outputs. */
-void gpt_sample_next(gpt_model *model, int B, const float *uniforms, float temperature, int top_k,
-                     float top_p, int *tokens, float *logprobs);
+ * tokens and logprobs [B] host outputs. Returns 0, or -1 when the backend could not draw
+ * (the CPU backend out of host memory for its scratch): tokens are then not valid, and the
+ * caller reports "out of memory". */
+int gpt_sample_next(gpt_model *model, int B, const float *uniforms, float temperature, int top_k,
+                    float top_p, int *tokens, float *logprobs);
 
 /* FLOPs of one training step per token, llm.c's convention: 6N + 6 L C T. */
 double gpt_training_flops_per_token(const gpt_config *config, size_t parameter_count, int seq_len);
@@ -379,9 +382,12 @@ int safetensors_read_f32(const safetensors_file *file, const safetensors_tensor 
 int safetensors_read_i32(const safetensors_file *file, const safetensors_tensor *tensor, int *out,
                          rlhf_error *error);
 
-/* Collects tensors (host pointers, not copied) and metadata, then writes them atomically. */
+/* Collects tensors (host pointers, not copied) and metadata, then writes them atomically.
+ * A failed add or set_metadata (name too long, too many entries, out of memory) is kept and
+ * reported by the save, which then writes nothing: a caller may check only the save. */
 typedef struct safetensors_writer {
-    int count, capacity;
+    int count;
+    size_t capacity;
     struct safetensors_entry {
         char name[128];
         safetensors_dtype dtype;
@@ -391,6 +397,8 @@ typedef struct safetensors_writer {
     } *entries;
     int metadata_count;
     char *metadata_keys[32], *metadata_values[32];
+    bool failed;            /* an add or set_metadata failed: the save refuses */
+    rlhf_error failure;     /* why (the first failure) */
 } safetensors_writer;
 
 void safetensors_writer_init(safetensors_writer *writer);

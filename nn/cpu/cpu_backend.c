@@ -21,10 +21,42 @@ float tanhf(float) __attribute__((simd("notinbranch")));
 /* Columns per task when a loop is split over columns (gradient sums over rows). */
 #define COLUMN_BLOCK 64
 
+/* ------------------------------------------------------------------ op failures */
+
+/* The op that last failed on this thread (it could not get host memory for its scratch),
+ * until cpu_take_failure reports it. Thread-local: the ops allocate before their parallel
+ * regions, on the thread that called them, so two threads running models never mix up
+ * their failures. */
+static _Thread_local const char *failed_op = NULL;
+
+/* Reports and clears this thread's op failure (see nn_backend.take_failure). */
+static int cpu_take_failure(rlhf_error *error) {
+    if (!failed_op) return 0;
+    rlhf_error_set(error, "out of memory for the scratch of the CPU backend's %s", failed_op);
+    failed_op = NULL;
+    return -1;
+}
+
+/* One checked allocation of `each` floats for every thread a parallel region started next
+ * may use (thread i takes the floats from i * each), made before the region so no thread
+ * allocates inside it. NULL, with the failure recorded for op, on overflow or out of memory. */
+static float *thread_scratch(size_t each, const char *op) {
+    size_t floats, bytes;
+    float *scratch = NULL;
+    if (rlhf_size_multiply(each, (size_t)omp_get_max_threads(), &floats) &&
+        rlhf_size_multiply(floats, sizeof(float), &bytes))
+        scratch = malloc(bytes ? bytes : 1);
+    if (!scratch) failed_op = op;
+    return scratch;
+}
+
+/* This thread's piece of a thread_scratch of `each` floats. */
+static float *my_scratch(float *scratch, size_t each) { return scratch + (size_t)omp_get_thread_num() * each; }
+
 /* ------------------------------------------------------------------ memory */
 
+/* Zeroed, 64-byte aligned host memory (for vector loads), or NULL. */
 static void *cpu_alloc(size_t bytes) {
-    /* 64-byte alignment for vector loads; calloc semantics (zeroed). */
     void *memory = NULL;
     size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded == 0) rounded = 64;
@@ -33,21 +65,26 @@ static void *cpu_alloc(size_t bytes) {
     return memory;
 }
 
+/* Frees memory from cpu_alloc (NULL is fine). */
 static void cpu_free(void *memory) { free(memory); }
 
+/* Host to "device": a plain copy of bytes (none when 0, so NULL pointers are allowed then). */
 static void cpu_upload(void *destination, const void *source, size_t bytes) {
     if (bytes) memcpy(destination, source, bytes);
 }
 
+/* "Device" to host: a plain copy of bytes, as cpu_upload. */
 static void cpu_download(void *destination, const void *source, size_t bytes) {
     if (bytes) memcpy(destination, source, bytes);
 }
 
+/* x[0, n) = 0, in parallel only when large enough to pay for it. */
 static void cpu_zero(float *x, size_t n) {
     #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) x[i] = 0.0f;
 }
 
+/* destination[0, n) = source[0, n); the two must not overlap. */
 static void cpu_copy(float *destination, const float *source, size_t n) {
     #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) destination[i] = source[i];
@@ -55,6 +92,7 @@ static void cpu_copy(float *destination, const float *source, size_t n) {
 
 /* ------------------------------------------------------------------ embedding */
 
+/* out[n,:] = wte[tokens[n],:] + wpe[positions[n],:]; ids are trusted (the model checked them). */
 static void cpu_embedding_forward(float *out, const int *tokens, const int *positions,
                                   const float *wte, const float *wpe, int N, int C) {
     #pragma omp parallel for schedule(static)
@@ -66,7 +104,9 @@ static void cpu_embedding_forward(float *out, const int *tokens, const int *posi
     }
 }
 
-/* Rows of dwte/dwpe are shared by repeated tokens, so threads split the columns instead. */
+/* out = wte[token] + wpe[position] is a row lookup, so the gradient scatters back:
+ * dwte[tokens[n],:] += dout[n,:] and dwpe[positions[n],:] += dout[n,:]. Rows of dwte/dwpe are
+ * shared by repeated tokens, so threads split the columns instead (no two write one element). */
 static void cpu_embedding_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
                                    const int *positions, int N, int C) {
     #pragma omp parallel for schedule(static)
@@ -102,6 +142,7 @@ static void layernorm_row(float *y, float *mean, float *rstd, const float *x, co
     *rstd = s;
 }
 
+/* LayerNorm of each of N rows of inp [N,C]; keeps each row's mean and rstd for backward. */
 static void cpu_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                                   const float *weight, const float *bias, int N, int C,
                                   float epsilon) {
@@ -123,8 +164,11 @@ static void cpu_residual_layernorm_forward(float *sum, float *out, float *mean, 
     }
 }
 
-/* dinp = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dout * weight, per row;
- * dweight and dbias are sums over rows, split by columns across threads. */
+/* For y = xhat * w + b with xhat = (x - mean) * rstd, per row (as llm.c's layernorm_backward):
+ *     dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * w,
+ *     dw += sum over rows of dy * xhat,  db += sum over rows of dy.
+ * (The two means come from differentiating through mean and rstd, which depend on every x
+ * of the row.) Rows run in parallel for dx; dw and db are split by columns across threads. */
 static void cpu_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                                    const float *inp, const float *weight, const float *mean,
                                    const float *rstd, int N, int C) {
@@ -165,6 +209,8 @@ static void cpu_layernorm_backward(float *dinp, float *dweight, float *dbias, co
 
 /* ------------------------------------------------------------------ matmul */
 
+/* out[N,OC] = inp[N,C] . W (+ bias), W stored [C,OC] (Conv1D) or [OC,C] (Linear); one
+ * sgemm, with the bias broadcast into out first and added by beta = 1. */
 static void cpu_matmul_forward(float *out, const float *inp, const float *weight,
                                const float *bias, int N, int C, int OC, nn_weight_layout layout) {
     float beta = 0.0f;
@@ -181,6 +227,9 @@ static void cpu_matmul_forward(float *out, const float *inp, const float *weight
                     beta, out, OC);
 }
 
+/* For out = inp . W + bias (llm.c's matmul_backward): dinp += dout . W^T, dW += inp^T . dout
+ * (for W stored [OC,C]: dW += dout^T . inp), dbias += the column sums of dout. dinp and dbias
+ * may be NULL. */
 static void cpu_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                                 const float *inp, const float *weight, int N, int C, int OC,
                                 nn_weight_layout layout) {
@@ -247,10 +296,19 @@ static void drop_probabilities(float *dropped, const float *p, int bh, int T, fl
     for (size_t i = 0; i < (size_t)T * T; i++) dropped[i] = p[i] * nn_dropout_multiplier(seed, base + i, threshold, keep_scale);
 }
 
+/* probs = masked causal softmax(scale Q K^T) per (sequence, head), out = dropout(probs) V.
+ * With dropout, each thread's dropped copy of probs lives in one thread_scratch; if that
+ * cannot be had, out is zeroed and the failure recorded (cpu_take_failure). */
 static void cpu_attention_forward(float *out, float *probs, const float *qkv, const int *key_mask,
                                   int B, int T, int C, int NH, float dropout, uint64_t seed) {
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
+    size_t cells = (size_t)T * T;
+    float *dropped = NULL;
+    if (dropout > 0.0f && !(dropped = thread_scratch(cells, "attention_forward"))) {
+        memset(out, 0, sizeof(float) * (size_t)B * T * C);
+        return;
+    }
     #pragma omp parallel for schedule(static)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
@@ -263,16 +321,22 @@ static void cpu_attention_forward(float *out, float *probs, const float *qkv, co
                     0.0f, p, T);
         for (int t = 0; t < T; t++) masked_softmax_row(p + (size_t)t * T, mask, t, T);
         float *weights = p;
-        if (dropout > 0.0f) {
-            weights = malloc(sizeof(float) * T * T);
+        if (dropped) {
+            weights = my_scratch(dropped, cells);
             drop_probabilities(weights, p, bh, T, dropout, seed);
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, v, 3 * C,
                     0.0f, out + (size_t)b * T * C + h * hs, C);
-        if (weights != p) free(weights);
     }
+    free(dropped);
 }
 
+/* Backward of cpu_attention_forward, per (sequence, head), with S = scale Q K^T, P = masked
+ * softmax(S), W = dropout(P) and O = W V:
+ *     dV += W^T dO,   dW = dO V^T,   dP = dropout mask applied to dW,
+ *     dS = P * (dP - rowsum(P * dP))   (softmax backward, row by row),
+ *     dQ += scale dS K,   dK += scale dS^T Q.
+ * scratch [B,NH,T,T] holds first the dropped W, then dP / dS: no memory of its own. */
 static void cpu_attention_backward(float *dqkv, float *scratch, const float *dout,
                                    const float *qkv, const float *probs, int B, int T, int C,
                                    int NH, float dropout, uint64_t seed) {
@@ -290,24 +354,27 @@ static void cpu_attention_backward(float *dqkv, float *scratch, const float *dou
         const float *p = probs + (size_t)bh * T * T;
         const float *d_out = dout + (size_t)b * T * C + h * hs;
         float *ds = scratch + (size_t)bh * T * T;
-        /* dP = dO . V^T */
+        /* O = W V with W = P as used forward (dropped out, if dropout is on): dV += W^T . dO.
+         * The dropped copy of P is built in ds, which dP overwrites next, so backward needs
+         * no memory of its own. */
+        const float *weights = p;
+        if (dropout > 0.0f) {
+            drop_probabilities(ds, p, bh, T, dropout, seed);
+            weights = ds;
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, d_out, C, 1.0f,
+                    dv, 3 * C);
+        /* dW = dO . V^T, and dP = dW passed back through the same dropout mask */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, d_out, C, v, 3 * C,
                     0.0f, ds, T);
-        /* dV += P^T . dO, with P as used forward (dropped out, if dropout is on); and dP
-         * passes back through the same mask. */
-        float *weights = (float *)p;
         if (dropout > 0.0f) {
-            weights = malloc(sizeof(float) * T * T);
-            drop_probabilities(weights, p, bh, T, dropout, seed);
             uint32_t threshold = nn_dropout_threshold(dropout);
             float keep_scale = 1.0f / (1.0f - dropout);
             size_t base = (size_t)bh * T * T;
             for (size_t i = 0; i < (size_t)T * T; i++) ds[i] *= nn_dropout_multiplier(seed, base + i, threshold, keep_scale);
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, d_out, C, 1.0f,
-                    dv, 3 * C);
-        if (weights != p) free(weights);
-        /* softmax backward: dS = P * (dP - sum_j P dP), row by row */
+        /* softmax backward, for P = softmax(S) row by row: dS_ij = P_ij (dP_ij - sum_k P_ik dP_ik)
+         * (masked and future entries have P = 0 and get dS = 0) */
         for (int t = 0; t < T; t++) {
             const float *p_row = p + (size_t)t * T;
             float *row = ds + (size_t)t * T;
@@ -333,6 +400,12 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
                                  int NH) {
     int hs = C / NH, total = past + T;
     float scale = 1.0f / sqrtf((float)hs);
+    size_t each = (size_t)T * total; /* one query block's scores */
+    float *scores_scratch = thread_scratch(each, "attention_cached");
+    if (!scores_scratch) {
+        memset(out, 0, sizeof(float) * (size_t)B * T * C);
+        return;
+    }
     #pragma omp parallel for schedule(static)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
@@ -344,7 +417,7 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
             memcpy(values + (size_t)(past + t) * hs, row + 2 * C, sizeof(float) * hs);
         }
         const int *mask = key_mask + (size_t)b * max_len;
-        float *scores = malloc(sizeof(float) * (size_t)T * total);
+        float *scores = my_scratch(scores_scratch, each);
         const float *q = qkv + (size_t)b * T * 3 * C + h * hs;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, total, hs, scale, q, 3 * C, keys, hs, 0.0f,
                     scores, total);
@@ -352,10 +425,11 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
         for (int t = 0; t < T; t++) masked_softmax_row(scores + (size_t)t * total, mask, past + t, total);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, total, 1.0f, scores, total, values, hs,
                     0.0f, out + (size_t)b * T * C + h * hs, C);
-        free(scores);
     }
+    free(scores_scratch);
 }
 
+/* out[i,:] = inp[rows[i],:] for the count rows of width C (a handful: serial). */
 static void cpu_gather_rows(float *out, const float *inp, const int *rows, int count, int C) {
     for (int i = 0; i < count; i++) memcpy(out + (size_t)i * C, inp + (size_t)rows[i] * C, sizeof(float) * C);
 }
@@ -415,6 +489,14 @@ static float nucleus_threshold(const float *p, int V, float top_p) {
  * merge distinct logits into ties as the scaled values (all -inf at a tiny T) can. */
 static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits, const float *uniforms,
                               int B, int V, float temperature, int top_k, float top_p) {
+    /* each thread's probabilities [V] (greedy needs none); without them every row gets
+     * token 0 and the failure is recorded */
+    float *probabilities = NULL;
+    if (temperature > 0.0f && !(probabilities = thread_scratch((size_t)V, "sample_tokens"))) {
+        memset(tokens, 0, sizeof(int) * (size_t)B);
+        memset(logprobs, 0, sizeof(float) * (size_t)B);
+        return;
+    }
     #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         const float *row = logits + (size_t)b * V;
@@ -426,7 +508,7 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
             logprobs[b] = 0.0f;
             continue;
         }
-        float *p = malloc(sizeof(float) * V);
+        float *p = my_scratch(probabilities, (size_t)V);
         float max_logit = -INFINITY;
         for (int i = 0; i < V; i++) max_logit = row[i] > max_logit ? row[i] : max_logit;
         float cut = -INFINITY; /* logits below cut are excluded */
@@ -462,12 +544,13 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
         if (chosen < 0) chosen = last_kept; /* rounding left the total just under target */
         tokens[b] = chosen;
         logprobs[b] = logf(p[chosen]);
-        free(p);
     }
+    free(probabilities);
 }
 
 /* ------------------------------------------------------------------ GELU */
 
+/* out = GELU(inp), tanh form (nn_gelu). */
 static void cpu_gelu_forward(float *out, const float *inp, size_t n) {
     #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -475,6 +558,9 @@ static void cpu_gelu_forward(float *out, const float *inp, size_t n) {
     }
 }
 
+/* dinp += GELU'(inp) * dout, for GELU(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3):
+ *     GELU'(x) = 0.5 (1 + tanh(u)) + 0.5 x (1 - tanh(u)^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+ * (nn_gelu_derivative, shared with CUDA). */
 static void cpu_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
     #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -484,21 +570,26 @@ static void cpu_gelu_backward(float *dinp, const float *inp, const float *dout, 
 
 /* ------------------------------------------------------------------ elementwise */
 
+/* out = a + b, elementwise (out may be a or b). */
 static void cpu_add(float *out, const float *a, const float *b, size_t n) {
     #pragma omp parallel for simd schedule(static) if (n > 16384)
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
+/* destination += source, elementwise. */
 static void cpu_accumulate(float *destination, const float *source, size_t n) {
     #pragma omp parallel for simd schedule(static) if (n > 16384)
     for (size_t i = 0; i < n; i++) destination[i] += source[i];
 }
 
+/* x *= factor, elementwise. */
 static void cpu_scale(float *x, float factor, size_t n) {
     #pragma omp parallel for simd schedule(static) if (n > 16384)
     for (size_t i = 0; i < n; i++) x[i] *= factor;
 }
 
+/* Inverted dropout in place: x_i *= m_i / (1 - p) with m_i in {0, 1} a pure function of
+ * (seed, i). Being linear in x, the same call is its own backward: dx = dy * m / (1 - p). */
 static void cpu_dropout(float *x, size_t n, float p, uint64_t seed) {
     if (p <= 0.0f) return;
     float keep_scale = 1.0f / (1.0f - p);
@@ -572,7 +663,9 @@ static void cpu_target_entropies(float *entropies, const float *logits, const in
     }
 }
 
-/* d logp(target) / d logit_i = (onehot_i - softmax_i) / temperature, times dlogprobs[n], in
+/* The log-softmax backward (cross-entropy's, with the sign of a log-prob: for the loss
+ * -logp it is dlogits = softmax - onehot, as in llm.c's crossentropy_softmax_backward):
+ * d logp(target) / d logit_i = (onehot_i - softmax_i) / temperature, times dlogprobs[n], in
  * that order: a tiny T then gives 0 where onehot - softmax is 0 (every token, when the
  * target is the maximum) and +-inf only where the true gradient is that large, never
  * 0 * inf = NaN as a factor dlogprobs / T that overflowed would. */
@@ -599,6 +692,7 @@ static void cpu_target_logprobs_backward(float *logits, const float *dlogprobs, 
 
 /* ------------------------------------------------------------------ optimizer */
 
+/* sum x_i^2 in double: float partial sums over blocks of 4096, added in double. */
 static double cpu_sum_squares(const float *x, size_t n) {
     double total = 0.0;
     #pragma omp parallel for schedule(static) reduction(+ : total)
@@ -612,6 +706,7 @@ static double cpu_sum_squares(const float *x, size_t n) {
     return total;
 }
 
+/* One AdamW step on n parameters (nn_adamw_element, shared with CUDA, for each). */
 static void cpu_adamw_update(float *param, const float *grad, float *m, float *v, size_t n,
                              float learning_rate, float beta1, float beta2, float epsilon,
                              float weight_decay, float bias_correction1, float bias_correction2,
@@ -656,8 +751,10 @@ static const nn_backend cpu_backend = {
     .target_entropies = cpu_target_entropies,
     .sum_squares = cpu_sum_squares,
     .adamw_update = cpu_adamw_update,
+    .take_failure = cpu_take_failure,
 };
 
+/* The CPU backend's table (always usable). */
 const nn_backend *nn_cpu_backend(void) { return &cpu_backend; }
 
 /* The name OpenBLAS gives the kernels sgemm runs on here (openblas_get_corename). */

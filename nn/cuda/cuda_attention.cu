@@ -297,7 +297,10 @@ void cuda_attention_forward(float *out, float *probs, const float *qkv, const in
 
 /* The attention_backward op: dV, dP, the softmax backward (through the dropout mask) and dQ,
  * dK per pair in head-major buffers, then added into dqkv. scratch [B,NH,T,T] first holds
- * the dropped-out weights (dropout > 0), then dP and dS. */
+ * the dropped-out weights (dropout > 0), then dP and dS. The derivative, as the CPU's: with
+ * S = scale Q K^T, P = masked softmax(S), W = dropout(P), O = W V,
+ *     dV += W^T dO,  dP = mask(dO V^T),  dS = P * (dP - rowsum(P * dP)),
+ *     dQ += scale dS K,  dK += scale dS^T Q. */
 void cuda_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *probs,
                              int B, int T, int C, int NH, float dropout, uint64_t seed) {
     if (B <= 0 || T <= 0 || C <= 0) return;

@@ -360,7 +360,8 @@ __global__ void layernorm_backward_input_kernel(float *dinp, const float *dout, 
     }
 }
 
-/* The layernorm_backward op: dinp by rows (a warp each), dweight and dbias by columns. */
+/* The layernorm_backward op: dinp by rows (a warp each), dweight += sum over rows of
+ * dout * xhat and dbias += sum over rows of dout by columns. */
 static void cuda_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                     const float *weight, const float *mean, const float *rstd, int N, int C) {
     if (N <= 0 || C <= 0) return;
@@ -397,6 +398,7 @@ static void cuda_matmul_forward(float *out, const float *inp, const float *weigh
 }
 
 /* The matmul_backward op: two cuBLAS products accumulating (beta = 1) into dinp and dW,
+ * dinp += dout . W^T and dW += inp^T . dout (dW += dout^T . inp for W stored [OC,C]),
  * and the bias gradient as column sums of dout. With C = 0 the products are empty (gemm
  * skips them) but dbias still gets its sums, as on the CPU. */
 static void cuda_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
@@ -441,7 +443,8 @@ __global__ void gelu_forward_kernel(float *out, const float *inp, size_t n) {
     }
 }
 
-/* dinp += gelu'(inp) * dout */
+/* dinp += gelu'(inp) * dout, with gelu(x) = 0.5 x (1 + tanh u), u = sqrt(2/pi) (x + 0.044715 x^3):
+ * gelu'(x) = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2). */
 __global__ void gelu_backward_kernel(float *dinp, const float *inp, const float *dout, size_t n) {
     GRID_STRIDE_LOOP(i, n) {
         dinp[i] += nn_gelu_derivative(inp[i]) * dout[i];
