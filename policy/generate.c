@@ -80,8 +80,11 @@ int policy_generate(gpt_model *model, const int *const *prompts, const int *prom
     if (gpt_forward_cached(model, &cache, tokens, mask, longest, error) != 0) goto done;
     for (int step = 0; step < new_tokens; step++) {
         for (int b = 0; b < B; b++) uniforms[b] = (float)rlhf_rng_uniform(&streams[b]);
-        gpt_sample_next(model, B, uniforms, sampling->temperature, sampling->top_k,
-                        sampling->top_p > 0.0f ? sampling->top_p : 1.0f, sampled, logprobs);
+        if (gpt_sample_next(model, B, uniforms, sampling->temperature, sampling->top_k,
+                            sampling->top_p > 0.0f ? sampling->top_p : 1.0f, sampled, logprobs) != 0) {
+            rlhf_error_set(error, "out of memory sampling");
+            goto done;
+        }
         int still_active = 0;
         for (int b = 0; b < B; b++) {
             if (!active[b]) continue;

@@ -57,6 +57,29 @@ int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, 
     return 0;
 }
 
+/* Replaces each NUL byte of the decoded text[0 .. length) by U+FFFD, in a new buffer that
+ * takes *text's place. A token can decode to a NUL byte, but a text that holds one is cut
+ * there by every C string, by the store and by the JSON importers; so, as ill-formed UTF-8
+ * becomes U+FFFD on its way out, a NUL does too, and the text is kept whole. -1 out of memory. */
+static int replace_nul_bytes(char **text, size_t length) {
+    size_t nul_count = 0;
+    for (size_t i = 0; i < length; i++) nul_count += (*text)[i] == '\0';
+    char *replaced = malloc(length + 2 * nul_count + 1), *out = replaced;
+    if (!replaced) return -1;
+    for (size_t i = 0; i < length; i++) {
+        if ((*text)[i] == '\0') {
+            memcpy(out, "\xEF\xBF\xBD", 3);
+            out += 3;
+        } else {
+            *out++ = (*text)[i];
+        }
+    }
+    *out = '\0';
+    free(*text);
+    *text = replaced;
+    return 0;
+}
+
 /* Prompts in, decoded continuations out, stopping at <|endoftext|> or stop (rlhf/policy.h). */
 int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const char *const *prompts, int count,
                         const policy_sampling *sampling, const char *stop, policy_text_sample *out,
@@ -99,6 +122,10 @@ int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const cha
         int text_tokens = sample->stop_reason == POLICY_STOP_EOS ? n - 1 : n;
         size_t length;
         if (tokenizer_decode(tok, row, (size_t)text_tokens, &sample->text, &length, error) != 0) goto done;
+        if (memchr(sample->text, '\0', length) && replace_nul_bytes(&sample->text, length) != 0) {
+            rlhf_error_set(error, "out of memory");
+            goto done;
+        }
         if (sample->stop_reason == POLICY_STOP_CALLBACK) {
             char *at = strstr(sample->text, stop);
             if (at) *at = '\0';

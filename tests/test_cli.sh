@@ -271,6 +271,21 @@ cut = sample("--stop", stop)
 if cut["stop_reason"] != "stop" or cut["text"] != "" or cut["tokens"] >= whole["tokens"]:
     sys.exit(f"stop of {len(stop)} characters: {cut}")
 PYTHON
+# every token drawn alike (temperature 1e9): some decode to a NUL byte, which is kept as
+# U+FFFD rather than cutting the text there (each token decodes to at least one byte, so a
+# whole text has at least as many bytes as tokens)
+"$rlhf" sample --model "$work/lm" --prompt "The" --n 16 --max-new-tokens 200 --temperature 1e9 --seed 5 --json \
+    --device cpu > "$work/nul.json" || fail "sample --temperature 1e9"
+python3 - "$work/nul.json" <<'PYTHON' || fail "sampled NUL bytes: $(head -c 300 "$work/nul.json")"
+import json, sys
+samples = json.load(open(sys.argv[1]))["samples"]
+for s in samples:
+    text_tokens = s["tokens"] - (s["stop_reason"] == "eos")
+    if "\0" in s["text"] or len(s["text"].encode("utf-8", "surrogatepass")) < text_tokens:
+        sys.exit(f"a sample cut short: {len(s['text'].encode())} bytes for {text_tokens} tokens")
+if not any("\ufffd" in s["text"] for s in samples):
+    sys.exit("no U+FFFD in 16 samples of uniformly drawn tokens: the test shows nothing")
+PYTHON
 "$rlhf" sample --model "$work/lm" --prompt "The" --n 2 --max-new-tokens 40 --seed 7 --stop " " --json > "$work/s3.json" || fail "sample --stop"
 grep -q '"text":"[^" ]*"' "$work/s3.json" || fail "--stop ' ' left a space in the text: $(cat "$work/s3.json")"
 expect_error 1 "exceeds the model's 256 positions" "$rlhf" sample --model "$work/lm" --prompt "The" --max-new-tokens 300
@@ -316,6 +331,9 @@ printf '{"prompt": "The hotel was"}\n{"prompt": "My new phone is", "id": "p2"}\n
 grep -q '"imported": 2, "duplicates": 1' "$work/import.json" || fail "prompts import counts: $(cat "$work/import.json")"
 printf '{"prompt": "fine"}\n{"prompt": 3}\n' > "$work/badprompts.jsonl"
 expect_error 1 "badprompts.jsonl: line 2" "$rlhf" prompts import "$work/badprompts.jsonl" --db "$db"
+printf '{"prompt": "fine"}\n{"prompt": "cut\\u0000here"}\n' > "$work/nulprompts.jsonl"
+expect_error 1 "nulprompts.jsonl: line 2: column [0-9]*: a string holds \\\\u0000 (a NUL character), which no text here can hold" \
+    "$rlhf" prompts import "$work/nulprompts.jsonl" --db "$db"
 "$rlhf" generate --db "$db" --model "$work/lm" --per-prompt 3 --max-new-tokens 8 --json --device cpu > "$work/gen.json" ||
     fail "generate"
 grep -q '"prompts": 2, "completions": 6, "pairs": 6' "$work/gen.json" || fail "generate counts: $(cat "$work/gen.json")"
@@ -378,7 +396,7 @@ ln -s private.jsonl "$work/private-link.jsonl"
 [ "$(wc -l < "$work/private.jsonl")" -eq "$(json_value written "$work/private.json")" ] ||
     fail "export through a link did not write the file it names"
 [ "$(stat -c %a "$work/private.jsonl")" = 600 ] || fail "export changed a file's permissions to $(stat -c %a "$work/private.jsonl")"
-mkfifo "$work/fifo"
+[ -p "$work/fifo" ] || mkfifo "$work/fifo"
 expect_error 1 "fifo: not a regular file" "$rlhf" prefs export "$work/fifo" --db "$db"
 expect_error 1 "annotator 'oracle:sentiment' already exists as an oracle annotator" \
     "$rlhf" prefs import "$work/out.jsonl" --db "$db" --annotator oracle:sentiment

@@ -58,6 +58,16 @@ START_TEST(test_path_join_refuses_truncation) {
     ck_assert_int_eq(rlhf_path_join(path, sizeof path, "abcdef", "123456789", &error), -1);
     ck_assert_str_eq(path, "");
     ck_assert_msg(strstr(error.message, "abcdef/123456789: path longer than 15 bytes"), "%s", error.message);
+    /* a very long directory: its start and end, and the cause, all in the message */
+    char directory[3000], long_path[4096];
+    memset(directory, 'd', sizeof directory - 1);
+    directory[sizeof directory - 1] = '\0';
+    directory[0] = '/';
+    memcpy(directory + sizeof directory - 5, "tail", 4);
+    ck_assert_int_eq(rlhf_path_join(long_path, 2000, directory, "model.safetensors", &error), -1);
+    ck_assert_msg(strncmp(error.message, "/ddd", 4) == 0 && strstr(error.message, "...d") &&
+                      strstr(error.message, "dtail/model.safetensors: path longer than 1999 bytes"),
+                  "%s", error.message);
 }
 END_TEST
 

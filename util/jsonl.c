@@ -25,6 +25,12 @@ int rlhf_read_jsonl(const char *path, rlhf_jsonl_visitor visit, void *user, rlhf
         if (blank == length) continue;
         json_error_t json_error;
         json_t *object = json_loadb(start, length, JSON_REJECT_DUPLICATES, &json_error);
+        if (!object && strstr(json_error.text, "JSON_ALLOW_NUL")) { /* jansson names its flag: say what is wrong */
+            rlhf_error_set(error, "%s: line %ld: column %d: a string holds \\u0000 (a NUL character), which no text "
+                           "here can hold", path, line, json_error.column);
+            status = -1;
+            break;
+        }
         if (!object || !json_is_object(object)) {
             rlhf_error_set(error, "%s: line %ld: %s", path, line, object ? "expected a JSON object" : json_error.text);
             json_decref(object);

@@ -234,7 +234,8 @@ void policy_sequence_scatter(const policy_sequences *rows, int max_response, con
 int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, int *length, rlhf_error *error);
 
 /* Tokenizes count prompts (each preceded by <|endoftext|>, as a new document), generates in one batch (stopping at <|endoftext|> and, if stop
- * is non-NULL, once the new text contains stop), and decodes. sampling->eos_id and the
+ * is non-NULL, once the new text contains stop), and decodes (a NUL byte becoming U+FFFD, as
+ * no C string, store text or imported JSON can hold one). sampling->eos_id and the
  * callback are set here. out has count entries. */
 int policy_sample_texts(gpt_model *model, const struct tokenizer *tokenizer, const char *const *prompts, int count,
                         const policy_sampling *sampling, const char *stop, policy_text_sample *out,
