@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Formats the message into error (cut at its 1023 bytes); a NULL error is allowed. */
 void rlhf_error_set(rlhf_error *error, const char *format, ...) {
     if (!error) return;
     va_list args;
@@ -13,6 +14,7 @@ void rlhf_error_set(rlhf_error *error, const char *format, ...) {
     va_end(args);
 }
 
+/* Puts "context: " before the message error holds, keeping the total within its buffer. */
 void rlhf_error_prefix(rlhf_error *error, const char *format, ...) {
     if (!error) return;
     char prefix[512];

@@ -72,6 +72,8 @@ static int atomic_target(const char *path, char **target, mode_t *mode, rlhf_err
     return 0;
 }
 
+/* Writes the chunks to a temporary file beside path, fsyncs, renames it over path and syncs
+ * the folder: afterwards path holds the old content or all of the new. */
 int rlhf_write_file_atomic_chunks(const char *path, const void *const *chunks, const size_t *sizes,
                                   int chunk_count, rlhf_error *error) {
     char *target;
@@ -125,6 +127,7 @@ fail:
     return -1;
 }
 
+/* unlink(path), a missing file being no error, then a sync of its folder. */
 int rlhf_remove_file(const char *path, rlhf_error *error) {
     if (unlink(path) != 0 && errno != ENOENT) {
         rlhf_error_set(error, "%s: cannot remove: %s", path, strerror(errno));
@@ -134,6 +137,8 @@ int rlhf_remove_file(const char *path, rlhf_error *error) {
     return 0;
 }
 
+/* open(path, O_RDONLY | O_NONBLOCK), refusing what is not a regular file before anything
+ * blocks on it (a FIFO), then back to blocking reads. */
 int rlhf_open_regular(const char *path, rlhf_error *error) {
     /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -152,12 +157,14 @@ int rlhf_open_regular(const char *path, rlhf_error *error) {
     return fd;
 }
 
+/* rlhf_write_file_atomic_chunks with one chunk. */
 int rlhf_write_file_atomic(const char *path, const void *data, size_t size, rlhf_error *error) {
     const void *chunks[1] = {data};
     size_t sizes[1] = {size};
     return rlhf_write_file_atomic_chunks(path, chunks, sizes, 1, error);
 }
 
+/* The whole regular file at path, malloc'd and NUL-terminated, into *data and *size. */
 int rlhf_read_file(const char *path, char **data, size_t *size, rlhf_error *error) {
     int fd = rlhf_open_regular(path, error);
     if (fd < 0) return -1;
@@ -193,6 +200,7 @@ int rlhf_read_file(const char *path, char **data, size_t *size, rlhf_error *erro
     return 0;
 }
 
+/* mkdir -p: each missing folder of path in turn, an existing directory being no error. */
 int rlhf_make_directory(const char *path, rlhf_error *error) {
     char *copy = strdup(path);
     if (!copy) {
@@ -221,6 +229,7 @@ int rlhf_make_directory(const char *path, rlhf_error *error) {
     return 0;
 }
 
+/* Whether path (or, when missing, its nearest existing parent) is a writable directory. */
 int rlhf_check_output_directory(const char *path, rlhf_error *error) {
     struct stat info;
     if (stat(path, &info) == 0) {
@@ -266,12 +275,14 @@ int rlhf_check_output_directory(const char *path, rlhf_error *error) {
     return status;
 }
 
+/* CLOCK_MONOTONIC in seconds: for intervals only. */
 double rlhf_seconds(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
+/* getrusage's ru_maxrss (KiB on Linux) in MiB. */
 double rlhf_peak_rss_mb(void) {
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reads path's lines of space-separated ids into lines, checking each id against
+ * vocab_size; errors name the file and line. */
 int rlhf_id_lines_read(rlhf_id_lines *lines, const char *path, int vocab_size, rlhf_error *error) {
     memset(lines, 0, sizeof *lines);
     char *text;
@@ -75,6 +77,7 @@ fail:
     return -1;
 }
 
+/* Frees what rlhf_id_lines_read allocated and empties lines. */
 void rlhf_id_lines_free(rlhf_id_lines *lines) {
     free(lines->ids);
     free(lines->starts);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reads path whole and parses it line by line (blank lines skipped, a leading byte-order
+ * mark dropped), handing each object to visit; the first bad line or failed visit stops it. */
 int rlhf_read_jsonl(const char *path, rlhf_jsonl_visitor visit, void *user, rlhf_error *error) {
     char *text;
     size_t size;

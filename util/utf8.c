@@ -35,6 +35,7 @@ static long sequence_length(const unsigned char *bytes, size_t available) {
     return length;
 }
 
+/* Walks text sequence by sequence (sequence_length); false at the first ill-formed one. */
 bool rlhf_utf8_valid(const char *text, size_t length) {
     const unsigned char *bytes = (const unsigned char *)text;
     for (size_t at = 0; at < length;) {
@@ -45,6 +46,8 @@ bool rlhf_utf8_valid(const char *text, size_t length) {
     return true;
 }
 
+/* Copies text, writing U+FFFD for each maximal ill-formed subpart (at most 3 bytes of output
+ * per input byte). */
 char *rlhf_utf8_repair(const char *text, size_t length, size_t *repaired_length) {
     const unsigned char *bytes = (const unsigned char *)text;
     /* each replaced byte grows to at most 3 (U+FFFD is EF BF BD) */
@@ -68,6 +71,7 @@ char *rlhf_utf8_repair(const char *text, size_t length, size_t *repaired_length)
     return out;
 }
 
+/* json_stringn of the text, repaired first when it is not valid UTF-8. */
 json_t *rlhf_json_text(const char *text) {
     if (!text) return json_null();
     size_t length = strlen(text);
