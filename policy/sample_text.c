@@ -58,9 +58,7 @@ int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, 
 }
 
 /* Replaces each NUL byte of the decoded text[0 .. length) by U+FFFD, in a new buffer that
- * takes *text's place. A token can decode to a NUL byte, but a text that holds one is cut
- * there by every C string, by the store and by the JSON importers; so, as ill-formed UTF-8
- * becomes U+FFFD on its way out, a NUL does too, and the text is kept whole. -1 out of memory. */
+ * takes *text's place. -1 out of memory (*text unchanged). */
 static int replace_nul_bytes(char **text, size_t length) {
     size_t nul_count = 0;
     for (size_t i = 0; i < length; i++) nul_count += (*text)[i] == '\0';
@@ -77,6 +75,19 @@ static int replace_nul_bytes(char **text, size_t length) {
     *out = '\0';
     free(*text);
     *text = replaced;
+    return 0;
+}
+
+/* Decodes ids into a malloc'd text with each NUL byte written as U+FFFD (rlhf/policy.h). */
+int policy_decode_text(const struct tokenizer *tok, const int *ids, size_t count, char **text, rlhf_error *error) {
+    size_t length;
+    if (tokenizer_decode(tok, ids, count, text, &length, error) != 0) return -1;
+    if (memchr(*text, '\0', length) && replace_nul_bytes(text, length) != 0) {
+        free(*text);
+        *text = NULL;
+        rlhf_error_set(error, "out of memory decoding %zu tokens", count);
+        return -1;
+    }
     return 0;
 }
 
@@ -120,12 +131,7 @@ int policy_sample_texts(gpt_model *model, const struct tokenizer *tok, const cha
         sample->stop_reason = generation.stop_reasons[i];
         for (int t = 0; t < n; t++) sample->logprob_sum += generation.logprobs[(size_t)i * generation.max_new_tokens + t];
         int text_tokens = sample->stop_reason == POLICY_STOP_EOS ? n - 1 : n;
-        size_t length;
-        if (tokenizer_decode(tok, row, (size_t)text_tokens, &sample->text, &length, error) != 0) goto done;
-        if (memchr(sample->text, '\0', length) && replace_nul_bytes(&sample->text, length) != 0) {
-            rlhf_error_set(error, "out of memory");
-            goto done;
-        }
+        if (policy_decode_text(tok, row, (size_t)text_tokens, &sample->text, error) != 0) goto done;
         if (sample->stop_reason == POLICY_STOP_CALLBACK) {
             char *at = strstr(sample->text, stop);
             if (at) *at = '\0';

@@ -229,6 +229,12 @@ int policy_sequence_length(const policy_sequences *rows);
 void policy_sequence_scatter(const policy_sequences *rows, int max_response, const float *per_token,
                              float *model_layout);
 
+/* The text of sampled ids for the store, JSON and gold scorers: tokenizer_decode, with each
+ * NUL byte (a token can decode to one) written as U+FFFD, since a C string, a store text
+ * and an imported JSON string would all be cut there; ill-formed UTF-8 is left for the
+ * writers to repair. *text is malloc'd. */
+int policy_decode_text(const struct tokenizer *tokenizer, const int *ids, size_t count, char **text, rlhf_error *error);
+
 /* A prompt's token ids as generation sees it: <|endoftext|> first (when the tokenizer has
  * it: a new document, GPT-2's convention), then the text's ids. *ids is malloc'd. */
 int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, int *length, rlhf_error *error);
