@@ -8,6 +8,8 @@
 
 const double reward_gold_gap_edges[REWARD_GOLD_GAP_BINS + 1] = {0.0, 0.1, 0.3, 0.6, INFINITY};
 
+/* The 95% Wilson score interval of k successes in n trials: (p + z^2/2n -+ z sqrt(p(1-p)/n +
+ * z^2/4n^2)) / (1 + z^2/n), z = 1.96; NaN both when n is 0. */
 void reward_wilson_interval(long k, long n, double *low, double *high) {
     if (n == 0) {
         *low = *high = NAN;
@@ -21,6 +23,8 @@ void reward_wilson_interval(long k, long n, double *low, double *high) {
     *high = centre + half;
 }
 
+/* ECE = sum_b |b|/n |accuracy_b - confidence_b| over bins equally wide on confidence [0.5, 1];
+ * fills the per-bin count, mean confidence and accuracy (NaN for an empty bin). NaN when n is 0. */
 double reward_expected_calibration_error(const double *confidences, const int *outcomes, long n, int bins,
                                          long *bin_count, double *bin_confidence, double *bin_accuracy) {
     for (int b = 0; b < bins; b++) {
@@ -56,24 +60,35 @@ static void mean_interval(const double *x, long n, double *mean, double *half_wi
     *half_width = n > 1 ? 1.96 * sqrt(sum_squares / (n - 1) / n) : NAN;
 }
 
+/* Scores every (validation_only: every held-out) pair and fills ev: accuracy with its interval,
+ * loss, margin, calibration, accuracy by group and, when gold is given, by gold gap. */
 int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
                     reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
     memset(ev, 0, sizeof *ev);
     ev->annotator_agreement = data->annotator_agreement;
     ev->gold_accuracy = ev->gold_accuracy_low = ev->gold_accuracy_high = ev->label_gold_accuracy = NAN;
-    ev->by_annotator = calloc((size_t)(data->annotator_count + 1), sizeof *ev->by_annotator);
     long n = 0;
     for (long i = 0; i < data->count; i++) n += !validation_only || data->examples[i].validation;
     if (n == 0) {
         rlhf_error_set(error, "no %spairs to evaluate", validation_only ? "validation " : "");
         return -1;
     }
+    ev->by_annotator = calloc((size_t)(data->annotator_count + 1), sizeof *ev->by_annotator);
     const int **sequences = malloc(sizeof(int *) * (size_t)(2 * n));
     int *lengths = malloc(sizeof(int) * (size_t)(2 * n));
     float *rewards = malloc(sizeof(float) * (size_t)(2 * n));
     const reward_example **chosen_examples = malloc(sizeof(reward_example *) * (size_t)n);
+    double *losses = malloc(sizeof(double) * (size_t)n), *margins = malloc(sizeof(double) * (size_t)n);
+    double *confidences = malloc(sizeof(double) * (size_t)n);
+    int *outcomes = malloc(sizeof(int) * (size_t)n);
+    int status = 0;
+    if (!ev->by_annotator || !sequences || !lengths || !rewards || !chosen_examples || !losses || !margins ||
+        !confidences || !outcomes) {
+        rlhf_error_set(error, "out of memory evaluating %ld pairs", n);
+        status = -1;
+    }
     long k = 0;
-    for (long i = 0; i < data->count; i++) {
+    for (long i = 0; i < data->count && status == 0; i++) {
         const reward_example *e = &data->examples[i];
         if (validation_only && !e->validation) continue;
         sequences[2 * k] = e->chosen;
@@ -82,11 +97,8 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
         lengths[2 * k + 1] = e->rejected_length;
         chosen_examples[k++] = e;
     }
-    int status = reward_score_sequences(model, sequences, lengths, (int)(2 * n), batch_size, rewards, error);
+    if (status == 0) status = reward_score_sequences(model, sequences, lengths, (int)(2 * n), batch_size, rewards, error);
     if (status == 0) {
-        double *losses = malloc(sizeof(double) * (size_t)n), *margins = malloc(sizeof(double) * (size_t)n);
-        double *confidences = malloc(sizeof(double) * (size_t)n);
-        int *outcomes = malloc(sizeof(int) * (size_t)n);
         long decided = 0, correct = 0, gold_correct = 0, label_gold_correct = 0;
         double reward_sum = 0;
         for (long j = 0; j < n; j++) {
@@ -139,18 +151,20 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
         if (ev->gold_pairs) ev->gold_accuracy = (double)gold_correct / ev->gold_pairs;
         if (ev->gold_pairs) ev->label_gold_accuracy = (double)label_gold_correct / ev->gold_pairs;
         reward_wilson_interval(gold_correct, ev->gold_pairs, &ev->gold_accuracy_low, &ev->gold_accuracy_high);
-        free(losses);
-        free(margins);
-        free(confidences);
-        free(outcomes);
     }
+    free(losses);
+    free(margins);
+    free(confidences);
+    free(outcomes);
     free(sequences);
     free(lengths);
     free(rewards);
     free(chosen_examples);
+    if (status != 0) reward_evaluation_free(ev);
     return status;
 }
 
+/* Frees what reward_evaluate allocated (safe to call twice, or after a failure). */
 void reward_evaluation_free(reward_evaluation *evaluation) {
     free(evaluation->by_annotator);
     evaluation->by_annotator = NULL;
