@@ -596,21 +596,14 @@ static int bench_ppo(const bench_options *o) {
     }
     int *prompt_ids = malloc(sizeof(int) * (size_t)B * o->prompt_len), *lengths = malloc(sizeof(int) * (size_t)B);
     const int **prompts = malloc(sizeof(int *) * (size_t)B);
+    int status = 0;
     if (!prompt_ids || !lengths || !prompts) {
-        free(prompt_ids);
-        free(lengths);
-        free(prompts);
-        nn_adamw_destroy(&policy_optimizer);
-        nn_adamw_destroy(&value_optimizer);
-        gpt_destroy(&policy);
-        gpt_destroy(&reference);
-        gpt_destroy(&reward);
-        gpt_destroy(&value);
-        return out_of_memory();
+        rlhf_error_set(&error, "out of memory");
+        status = -1;
     }
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 5);
-    for (int i = 0; i < B; i++) {
+    for (int i = 0; status == 0 && i < B; i++) {
         for (int t = 0; t < o->prompt_len; t++)
             prompt_ids[i * o->prompt_len + t] = (int)(rlhf_rng_next(&rng) % (uint64_t)policy.config.vocab_size);
         prompts[i] = prompt_ids + i * o->prompt_len;
@@ -624,7 +617,6 @@ static int bench_ppo(const bench_options *o) {
                          .score = bench_score, .score_user = &reward};
     ppo_kl_controller controller = {.beta = 0.05};
     double generate = 0, score = 0, update = 0;
-    int status = 0;
     for (int step = -1; step < o->steps && status == 0; step++) { /* step -1 warms up */
         ppo_iteration_stats stats;
         status = ppo_iteration(&models, &settings, &controller, prompts, lengths, B, (uint64_t)step + 2, &stats, &error);
