@@ -512,19 +512,15 @@ static int bench_reward(const bench_options *o) {
     rlhf_rng_seed(&rng, 3);
     int *tokens = malloc(sizeof(int) * (size_t)rows * T), *last = malloc(sizeof(int) * (size_t)rows);
     float *rewards = malloc(sizeof(float) * (size_t)rows), *d_values = calloc((size_t)rows * T, sizeof(float));
+    int status = 0;
     if (!tokens || !last || !rewards || !d_values) {
-        free(tokens);
-        free(last);
-        free(rewards);
-        free(d_values);
-        nn_adamw_destroy(&optimizer);
-        gpt_destroy(&model);
-        return out_of_memory();
+        rlhf_error_set(&error, "out of memory");
+        status = -1;
     }
-    for (int i = 0; i < rows * T; i++) tokens[i] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
+    for (int i = 0; status == 0 && i < rows * T; i++)
+        tokens[i] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
     gpt_batch batch = {.batch_size = rows, .seq_len = T, .tokens = tokens, .want_values = true};
     double elapsed = 0;
-    int status = 0;
     for (int step = -1; step < o->steps && status == 0; step++) { /* step -1 warms up */
         double start = rlhf_seconds();
         gpt_outputs out = {.last_values = rewards, .last_index = last};
