@@ -60,11 +60,25 @@ static void usage(FILE *stream) {
             "waited for) and prints where the time goes on stderr.\n");
 }
 
+/* Prints the out-of-memory error every benchmark ends with when an allocation fails;
+ * returns the exit status (1). */
+static int out_of_memory(void) {
+    fprintf(stderr, "rlhf-bench: error: out of memory\n");
+    return 1;
+}
+
 /* Best-of-three sgemm GFLOP/s at M = N = K = size: the most this machine's BLAS gives,
- * the ceiling the engine is compared against. */
+ * the ceiling the engine is compared against. Exits (status 1) when out of memory: a
+ * benchmark without its ceiling has nothing honest to print. */
 static double sgemm_ceiling(int size) {
     float *a = malloc(sizeof(float) * size * size), *b = malloc(sizeof(float) * size * size);
     float *c = malloc(sizeof(float) * size * size);
+    if (!a || !b || !c) {
+        free(a);
+        free(b);
+        free(c);
+        exit(out_of_memory());
+    }
     for (long i = 0; i < (long)size * size; i++) {
         a[i] = (float)(i % 7) * 0.1f;
         b[i] = (float)(i % 5) * 0.1f;
@@ -305,6 +319,13 @@ static int bench_train(const bench_options *o) {
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 2);
     int *tokens = malloc(sizeof(int) * B * T), *targets = malloc(sizeof(int) * B * T);
+    if (!tokens || !targets) {
+        free(tokens);
+        free(targets);
+        nn_adamw_destroy(&optimizer);
+        gpt_destroy(&model);
+        return out_of_memory();
+    }
     for (int i = 0; i < B * T; i++) tokens[i] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
     for (int i = 0; i < B * T; i++) targets[i] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
     gpt_batch batch = {.batch_size = B, .seq_len = T, .tokens = tokens, .targets = targets};
@@ -404,6 +425,13 @@ static int bench_generate(const bench_options *o) {
     rlhf_rng_seed(&rng, 2);
     int *ids = malloc(sizeof(int) * B * prompt_len), *lengths = malloc(sizeof(int) * B);
     const int **prompts = malloc(sizeof(int *) * B);
+    if (!ids || !lengths || !prompts) {
+        free(ids);
+        free(lengths);
+        free(prompts);
+        gpt_destroy(&model);
+        return out_of_memory();
+    }
     for (int i = 0; i < B * prompt_len; i++) ids[i] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
     for (int b = 0; b < B; b++) {
         prompts[b] = ids + (size_t)b * prompt_len;
@@ -484,27 +512,41 @@ static int bench_reward(const bench_options *o) {
     rlhf_rng_seed(&rng, 3);
     int *tokens = malloc(sizeof(int) * (size_t)rows * T), *last = malloc(sizeof(int) * (size_t)rows);
     float *rewards = malloc(sizeof(float) * (size_t)rows), *d_values = calloc((size_t)rows * T, sizeof(float));
-    for (int i = 0; i < rows * T; i++) tokens[i] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
+    int status = 0;
+    if (!tokens || !last || !rewards || !d_values) {
+        rlhf_error_set(&error, "out of memory");
+        status = -1;
+    }
+    for (int i = 0; status == 0 && i < rows * T; i++)
+        tokens[i] = (int)(rlhf_rng_next(&rng) % (uint64_t)config.vocab_size);
     gpt_batch batch = {.batch_size = rows, .seq_len = T, .tokens = tokens, .want_values = true};
     double elapsed = 0;
-    for (int step = -1; step < o->steps; step++) { /* step -1 warms up */
+    for (int step = -1; step < o->steps && status == 0; step++) { /* step -1 warms up */
         double start = rlhf_seconds();
         gpt_outputs out = {.last_values = rewards, .last_index = last};
         gpt_zero_grad(&model);
-        if (gpt_forward(&model, &batch, &out, &error) != 0) break;
+        if (gpt_forward(&model, &batch, &out, &error) != 0) {
+            status = -1;
+            break;
+        }
         for (int p = 0; p < P; p++) {
             double loss, dc, dr;
             reward_pair_loss(rewards[2 * p], rewards[2 * p + 1], 0.0, false, 0.0, &loss, &dc, &dr);
             d_values[(2 * p) * T + last[2 * p]] = (float)(dc / P);
             d_values[(2 * p + 1) * T + last[2 * p + 1]] = (float)(dr / P);
         }
-        if (gpt_backward(&model, NULL, d_values, &error) != 0) break;
+        if (gpt_backward(&model, NULL, d_values, &error) != 0) {
+            status = -1;
+            break;
+        }
         nn_adamw_step(&optimizer, &model, 1e-5f);
         device_synchronize(&report);
         if (step >= 0) elapsed += rlhf_seconds() - start;
     }
     double pairs_per_s = (double)P * o->steps / elapsed;
-    if (o->json)
+    if (status != 0) /* a failed step measured nothing */
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
+    else if (o->json)
         printf("{\"benchmark\": \"rm\", \"config\": \"%s\", \"pairs_per_step\": %d, \"T\": %d, \"device\": \"%s\", "
                "\"threads\": %d, \"blas_core\": \"%s\", \"pairs_per_s\": %.2f, \"ms_per_step\": %.1f}\n",
                o->config_name, P, T, chosen, o->threads, nn_cpu_blas_core(), pairs_per_s, 1e3 * elapsed / o->steps);
@@ -517,7 +559,7 @@ static int bench_reward(const bench_options *o) {
     free(d_values);
     nn_adamw_destroy(&optimizer);
     gpt_destroy(&model);
-    return 0;
+    return status == 0 ? 0 : 1;
 }
 
 /* The reward of the ppo benchmark: a random reward model (the same size as the policy)
@@ -550,9 +592,14 @@ static int bench_ppo(const bench_options *o) {
     }
     int *prompt_ids = malloc(sizeof(int) * (size_t)B * o->prompt_len), *lengths = malloc(sizeof(int) * (size_t)B);
     const int **prompts = malloc(sizeof(int *) * (size_t)B);
+    int status = 0;
+    if (!prompt_ids || !lengths || !prompts) {
+        rlhf_error_set(&error, "out of memory");
+        status = -1;
+    }
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 5);
-    for (int i = 0; i < B; i++) {
+    for (int i = 0; status == 0 && i < B; i++) {
         for (int t = 0; t < o->prompt_len; t++)
             prompt_ids[i * o->prompt_len + t] = (int)(rlhf_rng_next(&rng) % (uint64_t)policy.config.vocab_size);
         prompts[i] = prompt_ids + i * o->prompt_len;
@@ -566,7 +613,6 @@ static int bench_ppo(const bench_options *o) {
                          .score = bench_score, .score_user = &reward};
     ppo_kl_controller controller = {.beta = 0.05};
     double generate = 0, score = 0, update = 0;
-    int status = 0;
     for (int step = -1; step < o->steps && status == 0; step++) { /* step -1 warms up */
         ppo_iteration_stats stats;
         status = ppo_iteration(&models, &settings, &controller, prompts, lengths, B, (uint64_t)step + 2, &stats, &error);
@@ -646,8 +692,7 @@ static int bench_products(const bench_options *o) {
         float *x = malloc(sizeof(float) * M * K), *w = malloc(sizeof(float) * K * N), *y = malloc(sizeof(float) * M * N);
         if (!x || !w || !y) {
             free(x), free(w), free(y);
-            fprintf(stderr, "rlhf-bench: error: out of memory\n");
-            return 1;
+            return out_of_memory();
         }
         for (long i = 0; i < (long)M * K; i++) x[i] = (float)(i % 13) * 0.01f;
         for (long i = 0; i < (long)K * N; i++) w[i] = (float)(i % 11) * 0.01f;

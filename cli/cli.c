@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "rlhf/tokenizer.h"
 #include "rlhf/util.h"
 
+/* Prints the usage line, summary and every option with its default to stream. */
 void cli_print_help(const cli_command *command, FILE *stream) {
     fprintf(stream, "usage: rlhf %s\n\n%s\n\noptions:\n", command->usage, command->summary);
     for (const cli_option *o = command->options; o && o->name; o++) {
@@ -33,6 +35,7 @@ static void print_error(const char *format, va_list arguments) {
     fputc('\n', stderr);
 }
 
+/* Prints "rlhf: error: ..." and returns 1, the exit status of a failure. */
 int cli_fail(const char *format, ...) {
     va_list arguments;
     va_start(arguments, format);
@@ -41,6 +44,7 @@ int cli_fail(const char *format, ...) {
     return 1;
 }
 
+/* Prints "rlhf: error: ..." and returns 2, the exit status of a misused command line. */
 int cli_usage_error(const char *format, ...) {
     va_list arguments;
     va_start(arguments, format);
@@ -49,6 +53,7 @@ int cli_usage_error(const char *format, ...) {
     return 2;
 }
 
+/* Index of the option named name[0 .. length) in command's table, or -1. */
 static int option_index(const cli_command *command, const char *name, size_t length) {
     int i = 0;
     for (const cli_option *o = command->options; o && o->name; o++, i++)
@@ -69,10 +74,12 @@ static bool is_choice(const char *choices, const char *value) {
     return false;
 }
 
+/* cli_parse_arguments allowing no positional arguments. */
 int cli_parse(const cli_command *command, int argc, char **argv, cli_args *args) {
     return cli_parse_arguments(command, 0, argc, argv, args);
 }
 
+/* Parses argv into args (see cli.h): 1 after printing --help, -1 after printing an error, else 0. */
 int cli_parse_arguments(const cli_command *command, int max_arguments, int argc, char **argv, cli_args *args) {
     memset(args, 0, sizeof *args);
     args->command = command;
@@ -138,12 +145,15 @@ int cli_parse_arguments(const cli_command *command, int max_arguments, int argc,
     return 0;
 }
 
+/* The option's value as given, else its default (NULL when neither). */
 const char *cli_string(const cli_args *args, const char *name) {
     int index = option_index(args->command, name, strlen(name));
     if (index < 0) return NULL;
     return args->present[index] ? args->values[index] : args->command->options[index].default_value;
 }
 
+/* Every value of a repeatable option in command-line order: the first most into values; returns how
+ * many were given. */
 int cli_strings(const cli_args *args, const char *name, const char **values, int most) {
     int index = option_index(args->command, name, strlen(name)), given = 0;
     for (int i = 0; index >= 0 && i < args->given_count; i++)
@@ -154,23 +164,43 @@ int cli_strings(const cli_args *args, const char *name, const char **values, int
     return given;
 }
 
+/* Whether the flag was given. */
 bool cli_flag(const cli_args *args, const char *name) {
     int index = option_index(args->command, name, strlen(name));
     return index >= 0 && args->present[index];
 }
 
+/* "%.6g" of x into text, or "null" when x is not finite; returns text. */
 const char *cli_json_number_text(char text[32], double x) {
     if (isfinite(x)) snprintf(text, 32, "%.6g", x);
     else snprintf(text, 32, "null");
     return text;
 }
 
+/* A JSON real, or null when x is not finite. */
 json_t *cli_json_number(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
+/* png's stem (its ".png" dropped, any case) + suffix into path; -1 (error set) when it would be cut
+ * short. */
+int cli_png_sibling(char *path, size_t size, const char *png, const char *suffix, rlhf_error *error) {
+    size_t stem = strlen(png);
+    if (stem > 4 && strcasecmp(png + stem - 4, ".png") == 0) stem -= 4;
+    int written = snprintf(path, size, "%.*s%s", (int)stem, png, suffix);
+    if (written < 0 || (size_t)written >= size) {
+        if (size > 0) path[0] = '\0';
+        rlhf_error_set(error, "%s: the name of the picture beside it (%s) would be longer than %zu bytes", png, suffix,
+                       size - 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reports an option value outside its range and returns 2. */
 int cli_refuse(const char *command, const char *name, const char *wanted, double value) {
     return cli_usage_error("%s: --%s must be %s, got %g", command, name, wanted, value);
 }
 
+/* Refuses --lr <= 0 and negative --warmup, --weight-decay or --grad-clip (returns 2), else 0. */
 int cli_check_optimizer(const char *command, const nn_lr_schedule *schedule, const nn_adamw_config *adamw) {
     /* cli_float has already refused nan and infinities */
     if (!(schedule->peak > 0)) return cli_refuse(command, "lr", "a finite number above 0", schedule->peak);
@@ -185,6 +215,8 @@ int cli_check_optimizer(const char *command, const nn_lr_schedule *schedule, con
  * options in a row then fails with one error line, not one per missing option. */
 static bool missing_option_reported;
 
+/* The option's value, or NULL after reporting it missing (only the first missing option of a run is
+ * reported). */
 const char *cli_require(const cli_args *args, const char *name) {
     const char *value = cli_string(args, name);
     if (!value && !missing_option_reported) {
@@ -194,6 +226,7 @@ const char *cli_require(const cli_args *args, const char *name) {
     return value;
 }
 
+/* The option as a whole decimal long into *out; -1 after printing why when it is missing or not one. */
 int cli_long(const cli_args *args, const char *name, long *out) {
     const char *text = cli_string(args, name);
     if (!text) {
@@ -215,6 +248,7 @@ int cli_long(const cli_args *args, const char *name, long *out) {
     return 0;
 }
 
+/* cli_long limited to the int range. */
 int cli_int(const cli_args *args, const char *name, int *out) {
     long value;
     if (cli_long(args, name, &value) != 0) return -1;
@@ -226,6 +260,8 @@ int cli_int(const cli_args *args, const char *name, int *out) {
     return 0;
 }
 
+/* The option as a finite float into *out; -1 after printing why (nan, inf and a non-zero value that
+ * reads as 0 are refused). */
 int cli_float(const cli_args *args, const char *name, float *out) {
     const char *text = cli_string(args, name);
     if (!text) {
@@ -250,6 +286,7 @@ int cli_float(const cli_args *args, const char *name, float *out) {
     return 0;
 }
 
+/* Starts a progress bar of total steps, drawn only when stderr is a terminal. */
 void cli_progress_start(cli_progress *progress, long total) {
     progress->enabled = isatty(STDERR_FILENO);
     progress->total = total;
@@ -257,6 +294,8 @@ void cli_progress_start(cli_progress *progress, long total) {
     progress->last_draw = 0.0;
 }
 
+/* Redraws the bar at done steps with detail and an estimate of the time left, at most ten times a
+ * second. */
 void cli_progress_update(cli_progress *progress, long done, const char *detail) {
     if (!progress->enabled) return;
     double now = rlhf_seconds();
@@ -273,10 +312,13 @@ void cli_progress_update(cli_progress *progress, long done, const char *detail) 
     fflush(stderr);
 }
 
+/* Ends the bar's line. */
 void cli_progress_finish(cli_progress *progress) {
     if (progress->enabled) fputc('\n', stderr);
 }
 
+/* Selects the backend, checks dir is a finished model directory, loads its tokenizer and model; prints
+ * and returns 1 on failure. */
 int cli_load_model(const char *dir, const char *device_option, tokenizer **tok, gpt_model *model, const char **device) {
     rlhf_error error;
     const nn_backend *backend = nn_backend_select(device_option, device, &error);
@@ -305,6 +347,8 @@ static void print_group_usage(FILE *stream, const char *group, const char *descr
     fprintf(stream, "\nrun 'rlhf %s COMMAND --help' for a command's options.\n", group);
 }
 
+/* Runs the member named by argv[0] with the arguments after it, or prints the group's usage (0 for
+ * --help, 2 otherwise). */
 int cli_dispatch(const char *group, const char *description, const cli_subcommand *members, int count, int argc,
                  char **argv) {
     if (argc < 1) { /* usage, then the one error line every failure ends with */

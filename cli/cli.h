@@ -89,6 +89,12 @@ struct json_t;
 /* The same as a jansson value: a real, or JSON null. */
 struct json_t *cli_json_number(double x);
 
+/* The file beside a picture: png with its ".png" (any case) replaced by suffix, or suffix
+ * appended when it has none (plot.png, "-curves.png" -> plot-curves.png), into path[size];
+ * -1 with error set when it would not fit, so a cut-short name is never written. */
+struct rlhf_error;
+int cli_png_sibling(char *path, size_t size, const char *png, const char *suffix, struct rlhf_error *error);
+
 /* Prints "rlhf: error: MESSAGE" on stderr. Returns 1, the exit status to use. */
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 /* The same for a misused command line (wrong or missing options). Returns 2. */

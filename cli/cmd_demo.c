@@ -81,6 +81,7 @@ static int seed_option(const cli_args *args, uint64_t *seed) {
     return 0;
 }
 
+/* rlhf demo corpus: writes the generated review corpus to --out; returns the exit status. */
 static int demo_corpus_command(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&corpus_command, argc, argv, &args);
@@ -109,6 +110,7 @@ static int demo_corpus_command(int argc, char **argv) {
     return 0;
 }
 
+/* rlhf demo prompts: writes the demo prompts as JSON lines to --out; returns the exit status. */
 static int demo_prompts_command(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&prompts_command, argc, argv, &args);
@@ -136,6 +138,7 @@ static int demo_prompts_command(int argc, char **argv) {
     return 0;
 }
 
+/* rlhf demo score: prints the gold sentiment score of --text; returns the exit status. */
 static int demo_score_command(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&score_command, argc, argv, &args);
@@ -155,6 +158,7 @@ static const cli_subcommand demo_members[] = {
     {"summary", cmd_demo_summary, "the demo loop's table and summary.json, from its folder"},
 };
 
+/* rlhf demo corpus|prompts|score|summary. */
 int cmd_demo(int argc, char **argv) {
     return cli_dispatch("demo",
                         "The demo task the whole loop runs on out of the box: generated reviews, review openings as\n"

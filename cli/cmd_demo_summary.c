@@ -32,10 +32,14 @@ static const cli_command demo_summary_command = {
     summary_options,
 };
 
-/* DIR/NAME into path; false when it does not fit. */
-static bool join(char *path, size_t size, const char *dir, const char *name) {
-    int length = snprintf(path, size, "%s/%s", dir, name);
-    return length >= 0 && (size_t)length < size;
+/* DIR/NAME into path (rlhf_path_join); false, with the error printed and *bad set, when it
+ * does not fit: a path cut short is never read or written. */
+static bool join(char *path, size_t size, const char *dir, const char *name, bool *bad) {
+    rlhf_error error;
+    if (rlhf_path_join(path, size, dir, name, &error) == 0) return true;
+    cli_fail("demo summary: %s", error.message);
+    *bad = true;
+    return false;
 }
 
 /* The JSON object in path, NULL when the file is missing; *bad is set (and the error
@@ -80,9 +84,9 @@ static const char *cell(char *buffer, size_t size, const char *format, double va
     return buffer;
 }
 
-/* One round's figures, from its rm-eval.json and ppo.json (either may be NULL). */
-static json_t *round_object(int round, const char *dir, const json_t *eval, const json_t *ppo) {
-    char path[4200];
+/* One round's figures, from its rm-eval.json and ppo.json (either may be NULL), with the
+ * path of its reward model. */
+static json_t *round_object(int round, const char *reward_model, const json_t *eval, const json_t *ppo) {
     json_t *row = json_object();
     json_object_set_new(row, "round", json_integer(round));
     json_object_set_new(row, "rm_accuracy", json_number_or_null(number_at(eval, "accuracy")));
@@ -102,8 +106,7 @@ static json_t *round_object(int round, const char *dir, const json_t *eval, cons
     json_object_set_new(row, "length_before", json_number_or_null(number_at(ppo, "eval_before.length")));
     json_object_set_new(row, "length_after", json_number_or_null(number_at(ppo, "eval_after.length")));
     json_object_set_new(row, "ppo_run", json_number_or_null(number_at(ppo, "run")));
-    snprintf(path, sizeof path, "%s/round%d/reward", dir, round);
-    json_object_set_new(row, "reward_model", json_string(path));
+    json_object_set_new(row, "reward_model", json_string(reward_model));
     const json_t *out = json_object_get(ppo, "out");
     json_object_set(row, "policy", json_is_string(out) ? (json_t *)out : json_null());
     return row;
@@ -176,6 +179,8 @@ static void print_table(const json_t *rounds, const json_t *stages, double total
     printf("; %.0f in all\n", total);
 }
 
+/* rlhf demo summary: gathers each roundN's figures in --dir, writes DIR/summary.json and prints the
+ * table (or the JSON). */
 int cmd_demo_summary(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&demo_summary_command, argc, argv, &args);
@@ -188,16 +193,19 @@ int cmd_demo_summary(int argc, char **argv) {
     const char *final_policy = NULL;
     json_t *last_ppo = NULL;
     for (int round = 1; !bad; round++) {
-        snprintf(round_dir, sizeof round_dir, "%s/round%d", dir, round);
+        char round_name[24];
+        snprintf(round_name, sizeof round_name, "round%d", round);
+        if (!join(round_dir, sizeof round_dir, dir, round_name, &bad)) break;
         struct stat info;
         if (stat(round_dir, &info) != 0 || !S_ISDIR(info.st_mode)) break;
-        json_t *eval = join(path, sizeof path, round_dir, "rm-eval.json") ? read_object(path, &bad) : NULL;
-        json_t *ppo = join(path, sizeof path, round_dir, "ppo.json") ? read_object(path, &bad) : NULL;
-        json_array_append_new(rounds, round_object(round, dir, eval, ppo));
+        json_t *eval = join(path, sizeof path, round_dir, "rm-eval.json", &bad) ? read_object(path, &bad) : NULL;
+        json_t *ppo = !bad && join(path, sizeof path, round_dir, "ppo.json", &bad) ? read_object(path, &bad) : NULL;
+        if (!bad && join(path, sizeof path, round_dir, "reward", &bad))
+            json_array_append_new(rounds, round_object(round, path, eval, ppo));
         const char *names[] = {"reward-calibration.png", "reward-calibration-curves.png", "ppo.png",
                                "ppo-overoptimisation.png"};
-        for (size_t n = 0; n < sizeof names / sizeof *names; n++)
-            if (join(path, sizeof path, round_dir, names[n]) && stat(path, &info) == 0)
+        for (size_t n = 0; !bad && n < sizeof names / sizeof *names; n++)
+            if (join(path, sizeof path, round_dir, names[n], &bad) && stat(path, &info) == 0)
                 json_array_append_new(plots, json_string(path));
         if (ppo && json_is_string(json_object_get(ppo, "out"))) {
             json_decref(last_ppo);
@@ -208,18 +216,20 @@ int cmd_demo_summary(int argc, char **argv) {
         json_decref(ppo);
     }
     double total = 0;
-    json_t *stages = bad ? json_array() : read_stages(join(path, sizeof path, dir, "stages.tsv") ? path : "", &total, &bad);
+    json_t *stages = !bad && join(path, sizeof path, dir, "stages.tsv", &bad) ? read_stages(path, &total, &bad)
+                                                                               : json_array();
     int status = bad ? 1 : 0;
     if (status == 0 && json_array_size(rounds) == 0) status = cli_fail("demo summary: %s has no round1 folder", dir);
     if (status == 0) {
         char store_path[4200];
-        snprintf(store_path, sizeof store_path, "%s/prefs.db", dir);
-        json_t *root = json_pack("{s:O, s:{s:f, s:O}, s:s?, s:s, s:O}", "rounds", rounds, "seconds", "total", total,
+        if (!join(store_path, sizeof store_path, dir, "prefs.db", &bad)) store_path[0] = '\0';
+        json_t *root = bad ? NULL : json_pack("{s:O, s:{s:f, s:O}, s:s?, s:s, s:O}", "rounds", rounds, "seconds", "total", total,
                                  "stages", stages, "policy", final_policy, "store", store_path, "plots", plots);
         char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         rlhf_error error = {{0}};
-        if (!text) status = cli_fail("demo summary: out of memory");
-        else if (!join(path, sizeof path, dir, "summary.json")) status = cli_fail("demo summary: %s: path too long", dir);
+        if (bad) status = 1; /* join said why */
+        else if (!text) status = cli_fail("demo summary: out of memory");
+        else if (!join(path, sizeof path, dir, "summary.json", &bad)) status = 1;
         else if (rlhf_write_file_atomic(path, text, strlen(text), &error) != 0)
             status = cli_fail("demo summary: %s", error.message);
         if (status == 0 && cli_flag(&args, "json")) puts(text);

@@ -38,11 +38,13 @@ static const cli_command command = {
     options,
 };
 
+/* collect_generate's progress callback: advances the bar (user) to done prompts. */
 static void on_progress(int done, int total, void *user) {
     cli_progress_update(user, done, "prompts");
     (void)total;
 }
 
+/* rlhf generate: samples --per-prompt completions a prompt into the store and queues their pairs. */
 int cmd_generate(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);

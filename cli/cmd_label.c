@@ -38,9 +38,10 @@ static int open_labeling_app(const char *db_path, const char *annotator) {
     if (n > 0) {
         self[n] = '\0';
         char *dir = dirname(self);
-        const char *places[2] = {"%s/rlhf-labeler", "%s/../labeler/rlhf-labeler"};
+        const char *places[2] = {"rlhf-labeler", "../labeler/rlhf-labeler"};
         for (int i = 0; i < 2; i++) {
-            snprintf(candidate, sizeof candidate, places[i], dir);
+            /* a place whose path would not fit is not a candidate */
+            if (rlhf_path_join(candidate, sizeof candidate, dir, places[i], NULL) != 0) continue;
             if (access(candidate, X_OK) == 0) {
                 program = candidate;
                 break;
@@ -57,6 +58,8 @@ static int open_labeling_app(const char *db_path, const char *annotator) {
                     "install libgtk-4-dev and rebuild, or use --oracle", program);
 }
 
+/* rlhf label: opens the labeling app on --db, or with --oracle labels the queue as a scripted
+ * annotator. */
 int cmd_label(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);
@@ -123,6 +126,7 @@ static const cli_command score_command = {
     score_options,
 };
 
+/* rlhf oracle: rlhf label --oracle under its own name. */
 int cmd_oracle(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse_arguments(&score_command, 1, argc, argv, &args);

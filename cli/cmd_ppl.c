@@ -26,6 +26,7 @@ static const cli_command command = {
     options,
 };
 
+/* rlhf ppl: the mean next-token loss and perplexity of a text file or of token-id lines. */
 int cmd_ppl(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);
@@ -62,6 +63,12 @@ int cmd_ppl(int argc, char **argv) {
         }
         if (status == 0) {
             lines.starts = malloc(2 * sizeof(size_t));
+            if (!lines.starts) {
+                rlhf_error_set(&error, "out of memory");
+                status = -1;
+            }
+        }
+        if (status == 0) {
             lines.starts[0] = 0;
             lines.starts[1] = lines.total = count;
             lines.count = 1;

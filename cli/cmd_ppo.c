@@ -70,6 +70,8 @@ typedef struct reward_scorer {
     int eos_id;
 } reward_scorer;
 
+/* ppo_iteration's score callback: the reward model's (normalised when it has a normalisation) scores
+ * of the responses. */
 static int score_with_reward_model(const int *const *prompts, const int *prompt_lengths, const int *const *responses,
                                    const int *response_lengths, int count, float *scores, void *user,
                                    rlhf_error *error) {
@@ -159,6 +161,7 @@ static int evaluate(gpt_model *policy, gpt_model *reference, reward_scorer *scor
     return status;
 }
 
+/* An evaluation as {score, kl, length, gold, samples} (null for what was not measured). */
 static json_t *evaluation_json(const evaluation *e) {
     json_t *samples = json_array();
     for (int i = 0; i < EVALUATION_SAMPLES && e->samples[i]; i++) json_array_append_new(samples, rlhf_json_text(e->samples[i]));
@@ -312,6 +315,8 @@ static void order_pass(int *train, const int *stored_order, int count, uint64_t 
     }
 }
 
+/* rlhf ppo: loads the four models, splits the store's prompts as rm train did, runs --steps PPO
+ * iterations with checkpoints and evaluations, saves --out. */
 int cmd_ppo(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);
@@ -395,8 +400,8 @@ int cmd_ppo(int argc, char **argv) {
     reward_data_options split = {.validation_percent = 10};
     int64_t unused_run;
     char value_out[4200];
-    snprintf(value_out, sizeof value_out, "%s/value", out_dir);
-    int status = tokenizer_load(&tok, policy_dir, &error);
+    int status = rlhf_path_join(value_out, sizeof value_out, out_dir, "value", &error);
+    if (status == 0) status = tokenizer_load(&tok, policy_dir, &error);
     if (status == 0)
         status = resume ? gpt_load_checkpoint(&policy, out_dir, backend, &error)
                         : gpt_load(&policy, policy_dir, backend, &error);
@@ -487,7 +492,11 @@ int cmd_ppo(int argc, char **argv) {
     if (status == 0 && eval_used > 0) {
         eval_prompts = calloc((size_t)eval_used, sizeof(int *));
         eval_lengths = calloc((size_t)eval_used, sizeof(int));
-        for (int i = 0; eval_prompts && eval_lengths && i < eval_used; i++) {
+        if (!eval_prompts || !eval_lengths) {
+            rlhf_error_set(&error, "out of memory for %d prompts", eval_used);
+            status = -1;
+        }
+        for (int i = 0; status == 0 && i < eval_used; i++) {
             eval_prompts[i] = prompt_ids[held_out[i]];
             eval_lengths[i] = prompt_lengths[held_out[i]];
         }
@@ -496,21 +505,28 @@ int cmd_ppo(int argc, char **argv) {
     /* ---- the run */
     bool json = cli_flag(&args, "json");
     if (status == 0) {
-        char config[512];
-        snprintf(config, sizeof config,
-                 "{\"policy\": \"%s\", \"reward\": \"%s\", \"steps\": %d, \"batch\": %d, \"kl_coef\": %g, "
-                 "\"target_kl\": %g, \"lr\": %g, \"temperature\": %g}",
-                 policy_dir, reward_dir, steps, batch, beta, target, settings.policy_lr, settings.temperature);
+        /* built by jansson, so a long or quoted directory name cannot cut or break it */
+        json_t *settings_json = json_pack("{s:s, s:s, s:i, s:i, s:f, s:f, s:f, s:f}", "policy", policy_dir, "reward",
+                                          reward_dir, "steps", steps, "batch", batch, "kl_coef", (double)beta,
+                                          "target_kl", (double)target, "lr", (double)settings.policy_lr,
+                                          "temperature", (double)settings.temperature);
+        char *config = settings_json ? json_dumps(settings_json, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
+        json_decref(settings_json);
+        if (!config) {
+            rlhf_error_set(&error, "out of memory");
+            status = -1;
+        }
         /* a resumed run takes its run id back, so one training is one series of metrics */
-        int resumed = resume && at.run > 0 ? store_resume_run(db, at.run, "ppo", &error) : 1;
+        int resumed = status == 0 && resume && at.run > 0 ? store_resume_run(db, at.run, "ppo", &error) : 1;
         if (resumed < 0) status = -1;
         else if (resumed == 0) run = at.run;
-        else {
+        else if (status == 0) {
             if (resume && at.run > 0)
                 fprintf(stderr, "rlhf: %s has no run %lld of this training; recording a new run\n", db_path,
                                 (long long)at.run);
             status = store_begin_run(db, "ppo", config, &run, &error);
         }
+        free(config);
         at.run = run;
     }
     /* from here --out changes: until --steps are done neither it nor its value model is a
@@ -611,9 +627,13 @@ int cmd_ppo(int argc, char **argv) {
         json_object_set_new(root, "finished", json_boolean(at.finished));
         json_object_set_new(root, "eval_after", eval_used ? evaluation_json(&after) : json_null());
         char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        puts(text);
+        if (text) puts(text);
         free(text);
         json_decref(root);
+        if (!text) {
+            rlhf_error_set(&error, "out of memory");
+            status = -1;
+        }
     } else if (status == 0) {
         printf("%s %d of %d steps; run %lld; saved the policy to %s and the value model to %s%s\n",
                at.finished ? "trained" : "stopped after", at.step, steps, (long long)run, out_dir, value_out,

@@ -55,7 +55,7 @@ static int check_resume_config(const policy_pretrain_options *o, bool config_giv
                                rlhf_error *error) {
     if (!config_given && !dropout_given) return 0;
     char path[4096];
-    snprintf(path, sizeof path, "%s/config.json", o->out_dir);
+    if (rlhf_path_join(path, sizeof path, o->out_dir, "config.json", error) != 0) return -1;
     gpt_config saved;
     if (gpt_config_load(&saved, path, error) != 0) return -1;
     const gpt_config *wanted = &o->config;
@@ -93,10 +93,11 @@ static int check_resume_tokenizer(const char *tokenizer_dir, const char *out_dir
     static const char *const files[] = {"vocab.json", "merges.txt"};
     for (int i = 0; i < 2 && status == 0; i++) {
         char saved_path[4096];
-        snprintf(saved_path, sizeof saved_path, "%s/%s", out_dir, files[i]);
         char *saved = NULL;
         size_t saved_size;
-        if (rlhf_read_file(saved_path, &saved, &saved_size, error) != 0) {
+        if (rlhf_path_join(saved_path, sizeof saved_path, out_dir, files[i], error) != 0) {
+            status = -1;
+        } else if (rlhf_read_file(saved_path, &saved, &saved_size, error) != 0) {
             rlhf_error_prefix(error, "--resume: the checkpoint has no tokenizer of its own (was it trained with --ids?)");
             status = -1;
         } else if (rendered_size[i] != saved_size || memcmp(rendered[i], saved, saved_size) != 0) {
@@ -135,6 +136,8 @@ static void on_step(const policy_pretrain_report *r, void *user) {
     }
 }
 
+/* rlhf pretrain: checks every option, then trains a model from scratch on --corpus or --ids into --out
+ * (resumable). */
 int cmd_pretrain(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);
@@ -218,7 +221,11 @@ int cmd_pretrain(int argc, char **argv) {
         o.config.vocab_size = tokenizer_vocab_size(tok);
         o.config.eos_token_id = o.config.bos_token_id = tokenizer_eos_id(tok);
         char token_path[4096];
-        snprintf(token_path, sizeof token_path, "%s/corpus.tokens", out_dir);
+        if (rlhf_path_join(token_path, sizeof token_path, out_dir, "corpus.tokens", &error) != 0) {
+            tokenizer_free(tok);
+            nn_run_abandon(&output, false);
+            return cli_fail("pretrain: %s", error.message);
+        }
         bool reused = false;
         double start = rlhf_seconds();
         int status = rlhf_make_directory(out_dir, &error);

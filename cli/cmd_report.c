@@ -105,13 +105,6 @@ static int ppo_selection(const store_metric_series *series, int count, store_met
     return kept;
 }
 
-/* FILE.png -> FILE-overoptimisation.png (FILE-overoptimisation.png when out has no .png). */
-static void overoptimisation_path(const char *out, char *path, size_t size) {
-    size_t length = strlen(out);
-    if (length > 4 && strcmp(out + length - 4, ".png") == 0) length -= 4;
-    snprintf(path, size, "%.*s-overoptimisation.png", (int)length, out);
-}
-
 /* Prints what was drawn: one JSON object (the first run as "run", every run in "runs") or a
  * line. Returns the exit status. */
 static int print_result(const report_runs *runs, const char *out, const char *second, bool json) {
@@ -167,7 +160,12 @@ int cmd_report(int argc, char **argv) {
     /* PPO logs two dozen series: by default the ones to read first */
     for (int r = 0; all_ppo && !cli_flag(&args, "all") && r < runs.count; r++) {
         selected[r] = calloc((size_t)runs.series_counts[r] + 1, sizeof **selected);
-        int kept = selected[r] ? ppo_selection(runs.series[r], runs.series_counts[r], selected[r]) : 0;
+        if (!selected[r]) {
+            for (int q = 0; q < r; q++) free(selected[q]);
+            free_runs(&runs);
+            return cli_fail("out of memory");
+        }
+        int kept = ppo_selection(runs.series[r], runs.series_counts[r], selected[r]);
         if (kept > 0) figure[r].series = selected[r], figure[r].count = kept;
     }
     char title[160];
@@ -186,10 +184,11 @@ int cmd_report(int argc, char **argv) {
     for (int r = 0; all_ppo && r < runs.count; r++)
         for (int i = 0; i < runs.series_counts[r]; i++) evaluated |= strcmp(runs.series[r][i].name, "eval/kl") == 0;
     if (status == 0 && evaluated) {
-        overoptimisation_path(out, second, sizeof second);
+        /* FILE.png -> FILE-overoptimisation.png */
         char heading[200];
         snprintf(heading, sizeof heading, "%s: scores against KL on held-out prompts", title);
-        status = report_overoptimisation_png(heading, whole, runs.count, second, &error);
+        status = cli_png_sibling(second, sizeof second, out, "-overoptimisation.png", &error);
+        if (status == 0) status = report_overoptimisation_png(heading, whole, runs.count, second, &error);
     }
     if (status == 0) status = print_result(&runs, out, evaluated ? second : NULL, cli_flag(&args, "json"));
     else status = cli_fail("report: %s", error.message);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,12 +85,17 @@ static int fit_normalization(const store_prompt *prompts, int count, const char 
                              reward_normalization *normalization, rlhf_error *error) {
     gpt_model policy;
     if (gpt_load(&policy, policy_dir, backend, error) != 0) return -1;
-    const char **texts = malloc(sizeof(char *) * (size_t)count);
-    const char **responses = malloc(sizeof(char *) * (size_t)count);
-    for (int i = 0; i < count; i++) texts[i] = prompts[i].text;
+    const char **texts = calloc((size_t)count, sizeof *texts);
+    const char **responses = calloc((size_t)count, sizeof *responses);
     policy_text_sample *out = calloc((size_t)count, sizeof *out);
+    int status = 0;
+    if (!texts || !responses || !out) {
+        rlhf_error_set(error, "out of memory for %d normalisation samples", count);
+        status = -1;
+    }
+    for (int i = 0; status == 0 && i < count; i++) texts[i] = prompts[i].text;
     policy_sampling sampling = {.temperature = temperature, .top_p = 1.0f, .max_new_tokens = 64, .seed = seed};
-    int status = policy_sample_texts(&policy, tok, texts, count, &sampling, NULL, out, error);
+    if (status == 0) status = policy_sample_texts(&policy, tok, texts, count, &sampling, NULL, out, error);
     gpt_destroy(&policy);
     if (status == 0) {
         for (int i = 0; i < count; i++) responses[i] = out[i].text;
@@ -104,6 +108,8 @@ static int fit_normalization(const store_prompt *prompts, int count, const char 
     return status;
 }
 
+/* rlhf rm train: trains a reward model on the store's preferences into --out, with optional
+ * normalisation; returns the exit status. */
 static int rm_train(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&train_command, argc, argv, &args);
@@ -350,11 +356,14 @@ static double gold_score(const char *text, void *user) {
     return score;
 }
 
+/* A group's {pairs, accuracy} (accuracy null without pairs). */
 static json_t *group_json(const reward_group_accuracy *g) {
     return json_pack("{s:I, s:o}", "pairs", (json_int_t)g->pairs, "accuracy",
                      g->pairs ? json_real((double)g->correct / g->pairs) : json_null());
 }
 
+/* rlhf rm eval: evaluates a reward model on the store's held-out (or all) pairs, with the unigram
+ * baseline and optional plots. */
 static int rm_eval(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&eval_command, argc, argv, &args);
@@ -418,9 +427,7 @@ static int rm_eval(int argc, char **argv) {
     if (status == 0 && plot) {
         status = report_reliability_png("reward model calibration", ev.bin_count, ev.bin_confidence, ev.bin_accuracy,
                                         REWARD_CALIBRATION_BINS, ev.ece, plot, &error);
-        size_t stem = strlen(plot);
-        if (stem > 4 && strcasecmp(plot + stem - 4, ".png") == 0) stem -= 4;
-        snprintf(curves, sizeof curves, "%.*s-curves.png", (int)stem, plot);
+        if (status == 0) status = cli_png_sibling(curves, sizeof curves, plot, "-curves.png", &error);
         if (status == 0 && !run_id) {
             fprintf(stderr, "rlhf: no training curves: %s/reward_training.json names no run\n", model_dir);
         } else if (status == 0) {
@@ -586,6 +593,8 @@ static const cli_command score_command = {
     score_options,
 };
 
+/* rlhf rm score: prints the reward (normalised when the model has a normalisation) of one prompt and
+ * response. */
 static int rm_score(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&score_command, argc, argv, &args);
@@ -627,6 +636,7 @@ static const cli_subcommand rm_members[] = {
     {"score", rm_score, "the reward of one response"},
 };
 
+/* rlhf rm train|eval|score. */
 int cmd_rm(int argc, char **argv) {
     return cli_dispatch("rm", "The reward model.", rm_members, (int)(sizeof rm_members / sizeof rm_members[0]), argc,
                         argv);

@@ -32,10 +32,12 @@ static const cli_command command = {
     options,
 };
 
+/* The name --json and the text output give a stop reason. */
 static const char *stop_reason_name(policy_stop_reason reason) {
     return reason == POLICY_STOP_EOS ? "eos" : reason == POLICY_STOP_CALLBACK ? "stop" : "length";
 }
 
+/* rlhf sample: draws -n samples after --prompt in one batch and prints them (or one JSON object). */
 int cmd_sample(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);
@@ -64,9 +66,16 @@ int cmd_sample(int argc, char **argv) {
         return cli_fail("sample: %s", error.message);
     }
     const char *prompt = cli_string(&args, "prompt");
-    const char **prompts = malloc(sizeof(char *) * n);
-    for (int i = 0; i < n; i++) prompts[i] = prompt;
+    const char **prompts = calloc((size_t)n, sizeof *prompts);
     policy_text_sample *samples = calloc((size_t)n, sizeof *samples);
+    if (!prompts || !samples) {
+        free(prompts);
+        free(samples);
+        gpt_destroy(&model);
+        tokenizer_free(tok);
+        return cli_fail("out of memory");
+    }
+    for (int i = 0; i < n; i++) prompts[i] = prompt;
     int status = policy_sample_texts(&model, tok, prompts, n, &sampling, cli_string(&args, "stop"), samples, &error);
     if (status != 0) {
         cli_fail("sample: %s", error.message);
@@ -86,7 +95,8 @@ int cmd_sample(int argc, char **argv) {
         }
         json_object_set_new(root, "samples", list);
         char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-        puts(text ? text : "{}");
+        if (text) puts(text);
+        else status = cli_fail("out of memory");
         free(text);
         json_decref(root);
     } else {

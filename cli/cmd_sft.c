@@ -49,6 +49,7 @@ static void on_step(const policy_sft_report *r, void *user) {
     }
 }
 
+/* rlhf sft: supervised fine-tuning of --model on prompt/response pairs into --out. */
 int cmd_sft(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);

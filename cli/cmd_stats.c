@@ -28,6 +28,7 @@ static json_t *choices_json(const long by_choice[5]) {
     return object;
 }
 
+/* rlhf stats: label counts, per-annotator counts, agreement and position bias of the store. */
 int cmd_stats(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&command, argc, argv, &args);

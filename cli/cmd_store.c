@@ -20,6 +20,7 @@ static const cli_command init_command = {
     init_options,
 };
 
+/* rlhf init: creates or migrates the store. */
 int cmd_init(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&init_command, argc, argv, &args);
@@ -64,6 +65,7 @@ static const cli_command prompts_command = {
     prompts_options,
 };
 
+/* rlhf prompts import: loads prompts from JSON lines into the store. */
 int cmd_prompts(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse_arguments(&prompts_command, 2, argc, argv, &args);
@@ -94,6 +96,7 @@ static const cli_command prefs_command = {
     prefs_options,
 };
 
+/* rlhf prefs import|export: preference pairs in the TRL format {prompt, chosen, rejected}. */
 int cmd_prefs(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse_arguments(&prefs_command, 2, argc, argv, &args);

@@ -68,6 +68,7 @@ static int print_json(json_t *value) {
     return 0;
 }
 
+/* rlhf tokenizer train: learns a byte-level BPE vocabulary from --corpus and saves it to --out. */
 static int tokenizer_train_command(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&train_command, argc, argv, &args);
@@ -105,6 +106,7 @@ static int tokenizer_train_command(int argc, char **argv) {
     return 0;
 }
 
+/* rlhf tokenizer encode: prints the ids of --text or --file (or ids and token names as JSON). */
 static int tokenizer_encode_command(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&encode_command, argc, argv, &args);
@@ -146,11 +148,12 @@ static int tokenizer_encode_command(int argc, char **argv) {
     return status;
 }
 
-/* Parses ids separated by spaces, tabs, newlines or commas; fails naming the bad one. */
+/* Parses ids separated by spaces, tabs, newlines or commas into a malloc'd array. Fails
+ * printing why and returning the exit status: 2 naming an id that is not one, 1 when out of
+ * memory. */
 static int parse_ids(const char *text, int **ids, size_t *count) {
-    size_t capacity = 16, used = 0;
-    int *out = malloc(capacity * sizeof *out);
-    if (!out) return cli_fail("out of memory") ? -1 : -1;
+    size_t capacity = 0, used = 0;
+    int *out = NULL;
     for (const char *p = text;;) {
         p += strspn(p, " \t\r\n,");
         if (!*p) break;
@@ -159,18 +162,13 @@ static int parse_ids(const char *text, int **ids, size_t *count) {
         long value = strtol(p, &end, 10);
         size_t word = strcspn(p, " \t\r\n,");
         if (errno || end != p + word || value < 0 || value > 2147483647L) {
-            cli_fail("tokenizer decode: --ids: '%.*s' is not a token id", (int)word, p);
             free(out);
-            return -1;
+            cli_fail("tokenizer decode: --ids: '%.*s' is not a token id", (int)word, p);
+            return 2;
         }
-        if (used == capacity) {
-            int *grown = realloc(out, 2 * capacity * sizeof *out);
-            if (!grown) {
-                free(out);
-                return cli_fail("out of memory") ? -1 : -1;
-            }
-            out = grown;
-            capacity *= 2;
+        if (rlhf_grow(&out, &capacity, used + 1, sizeof *out) != 0) {
+            free(out);
+            return cli_fail("out of memory");
         }
         out[used++] = (int)value;
         p = end;
@@ -208,15 +206,17 @@ static char *replace_invalid_utf8(const char *text, size_t length, size_t *out_l
     return out;
 }
 
+/* rlhf tokenizer decode: writes the exact bytes of --ids (or them as JSON, repaired to UTF-8). */
 static int tokenizer_decode_command(int argc, char **argv) {
     cli_args args;
     int parsed = cli_parse(&decode_command, argc, argv, &args);
     if (parsed != 0) return parsed > 0 ? 0 : 2;
     const char *dir = cli_require(&args, "tokenizer"), *id_text = cli_require(&args, "ids");
     if (!dir || !id_text) return 2;
-    int *ids;
-    size_t count;
-    if (parse_ids(id_text, &ids, &count) != 0) return 2;
+    int *ids = NULL;
+    size_t count = 0;
+    int parsed_ids = parse_ids(id_text, &ids, &count);
+    if (parsed_ids != 0) return parsed_ids;
     rlhf_error error;
     tokenizer *t;
     if (tokenizer_load(&t, dir, &error) != 0) {
@@ -254,6 +254,7 @@ static const cli_subcommand tokenizer_members[] = {
     {"decode", tokenizer_decode_command, "token ids -> text"},
 };
 
+/* rlhf tokenizer train|encode|decode. */
 int cmd_tokenizer(int argc, char **argv) {
     return cli_dispatch("tokenizer",
                         "GPT-2 byte-level BPE tokenizers: directories with vocab.json and merges.txt, as GPT-2\n"

@@ -29,6 +29,7 @@ static const subcommand subcommands[] = {
     {"report", cmd_report, "plots of a run's curves"},
 };
 
+/* Prints the command's usage and its subcommands to stream. */
 static void print_usage(FILE *stream) {
     fprintf(stream,
             "usage: rlhf [--version] [--help] COMMAND [OPTIONS]\n\n"
@@ -38,6 +39,7 @@ static void print_usage(FILE *stream) {
     fprintf(stream, "\nrun 'rlhf COMMAND --help' for a command's options.\n");
 }
 
+/* rlhf: runs the subcommand named by argv[1] and returns its exit status. */
 int main(int argc, char **argv) {
     if (argc < 2) { /* usage, then the one error line every failure ends with */
         print_usage(stderr);

@@ -12,13 +12,15 @@
 #include "rlhf/reward_model.h"
 #include "rlhf/tokenizer.h"
 
+/* FNV-1a over model_dir's config.json then model.safetensors, as 16 hex digits: the id a
+ * model's completions are stored under. */
 int collect_model_hash(const char *model_dir, char hash[17], rlhf_error *error) {
     uint64_t h = RLHF_FNV1A_START;
     const char *files[2] = {"config.json", "model.safetensors"};
     for (int f = 0; f < 2; f++) {
         char path[4096], *bytes;
         size_t size;
-        snprintf(path, sizeof path, "%s/%s", model_dir, files[f]);
+        if (rlhf_path_join(path, sizeof path, model_dir, files[f], error) != 0) return -1;
         if (rlhf_read_file(path, &bytes, &size, error) != 0) return -1;
         h = rlhf_fnv1a(h, bytes, size);
         free(bytes);
@@ -27,6 +29,7 @@ int collect_model_hash(const char *model_dir, char hash[17], rlhf_error *error) 
     return 0;
 }
 
+/* Refuses sampling settings generation cannot honour, naming the command-line option. */
 int collect_check_sampling(const policy_sampling *sampling, int n_positions, rlhf_error *error) {
     if (!(isfinite(sampling->temperature) && sampling->temperature >= 0)) {
         rlhf_error_set(error, "--temperature %g: must be a finite number >= 0 (0: greedy)", (double)sampling->temperature);
@@ -53,6 +56,7 @@ int collect_check_sampling(const policy_sampling *sampling, int n_positions, rlh
     return 0;
 }
 
+/* Frees the skipped-prompt list of a result (also after a failed collect_generate). */
 void collect_generate_result_free(collect_generate_result *result) {
     for (int i = 0; i < result->skipped_count; i++) free(result->skipped[i].external_id);
     free(result->skipped);
@@ -73,6 +77,7 @@ static int plan_prompts(store *db, const struct tokenizer *tokenizer, int64_t mo
     *todo_count = 0;
     if (store_list_prompts(db, model_id, 0, &prompts, &count, error) != 0) return -1;
     int kept = 0, i = 0;
+    size_t skipped_capacity = (size_t)result->skipped_count;
     for (; i < count && (options->prompt_limit <= 0 || kept < options->prompt_limit); i++) {
         int *ids, length;
         if (policy_prompt_ids(tokenizer, prompts[i].text, &ids, &length, error) != 0) {
@@ -83,7 +88,12 @@ static int plan_prompts(store *db, const struct tokenizer *tokenizer, int64_t mo
         free(ids);
         long tokens = length;
         if (tokens + options->sampling.max_new_tokens > n_positions) {
-            result->skipped = realloc(result->skipped, sizeof *result->skipped * (size_t)(result->skipped_count + 1));
+            if (rlhf_grow(&result->skipped, &skipped_capacity, (size_t)result->skipped_count + 1,
+                          sizeof *result->skipped) != 0) {
+                rlhf_error_set(error, "out of memory listing the prompts too long for the model");
+                store_prompts_free(prompts, count);
+                return -1;
+            }
             collect_skipped_prompt *skipped = &result->skipped[result->skipped_count++];
             skipped->id = prompts[i].id;
             skipped->external_id = prompts[i].external_id;
@@ -144,6 +154,9 @@ static int score_completions(gpt_model *reward, const struct tokenizer *tokenize
     return status;
 }
 
+/* Samples per_prompt completions for each planned prompt, a batch of prompts at a time, and
+ * stores each batch with its queued pairs in one transaction (the first registers the model);
+ * a failure leaves the batches before it committed and says so in result. */
 int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokenizer,
                      const collect_generate_options *options, collect_progress progress, void *user,
                      collect_generate_result *result, rlhf_error *error) {
@@ -170,10 +183,14 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
                      result, error) != 0)
         return -1;
     int B = options->batch_prompts;
-    const char **texts = malloc(sizeof(char *) * (size_t)B * K);
+    const char **texts = calloc((size_t)B * K, sizeof *texts); /* calloc checks the product */
     policy_text_sample *samples = calloc((size_t)B * K, sizeof *samples);
     store_new_completion *rows = calloc((size_t)B * K, sizeof *rows);
     int status = 0;
+    if (!texts || !samples || !rows) {
+        rlhf_error_set(error, "out of memory for a batch of %d prompts of %d completions", B, K);
+        status = -1;
+    }
     for (int first = 0; first < prompt_count && status == 0; first += B) {
         int n = prompt_count - first < B ? prompt_count - first : B;
         for (int i = 0; i < n; i++)
@@ -228,6 +245,7 @@ int collect_generate(store *db, gpt_model *model, const struct tokenizer *tokeni
     return status;
 }
 
+/* The named oracle's gold score of text; only "sentiment" (demo_sentiment_score) exists. */
 int collect_oracle_score(const char *name, const char *text, double *score, rlhf_error *error) {
     if (strcmp(name, "sentiment") != 0) {
         rlhf_error_set(error, "unknown oracle '%s' (known: sentiment)", name);
@@ -238,6 +256,9 @@ int collect_oracle_score(const char *name, const char *text, double *score, rlhf
     return 0;
 }
 
+/* Labels every queued pair the oracle has not labeled, in pair order (at most limit), as
+ * annotator "oracle:NAME": at noise 0 the higher gold score wins (within REWARD_GOLD_TIE a tie),
+ * else left wins with probability sigmoid(gap / noise); the strength grows with |gap|. */
 int collect_oracle_label(store *db, const collect_oracle_options *options, collect_oracle_result *result,
                          rlhf_error *error) {
     memset(result, 0, sizeof *result);

@@ -29,19 +29,14 @@ typedef struct text {
     bool failed;  /* an allocation failed; the content is incomplete */
 } text;
 
-/* Makes room for extra more bytes plus a NUL. */
+/* Makes room for extra more bytes plus a NUL; false (and the text marked failed) when the
+ * size overflows or memory runs out. */
 static bool text_reserve(text *t, size_t extra) {
     if (t->failed) return false;
-    if (t->length + extra + 1 <= t->capacity) return true;
-    size_t capacity = t->capacity ? t->capacity : 256;
-    while (capacity < t->length + extra + 1) capacity *= 2;
-    char *data = realloc(t->data, capacity);
-    if (!data) {
+    if (extra > SIZE_MAX - 1 - t->length || rlhf_grow(&t->data, &t->capacity, t->length + extra + 1, 1) != 0) {
         t->failed = true;
         return false;
     }
-    t->data = data;
-    t->capacity = capacity;
     return true;
 }
 
@@ -76,7 +71,8 @@ typedef struct candidate {
 typedef struct pool {
     candidate *items;
     double *cumulative;
-    int count, capacity;
+    int count;
+    size_t capacity;
 } pool;
 
 /* Strings of all pools, in blocks that never move. */
@@ -189,15 +185,9 @@ static void phrase_value(const char *phrase, double *value, int *units) {
 /* Adds a phrase (copied) with its weight. */
 static void pool_add(demo_generator *g, pool *p, const char *phrase, double weight) {
     if (g->out_of_memory) return;
-    if (p->count == p->capacity) {
-        int capacity = p->capacity ? p->capacity * 2 : 64;
-        candidate *items = realloc(p->items, sizeof(candidate) * (size_t)capacity);
-        if (!items) {
-            g->out_of_memory = true;
-            return;
-        }
-        p->items = items;
-        p->capacity = capacity;
+    if (p->count == INT32_MAX || rlhf_grow(&p->items, &p->capacity, (size_t)p->count + 1, sizeof *p->items) != 0) {
+        g->out_of_memory = true;
+        return;
     }
     const char *copy = arena_copy(g, phrase, strlen(phrase));
     if (!copy) return;
@@ -625,6 +615,8 @@ static int build_domains(demo_generator *g) {
     return 0;
 }
 
+/* A generator seeded with seed, its phrase pools built from the lexicon; NULL (error set) when memory
+ * runs out. */
 demo_generator *demo_generator_create(uint64_t seed, rlhf_error *error) {
     demo_generator *g = calloc(1, sizeof *g);
     if (!g) {
@@ -671,6 +663,7 @@ demo_generator *demo_generator_create(uint64_t seed, rlhf_error *error) {
     return g;
 }
 
+/* Frees the pools, the arena and the buffers (g may be NULL). */
 void demo_generator_destroy(demo_generator *g) {
     if (!g) return;
     for (int k = 0; k < 26; k++) {
@@ -709,6 +702,7 @@ void demo_generator_destroy(demo_generator *g) {
     free(g);
 }
 
+/* The gold sum and units of the phrases the last review was built from (demo_corpus.h). */
 void demo_generator_intended(const demo_generator *g, double *sum, int *units) {
     *sum = g->r.sum;
     *units = g->r.units;
@@ -1312,6 +1306,8 @@ static const char *finish_review(demo_generator *g, size_t *length, rlhf_error *
     return g->output.data;
 }
 
+/* The next review at a sentiment s drawn uniformly from [-1, 1]; the text is the generator's, valid
+ * until the next call. */
 const char *demo_generator_next(demo_generator *g, double *sentiment, size_t *length, rlhf_error *error) {
     double s = 2.0 * rlhf_rng_uniform(&g->rng) - 1.0;
     *sentiment = s;
@@ -1319,11 +1315,14 @@ const char *demo_generator_next(demo_generator *g, double *sentiment, size_t *le
     return finish_review(g, length, error);
 }
 
+/* The next review at the given sentiment, clamped to [-1, 1] (NaN: 0). */
 const char *demo_generator_next_with_sentiment(demo_generator *g, double sentiment, size_t *length, rlhf_error *error) {
     write_review(g, clamp(isnan(sentiment) ? 0.0 : sentiment, -1.0, 1.0));
     return finish_review(g, length, error);
 }
 
+/* Reviews of one seed, each followed by DEMO_DOCUMENT_SEPARATOR, until target_bytes are reached;
+ * *text_out malloc'd. */
 int demo_corpus_generate(uint64_t seed, size_t target_bytes, char **text_out, size_t *length, rlhf_error *error) {
     demo_generator *g = demo_generator_create(seed, error);
     if (!g) return -1;
@@ -1359,6 +1358,8 @@ static uint64_t hash_string(const char *s) {
     return h;
 }
 
+/* count distinct review openings of one seed (at most 50 tries a prompt), as malloc'd strings; -1 when
+ * too few come or memory runs out. */
 int demo_prompts(uint64_t seed, int count, char ***prompts_out, rlhf_error *error) {
     if (count < 1 || count > 100000) {
         rlhf_error_set(error, "demo prompts: count must be in [1, 100000], got %d", count);
@@ -1412,12 +1413,14 @@ int demo_prompts(uint64_t seed, int count, char ***prompts_out, rlhf_error *erro
     return 0;
 }
 
+/* Frees the first count prompts and the array (prompts may be NULL). */
 void demo_prompts_free(char **prompts, int count) {
     if (!prompts) return;
     for (int i = 0; i < count; i++) free(prompts[i]);
     free(prompts);
 }
 
+/* The prompts as {"prompt": ...} lines, non-ASCII escaped, into a malloc'd text. */
 int demo_prompts_jsonl(char *const *prompts, int count, char **text_out, size_t *length, rlhf_error *error) {
     text out = {0};
     text_reserve(&out, 0);

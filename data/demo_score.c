@@ -302,6 +302,8 @@ static int match_phrase(scanner *s, int max_words, double *score) {
     return 0;
 }
 
+/* The sum of text's sentiment units after negation and intensifiers, and their count (any bytes
+ * accepted). */
 void demo_sentiment_raw(const char *text, size_t length, double *sum, int *units) {
     ensure_table();
     double total = 0.0;
@@ -351,6 +353,7 @@ void demo_sentiment_raw(const char *text, size_t length, double *sum, int *units
     *units = count;
 }
 
+/* The gold score in (-1, 1): tanh(sum / (DEMO_SCORE_SCALE * (units + 1))) of demo_sentiment_raw. */
 double demo_sentiment_score(const char *text, size_t length) {
     double sum;
     int units;
@@ -358,6 +361,8 @@ double demo_sentiment_score(const char *text, size_t length) {
     return tanh(sum / (DEMO_SCORE_SCALE * (units + 1)));
 }
 
+/* Whether the scorer reacts to word: a sentiment word, a phrase's first word, a negator, an
+ * intensifier or a clause word. */
 bool demo_lexicon_knows(const char *word) {
     ensure_table();
     const lexicon_entry *e = lookup(word, strlen(word));
@@ -396,6 +401,7 @@ static int check_spelling(const char *text, int words, rlhf_error *error) {
     return 0;
 }
 
+/* Checks that the word lists fit together (demo_lexicon.h); -1 with the first problem in error. */
 int demo_lexicon_check(rlhf_error *error) {
     ensure_table();
     if (table_problem[0]) {

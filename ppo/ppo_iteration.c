@@ -11,6 +11,7 @@
 
 #include "rlhf/policy.h"
 
+/* The settings ppo.h documents as defaults (the ones rlhf ppo starts from). */
 ppo_settings ppo_settings_defaults(void) {
     return (ppo_settings){.temperature = 0.7f, .max_new_tokens = 48, .eos_id = -1, .missing_eos_penalty = -1.0,
                           .kl_estimator = PPO_KL_K1, .gamma = 1.0, .lambda = 0.95, .clip_policy = 0.2,
@@ -144,6 +145,9 @@ static int update_minibatch(const ppo_models *models, const ppo_settings *settin
     return 0;
 }
 
+/* One PPO iteration on count prompts: sample, score, KL-penalised token rewards, GAE with
+ * whitened advantages, then ppo_epochs of shuffled minibatch updates of policy and value; fills
+ * stats and updates the KL controller. The models and optimizers change only by the updates. */
 int ppo_iteration(const ppo_models *models, const ppo_settings *settings, ppo_kl_controller *controller,
                   const int *const *prompts, const int *prompt_lengths, int count, uint64_t seed,
                   ppo_iteration_stats *stats, rlhf_error *error) {

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+/* "k1" or "k3" into *estimator; -1 (estimator untouched) for anything else. */
 int ppo_kl_estimator_parse(const char *text, ppo_kl_estimator *estimator) {
     if (strcmp(text, "k1") == 0) *estimator = PPO_KL_K1;
     else if (strcmp(text, "k3") == 0) *estimator = PPO_KL_K3;
@@ -14,12 +15,16 @@ int ppo_kl_estimator_parse(const char *text, ppo_kl_estimator *estimator) {
     return 0;
 }
 
+/* One token's estimate of KL(pi || pi_ref) from a sample of pi, with logr = log pi_ref - log pi:
+ * k1 = -logr (unbiased, can be negative), k3 = (exp(logr) - 1) - logr (unbiased, >= 0). */
 double ppo_kl_estimate(ppo_kl_estimator estimator, double logprob, double reference_logprob) {
     double logr = reference_logprob - logprob;
     /* expm1 keeps k3 exact for the small log-ratios that are the common case */
     return estimator == PPO_KL_K1 ? -logr : expm1(logr) - logr;
 }
 
+/* Per-token rewards r_t = -beta * KL_t, plus the sequence's score at its last valid token
+ * (t = lengths[b] - 1); 0 past a row's length. kl (may be NULL) gets each KL_t. */
 void ppo_token_rewards(const float *logprobs, const float *reference_logprobs, const int *lengths, int B, int T,
                        const float *scores, double beta, ppo_kl_estimator estimator, float *rewards, float *kl) {
     for (int b = 0; b < B; b++)
@@ -33,6 +38,9 @@ void ppo_token_rewards(const float *logprobs, const float *reference_logprobs, c
         }
 }
 
+/* Generalised advantage estimation, backwards over each row's valid positions from V = A = 0
+ * beyond its end: delta_t = r_t + gamma V_{t+1} - V_t, A_t = delta_t + gamma lambda A_{t+1},
+ * returns R_t = A_t + V_t; both 0 past a row's length. */
 void ppo_gae(const float *rewards, const float *values, const int *lengths, int B, int T, double gamma, double lambda,
              float *advantages, float *returns) {
     for (int b = 0; b < B; b++) {
@@ -53,6 +61,8 @@ void ppo_gae(const float *rewards, const float *values, const int *lengths, int 
     }
 }
 
+/* Whitens the valid entries in place: x <- (x - mean) / sqrt(var + 1e-8), var the unbiased
+ * (n - 1) variance, adding the mean back when keep_mean; untouched when fewer than 2 entries. */
 void ppo_whiten(float *x, const int *lengths, int B, int T, bool keep_mean) {
     double sum = 0;
     long n = 0;
@@ -77,6 +87,10 @@ static long valid_tokens(const int *lengths, int B) {
     return n;
 }
 
+/* The clipped surrogate, averaged over valid tokens: with rho = exp(log pi - log pi_old),
+ * L = mean max(-A rho, -A clip(rho, 1 - eps, 1 + eps)); dL/dlog pi = -A rho / n where the
+ * unclipped term is the larger, else 0. Also the clip fraction, approx KL k2 = mean (log rho)^2 / 2,
+ * and rho's mean and variance. d_logprobs may be NULL. */
 void ppo_policy_loss(const float *logprobs, const float *old_logprobs, const float *advantages, const int *lengths,
                      int B, int T, double clip, ppo_loss_stats *stats, float *d_logprobs) {
     memset(stats, 0, sizeof *stats);
@@ -107,6 +121,8 @@ void ppo_policy_loss(const float *logprobs, const float *old_logprobs, const flo
     stats->ratio_var = ratio_squares / (double)n - stats->ratio_mean * stats->ratio_mean;
 }
 
+/* The clipped value loss, averaged over valid tokens: with V_clip = V_old + clip(V - V_old, -eps,
+ * eps), L = mean 0.5 max((V - R)^2, (V_clip - R)^2), and its gradient in V (d_values may be NULL). */
 void ppo_value_loss(const float *values, const float *old_values, const float *returns, const int *lengths, int B,
                     int T, double clip, ppo_loss_stats *stats, float *d_values) {
     memset(stats, 0, sizeof *stats);
@@ -135,6 +151,7 @@ void ppo_value_loss(const float *values, const float *old_values, const float *r
     stats->clip_fraction = clipped / (double)n;
 }
 
+/* 1 - Var(R - V) / Var(R) over valid tokens; NaN when fewer than 2 or Var(R) is 0. */
 double ppo_explained_variance(const float *values, const float *returns, const int *lengths, int B, int T) {
     long n = valid_tokens(lengths, B);
     if (n < 2) return NAN;
@@ -154,6 +171,8 @@ double ppo_explained_variance(const float *values, const float *returns, const i
     return var_r > 0 ? 1.0 - var_d / var_r : NAN;
 }
 
+/* The adaptive KL controller of Ziegler et al.: e = clip(KL / target - 1, -0.2, 0.2),
+ * beta <- beta (1 + e * episodes / horizon); a fixed beta when target <= 0. */
 void ppo_kl_controller_update(ppo_kl_controller *controller, double kl, int episodes) {
     if (controller->target <= 0) return;
     double error = kl / controller->target - 1.0;

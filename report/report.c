@@ -390,21 +390,13 @@ typedef struct png_buffer {
     size_t size, capacity;
 } png_buffer;
 
-/* cairo's write callback: appends length bytes to the png_buffer closure points at, doubling
- * its capacity as needed (checked for overflow and allocation failure). */
+/* cairo's write callback: appends length bytes to the png_buffer closure points at, growing
+ * it through rlhf_grow (checked for overflow and allocation failure). */
 static cairo_status_t append_png(void *closure, const unsigned char *data, unsigned int length) {
     png_buffer *buffer = closure;
-    if (length > buffer->capacity - buffer->size) {
-        size_t capacity = buffer->capacity ? buffer->capacity : 64 * 1024;
-        while (length > capacity - buffer->size) {
-            if (capacity > SIZE_MAX / 2) return CAIRO_STATUS_NO_MEMORY;
-            capacity *= 2;
-        }
-        unsigned char *grown = realloc(buffer->data, capacity);
-        if (!grown) return CAIRO_STATUS_NO_MEMORY;
-        buffer->data = grown;
-        buffer->capacity = capacity;
-    }
+    if (length > SIZE_MAX - buffer->size ||
+        rlhf_grow(&buffer->data, &buffer->capacity, buffer->size + length, 1) != 0)
+        return CAIRO_STATUS_NO_MEMORY;
     memcpy(buffer->data + buffer->size, data, length);
     buffer->size += length;
     return CAIRO_STATUS_SUCCESS;

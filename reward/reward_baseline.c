@@ -148,6 +148,8 @@ static int fit(const sparse_pair *pairs, const long *use, long n, double l2, int
     return 0;
 }
 
+/* Fits the unigram baseline on the decided training pairs (penalty picked on every fifth) and
+ * fills baseline with its accuracy (and gold agreement) on the evaluated pairs. */
 int reward_fit_unigram_baseline(const reward_dataset *data, int vocab_size, bool validation_only,
                                 reward_gold_scorer gold, void *gold_user, reward_unigram_baseline *baseline,
                                 rlhf_error *error) {

@@ -7,6 +7,8 @@
 
 #include "rlhf/tokenizer.h"
 
+/* The Bradley-Terry margin m for a label of this strength (0..4; anything else: 0), as in
+ * loss = -log sigmoid(r_chosen - r_rejected - m). */
 double reward_margin_for_strength(int strength) {
     static const double margins[5] = {0.0, 0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0};
     return strength >= 0 && strength <= 4 ? margins[strength] : 0.0;
@@ -23,10 +25,14 @@ static uint64_t mix(uint64_t z) {
     return z ^ (z >> 31);
 }
 
+/* Whether the prompt falls in the held-out validation_percent: mix(FNV-1a(prompt)) % 100. */
 bool reward_prompt_held_out(const char *prompt, int validation_percent) {
     return mix(text_hash(prompt)) % 100 < (uint64_t)validation_percent;
 }
 
+/* [eos] prompt response [eos] as a malloc'd sequence of at most max_length ids, cutting the
+ * prompt from its start first, then the leading eos, then the response's end; trailing
+ * pad_token_id (>= 0) dropped. Counts cuts into *cut_prompts / *cut_responses (may be NULL). */
 int reward_build_sequence(const tokenizer *tok, const char *prompt, const char *response, int max_length,
                           int pad_token_id, int **out, int *length, long *cut_prompts, long *cut_responses,
                           rlhf_error *error) {
@@ -57,7 +63,13 @@ int reward_build_sequence(const tokenizer *tok, const char *prompt, const char *
         }
     }
     int n = head + (int)keep_prompt + (int)keep_response + tail;
-    int *sequence = malloc(sizeof(int) * (size_t)n);
+    int *sequence = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    if (!sequence) {
+        free(p);
+        free(r);
+        rlhf_error_set(error, "out of memory");
+        return -1;
+    }
     int at = 0;
     if (head) sequence[at++] = eos;
     memcpy(sequence + at, p + (np - keep_prompt), sizeof(int) * keep_prompt);
@@ -73,25 +85,36 @@ int reward_build_sequence(const tokenizer *tok, const char *prompt, const char *
     return 0;
 }
 
+/* Drops trailing padding when the model's config names a pad token (as transformers reads). */
 void reward_data_options_for_model(reward_data_options *options, const gpt_model *model) {
     options->drop_padding = model->config.pad_token_id >= 0;
     options->pad_token_id = model->config.pad_token_id;
 }
 
-/* Index of name in the list, appending it if new. */
-static int annotator_index(reward_dataset *data, const char *name) {
+/* Index of name in the list, appending a copy if new; -1 with error set when out of memory
+ * (the list is left as it was). */
+static int annotator_index(reward_dataset *data, const char *name, rlhf_error *error) {
     for (int i = 0; i < data->annotator_count; i++)
         if (strcmp(data->annotators[i], name) == 0) return i;
-    data->annotators = realloc(data->annotators, sizeof(char *) * (size_t)(data->annotator_count + 1));
-    data->annotators[data->annotator_count] = strdup(name);
+    char *copy = strdup(name);
+    if (!copy || rlhf_resize(&data->annotators, (size_t)data->annotator_count + 1, sizeof *data->annotators) != 0) {
+        free(copy);
+        rlhf_error_set(error, "out of memory");
+        return -1;
+    }
+    data->annotators[data->annotator_count] = copy;
     return data->annotator_count++;
 }
 
+/* qsort order of store_preference pointers by pair id. */
 static int compare_by_pair(const void *a, const void *b) {
     const store_preference *x = *(store_preference *const *)a, *y = *(store_preference *const *)b;
     return x->pair_id < y->pair_id ? -1 : x->pair_id > y->pair_id;
 }
 
+/* Every stored comparison that is not a skip, both-bad or (unless ties_as_equal) a tie, as a
+ * tokenized example split by prompt hash, with per-pair annotator agreement. On failure data
+ * is freed and zeroed. */
 int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_data_options *options,
                         reward_dataset *data, rlhf_error *error) {
     memset(data, 0, sizeof *data);
@@ -101,9 +124,16 @@ int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_dat
     if (store_list_preferences(db, 0x1f, &all, &count, error) != 0) return -1;
     /* Agreement per queued pair: group the non-skip labels by pair. */
     store_preference **order = malloc(sizeof *order * (size_t)(count + 1));
+    int *agreement = malloc(sizeof(int) * (size_t)(count + 1)); /* by index into all */
+    if (!order || !agreement) {
+        free(order);
+        free(agreement);
+        store_preferences_free(all, count);
+        rlhf_error_set(error, "out of memory");
+        return -1;
+    }
     for (long i = 0; i < count; i++) order[i] = &all[i];
     qsort(order, (size_t)count, sizeof *order, compare_by_pair);
-    int *agreement = malloc(sizeof(int) * (size_t)(count + 1)); /* by index into all */
     long agreeing = 0, compared = 0;
     for (long first = 0; first < count;) {
         long end = first;
@@ -134,6 +164,10 @@ int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_dat
 
     data->examples = calloc((size_t)(count > 0 ? count : 1), sizeof *data->examples);
     int status = 0;
+    if (!data->examples) {
+        rlhf_error_set(error, "out of memory");
+        status = -1;
+    }
     for (long i = 0; i < count && status == 0; i++) {
         store_preference *p = &all[i];
         if (p->choice == STORE_CHOICE_SKIP) { data->left_out_skips++; continue; }
@@ -144,7 +178,11 @@ int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_dat
         e->pair_id = p->pair_id;
         e->tie = p->choice == STORE_CHOICE_TIE;
         e->strength = p->strength;
-        e->annotator = annotator_index(data, p->annotator);
+        e->annotator = annotator_index(data, p->annotator, error);
+        if (e->annotator < 0) {
+            status = -1;
+            break;
+        }
         e->agreement = agreement[i];
         /* Split by prompt, not by comparison: the labels of one pair by several annotators and
          * the pairs of one ranking share texts, and must all fall on the same side. */
@@ -159,8 +197,12 @@ int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_dat
         if (status == 0) {
             e->chosen_text = strdup(p->chosen);
             e->rejected_text = strdup(p->rejected);
-            data->count++;
+            if (!e->chosen_text || !e->rejected_text) {
+                rlhf_error_set(error, "out of memory");
+                status = -1;
+            }
         }
+        data->count++; /* even a half-built example, so reward_dataset_free frees its parts */
     }
     free(agreement);
     store_preferences_free(all, count);
@@ -168,6 +210,7 @@ int reward_load_dataset(store *db, const struct tokenizer *tok, const reward_dat
     return status;
 }
 
+/* Frees every example's sequences and texts and the annotator names; leaves data zeroed. */
 void reward_dataset_free(reward_dataset *data) {
     for (long i = 0; i < data->count; i++) {
         free(data->examples[i].chosen);

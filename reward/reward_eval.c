@@ -9,6 +9,8 @@
 
 const double reward_gold_gap_edges[REWARD_GOLD_GAP_BINS + 1] = {0.0, 0.1, 0.3, 0.6, INFINITY};
 
+/* The 95% Wilson score interval of k successes in n trials: (p + z^2/2n -+ z sqrt(p(1-p)/n +
+ * z^2/4n^2)) / (1 + z^2/n), z = 1.96; NaN both when n is 0. */
 void reward_wilson_interval(long k, long n, double *low, double *high) {
     if (n == 0) {
         *low = *high = NAN;
@@ -22,6 +24,8 @@ void reward_wilson_interval(long k, long n, double *low, double *high) {
     *high = centre + half;
 }
 
+/* ECE = sum_b |b|/n |accuracy_b - confidence_b| over bins equally wide on confidence [0.5, 1];
+ * fills the per-bin count, mean confidence and accuracy (NaN for an empty bin). NaN when n is 0. */
 double reward_expected_calibration_error(const double *confidences, const int *outcomes, long n, int bins,
                                          long *bin_count, double *bin_confidence, double *bin_accuracy) {
     for (int b = 0; b < bins; b++) {
@@ -57,6 +61,9 @@ static void mean_interval(const double *x, long n, double *mean, double *half_wi
     *half_width = n > 1 ? 1.96 * sqrt(sum_squares / (n - 1) / n) : NAN;
 }
 
+/* Fills ev from the given rewards of every (validation_only: every held-out) pair: accuracy
+ * with its interval, loss, margin, calibration, accuracy by group and, when gold is given,
+ * by gold gap. */
 int reward_evaluate_rewards(const reward_dataset *data, bool validation_only, const float *rewards,
                             reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
     memset(ev, 0, sizeof *ev);
@@ -144,6 +151,7 @@ int reward_evaluate_rewards(const reward_dataset *data, bool validation_only, co
     return 0;
 }
 
+/* Scores every selected pair's two sides with the model and evaluates those rewards. */
 int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
                     reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
     memset(ev, 0, sizeof *ev);
@@ -183,6 +191,7 @@ int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validatio
     return status;
 }
 
+/* Frees what reward_evaluate allocated (safe to call twice, or after a failure). */
 void reward_evaluation_free(reward_evaluation *evaluation) {
     free(evaluation->by_annotator);
     evaluation->by_annotator = NULL;

@@ -4,6 +4,9 @@
 
 #include "rlhf/reward_model.h"
 
+/* Scores generated responses as training read them: prompt (its leading eos kept, the rest cut
+ * from the start to fit n_positions) + response + eos unless it ended with one; trailing padding
+ * dropped; each score then gain * r + bias when normalization is given. */
 int reward_score_responses(gpt_model *model, const reward_normalization *normalization, const int *const *prompts,
                            const int *prompt_lengths, const int *const *responses, const int *response_lengths,
                            int count, int eos_id, int batch_size, float *scores, rlhf_error *error) {

@@ -12,8 +12,13 @@
 
 /* log(1 + exp(x)) without overflow. */
 static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+/* 1 / (1 + exp(-x)) without overflow. */
 static double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x)); }
 
+/* Bradley-Terry loss of one pair and its derivatives in r_chosen, r_rejected, with d = r_c - r_r:
+ * decided: loss = -log sigmoid(d - m) = softplus(-(d - m)), dloss/dr_c = sigmoid(d - m) - 1 = -dloss/dr_r;
+ * tie: loss = (softplus(-d) + softplus(d)) / 2, dloss/dr_c = sigmoid(d) - 1/2 = -dloss/dr_r;
+ * plus the centring term center * (r_c + r_r)^2, whose derivative 2 center (r_c + r_r) adds to both. */
 void reward_pair_loss(double r_chosen, double r_rejected, double margin, bool tie, double center, double *loss,
                       double *d_chosen, double *d_rejected) {
     if (tie) {
@@ -33,6 +38,8 @@ void reward_pair_loss(double r_chosen, double r_rejected, double margin, bool ti
     *d_rejected += 2.0 * center * sum;
 }
 
+/* The scalar head's value at the last token of each sequence into rewards[0 .. count), in
+ * batches of batch_size right-padded rows. */
 int reward_score_sequences(gpt_model *model, const int *const *sequences, const int *lengths, int count,
                            int batch_size, float *rewards, rlhf_error *error) {
     int longest = 1;
@@ -42,6 +49,10 @@ int reward_score_sequences(gpt_model *model, const int *const *sequences, const 
     if (gpt_reserve(model, B, longest, false, error) != 0) return -1;
     int *tokens = malloc(sizeof(int) * (size_t)B * longest), *mask = malloc(sizeof(int) * (size_t)B * longest);
     int status = 0;
+    if (!tokens || !mask) {
+        rlhf_error_set(error, "out of memory scoring %d sequences", count);
+        status = -1;
+    }
     for (int first = 0; first < count && status == 0; first += B) {
         int rows = count - first < B ? count - first : B, T = 1;
         for (int r = 0; r < rows; r++) T = lengths[first + r] > T ? lengths[first + r] : T;
@@ -59,6 +70,7 @@ int reward_score_sequences(gpt_model *model, const int *const *sequences, const 
     return status;
 }
 
+/* The reward of one prompt and response, built and cut as training builds them. */
 int reward_score_text(gpt_model *model, const struct tokenizer *tok, const char *prompt, const char *response,
                       float *reward, rlhf_error *error) {
     int *sequence, length;
@@ -74,8 +86,10 @@ int reward_score_text(gpt_model *model, const struct tokenizer *tok, const char 
 
 /* ------------------------------------------------------------------ training */
 
-/* Forward and backward of one batch of pairs; returns the mean loss and counts correct
- * (chosen scored higher) decided pairs. */
+/* Forward and backward of one batch of pairs (rows 2p chosen, 2p + 1 rejected) into the
+ * model's gradients: *loss = mean Bradley-Terry loss, whose derivative is put at each row's
+ * last token; counts correct (chosen scored higher) decided pairs. The buffers hold
+ * 2 * pairs rows of the longest sequence. */
 static int train_batch(gpt_model *model, const reward_dataset *data, const long *indices, int pairs,
                        const reward_train_options *options, int *tokens, int *mask, float *d_values, float *rewards,
                        double *loss, int *correct, int *decided, rlhf_error *error) {
@@ -86,6 +100,10 @@ static int train_batch(gpt_model *model, const reward_dataset *data, const long 
         T = e->rejected_length > T ? e->rejected_length : T;
     }
     int *last = malloc(sizeof(int) * (size_t)rows);
+    if (!last) {
+        rlhf_error_set(error, "out of memory for a batch of %d pairs", pairs);
+        return -1;
+    }
     for (int p = 0; p < pairs; p++) {
         const reward_example *e = &data->examples[indices[p]];
         for (int side = 0; side < 2; side++) {
@@ -133,6 +151,13 @@ static int validate(gpt_model *model, const reward_dataset *data, int batch_pair
     const int **sequences = malloc(sizeof(int *) * (size_t)(2 * n));
     int *lengths = malloc(sizeof(int) * (size_t)(2 * n));
     float *rewards = malloc(sizeof(float) * (size_t)(2 * n));
+    if (!sequences || !lengths || !rewards) {
+        free(sequences);
+        free(lengths);
+        free(rewards);
+        rlhf_error_set(error, "out of memory validating %ld pairs", n);
+        return -1;
+    }
     long k = 0;
     for (long i = 0; i < data->count; i++) {
         const reward_example *e = &data->examples[i];
@@ -169,6 +194,7 @@ static int validate(gpt_model *model, const reward_dataset *data, int batch_pair
     return status;
 }
 
+/* The examples not held out for validation. */
 long reward_training_pair_count(const reward_dataset *data) {
     long count = 0;
     for (long i = 0; i < data->count; i++) count += !data->examples[i].validation;
@@ -191,9 +217,10 @@ static int epoch_of(const safetensors_file *state, int *epoch, rlhf_error *error
     return metadata_count(state, "epoch", epoch, error);
 }
 
+/* Reads dir/training_state.safetensors' epoch count, early-stop step and run id (0 when absent). */
 int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, int64_t *run_id, rlhf_error *error) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/training_state.safetensors", dir);
+    if (rlhf_path_join(path, sizeof path, dir, "training_state.safetensors", error) != 0) return -1;
     safetensors_file state;
     if (safetensors_open(&state, path, error) != 0) return -1;
     int stopped = 0;
@@ -219,13 +246,15 @@ typedef struct best_tracker {
     bool unsaved;           /* weights changed since reward_best.safetensors was written */
 } best_tracker;
 
-/* out_dir/reward_best.safetensors. */
-static void best_path(const char *dir, char path[4096]) { snprintf(path, 4096, "%s/reward_best.safetensors", dir); }
+/* out_dir/reward_best.safetensors into path; -1 (error set) when it does not fit. */
+static int best_path(const char *dir, char path[4096], rlhf_error *error) {
+    return rlhf_path_join(path, 4096, dir, "reward_best.safetensors", error);
+}
 
 /* Writes the best weights to reward_best.safetensors (atomically), with their step. */
 static int save_best(const best_tracker *best, const gpt_model *model, const char *dir, rlhf_error *error) {
     char path[4096], step[32];
-    best_path(dir, path);
+    if (best_path(dir, path, error) != 0) return -1;
     snprintf(step, sizeof step, "%d", best->step);
     safetensors_writer writer;
     safetensors_writer_init(&writer);
@@ -241,7 +270,7 @@ static int save_best(const best_tracker *best, const gpt_model *model, const cha
  * step the checkpoint names as best and as many parameters as the model. */
 static int load_best(best_tracker *best, const gpt_model *model, const char *dir, rlhf_error *error) {
     char path[4096];
-    best_path(dir, path);
+    if (best_path(dir, path, error) != 0) return -1;
     safetensors_file file;
     if (safetensors_open(&file, path, error) != 0) return -1;
     const safetensors_tensor *tensor = safetensors_find(&file, "parameters");
@@ -331,6 +360,9 @@ static int evaluate_step(gpt_model *model, const reward_dataset *data, const rew
     return 0;
 }
 
+/* Trains the scalar head and trunk on the training pairs by Bradley-Terry with AdamW, epoch by
+ * epoch in a (seed, epoch) shuffle, validating, early stopping and keeping the best weights as
+ * options say, checkpointing into out_dir at each epoch's end (resumable with options->resume). */
 int reward_train(gpt_model *model, const reward_dataset *data, const reward_train_options *options,
                  reward_train_callback callback, void *user, reward_train_result *result, rlhf_error *error) {
     memset(result, 0, sizeof *result);
@@ -484,8 +516,7 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     }
     if (keep_best) { /* out_dir's model is the kept one now: the side copy has done its work */
         char path[4096];
-        best_path(options->out_dir, path);
-        if (rlhf_remove_file(path, error) != 0) goto done;
+        if (best_path(options->out_dir, path, error) != 0 || rlhf_remove_file(path, error) != 0) goto done;
     }
     double elapsed = rlhf_seconds() - start_time;
     result->pairs_per_second = elapsed > 0 ? pairs_trained / elapsed : 0;
@@ -503,6 +534,8 @@ done:
 
 /* ------------------------------------------------------------------ normalisation */
 
+/* From the rewards r of count samples: mean, std = sqrt(max(E[r^2] - mean^2, 1e-12)), and the
+ * affine map gain = 1 / std, bias = -mean / std that gives them mean 0 and std 1. */
 int reward_fit_normalization(gpt_model *model, const struct tokenizer *tok, const char *const *prompts,
                              const char *const *responses, int count, reward_normalization *normalization,
                              rlhf_error *error) {
@@ -585,14 +618,16 @@ static int load_object(const char *path, json_t **root, rlhf_error *error) {
     return 0;
 }
 
-/* The normalisation file of a reward model directory. */
-static void normalization_path(const char *dir, char path[4096]) {
-    snprintf(path, 4096, "%s/reward_normalization.json", dir);
+/* The normalisation file of a reward model directory into path; -1 (error set) when it does
+ * not fit. */
+static int normalization_path(const char *dir, char path[4096], rlhf_error *error) {
+    return rlhf_path_join(path, 4096, dir, "reward_normalization.json", error);
 }
 
+/* Removes dir/reward_normalization.json if there (a model trained anew must not keep it). */
 int reward_remove_normalization(const char *dir, rlhf_error *error) {
     char path[4096];
-    normalization_path(dir, path);
+    if (normalization_path(dir, path, error) != 0) return -1;
     if (rlhf_remove_file(path, error) != 0) {
         rlhf_error_prefix(error, "the earlier model's normalisation");
         return -1;
@@ -600,9 +635,10 @@ int reward_remove_normalization(const char *dir, rlhf_error *error) {
     return 0;
 }
 
+/* Writes n to dir/reward_normalization.json atomically; refuses a non-finite or non-positive one. */
 int reward_save_normalization(const reward_normalization *n, const char *dir, rlhf_error *error) {
     char path[4096];
-    normalization_path(dir, path);
+    if (normalization_path(dir, path, error) != 0) return -1;
     if (!(isfinite(n->gain) && n->gain > 0 && isfinite(n->bias) && isfinite(n->mean) && isfinite(n->std) && n->std > 0)) {
         rlhf_error_set(error, "%s: not written: the normalisation is not finite (gain %g, bias %g)", path, n->gain,
                        n->bias);
@@ -622,9 +658,11 @@ int reward_save_normalization(const reward_normalization *n, const char *dir, rl
     return status;
 }
 
+/* Reads dir/reward_normalization.json into *n: 1 (error set) when there is none, -1 when it is
+ * malformed (n untouched then). */
 int reward_load_normalization(reward_normalization *n, const char *dir, rlhf_error *error) {
     char path[4096];
-    normalization_path(dir, path);
+    if (normalization_path(dir, path, error) != 0) return -1;
     json_t *root;
     int status = load_object(path, &root, error);
     if (status != 0) return status;
@@ -647,10 +685,11 @@ int reward_load_normalization(reward_normalization *n, const char *dir, rlhf_err
     return status;
 }
 
+/* Writes dir/reward_training.json (split, length, ties and run id) atomically. */
 int reward_save_training_settings(const reward_data_options *options, int64_t run_id, const char *dir,
                                   rlhf_error *error) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/reward_training.json", dir);
+    if (rlhf_path_join(path, sizeof path, dir, "reward_training.json", error) != 0) return -1;
     json_t *root = json_pack("{s:i, s:i, s:b, s:I}", "val_percent", options->validation_percent, "max_length",
                              options->max_length, "ties_as_equal", options->ties_as_equal, "run_id", (json_int_t)run_id);
     char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -664,9 +703,11 @@ int reward_save_training_settings(const reward_data_options *options, int64_t ru
     return status;
 }
 
+/* Reads dir/reward_training.json into options and *run_id (0 when absent): 1 (error set) when
+ * there is no such file, -1 when it is malformed (outputs untouched then). */
 int reward_load_training_settings(reward_data_options *options, int64_t *run_id, const char *dir, rlhf_error *error) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/reward_training.json", dir);
+    if (rlhf_path_join(path, sizeof path, dir, "reward_training.json", error) != 0) return -1;
     json_t *root;
     int status = load_object(path, &root, error);
     if (status != 0) return status;
