@@ -288,7 +288,11 @@ static int open_model(const bench_options *o, bool score_head, gpt_model *model,
         gpt_destroy(model);
         return 1;
     }
-    gpt_init_random(model, 1);
+    if (gpt_init_random(model, 1) != 0) {
+        fprintf(stderr, "rlhf-bench: error: out of memory initialising the model\n");
+        gpt_destroy(model);
+        return 1;
+    }
     describe_device(*chosen, device);
     if (o->profile && !device->on_gpu) {
         fprintf(stderr, "rlhf-bench: error: --profile times the CUDA backend's ops: it needs --device cuda "

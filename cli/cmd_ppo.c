@@ -130,8 +130,7 @@ static int evaluate(gpt_model *policy, gpt_model *reference, reward_scorer *scor
         /* the text, without the end-of-text token */
         int text_tokens = n > 0 && responses[i][n - 1] == settings->eos_id ? n - 1 : n;
         char *text;
-        size_t length;
-        if (tokenizer_decode(tok, responses[i], (size_t)text_tokens, &text, &length, error) != 0) {
+        if (policy_decode_text(tok, responses[i], (size_t)text_tokens, &text, error) != 0) {
             status = -1;
             break;
         }

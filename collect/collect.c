@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "rlhf/demo.h"
-#include "rlhf/reward.h"
 #include "rlhf/reward_model.h"
 #include "rlhf/tokenizer.h"
 
@@ -257,7 +256,7 @@ int collect_oracle_score(const char *name, const char *text, double *score, rlhf
 }
 
 /* Labels every queued pair the oracle has not labeled, in pair order (at most limit), as
- * annotator "oracle:NAME": at noise 0 the higher gold score wins (within REWARD_GOLD_TIE a tie),
+ * annotator "oracle:NAME": at noise 0 the higher gold score wins (within DEMO_GOLD_TIE a tie),
  * else left wins with probability sigmoid(gap / noise); the strength grows with |gap|. */
 int collect_oracle_label(store *db, const collect_oracle_options *options, collect_oracle_result *result,
                          rlhf_error *error) {
@@ -283,7 +282,7 @@ int collect_oracle_label(store *db, const collect_oracle_options *options, colle
         /* Bradley-Terry: like a person, sometimes inconsistent when the gap is small */
         int left_wins;
         /* at noise 0 scores within float rounding tie, as rm eval's gold agreement counts them */
-        if (options->noise <= 0) left_wins = gap > REWARD_GOLD_TIE ? 1 : gap < -REWARD_GOLD_TIE ? 0 : -1;
+        if (options->noise <= 0) left_wins = gap > DEMO_GOLD_TIE ? 1 : gap < -DEMO_GOLD_TIE ? 0 : -1;
         else left_wins = rlhf_rng_uniform(&rng) < 1.0 / (1.0 + exp(-gap / options->noise));
         store_choice choice = STORE_CHOICE_TIE;
         if (left_wins >= 0) choice = (left_wins == 1) == pair.left_is_a ? STORE_CHOICE_A : STORE_CHOICE_B;

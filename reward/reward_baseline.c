@@ -214,7 +214,7 @@ int reward_fit_unigram_baseline(const reward_dataset *data, int vocab_size, bool
             loss_sum += softplus(-s);
             if (gold) {
                 double gc = gold(e->chosen_text, gold_user), gr = gold(e->rejected_text, gold_user);
-                if (fabs(gc - gr) > REWARD_GOLD_TIE) {
+                if (fabs(gc - gr) > DEMO_GOLD_TIE) {
                     baseline->gold_pairs++;
                     gold_correct += (s > 0) == (gc > gr);
                 }

@@ -120,7 +120,7 @@ int reward_evaluate_rewards(const reward_dataset *data, bool validation_only, co
             /* equal gold scores give no order to agree with; scores of different texts
              * that differ only by float rounding (~1e-16) are equal too */
             double gap = fabs(gc - gr);
-            if (gap > REWARD_GOLD_TIE) {
+            if (gap > DEMO_GOLD_TIE) {
                 int agrees = (rc > rr) == (gc > gr);
                 ev->gold_pairs++;
                 gold_correct += agrees;

@@ -52,6 +52,11 @@ const char *demo_generator_next_with_sentiment(demo_generator *generator, double
  * 10 MB take about a quarter of a second on one core. */
 int demo_corpus_generate(uint64_t seed, size_t target_bytes, char **text, size_t *length, rlhf_error *error);
 
+/* Gold scores closer than this are a tie (float rounding of equal scores): the scripted
+ * annotator at noise 0 calls such a pair a tie (collect/), and the reward model's and the
+ * baseline's gold agreement leave it out (reward/). */
+#define DEMO_GOLD_TIE 1e-9
+
 /* The gold sentiment of any text (arbitrary bytes, any length, NULL with length 0 is ""),
  * in (-1, 1): tanh(sum / (1.5 * (units + 1))), where sum adds the lexicon score (-3 .. +3)
  * of every sentiment word or phrase after negation ("not", "never", "isn't": times -0.6 or

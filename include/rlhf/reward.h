@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rlhf/demo.h" /* DEMO_GOLD_TIE */
 #include "rlhf/nn.h"
 #include "rlhf/reward_model.h"
 #include "rlhf/store.h"
@@ -52,10 +53,6 @@ typedef struct reward_dataset {
     double annotator_agreement;   /* share of agreeing annotator pairs on shared pairs (NAN if none) */
     long agreement_pairs;
 } reward_dataset;
-
-/* Gold scores closer than this are a tie (float rounding of equal scores), as the
- * scripted annotator at noise 0 treats them (collect.c). */
-#define REWARD_GOLD_TIE 1e-9
 
 typedef struct reward_data_options {
     int max_length;          /* tokens per sequence, prompt cut from the left */
