@@ -569,8 +569,9 @@ START_TEST(test_evaluation_figures_worked_by_hand) {
         ck_assert_int_eq(ev.by_gold_gap[b].gold_correct, gap_gold_correct[b]);
     }
     reward_evaluation_free(&ev);
-    /* every example (the training one too: rewards for all seven) */
-    const float all_rewards[14] = {0.0f, 1.0f, 2.0f, 0.0f, 1.0f, 0.5f, -1.0f, 0.5f, 0.3f, 0.1f, 0.2f, -0.2f, 0.1f, 0.9f};
+    /* every example (the training one too: rewards for all seven). The training pair's two
+     * sides score the same: not right, since the chosen side must score strictly higher */
+    const float all_rewards[14] = {0.7f, 0.7f, 2.0f, 0.0f, 1.0f, 0.5f, -1.0f, 0.5f, 0.3f, 0.1f, 0.2f, -0.2f, 0.1f, 0.9f};
     ck_assert_int_eq(reward_evaluate_rewards(&data, false, all_rewards, NULL, NULL, &ev, &error), 0);
     ck_assert_int_eq(ev.pairs, 6);
     ck_assert_double_eq_tol(ev.accuracy, 3.0 / 6.0, 1e-12);

@@ -391,7 +391,7 @@ END_TEST
  * with by_side, choices[i] is A for "the left side" and B for "the right side", turned into
  * a/b through the pair's shown order. */
 static void label_in_order(store *db, int64_t who, const store_choice *choices, int count, bool by_side,
-                           int64_t *pair_ids) {
+                           int64_t *pair_ids, int64_t *left_ids) {
     rlhf_error error;
     for (int i = 0; i < count; i++) {
         store_pair pair;
@@ -405,6 +405,7 @@ static void label_in_order(store *db, int64_t who, const store_choice *choices, 
                              .left_completion_id = pair.left_completion_id, .seconds = 1.0};
         ck_assert_int_eq(store_add_comparison(db, &label, NULL, &error), 0);
         if (pair_ids) pair_ids[i] = pair.pair_id;
+        if (left_ids) left_ids[i] = pair.left_completion_id;
         store_pair_free(&pair);
     }
 }
@@ -429,8 +430,8 @@ START_TEST(test_statistics_every_category_and_side) {
     store_choice zs[4] = {STORE_CHOICE_A, STORE_CHOICE_BOTH_BAD, STORE_CHOICE_BOTH_BAD, STORE_CHOICE_B};
     store_choice ws[4] = {STORE_CHOICE_A, STORE_CHOICE_BOTH_BAD, STORE_CHOICE_TIE, STORE_CHOICE_B};
     int64_t pair_ids[4], w_pair_ids[4];
-    label_in_order(db, z, zs, 4, false, pair_ids);
-    label_in_order(db, w, ws, 4, false, w_pair_ids);
+    label_in_order(db, z, zs, 4, false, pair_ids, NULL);
+    label_in_order(db, w, ws, 4, false, w_pair_ids, NULL);
     for (int i = 0; i < 4; i++) ck_assert(w_pair_ids[i] == pair_ids[i]); /* both labeled the same pairs in turn */
     /* gold: a on the first pair (both right), tie on the third (Z said both-bad: wrong; W
      * right), a on the fourth (both said b: wrong). Z 1 of 3, W 2 of 3. */
@@ -463,11 +464,26 @@ START_TEST(test_statistics_every_category_and_side) {
     int64_t v;
     ck_assert_int_eq(store_annotator(db, "V", STORE_ANNOTATOR_HUMAN, &v, &error), 0);
     store_choice sides[4] = {STORE_CHOICE_A, STORE_CHOICE_A, STORE_CHOICE_A, STORE_CHOICE_B}; /* left, left, left, right */
-    label_in_order(db, v, sides, 4, true, NULL);
+    int64_t v_pairs[4], v_left[4];
+    label_in_order(db, v, sides, 4, true, v_pairs, v_left);
+    /* U skips V's first pair, which has a gold answer: a skip is no answer to grade, and a
+     * pair one annotator decided is no overlap */
+    int64_t u;
+    ck_assert_int_eq(store_annotator(db, "U", STORE_ANNOTATOR_HUMAN, &u, &error), 0);
+    ck_assert_int_eq(store_set_gold(db, v_pairs[0], STORE_CHOICE_A, &error), 0);
+    store_label skip = {.pair_id = v_pairs[0], .annotator_id = u, .choice = STORE_CHOICE_SKIP,
+                        .left_completion_id = v_left[0], .seconds = 1.0};
+    ck_assert_msg(store_add_comparison(db, &skip, NULL, &error) == 0, "%s", error.message);
     ck_assert_int_eq(store_compute_stats(db, &s, &error), 0);
     ck_assert_double_eq_tol(s.left_win_rate, 0.75, 1e-12);
+    ck_assert_int_eq(s.annotator_count, 2);
+    ck_assert_str_eq(s.annotators[0].name, "V");
     ck_assert_int_eq(s.annotators[0].left_wins, 3);
     ck_assert_int_eq(s.annotators[0].decided, 4);
+    ck_assert_int_eq(s.annotators[0].gold_seen, 1);
+    ck_assert_int_eq(s.annotators[1].gold_seen, 0);
+    ck_assert_int_eq(s.annotators[1].by_choice[STORE_CHOICE_SKIP], 1);
+    ck_assert_int_eq(s.overlap_pairs, 0);
     store_stats_free(&s);
     store_close(db);
 }
