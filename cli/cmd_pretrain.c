@@ -1,5 +1,6 @@
 /* rlhf pretrain: train a GPT-2 from scratch on token ids. */
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,10 +264,15 @@ int cmd_pretrain(int argc, char **argv) {
     }
     if (p.json) { /* val_loss is null when there is no validation set or it was not evaluated */
         char val_loss[32];
+        json_t *out_value = rlhf_json_text(out_dir); /* quoted and escaped: a folder name may hold a '"' */
+        char *out_json = out_value ? json_dumps(out_value, JSON_ENCODE_ANY) : NULL;
+        json_decref(out_value);
+        if (!out_json) return cli_fail("pretrain: out of memory");
         printf("{\"parameters\": %zu, \"steps\": %d, \"start_step\": %d, \"first_loss\": %.6g, \"final_loss\": %.6g, "
-               "\"val_loss\": %s, \"tokens_per_s\": %.1f, \"device\": \"%s\", \"out\": \"%s\"}\n",
+               "\"val_loss\": %s, \"tokens_per_s\": %.1f, \"device\": \"%s\", \"out\": %s}\n",
                result.parameter_count, result.start_step + result.steps_run, result.start_step, result.first_train_loss,
-               result.final_train_loss, cli_json_number_text(val_loss, result.final_val_loss), result.tokens_per_second, device, out_dir);
+               result.final_train_loss, cli_json_number_text(val_loss, result.final_val_loss), result.tokens_per_second, device, out_json);
+        free(out_json);
     } else {
         printf("trained %zu parameters for %d steps: loss %.4f -> %.4f", result.parameter_count, result.steps_run,
                result.first_train_loss, result.final_train_loss);
