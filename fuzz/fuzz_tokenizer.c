@@ -14,13 +14,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t merges_size = (size_t)(data + size - merges);
     fuzz_write(fuzz_path(0, "vocab.json"), data, vocab_size);
     fuzz_write(fuzz_path(1, "merges.txt"), merges, merges_size);
-    rlhf_error error = {{0}};
-    tokenizer *t;
-    fuzz_make_folder();
-    if (tokenizer_load(&t, fuzz_folder, &error) != 0) {
-        FUZZ_CHECK(error.message[0] != '\0');
-        return 0;
-    }
-    fuzz_exercise_tokenizer(t, (const char *)merges, merges_size);
+    fuzz_load_and_check_tokenizer((const char *)merges, merges_size);
     return 0;
 }

@@ -13,13 +13,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *config_path = fuzz_path(1, "tokenizer_config.json");
     if (nul) fuzz_write(config_path, nul + 1, (size_t)(data + size - nul - 1));
     else unlink(config_path);
-    rlhf_error error = {{0}};
-    tokenizer *t;
-    fuzz_make_folder();
-    if (tokenizer_load(&t, fuzz_folder, &error) != 0) {
-        FUZZ_CHECK(error.message[0] != '\0');
-        return 0;
-    }
-    fuzz_exercise_tokenizer(t, (const char *)data, size);
+    fuzz_load_and_check_tokenizer((const char *)data, size);
     return 0;
 }
