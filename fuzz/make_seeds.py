@@ -48,6 +48,19 @@ def import_seeds():
     write("import", "unicode.jsonl", '{"prompt": "caf\\u00e9 \\ud83d\\ude00", "chosen": "\\u0001", "rejected": ""}\n')
 
 
+def sft_seeds():
+    write("sft", "pairs.jsonl", '{"prompt": "Name a colour.", "response": " Blue."}\n'
+                                '{"prompt": "", "response": "A long answer that the limit will cut on the right."}\n')
+    write("sft", "messages.jsonl",
+          '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, '
+          '{"role": "assistant", "content": "Hello."}]}\n'
+          '{"messages": [{"role": "assistant", "content": ""}, {"role": "user", "content": "and?"}]}\n')
+    write("sft", "long-prompt.jsonl", '{"prompt": "' + "the cat sat on the mat " * 6 + '", "response": "ok"}\n')
+    write("sft", "bad-role.jsonl", '{"messages": [{"role": "tool", "content": "x"}]}\n')
+    write("sft", "no-assistant.jsonl", '{"messages": [{"role": "user", "content": "x"}]}\n')
+    write("sft", "empty-response.jsonl", '{"prompt": "x", "response": ""}\n{"prompt": 1, "response": "y"}\n')
+
+
 def id_lines_seeds():
     write("id_lines", "input_ids.txt", open(os.path.join(FIXTURES, "gpt2", "lm_small", "input_ids.txt")).read())
     write("id_lines", "spacing.txt", "\n\n  1\t2  3 \r\n\n999\n0")
@@ -166,6 +179,7 @@ def tokenizer_seeds():
 if __name__ == "__main__":
     jsonl_seeds()
     import_seeds()
+    sft_seeds()
     id_lines_seeds()
     safetensors_seeds()
     config_seeds()

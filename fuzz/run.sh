@@ -6,9 +6,10 @@
 #
 #   fuzz/run.sh HARNESS SECONDS [WORK_DIR]
 #
-# HARNESS is a fuzz_HARNESS.c of this folder: jsonl, import, id_lines, safetensors, config,
-# tokenizer or tokenizer_json. WORK_DIR (default build/fuzz) keeps the objects between runs
-# (ninja rebuilds what changed, headers included), and per harness the corpus the run grew
+# HARNESS is a fuzz_HARNESS.c of this folder: jsonl, import, sft, id_lines, safetensors,
+# config, tokenizer or tokenizer_json. WORK_DIR (default build/fuzz) keeps the objects
+# between runs (ninja rebuilds what changed, headers included), and per harness the corpus
+# the run grew
 # (corpus-HARNESS/), its crashing inputs (artifacts-HARNESS/) and its log (HARNESS.log).
 # The project's gcc build is not used: the harness is linked with just the library sources it
 # needs (the lists below), compiled again with clang and the sanitizers.
@@ -48,6 +49,8 @@ harness_sources() {
         safetensors) echo "$util nn/safetensors.c" ;;
         config) echo "$util nn/model_dir.c nn/gpt.c nn/safetensors.c" ;;
         tokenizer | tokenizer_json) echo "$util policy/tokenizer.c" ;;
+        sft) echo "$util policy/sft.c policy/tokenizer.c policy/generate.c policy/sample_text.c nn/gpt.c nn/adamw.c \
+                   nn/safetensors.c nn/model_dir.c" ;;
         *) return 1 ;;
     esac
 }
@@ -93,6 +96,7 @@ write_build_file() {
         sources=""
         for name in $harnesses; do
             echo "build obj/fuzz_$name.o: cc $root/fuzz/fuzz_$name.c"
+            echo "  cflags = \$cflags -DFIXTURES_DIR=\\\"$root/tests/fixtures\\\""
             sources="$sources $(harness_sources "$name")"
         done
         for source in $(echo "$sources" | tr ' ' '\n' | sort -u); do
