@@ -150,6 +150,8 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} UBSAN_OPTIONS=${UB
     "$work/fuzz_$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" $dictionary ${FUZZ_FLAGS:-} "$corpus" >"$log" 2>&1 || status=$?
 grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::number_of_executed_units|^Done ' "$log" || true
+# libFuzzer exits 77 on a finding (its -error_exitcode), which meson reads as "skipped":
+# every failure leaves this script as exit 1.
 if [ $status -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|rlhf fuzz:' "$log"; then
     tail -n 60 "$log"
     echo "fuzz: $harness FAILED (exit $status); inputs that failed:"
