@@ -4,6 +4,7 @@
 #include "rlhf/nn.h"
 
 #include <errno.h>
+#include <float.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,7 +42,8 @@ static int read_int_field(json_t *root, const char *path, const char *key, int *
     return 0;
 }
 
-/* Reads a number field into *out; a missing or null field leaves *out alone. */
+/* Reads a number field into a float; a missing or null field leaves *out alone. A number beyond a float's
+ * range is refused: it would become infinity, which gpt_config_save cannot write back. */
 static int read_float_field(json_t *root, const char *path, const char *key, float *out, rlhf_error *error) {
     json_t *value = json_object_get(root, key);
     if (!value || json_is_null(value)) return 0;
@@ -49,7 +51,12 @@ static int read_float_field(json_t *root, const char *path, const char *key, flo
         rlhf_error_set(error, "%s: field '%s' must be a number", path, key);
         return -1;
     }
-    *out = (float)json_number_value(value);
+    double number = json_number_value(value);
+    if (!(fabs(number) <= FLT_MAX)) {
+        rlhf_error_set(error, "%s: field '%s' is %g, beyond the range of a 32-bit float", path, key, number);
+        return -1;
+    }
+    *out = (float)number;
     return 0;
 }
 

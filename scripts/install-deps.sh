@@ -2,13 +2,15 @@
 # Installs what rlhf needs to build and test on Debian 12, skipping what is already there.
 # Run as root (or with sudo available). Safe to run again. (g++: the CUDA emulator test,
 # tests/cuda_emulator/, compiles the .cu kernels as C++ on machines with nvcc; python3,
-# awk, cmp: the shell tests and tests/gpu/table.py.)
+# awk, cmp: the shell tests and tests/gpu/table.py; clang, with its libFuzzer
+# runtime and OpenMP (not installed with it without recommends): the harnesses of fuzz/,
+# whose suite skips without them.)
 set -eu
 
 packages="gcc g++ libc6-dev pkg-config meson ninja-build libopenblas-openmp-dev libjansson-dev
 libsqlite3-dev sqlite3 libpcre2-dev libcairo2-dev check libsubunit-dev coreutils sed diffutils mawk python3
 libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin adwaita-icon-theme librsvg2-common fonts-dejavu-core
-xvfb xauth dbus-daemon xdotool"
+xvfb xauth dbus-daemon xdotool clang libclang-rt-dev libomp-dev"
 
 missing=""
 for package in $packages; do

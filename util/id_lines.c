@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +38,10 @@ int rlhf_id_lines_read(rlhf_id_lines *lines, const char *path, int vocab_size, r
                 rlhf_error_set(error, "%s: line %ld: '%.20s' is not a token id", path, line_number, q);
                 goto fail;
             }
-            if (id < 0 || (vocab_size > 0 && id >= vocab_size)) {
-                rlhf_error_set(error, "%s: line %ld: token id %ld is outside [0, %d)", path, line_number, id,
-                               vocab_size > 0 ? vocab_size : 0);
+            /* with no vocabulary size, INT_MAX bounds the ids: they are stored as int */
+            if (id < 0 || id >= (vocab_size > 0 ? vocab_size : (long)INT_MAX + 1)) {
+                rlhf_error_set(error, "%s: line %ld: token id %ld is outside [0, %ld)", path, line_number, id,
+                               vocab_size > 0 ? (long)vocab_size : (long)INT_MAX + 1);
                 goto fail;
             }
             if (lines->total == capacity) {
