@@ -2,8 +2,8 @@
  * {"prompt", "response"} and {"messages": [...]} JSON Lines, with the tokenizer of
  * tests/fixtures/tokenizer (loaded once per process) and two length limits: 3, which
  * truncates nearly every example, and 24. An accepted file must give examples of 2 to
- * max_length tokens, every id in the vocabulary, every scored flag 0 or 1, and truncation
- * counts no larger than the example count. */
+ * max_length tokens, every id in the vocabulary, every scored flag 0 or 1 and (at 24) at
+ * least one set, and truncation counts no larger than the example count. */
 #include <stdint.h>
 
 #include "fuzz/fuzz_support.h"
@@ -39,10 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(examples.truncated_responses >= 0 && examples.truncated_responses <= examples.count);
         for (int e = 0; e < examples.count; e++) {
             FUZZ_CHECK(examples.lengths[e] >= 2 && examples.lengths[e] <= max_lengths[i]);
+            int scored = 0;
             for (int t = 0; t < examples.lengths[e]; t++) {
                 FUZZ_CHECK(examples.ids[e][t] >= 0 && examples.ids[e][t] < vocab_size);
                 FUZZ_CHECK(examples.scored[e][t] <= 1);
+                scored += examples.scored[e][t];
             }
+            /* every accepted example has something to learn (truncation keeps the response's
+             * start, so this holds after cutting to 24 tokens) */
+            if (max_lengths[i] == 24) FUZZ_CHECK(scored > 0);
         }
         policy_sft_data_free(&examples);
     }

@@ -43,14 +43,15 @@ work=$(cd "$work" && pwd)
 # The library sources each harness links (and nothing of the gcc build).
 harness_sources() {
     util=$(cd "$root" && ls util/*.c)
+    tokenizer=$(cd "$root" && ls policy/tokenizer*.c)
     case $1 in
         jsonl | id_lines) echo "$util" ;;
         import) echo "$util $(cd "$root" && ls store/*.c)" ;;
         safetensors) echo "$util nn/safetensors.c" ;;
         config) echo "$util nn/model_dir.c nn/gpt.c nn/safetensors.c" ;;
-        tokenizer | tokenizer_json) echo "$util policy/tokenizer.c" ;;
-        sft) echo "$util policy/sft.c policy/tokenizer.c policy/generate.c policy/sample_text.c nn/gpt.c nn/adamw.c \
-                   nn/safetensors.c nn/model_dir.c" ;;
+        tokenizer | tokenizer_json) echo "$util $tokenizer" ;;
+        sft) echo "$util $tokenizer policy/sft.c policy/generate.c policy/sample_text.c nn/gpt.c nn/gpt_cached.c \
+                   nn/adamw.c nn/safetensors.c nn/model_dir.c" ;;
         *) return 1 ;;
     esac
 }

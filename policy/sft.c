@@ -106,6 +106,14 @@ static int render_example(json_t *record, const char *path, long line, const tok
             return -1;
         }
         if (eos >= 0 && append_ids(list, &eos, 1, last_assistant, error) != 0) return -1;
+        /* assistant messages that are all empty, none of them last (whose end-of-text would
+         * be learned), leave no token to learn from: the same as an empty "response" */
+        bool any_scored = false;
+        for (int t = 0; t < list->length && !any_scored; t++) any_scored = list->scored[t];
+        if (!any_scored) {
+            rlhf_error_set(error, "%s: line %ld: every assistant message is empty: nothing to learn from", path, line);
+            return -1;
+        }
         return 0;
     }
     const char *prompt = string_field(record, "prompt", path, line, error);

@@ -231,6 +231,9 @@ START_TEST(test_malformed_lines_name_the_line) {
         {"[1, 2]\n", "line 1: expected a JSON object"},
         {"{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}]}\n", "role \"robot\""},
         {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}\n", "no assistant message"},
+        /* found by fuzz_sft (fuzz/findings/sft): an empty assistant message, not the last */
+        {"{\"messages\": [{\"role\": \"assistant\", \"content\": \"\"}, {\"role\": \"user\", \"content\": \"and?\"}]}\n",
+         "line 1: every assistant message is empty: nothing to learn from"},
         {"\n\n", "no examples"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
