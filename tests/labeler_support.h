@@ -42,8 +42,7 @@ void make_store(int overlap);
 /* Removes the test's store folder and all in it. */
 void remove_store(void);
 
-/* The window test case's fixture: a store made with make_store(2), removed afterwards
- * (also at exit, as a failed check ends the test's process before its teardown). */
+/* The window test case's fixture: a store made with make_store(2), removed afterwards. */
 void setup(void);
 void teardown(void);
 
