@@ -1,11 +1,13 @@
 /* Internal to data/: what the demo reviews are about and the sentence patterns they are
- * written with (data/demo_topics.c), read by the generator in data/demo_corpus.c.
+ * written with (data/demo_topics.c), read by the generator (data/demo_corpus.c and the
+ * files beside it).
  *
  * Every text here is a template: "{a|b|c}" picks one alternative (an alternative may be
- * empty, and may hold further braces), "{name}" fills a slot (demo_corpus.c lists the
- * slots; a capitalised name, "{It}", capitalises what it writes). Outside the sentiment
- * slots a template must say nothing the scorer reacts to: the test that the generator's
- * intended sum equals the scorer's sum on every review enforces it. */
+ * empty, and may hold further braces), "{name}" fills a slot (fill_slot in
+ * demo_templates.c lists the slots; a capitalised name, "{It}", capitalises what it
+ * writes). Outside the sentiment slots a template must say nothing the scorer reacts to:
+ * the test that the generator's intended sum equals the scorer's sum on every review
+ * enforces it. */
 #ifndef RLHF_DATA_DEMO_TOPICS_H
 #define RLHF_DATA_DEMO_TOPICS_H
 
