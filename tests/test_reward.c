@@ -333,6 +333,17 @@ START_TEST(test_no_validation_set_is_nan) {
 }
 END_TEST
 
+/* An empty dataset with room for capacity examples and the named annotators (count of
+ * them, index = annotator), for tests that build their examples by hand. */
+static void hand_dataset(reward_dataset *data, int capacity, const char *const *annotators, int count) {
+    *data = (reward_dataset){0};
+    data->examples = calloc((size_t)capacity, sizeof *data->examples);
+    data->annotators = malloc(sizeof(char *) * (size_t)count);
+    ck_assert(data->examples && data->annotators);
+    for (int i = 0; i < count; i++) data->annotators[i] = strdup(annotators[i]);
+    data->annotator_count = count;
+}
+
 /* Appends a pair of token lists (and their texts) to data: one example of the baseline test. */
 static void add_pair(reward_dataset *data, const int *chosen, int chosen_length, const int *rejected,
                      int rejected_length, const char *chosen_text, const char *rejected_text, bool tie, bool validation) {
@@ -370,11 +381,9 @@ START_TEST(test_unigram_baseline_worked_example) {
      * the baseline's order on the other four: gold agreement 4/4, though the label of
      * "B over A" disagrees with both. Over every pair: the 6 decided training pairs (5
      * right) and the 5 held-out ones (3 right): 8/11. */
-    reward_dataset data = {0};
-    data.examples = calloc(16, sizeof *data.examples);
-    data.annotators = malloc(sizeof(char *));
-    data.annotators[0] = strdup("hand");
-    data.annotator_count = 1;
+    reward_dataset data;
+    const char *hand[1] = {"hand"};
+    hand_dataset(&data, 16, hand, 1);
     const int a[2] = {0, 1}, b[2] = {0, 2}, c[2] = {0, 3}, d[2] = {0, 4}, ddd[4] = {0, 4, 4, 4};
     const int ab[3] = {0, 1, 2}, ba[3] = {0, 2, 1}, ac[3] = {0, 1, 3}, bd[3] = {0, 2, 4};
     for (int i = 0; i < 3; i++) add_pair(&data, a, 2, b, 2, "A", "B", false, false);
@@ -425,11 +434,9 @@ START_TEST(test_unigram_baseline_reaches_the_optimum) {
      * The fit stops at a gradient norm of 1e-6; the curvature near u is about 0.19, so u is
      * within ~1e-5 and the loss (slope below 1) too. A wrong sign in the gradient fits
      * another point (the optimiser follows a function that is not the objective's slope). */
-    reward_dataset data = {0};
-    data.examples = calloc(8, sizeof *data.examples);
-    data.annotators = malloc(sizeof(char *));
-    data.annotators[0] = strdup("hand");
-    data.annotator_count = 1;
+    reward_dataset data;
+    const char *hand[1] = {"hand"};
+    hand_dataset(&data, 8, hand, 1);
     const int a[2] = {0, 1}, b[2] = {0, 2};
     for (int i = 0; i < 3; i++) add_pair(&data, a, 2, b, 2, "A", "B", false, false);
     add_pair(&data, b, 2, a, 2, "B", "A", false, false);
@@ -490,12 +497,9 @@ START_TEST(test_evaluation_figures_worked_by_hand) {
      * prefers, even when it is wrong): 0.8808, 0.6225, 0.8176, 0.5987, 0.6900 in bins 7, 2,
      * 6, 1, 3 (bin = (confidence - 0.5) * 20), each one pair, so
      *   ECE = (0.1192 + 0.3775 + 0.8176 + 0.4013 + 0.6900) / 5. */
-    reward_dataset data = {0};
-    data.examples = calloc(8, sizeof *data.examples);
-    data.annotators = malloc(2 * sizeof(char *));
-    data.annotators[0] = strdup("ann0");
-    data.annotators[1] = strdup("ann1");
-    data.annotator_count = 2;
+    reward_dataset data;
+    const char *annotators[2] = {"ann0", "ann1"};
+    hand_dataset(&data, 8, annotators, 2);
     data.annotator_agreement = 0.625;
     add_judged_example(&data, 0, 4, 1, false, "0.0", "0.0", false); /* training: not evaluated */
     add_judged_example(&data, 0, 4, 1, false, "0.9", "0.1", true);
@@ -627,11 +631,9 @@ START_TEST(test_reward_model_learns_sentiment_with_negation) {
     tokenizer_train_options tokenizer_options = {.vocab_size = 280, .min_frequency = 2};
     rlhf_error error;
     ck_assert_int_eq(tokenizer_train(&words, corpus, strlen(corpus), &tokenizer_options, &error), 0);
-    reward_dataset data = {0};
-    data.examples = calloc(2500, sizeof *data.examples);
-    data.annotators = malloc(sizeof(char *));
-    data.annotators[0] = strdup("rule");
-    data.annotator_count = 1;
+    reward_dataset data;
+    const char *rule[1] = {"rule"};
+    hand_dataset(&data, 2500, rule, 1);
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 2024);
     while (data.count < 2500) {
