@@ -9,6 +9,7 @@
 /* ------------------------------------------------------------------ the store */
 
 static char directory[256];   /* the test's store folder; empty when there is none */
+char run_root[200];
 char db_path[300];
 
 /* Prompts: three compared in pairs, one with four responses for ranking. */
@@ -47,7 +48,7 @@ store *open_store(void) {
  * writes prompts_jsonl there as prompts.jsonl, opens the store and imports those prompts
  * (their count in *imported). Returns the open store; the caller closes it. */
 store *open_new_store(const char *prompts_jsonl, store_import_result *imported) {
-    snprintf(directory, sizeof directory, "/tmp/rlhf-test-labeler-XXXXXX");
+    snprintf(directory, sizeof directory, "%s/store-XXXXXX", run_root[0] ? run_root : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(directory));
     snprintf(db_path, sizeof db_path, "%s/labels.db", directory);
     char prompts_path[300];

@@ -25,6 +25,7 @@ extern const char *output_dir;       /* where the screenshots are written */
 /* ------------------------------------------------------------------ the store */
 
 extern char db_path[300];   /* the store file of the running test */
+extern char run_root[200];  /* the folder of this run's store folders; main removes it at the end */
 
 /* Opens the test's store; fails the test if it cannot. The caller closes it. */
 store *open_store(void);

@@ -14,6 +14,7 @@
  *
  * Usage: test_labeler RLHF_LABELER_BINARY OUTPUT_DIR (screenshots are written there). */
 #include "labeler_support.h"
+#include "tests/test_support.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -124,9 +125,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "test_labeler: no DISPLAY; run it through tests/labeler/run-under-xvfb.sh\n");
         return 77;
     }
+    /* every test's store folder goes in one folder that this process removes at the end: a
+     * failed check ends a test's process with _exit, before its teardown and atexit handlers */
+    snprintf(run_root, sizeof run_root, "/tmp/rlhf-test-labeler-XXXXXX");
+    if (!mkdtemp(run_root)) run_root[0] = '\0';
     SRunner *runner = srunner_create(labeler_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
+    if (run_root[0]) tests_remove_tree(run_root);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -39,12 +39,19 @@ static inline void tests_remove_temporary_directories(void) {
     tests_temporary_directory_count = 0;
 }
 
-/* Makes a fresh folder /tmp/rlhf-test-NAME-XXXXXX, writes its path into buffer (size bytes,
- * at least 64) and removes it with everything in it when the process exits. Check runs each
- * test in a process of its own and a failed check exits that process, so a test's folders
- * go when the test ends, passed or failed. */
+/* The folder that holds every temporary folder of one suite run (set by tests_run_suite;
+ * empty before it), removed by the parent process once the run is over. */
+static char tests_run_root[256];
+
+/* Makes a fresh folder NAME-XXXXXX in the run's folder (or /tmp/rlhf-test-NAME-XXXXXX outside
+ * a run), writes its path into buffer (size bytes, at least 64) and removes it with all in it
+ * when the process exits. Check runs each test in a process of its own; a passing test's
+ * folders go at its exit, and since a failed check ends the process with _exit (no atexit
+ * handlers), a failing test's go with the run's folder. */
 static inline void tests_make_temporary_directory(char *buffer, size_t size, const char *name) {
-    snprintf(buffer, size, "/tmp/rlhf-test-%s-XXXXXX", name);
+    int length = tests_run_root[0] ? snprintf(buffer, size, "%s/%s-XXXXXX", tests_run_root, name)
+                                   : snprintf(buffer, size, "/tmp/rlhf-test-%s-XXXXXX", name);
+    ck_assert(length > 0 && (size_t)length < size);
     ck_assert_ptr_nonnull(mkdtemp(buffer));
     ck_assert_int_lt(tests_temporary_directory_count, 16);
     if (tests_temporary_directory_count == 0) atexit(tests_remove_temporary_directories);
@@ -52,12 +59,16 @@ static inline void tests_make_temporary_directory(char *buffer, size_t size, con
              buffer);
 }
 
-/* Runs the suite (forking per test, Check's default) and returns the exit status. */
+/* Runs the suite (forking per test, Check's default) inside a folder of its own for the
+ * tests' temporary folders, removes that folder, and returns the exit status. */
 static inline int tests_run_suite(Suite *suite) {
+    snprintf(tests_run_root, sizeof tests_run_root, "/tmp/rlhf-test-run-XXXXXX");
+    if (!mkdtemp(tests_run_root)) tests_run_root[0] = '\0'; /* then each folder goes in /tmp itself */
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
+    if (tests_run_root[0]) tests_remove_tree(tests_run_root);
     return failed == 0 ? 0 : 1;
 }
 
