@@ -37,7 +37,7 @@ static const cli_option train_options[] = {
     {"norm-samples", "N", "reference-policy samples for reward normalisation, one per stored prompt: 0 (none) or at least 2; more than the store's prompts uses them all and says so", "64"},
     {"norm-temperature", "T", "sampling temperature for those samples (above 0)", "1.0"},
     {"seed", "N", "random seed (head initialisation, pair order, samples)", "1"},
-    {"resume", NULL, "continue from the last epoch checkpoint in --out up to --epochs in all; a run cut off after its last step (while saving or normalising) is completed; a finished one is an error", NULL},
+    {"resume", NULL, "continue from the last epoch checkpoint in --out up to --epochs in all; a run cut off after its last checkpoint (fitting the normalisation, writing the tokenizer or settings) is completed; a finished one is an error", NULL},
     {"device", "auto|cpu|cuda", "where the model runs (auto: a usable GPU, else the CPU)", "auto"},
     {"json", NULL, "print one JSON object with the result on stdout", NULL},
     {0},
@@ -259,6 +259,7 @@ static int rm_train(int argc, char **argv) {
     /* a normalisation left by an earlier model in --out no longer applies, whether or not
      * this run fits a new one */
     if (status == 0) status = reward_remove_normalization(out_dir, &error);
+    if (status == 0 && !o.resume) status = reward_remove_checkpoint(out_dir, &error);
     if (status == 0) {
         cli_progress_start(&p.progress, (long)o.epochs * ((train_pairs + o.batch_pairs - 1) / o.batch_pairs));
         status = reward_train(&model, &data, &o, on_step, &p, &result, &error);

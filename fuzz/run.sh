@@ -33,6 +33,13 @@ if [ ! -f "$root/fuzz/fuzz_$harness.c" ]; then
     echo "fuzz: no harness fuzz/fuzz_$harness.c" >&2
     exit 2
 fi
+# ninja and pkg-config come with the main build: without them this is broken, not skipped
+for tool in "$ninja" pkg-config; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "fuzz: $tool not found (scripts/install-deps.sh installs it)" >&2
+        exit 1
+    fi
+done
 if ! command -v "$clang" >/dev/null 2>&1; then
     echo "fuzz: SKIPPED: $clang not found (the harnesses need clang with libFuzzer: scripts/install-deps.sh installs it)"
     exit 77
@@ -116,8 +123,13 @@ build() {
     write_build_file
     if ! "$ninja" -C "$work" probe >"$work/probe.log" 2>&1; then
         cat "$work/probe.log"
-        echo "fuzz: SKIPPED: $clang cannot link a libFuzzer target with OpenMP (on Debian: apt-get install libclang-rt-dev libomp-dev)"
-        exit 77
+        # only a missing runtime is a reason to skip; any other failure is a failure
+        if grep -q "libclang_rt.fuzzer\|omp.h\|-lomp\|cannot find -l" "$work/probe.log"; then
+            echo "fuzz: SKIPPED: $clang cannot link a libFuzzer target with OpenMP (on Debian: apt-get install libclang-rt-dev libomp-dev)"
+            exit 77
+        fi
+        echo "fuzz: the probe build failed (see above)" >&2
+        exit 1
     fi
     "$ninja" -C "$work" -j "${FUZZ_BUILD_JOBS:-2}" "fuzz_$harness"
 }

@@ -35,13 +35,8 @@ void rlhf_labeler_task_clear(LabelerTask *task) {
 void rlhf_labeler_task_copy(LabelerTask *to, const LabelerTask *from) {
     *to = *from;
     to->prompt = g_strdup(from->prompt);
-    to->ids = NULL;
-    if (from->ids != NULL && from->count > 0) {
-        /* g_new0 checks the size for overflow (and, as every g_ allocation, aborts when out
-         * of memory); the copy keeps the original's 0 after the last id */
-        to->ids = g_new0(int64_t, (gsize)from->count + 1);
-        memcpy(to->ids, from->ids, sizeof *to->ids * (gsize)from->count);
-    }
+    /* count is a ranking's few completions; g_memdup2 aborts when out of memory */
+    to->ids = from->ids ? g_memdup2(from->ids, sizeof(int64_t) * (gsize)from->count) : NULL;
     to->texts = g_strdupv(from->texts);
 }
 

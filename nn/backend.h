@@ -137,7 +137,8 @@ struct nn_backend {
 
     /* Reports, and clears, the failure of an op that ran on the calling thread since the last
      * call: -1 with error set, or 0. Ops return nothing (a GPU runs them after they return),
-     * so one that can fail records it here and leaves its outputs zeroed; the model checks
+     * so one that can fail records it here and leaves its main output zeroed (out, or the
+     * tokens; attention_forward's probs are then not written); the model checks
      * after each pass and returns the error. The CPU backend's attention_forward (with
      * dropout), attention_cached and sample_tokens fail only when the host has no memory
      * for their scratch. NULL for a backend whose ops cannot fail this way (CUDA's device

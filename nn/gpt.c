@@ -594,7 +594,10 @@ int gpt_forward(gpt_model *model, const gpt_batch *batch, gpt_outputs *outputs, 
                                          &a->layers[l + 1 < L ? l + 1 : l]);
         residual = la->residual_3;
     }
-    if (gpt_backend_check(be, error) != 0) return -1;
+    if (gpt_backend_check(be, error) != 0) {
+        model->have_logits = model->have_values = false; /* nothing of this pass may be used */
+        return -1;
+    }
 
     /* Heads: the LM head (tied to wte) only when logits or log-probs are wanted, since at
      * a large vocabulary it is the most expensive matmul. */
@@ -745,7 +748,7 @@ int gpt_backward(gpt_model *model, const float *d_logprobs, const float *d_value
     }
     if (dropout) be->dropout(a->d_residual, N * C, c->embd_pdrop, dropout_site_seed(model, L, 0));
     be->embedding_backward(g->wte, g->wpe, a->d_residual, a->tokens, a->positions, (int)N, C);
-    return gpt_backend_check(be, error);
+    return 0; /* no backward op can fail (take_failure): their scratch is the arena's */
 }
 
 /* See nn.h: d loss / d logprob = -1 / target_count at every scored position (loss is

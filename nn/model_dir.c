@@ -248,17 +248,21 @@ int gpt_load(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_
  * is finite and an lm_head.weight (if any) equals wte; on failure model stays empty. */
 int gpt_load_checkpoint(gpt_model *model, const char *dir, const nn_backend *backend, rlhf_error *error) {
     memset(model, 0, sizeof *model);
-    char config_path[4096], weights_path[4096], index_path[4096];
+    char config_path[4096], weights_path[4096];
     if (rlhf_path_join(config_path, sizeof config_path, dir, "config.json", error) != 0 ||
-        rlhf_path_join(weights_path, sizeof weights_path, dir, "model.safetensors", error) != 0 ||
-        rlhf_path_join(index_path, sizeof index_path, dir, "model.safetensors.index.json", error) != 0)
+        rlhf_path_join(weights_path, sizeof weights_path, dir, "model.safetensors", error) != 0)
         return -1;
     gpt_config config;
     if (gpt_config_load(&config, config_path, error) != 0) return -1;
     safetensors_file file;
     if (safetensors_open(&file, weights_path, error) != 0) {
-        /* transformers splits a large save into shards with an index beside them */
-        if (access(weights_path, F_OK) != 0 && access(index_path, F_OK) == 0)
+        /* transformers splits a large save into shards with an index beside them (joined
+         * only here: a folder whose weights' path fits must load even if the index's does not) */
+        char index_path[4096];
+        rlhf_error unused;
+        if (access(weights_path, F_OK) != 0 &&
+            rlhf_path_join(index_path, sizeof index_path, dir, "model.safetensors.index.json", &unused) == 0 &&
+            access(index_path, F_OK) == 0)
             rlhf_error_set(error, "%s: a sharded checkpoint (%s); rlhf reads one model.safetensors: save it again with "
                                   "save_pretrained(..., max_shard_size=\"100GB\")",
                            dir, index_path);

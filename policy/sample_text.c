@@ -25,7 +25,8 @@ static bool contains_stop(const int *generated, int count, void *user) {
     size_t length;
     if (tokenizer_decode(check->tokenizer, generated + from, (size_t)(count - from), &text, &length, NULL) != 0)
         return false;
-    bool found = strstr(text, check->stop) != NULL;
+    /* memmem, not strstr: a token can decode to a NUL byte, which would end a C string early */
+    bool found = memmem(text, length, check->stop, strlen(check->stop)) != NULL;
     free(text);
     return found;
 }

@@ -11,6 +11,8 @@
  * then the model is refitted on all of them. */
 #include "rlhf/reward.h"
 
+#include "rlhf/demo.h" /* DEMO_GOLD_TIE */
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * the annotator-agreement ceiling, and agreement with an oracle's gold scores. */
 #include "rlhf/reward.h"
 
+#include "rlhf/demo.h" /* DEMO_GOLD_TIE */
+
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -154,13 +156,10 @@ int reward_evaluate_rewards(const reward_dataset *data, bool validation_only, co
 /* Scores every selected pair's two sides with the model and evaluates those rewards. */
 int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
                     reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
-    memset(ev, 0, sizeof *ev);
     long n = 0;
     for (long i = 0; i < data->count; i++) n += !validation_only || data->examples[i].validation;
-    if (n == 0) {
-        rlhf_error_set(error, "no %spairs to evaluate", validation_only ? "validation " : "");
-        return -1;
-    }
+    if (n == 0) return reward_evaluate_rewards(data, validation_only, NULL, gold, gold_user, ev, error); /* says so */
+    memset(ev, 0, sizeof *ev);
     if (n > INT_MAX / 2) {
         rlhf_error_set(error, "%ld pairs are more than one evaluation scores", n);
         return -1;

@@ -251,6 +251,17 @@ static int best_path(const char *dir, char path[4096], rlhf_error *error) {
     return rlhf_path_join(path, 4096, dir, "reward_best.safetensors", error);
 }
 
+/* Removes the training state and best-weights copy a run left in dir (missing ones are no
+ * error): a new training into dir does this first, so a kill before its first checkpoint
+ * cannot leave the old run's state beside the new run's mark for --resume to "complete". */
+int reward_remove_checkpoint(const char *dir, rlhf_error *error) {
+    char state[4096], best[4096];
+    if (rlhf_path_join(state, sizeof state, dir, "training_state.safetensors", error) != 0 ||
+        best_path(dir, best, error) != 0)
+        return -1;
+    return rlhf_remove_file(state, error) || rlhf_remove_file(best, error) ? -1 : 0;
+}
+
 /* Writes the best weights to reward_best.safetensors (atomically), with their step. */
 static int save_best(const best_tracker *best, const gpt_model *model, const char *dir, rlhf_error *error) {
     char path[4096], step[32];
@@ -428,11 +439,18 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
                            options->out_dir, start_epoch, start_epoch == 1 ? "" : "s", options->epochs);
             goto done;
         }
-        /* the best weights are needed again unless they are in place: already swapped in, or
-         * (a finished training) the last step's own */
+        /* the best weights so far: the model's own when the end of that training already put
+         * them in place (kept_best; a run that goes on from there writes their side copy
+         * again), none needed when a finished training's last step was the best, else the
+         * side copy */
         int last_step = stopped_at > 0 ? stopped_at : start_epoch * steps_per_epoch;
-        bool in_place = kept_already || (finished && best.step == last_step);
-        if (keep_best && best.step > 0 && !in_place && load_best(&best, model, options->out_dir, error) != 0) goto done;
+        if (keep_best && best.step > 0 && kept_already) {
+            gpt_read_parameters(model, best.weights, false);
+            best.unsaved = !finished;
+        } else if (keep_best && best.step > 0 && !(finished && best.step == last_step) &&
+                   load_best(&best, model, options->out_dir, error) != 0) {
+            goto done;
+        }
         if (finished) {
             result->stopped_at = stopped_at;
             result->completed_only = true;
@@ -503,13 +521,11 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     /* keep best: the best weights replace the last ones in the model and in out_dir, with
      * the training state re-saved beside them (its fingerprint names the weights) */
     if (keep_best && best.step > 0 && best.step != step) {
-        if (!kept_already) {
-            gpt_write_parameters(model, best.weights);
-            best.unsaved = false; /* the model directory now holds them */
-            if (save_checkpoint(model, &optimizer, options->out_dir, options->epochs, result->stopped_at, &best,
-                                options->run_id, true, error) != 0)
-                goto done;
-        }
+        gpt_write_parameters(model, best.weights);
+        best.unsaved = false; /* the model directory now holds them */
+        if (save_checkpoint(model, &optimizer, options->out_dir, options->epochs, result->stopped_at, &best,
+                            options->run_id, true, error) != 0)
+            goto done;
         result->kept_best = true;
         result->val_loss = best.loss;
         result->val_accuracy = best.accuracy;

@@ -258,7 +258,6 @@ static void compute_fleiss(store_stats *stats, const label_row *rows, size_t row
 /* store_compute_stats inside its read transaction; on failure what it filled in is left
  * for store_stats_free. */
 static int compute_stats(store *db, store_stats *stats, rlhf_error *error) {
-    sqlite3_stmt *statement;
     /* the last: queue done, the labels on queued pairs capped at each pair's overlap */
     static const char *const counts[] = {"SELECT COUNT(*) FROM prompts", "SELECT COUNT(*) FROM completions",
                                          "SELECT COUNT(*) FROM pairs", "SELECT COUNT(*) FROM comparisons",
@@ -267,13 +266,8 @@ static int compute_stats(store *db, store_stats *stats, rlhf_error *error) {
                                          "SELECT COALESCE(SUM(MIN(" STORE_PAIR_LABELS ", p.overlap)), 0) FROM pairs p"};
     long *targets[] = {&stats->prompts, &stats->completions, &stats->pairs, &stats->comparisons, &stats->rankings,
                        &stats->queue_needed, &stats->queue_done};
-    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-        if (store_prepare(db, &statement, counts[i], error) != 0) return -1;
-        int rc = sqlite3_step(statement);
-        *targets[i] = rc == SQLITE_ROW ? (long)sqlite3_column_int64(statement, 0) : 0;
-        sqlite3_finalize(statement);
-        if (rc != SQLITE_ROW) return store_fail(db, error, "counting");
-    }
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (store_query_long(db, counts[i], INT64_MIN, targets[i], error) != 0) return -1;
 
     stats_read reading = {stats, NULL, 0, 0, 0};
     size_t annotator_count, row_count = 0;

@@ -8,6 +8,7 @@
 
 #include "nn/backend.h"
 #include "rlhf/policy.h"
+#include "rlhf/tokenizer.h"
 #include "tests/reference.h"
 #include "tests/test_support.h"
 
@@ -385,6 +386,32 @@ static bool stop_at_three(const int *generated, int count, void *user) {
     return count == 3;
 }
 
+START_TEST(test_decoded_text_keeps_what_follows_a_nul_byte) {
+    /* "a", byte 0, "b": the byte-level tokenizer encodes the NUL as its own token, decode
+     * gives it back, and policy_decode_text writes U+FFFD there and keeps the "b" after it
+     * (a C string of the raw decode would end at the "a"). */
+    tokenizer *tok;
+    rlhf_error error;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/tokenizer", tests_fixtures_dir());
+    ck_assert_msg(tokenizer_load(&tok, dir, &error) == 0, "%s", error.message);
+    int *ids;
+    size_t count;
+    ck_assert_int_eq(tokenizer_encode(tok, "a\0b", 3, false, &ids, &count, &error), 0);
+    char *raw, *text;
+    size_t raw_length;
+    ck_assert_int_eq(tokenizer_decode(tok, ids, count, &raw, &raw_length, &error), 0);
+    ck_assert_uint_eq(raw_length, 3);
+    ck_assert_int_eq(memcmp(raw, "a\0b", 3), 0);
+    ck_assert_int_eq(policy_decode_text(tok, ids, count, &text, &error), 0);
+    ck_assert_str_eq(text, "a\xEF\xBF\xBD" "b");
+    free(raw);
+    free(text);
+    free(ids);
+    tokenizer_free(tok);
+}
+END_TEST
+
 START_TEST(test_generation_stops) {
     gpt_model model;
     make_model(&model, 6);
@@ -432,6 +459,7 @@ int main(void) {
     tcase_add_test(tc, test_sampler_follows_the_distribution);
     tcase_add_test(tc, test_tiny_temperature_generates_greedily);
     tcase_add_test(tc, test_generation_stops);
+    tcase_add_test(tc, test_decoded_text_keeps_what_follows_a_nul_byte);
     suite_add_tcase(suite, tc);
     return tests_run_suite(suite);
 }

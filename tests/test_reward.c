@@ -957,6 +957,21 @@ START_TEST(test_best_weights_survive_a_resume) {
         ck_assert_mem_eq(kept, again, sizeof(float) * second.parameter_count); /* and on disk */
         free(again);
     }
+    /* Training on past the kept weights (two more epochs): the best so far start as the
+     * model's own (their side copy is gone), and what the folder keeps at the end has the
+     * validation loss the run reports for it. */
+    options.epochs = 5;
+    options.complete_finished = false;
+    ck_assert_msg(reward_train(&second, &data, &options, NULL, NULL, &resumed, &error) == 0, "%s", error.message);
+    ck_assert(!resumed.completed_only);
+    ck_assert_int_eq(resumed.start_epoch, 3);
+    gpt_destroy(&second);
+    ck_assert_int_eq(gpt_load_checkpoint(&second, cut, nn_cpu_backend(), &error), 0);
+    double kept_loss = held_out_loss(&second, &data);
+    ck_assert_msg(fabs(kept_loss - (resumed.kept_best ? resumed.best_val_loss : resumed.val_loss)) < 1e-4,
+                  "the folder's weights have validation loss %g; the run reported %g (kept %s)", kept_loss,
+                  resumed.kept_best ? resumed.best_val_loss : resumed.val_loss, resumed.kept_best ? "best" : "last");
+    ck_assert_float_le(resumed.best_val_loss, whole.best_val_loss); /* never worse than the best it started from */
     free(kept);
     gpt_destroy(&second);
     reward_dataset_free(&data);

@@ -14,10 +14,8 @@ int rlhf_id_lines_read(rlhf_id_lines *lines, const char *path, int vocab_size, r
     char *text;
     size_t size;
     if (rlhf_read_file(path, &text, &size, error) != 0) return -1;
-    size_t capacity = 1024, line_capacity = 64;
-    lines->ids = malloc(capacity * sizeof(int));
-    lines->starts = malloc(line_capacity * sizeof(size_t));
-    if (!lines->ids || !lines->starts) goto out_of_memory;
+    size_t capacity = 0, line_capacity = 0;
+    if (rlhf_grow(&lines->starts, &line_capacity, 1, sizeof *lines->starts) != 0) goto out_of_memory;
     lines->starts[0] = 0;
     char *p = text;
     long line_number = 0;
@@ -44,22 +42,13 @@ int rlhf_id_lines_read(rlhf_id_lines *lines, const char *path, int vocab_size, r
                                vocab_size > 0 ? (long)vocab_size : (long)INT_MAX + 1);
                 goto fail;
             }
-            if (lines->total == capacity) {
-                capacity *= 2;
-                int *grown = realloc(lines->ids, capacity * sizeof(int));
-                if (!grown) goto out_of_memory;
-                lines->ids = grown;
-            }
+            if (rlhf_grow(&lines->ids, &capacity, lines->total + 1, sizeof *lines->ids) != 0) goto out_of_memory;
             lines->ids[lines->total++] = (int)id;
             q = number_end;
         }
         if (lines->total > before) {
-            if (lines->count + 2 > line_capacity) {
-                line_capacity *= 2;
-                size_t *grown = realloc(lines->starts, line_capacity * sizeof(size_t));
-                if (!grown) goto out_of_memory;
-                lines->starts = grown;
-            }
+            if (rlhf_grow(&lines->starts, &line_capacity, lines->count + 2, sizeof *lines->starts) != 0)
+                goto out_of_memory;
             lines->starts[++lines->count] = lines->total;
         }
         p = end + 1;

@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "rlhf/demo.h" /* DEMO_GOLD_TIE */
 #include "rlhf/nn.h"
 #include "rlhf/reward_model.h"
 #include "rlhf/store.h"
@@ -136,6 +135,9 @@ long reward_training_pair_count(const reward_dataset *data);
  * did not stop early), and into *run_id (when not NULL) the store run it belongs to (0:
  * none recorded); fails naming the file when there is none or it is malformed. */
 int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, int64_t *run_id, rlhf_error *error);
+/* Removes dir's training_state.safetensors and reward_best.safetensors, if there: a new
+ * (not resumed) training does this before it writes anything else. */
+int reward_remove_checkpoint(const char *dir, rlhf_error *error);
 
 /* Trains model (which must have a scalar head) on the train split, evaluates on validation
  * every eval_every steps and after each epoch, logs metrics to the run, and saves out_dir

@@ -37,17 +37,24 @@ static int cpu_take_failure(rlhf_error *error) {
     return -1;
 }
 
-/* One checked allocation of `each` floats for every thread a parallel region started next
- * may use (thread i takes the floats from i * each), made before the region so no thread
+/* The scratch the parallel ops share: grown, never shrunk, so a training step or a decode
+ * step allocates nothing once the largest shape has been seen (a fresh multi-megabyte block
+ * per call would be mapped and faulted in every time). One per calling thread, like
+ * failed_op; the ops that use it do not nest. */
+static _Thread_local float *scratch_floats = NULL;
+static _Thread_local size_t scratch_capacity = 0;
+
+/* `each` floats for every thread a parallel region started next may use (thread i takes the
+ * floats from i * each), from the shared scratch, grown before the region so no thread
  * allocates inside it. NULL, with the failure recorded for op, on overflow or out of memory. */
 static float *thread_scratch(size_t each, const char *op) {
-    size_t floats, bytes;
-    float *scratch = NULL;
-    if (rlhf_size_multiply(each, (size_t)omp_get_max_threads(), &floats) &&
-        rlhf_size_multiply(floats, sizeof(float), &bytes))
-        scratch = malloc(bytes ? bytes : 1);
-    if (!scratch) failed_op = op;
-    return scratch;
+    size_t floats;
+    if (!rlhf_size_multiply(each, (size_t)omp_get_max_threads(), &floats) ||
+        rlhf_grow(&scratch_floats, &scratch_capacity, floats, sizeof *scratch_floats) != 0) {
+        failed_op = op;
+        return NULL;
+    }
+    return scratch_floats;
 }
 
 /* This thread's piece of a thread_scratch of `each` floats. */
@@ -328,7 +335,6 @@ static void cpu_attention_forward(float *out, float *probs, const float *qkv, co
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, weights, T, v, 3 * C,
                     0.0f, out + (size_t)b * T * C + h * hs, C);
     }
-    free(dropped);
 }
 
 /* Backward of cpu_attention_forward, per (sequence, head), with S = scale Q K^T, P = masked
@@ -426,7 +432,6 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, total, 1.0f, scores, total, values, hs,
                     0.0f, out + (size_t)b * T * C + h * hs, C);
     }
-    free(scores_scratch);
 }
 
 /* out[i,:] = inp[rows[i],:] for the count rows of width C (a handful: serial). */
@@ -545,7 +550,6 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
         tokens[b] = chosen;
         logprobs[b] = logf(p[chosen]);
     }
-    free(probabilities);
 }
 
 /* ------------------------------------------------------------------ GELU */
