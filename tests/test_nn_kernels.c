@@ -245,6 +245,50 @@ END_TEST
 START_TEST(test_attention_with_dropout) { check_attention(0.3f); }
 END_TEST
 
+/* Sets the keys of every masked position of qkv [B, T, 3C] to `scale` times the query of
+ * its row's last position, so that query would score them far above any visible key. */
+static void point_masked_keys_at_last_query(float *qkv, const int *mask, int B, int T, int C, float scale) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            if (!mask[b * T + t])
+                for (int i = 0; i < C; i++)
+                    qkv[((size_t)b * T + t) * 3 * C + C + i] = scale * qkv[((size_t)b * T + T - 1) * 3 * C + i];
+}
+
+/* A masked key gets no weight whatever its score: one scoring about 2,000 above the visible
+ * keys (expf overflows past 88) must leave the output finite and equal to the same pass with
+ * that key at an ordinary value. Both the training op and the cached op, on left padding (the
+ * layout of a generation's prefill, where this once turned whole rows into NaN). */
+START_TEST(test_masked_keys_with_huge_scores) {
+    int B = 2, T = 5, C = 16, NH = 2;
+    int mask[10] = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+    size_t nqkv = (size_t)B * T * 3 * C, nout = (size_t)B * T * C;
+    float *qkv = random_floats(nqkv, 1, 31), *huge = malloc(sizeof(float) * nqkv);
+    memcpy(huge, qkv, sizeof(float) * nqkv);
+    point_masked_keys_at_last_query(huge, mask, B, T, C, 1000.0f);
+    float *out = malloc(sizeof(float) * nout), *out_huge = malloc(sizeof(float) * nout);
+    float *probs = malloc(sizeof(float) * B * NH * T * T);
+    be->attention_forward(out, probs, qkv, mask, B, T, C, NH, 0.0f, 1);
+    be->attention_forward(out_huge, probs, huge, mask, B, T, C, NH, 0.0f, 1);
+    for (size_t i = 0; i < nout; i++) {
+        ck_assert_msg(isfinite(out_huge[i]), "attention_forward output %zu is %g", i, out_huge[i]);
+        ck_assert_float_eq(out_huge[i], out[i]);
+    }
+    /* the cached op: the whole left-padded prompt as one prefill into an empty cache */
+    int max_len = T + 1;
+    size_t cache_floats = (size_t)B * NH * max_len * (C / NH);
+    float *keys = calloc(cache_floats, sizeof(float)), *values = calloc(cache_floats, sizeof(float));
+    int key_mask[12] = {0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0};
+    be->attention_cached(out, qkv, keys, values, key_mask, B, T, 0, max_len, C, NH);
+    be->attention_cached(out_huge, huge, keys, values, key_mask, B, T, 0, max_len, C, NH);
+    for (size_t i = 0; i < nout; i++) {
+        ck_assert_msg(isfinite(out_huge[i]), "attention_cached output %zu is %g", i, out_huge[i]);
+        ck_assert_float_eq(out_huge[i], out[i]);
+    }
+    free(qkv); free(huge); free(out); free(out_huge); free(probs); free(keys); free(values);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ GELU, embedding */
 
 typedef struct elementwise_case {
@@ -580,6 +624,7 @@ int main(void) {
     tcase_add_test(tc, test_layernorm);
     tcase_add_test(tc, test_attention_with_padding);
     tcase_add_test(tc, test_attention_with_dropout);
+    tcase_add_test(tc, test_masked_keys_with_huge_scores);
     tcase_add_test(tc, test_gelu);
     tcase_add_test(tc, test_embedding);
     tcase_add_test(tc, test_target_logprobs);

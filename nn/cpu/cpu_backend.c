@@ -286,7 +286,9 @@ static void masked_softmax_row(float *row, const int *mask, int last, int length
     float sum = 0.0f;
     #pragma omp simd reduction(+ : sum)
     for (int j = 0; j <= last; j++) {
-        float e = expf(row[j] - max_score) * (float)(mask[j] != 0);
+        /* a select, not a multiply by the mask: a masked score far above max_score would
+         * overflow expf to inf, and inf x 0 is NaN */
+        float e = mask[j] ? expf(row[j] - max_score) : 0.0f;
         row[j] = e;
         sum += e;
     }
