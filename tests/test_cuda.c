@@ -1113,6 +1113,69 @@ static bool near_tie(gpt_model *model, const int *prompt, int prompt_length, con
     return tie;
 }
 
+/* Orders indices by their logits, highest first (qsort has no context argument). */
+static const float *sorting_logits;
+static int by_logit_descending(const void *x, const void *y) {
+    float a = sorting_logits[*(const int *)x], b = sorting_logits[*(const int *)y];
+    return (a < b) - (a > b);
+}
+
+/* Whether the CPU's sampler, given one row of logits and uniform u, gives `token` both
+ * log-probs a and b (each within 1e-4 x max(1, |log-prob|)) when rounding moves the edge of
+ * the kept set: with top_p moved by up to 1e-4 (a token whose probability sits at the
+ * nucleus edge is kept on one side only), and with each pair of logits within 1e-5 x
+ * max(1, |logit|) of each other made equal (ties at the top-k or nucleus threshold are all
+ * kept, so a tie one backend rounds into and the other not keeps one token more). A
+ * different kept set rescales every kept token's probability by a different mass. */
+static bool kept_set_edge_gives_both(const float *logits, int V, float u, int token, float a, float b,
+                                     const policy_sampling *sampling) {
+    static const float offsets[] = {0.0f, -1e-6f, 1e-6f, -1e-5f, 1e-5f, -1e-4f, 1e-4f};
+    enum { OFFSETS = sizeof offsets / sizeof offsets[0] };
+    int *order = malloc(sizeof(int) * V);
+    for (int v = 0; v < V; v++) order[v] = v;
+    sorting_logits = logits;
+    qsort(order, (size_t)V, sizeof(int), by_logit_descending);
+    float *row = malloc(sizeof(float) * V);
+    bool gives_a = false, gives_b = false;
+    for (int variant = 0; variant < OFFSETS + V - 1; variant++) {
+        float top_p = sampling->top_p;
+        memcpy(row, logits, sizeof(float) * V);
+        if (variant < OFFSETS) {
+            top_p = fminf(top_p + offsets[variant], 1.0f);
+        } else {
+            float higher = logits[order[variant - OFFSETS]], lower = logits[order[variant - OFFSETS + 1]];
+            if (higher - lower > 1e-5f * fmaxf(1.0f, fabsf(higher))) continue;
+            row[order[variant - OFFSETS + 1]] = higher;
+        }
+        int drawn;
+        float logprob;
+        cpu->sample_tokens(&drawn, &logprob, row, &u, 1, V, sampling->temperature, sampling->top_k, top_p);
+        if (drawn != token) continue;
+        gives_a |= fabsf(logprob - a) <= 1e-4f * fmaxf(1.0f, fabsf(a));
+        gives_b |= fabsf(logprob - b) <= 1e-4f * fmaxf(1.0f, fabsf(b));
+    }
+    free(row);
+    free(order);
+    return gives_a && gives_b;
+}
+
+/* Whether the backends may rightly report different log-probs, cpu_logprob and gpu_logprob,
+ * for the same token sampled at new token t of row `row`: kept_set_edge_gives_both on the
+ * CPU's full forward pass over the shared prefix, with the row's own uniform. */
+static bool kept_set_edge(gpt_model *model, const int *prompt, int prompt_length, const int *generated, int t,
+                          float cpu_logprob, float gpu_logprob, const policy_sampling *sampling, int row) {
+    if (sampling->temperature <= 0.0f) return false;
+    rlhf_rng stream;
+    policy_sampling_stream(&stream, sampling->seed, row);
+    float u = 0.0f;
+    for (int step = 0; step <= t; step++) u = (float)rlhf_rng_uniform(&stream);
+    float *last = next_token_logits(model, prompt, prompt_length, generated, t);
+    bool edge = kept_set_edge_gives_both(last, model->config.vocab_size, u, generated[t], cpu_logprob, gpu_logprob,
+                                         sampling);
+    free(last);
+    return edge;
+}
+
 /* policy_generate on both backends from prompts of different lengths: identical tokens,
  * lengths and stop reasons, log-probs within tolerance. */
 static void check_generation(const char *name, const gpt_config *config, int count, int new_tokens,
@@ -1137,8 +1200,9 @@ static void check_generation(const char *name, const gpt_config *config, int cou
                   "%s", error.message);
     /* Row by row up to its first differing token. A row may part at a near tie (at most one
      * row of the batch: a broken sampler or cache parts most rows); after that its tokens
-     * and log-probs are not comparable. */
-    int different = 0, ties = 0, compared = 0;
+     * and log-probs are not comparable. Likewise one shared token's log-prob may differ where
+     * another token sits at the kept set's edge (kept_set_edge). */
+    int different = 0, ties = 0, edges = 0, compared = 0;
     float *logprobs_cpu = malloc(sizeof(float) * count * new_tokens), *logprobs_gpu = malloc(sizeof(float) * count * new_tokens);
     for (int i = 0; i < count; i++) {
         int shared = out_cpu.lengths[i] < out_gpu.lengths[i] ? out_cpu.lengths[i] : out_gpu.lengths[i], parted = -1;
@@ -1158,8 +1222,17 @@ static void check_generation(const char *name, const gpt_config *config, int cou
             shared = parted;
         }
         for (int t = 0; t < shared; t++) {
-            logprobs_cpu[compared] = out_cpu.logprobs[(size_t)i * new_tokens + t];
-            logprobs_gpu[compared++] = out_gpu.logprobs[(size_t)i * new_tokens + t];
+            float cpu_logprob = out_cpu.logprobs[(size_t)i * new_tokens + t];
+            float gpu_logprob = out_gpu.logprobs[(size_t)i * new_tokens + t];
+            if (fabsf(cpu_logprob - gpu_logprob) > 1e-4f * fmaxf(1.0f, fabsf(cpu_logprob)) && edges == 0 &&
+                kept_set_edge(&on_cpu, prompts[i], lengths[i], tokens_cpu, t, cpu_logprob, gpu_logprob, &s, i)) {
+                edges++;
+                printf("  (row %d, new token %d: log-prob CPU %.6f, CUDA %.6f, a token at the kept set's edge)\n", i, t,
+                       cpu_logprob, gpu_logprob);
+                continue;
+            }
+            logprobs_cpu[compared] = cpu_logprob;
+            logprobs_gpu[compared++] = gpu_logprob;
         }
     }
     char label[160];
@@ -1198,7 +1271,9 @@ END_TEST
  * policy_generate drew (the CPU's sampler, fed the full forward pass's logits and that
  * uniform, draws every generated token again; one may part at a border, where the cached and
  * the full forward pass round differently), and it accepts a pair of tokens only within 1e-4
- * of their border in the sampler's cumulative probabilities. CPU only. */
+ * of their border in the sampler's cumulative probabilities. The rule that lets one shared
+ * token's log-prob differ (kept_set_edge_gives_both) accepts only the rescaling a top-k or
+ * nucleus edge gives. CPU only. */
 START_TEST(test_sampled_near_tie_rule) {
     gpt_config config = small_config(false, 0.0f);
     gpt_model model;
@@ -1285,6 +1360,34 @@ START_TEST(test_sampled_near_tie_rule) {
     edge[2] = 0.4f; /* a clear gap: no nudge changes the kept set */
     ck_assert_msg(!sampler_could_draw_either(edge, 4, 0.9f, first_pick, second_pick, &top2),
                   "a part with a clear top-k gap is accepted");
+
+    /* top-p: probabilities 0.6, 0.3, 0.05, 0.05 with top_p 0.9 keep the first two (mass 0.9)
+     * or, a rounding later, all four; token 0 (drawn at u 0.1) then has log-prob log(0.6/0.9)
+     * or log(0.6). With 0.6, 0.25, 0.1, 0.05 the nucleus (0.95) is clear of the edge. */
+    policy_sampling nucleus = s;
+    nucleus.top_k = 0;
+    nucleus.top_p = 0.9f;
+    nucleus.temperature = 1.0f;
+    float at_edge[4] = {logf(0.6f), logf(0.3f), logf(0.05f), logf(0.05f)};
+    ck_assert_msg(kept_set_edge_gives_both(at_edge, 4, 0.1f, 0, logf(0.6f / 0.9f), logf(0.6f), &nucleus),
+                  "a log-prob rescaled at the nucleus edge is not accepted");
+    float clear[4] = {logf(0.6f), logf(0.25f), logf(0.1f), logf(0.05f)};
+    ck_assert_msg(!kept_set_edge_gives_both(clear, 4, 0.1f, 0, logf(0.6f / 0.95f), logf(0.6f / 0.85f), &nucleus),
+                  "a log-prob with a clear nucleus is accepted");
+    ck_assert_msg(!kept_set_edge_gives_both(at_edge, 4, 0.1f, 0, logf(0.6f / 0.9f), logf(0.6f / 0.95f), &nucleus),
+                  "a log-prob no nucleus gives is accepted");
+    /* top-k 2 over logits 2, 1, 1 - 3e-6, -1: a tie for second place, which one backend may
+     * round into, keeps three; token 0 then has log-prob 2 - log(e^2 + 2e) instead of
+     * 2 - log(e^2 + e). With a clear gap (0.9) only the second is given. */
+    policy_sampling top2_all = top2;
+    top2_all.temperature = 1.0f;
+    float tied[4] = {2.0f, 1.0f, 1.0f - 3e-6f, -1.0f};
+    float two = 2.0f - logf(expf(2.0f) + expf(1.0f)), three = 2.0f - logf(expf(2.0f) + 2.0f * expf(1.0f));
+    ck_assert_msg(kept_set_edge_gives_both(tied, 4, 0.1f, 0, two, three, &top2_all),
+                  "a log-prob rescaled by a tie at the top-k edge is not accepted");
+    tied[2] = 0.9f;
+    ck_assert_msg(!kept_set_edge_gives_both(tied, 4, 0.1f, 0, two, three, &top2_all),
+                  "a log-prob rescaled with a clear top-k gap is accepted");
     free(logits);
     policy_generation_free(&out);
     gpt_destroy(&model);
