@@ -1055,6 +1055,11 @@ static int cpu_draw(const float *logits, int V, float u, const policy_sampling *
     return token;
 }
 
+/* How far the rounding rules below move a uniform or top_p: none, then 1e-6, 1e-5 and 1e-4
+ * either way. */
+static const float rounding_offsets[] = {0.0f, -1e-6f, 1e-6f, -1e-5f, 1e-5f, -1e-4f, 1e-4f};
+enum { OFFSETS = sizeof rounding_offsets / sizeof rounding_offsets[0] };
+
 /* Whether float rounding can decide the CPU's sampler between tokens a and b, given one row
  * of logits and the row's uniform u: whether it draws both, either at the uniforms u,
  * u +- 1e-6, u +- 1e-5 and u +- 1e-4 (u lies within 1e-4 of their border in its cumulative
@@ -1064,8 +1069,7 @@ static int cpu_draw(const float *logits, int V, float u, const policy_sampling *
  * either way explains is a near tie; a part neither explains is a bug. */
 static bool sampler_could_draw_either(const float *logits, int V, float u, int a, int b,
                                       const policy_sampling *sampling) {
-    static const float offsets[] = {0.0f, -1e-6f, 1e-6f, -1e-5f, 1e-5f, -1e-4f, 1e-4f};
-    enum { OFFSETS = sizeof offsets / sizeof offsets[0], NUDGES = 16, DRAWS = OFFSETS + NUDGES };
+    enum { NUDGES = 16, DRAWS = OFFSETS + NUDGES };
     float *rows = malloc(sizeof(float) * DRAWS * V), uniforms[DRAWS], logprobs[DRAWS];
     int drawn[DRAWS];
     rlhf_rng nudge;
@@ -1073,7 +1077,7 @@ static bool sampler_could_draw_either(const float *logits, int V, float u, int a
     for (int d = 0; d < DRAWS; d++) {
         float *row = rows + (size_t)d * V;
         memcpy(row, logits, sizeof(float) * V);
-        uniforms[d] = fminf(fmaxf(u + (d < OFFSETS ? offsets[d] : 0.0f), 0.0f), 0.99999994f);
+        uniforms[d] = fminf(fmaxf(u + (d < OFFSETS ? rounding_offsets[d] : 0.0f), 0.0f), 0.99999994f);
         if (d >= OFFSETS)
             for (int v = 0; v < V; v++)
                 row[v] += (float)(2.0 * rlhf_rng_uniform(&nudge) - 1.0) * 1e-4f * fmaxf(1.0f, fabsf(row[v]));
@@ -1087,6 +1091,16 @@ static bool sampler_could_draw_either(const float *logits, int V, float u, int a
         drew_b |= drawn[d] == b;
     }
     return drew_a && drew_b;
+}
+
+/* Row `row`'s uniform at new token t: the (t + 1)-th draw of its stream, as policy_generate
+ * drew it. */
+static float row_uniform(const policy_sampling *sampling, int row, int t) {
+    rlhf_rng stream;
+    policy_sampling_stream(&stream, sampling->seed, row);
+    float u = 0.0f;
+    for (int step = 0; step <= t; step++) u = (float)rlhf_rng_uniform(&stream);
+    return u;
 }
 
 /* Whether the CPU and CUDA generations may rightly part at new token t of row `row` (CPU
@@ -1103,11 +1117,7 @@ static bool near_tie(gpt_model *model, const int *prompt, int prompt_length, con
     if (sampling->temperature <= 0.0f) {
         tie = fabsf(last[a] - last[b]) <= 1e-4f * fmaxf(1.0f, fabsf(last[a]));
     } else {
-        rlhf_rng stream;
-        policy_sampling_stream(&stream, sampling->seed, row);
-        float u = 0.0f;
-        for (int step = 0; step <= t; step++) u = (float)rlhf_rng_uniform(&stream);
-        tie = sampler_could_draw_either(last, V, u, a, b, sampling);
+        tie = sampler_could_draw_either(last, V, row_uniform(sampling, row, t), a, b, sampling);
     }
     free(last);
     return tie;
@@ -1129,8 +1139,6 @@ static int by_logit_descending(const void *x, const void *y) {
  * different kept set rescales every kept token's probability by a different mass. */
 static bool kept_set_edge_gives_both(const float *logits, int V, float u, int token, float a, float b,
                                      const policy_sampling *sampling) {
-    static const float offsets[] = {0.0f, -1e-6f, 1e-6f, -1e-5f, 1e-5f, -1e-4f, 1e-4f};
-    enum { OFFSETS = sizeof offsets / sizeof offsets[0] };
     int *order = malloc(sizeof(int) * V);
     for (int v = 0; v < V; v++) order[v] = v;
     sorting_logits = logits;
@@ -1138,15 +1146,12 @@ static bool kept_set_edge_gives_both(const float *logits, int V, float u, int to
     float *row = malloc(sizeof(float) * V);
     bool gives_a = false, gives_b = false;
     for (int variant = 0; variant < OFFSETS + V - 1; variant++) {
-        float top_p = sampling->top_p;
+        float top_p = variant < OFFSETS ? fminf(sampling->top_p + rounding_offsets[variant], 1.0f) : sampling->top_p;
+        int raised = variant < OFFSETS ? -1 : order[variant - OFFSETS + 1]; /* the lower of a near pair */
+        float higher = raised < 0 ? 0.0f : logits[order[variant - OFFSETS]];
+        if (raised >= 0 && higher - logits[raised] > 1e-5f * fmaxf(1.0f, fabsf(higher))) continue;
         memcpy(row, logits, sizeof(float) * V);
-        if (variant < OFFSETS) {
-            top_p = fminf(top_p + offsets[variant], 1.0f);
-        } else {
-            float higher = logits[order[variant - OFFSETS]], lower = logits[order[variant - OFFSETS + 1]];
-            if (higher - lower > 1e-5f * fmaxf(1.0f, fabsf(higher))) continue;
-            row[order[variant - OFFSETS + 1]] = higher;
-        }
+        if (raised >= 0) row[raised] = higher;
         int drawn;
         float logprob;
         cpu->sample_tokens(&drawn, &logprob, row, &u, 1, V, sampling->temperature, sampling->top_k, top_p);
@@ -1165,12 +1170,8 @@ static bool kept_set_edge_gives_both(const float *logits, int V, float u, int to
 static bool kept_set_edge(gpt_model *model, const int *prompt, int prompt_length, const int *generated, int t,
                           float cpu_logprob, float gpu_logprob, const policy_sampling *sampling, int row) {
     if (sampling->temperature <= 0.0f) return false;
-    rlhf_rng stream;
-    policy_sampling_stream(&stream, sampling->seed, row);
-    float u = 0.0f;
-    for (int step = 0; step <= t; step++) u = (float)rlhf_rng_uniform(&stream);
     float *last = next_token_logits(model, prompt, prompt_length, generated, t);
-    bool edge = kept_set_edge_gives_both(last, model->config.vocab_size, u, generated[t], cpu_logprob, gpu_logprob,
+    bool edge = kept_set_edge_gives_both(last, model->config.vocab_size, row_uniform(sampling, row, t), generated[t], cpu_logprob, gpu_logprob,
                                          sampling);
     free(last);
     return edge;
