@@ -1,6 +1,7 @@
 /* The labeler tests' shared fixtures and helpers (declared in labeler_support.h): the
  * store each test starts from, the window opened on it and driven, the rows read back. */
 #include "labeler_support.h"
+#include "tests/test_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,6 @@
 /* ------------------------------------------------------------------ the store */
 
 static char directory[256];   /* the test's store folder; empty when there is none */
-char run_root[200];
 char db_path[300];
 
 /* Prompts: three compared in pairs, one with four responses for ranking. */
@@ -44,12 +44,11 @@ store *open_store(void) {
     return db;
 }
 
-/* Makes a fresh folder under /tmp for the test's store (db_path, removed by remove_store),
- * writes prompts_jsonl there as prompts.jsonl, opens the store and imports those prompts
- * (their count in *imported). Returns the open store; the caller closes it. */
+/* Makes a fresh folder in the run's folder for the test's store (db_path, removed by
+ * remove_store, or at the test process's exit), writes prompts_jsonl there as
+ * prompts.jsonl, opens the store and imports those prompts (their count in *imported). Returns the open store; the caller closes it. */
 store *open_new_store(const char *prompts_jsonl, store_import_result *imported) {
-    snprintf(directory, sizeof directory, "%s/store-XXXXXX", run_root[0] ? run_root : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(directory));
+    tests_make_temporary_directory(directory, sizeof directory, "labeler-store");
     snprintf(db_path, sizeof db_path, "%s/labels.db", directory);
     char prompts_path[300];
     snprintf(prompts_path, sizeof prompts_path, "%s/prompts.jsonl", directory);
@@ -100,22 +99,13 @@ void make_store(int overlap) {
 
 /* Removes the test's store folder and all in it. */
 void remove_store(void) {
-    char command[400];
-    snprintf(command, sizeof command, "rm -rf '%s'", directory);
-    if (system(command) != 0) fprintf(stderr, "could not remove %s\n", directory);
+    tests_remove_tree(directory);
     directory[0] = '\0';
 }
 
-/* A failed check ends the test's process before its teardown: clean up at exit too. */
-static void remove_store_at_exit(void) {
-    if (directory[0] != '\0') remove_store();
-}
-
-/* The window test case's fixture: a fresh store with make_store(2), removed afterwards. */
-void setup(void) {
-    atexit(remove_store_at_exit);
-    make_store(2);
-}
+/* The window test case's fixture: a fresh store with make_store(2), removed afterwards (a
+ * failing test's, which never reaches its teardown, with the run's folder). */
+void setup(void) { make_store(2); }
 void teardown(void) { remove_store(); }
 
 /* Every comparison the store holds (a mask of all choices); free with store_preferences_free. */

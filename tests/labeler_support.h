@@ -25,12 +25,11 @@ extern const char *output_dir;       /* where the screenshots are written */
 /* ------------------------------------------------------------------ the store */
 
 extern char db_path[300];   /* the store file of the running test */
-extern char run_root[200];  /* the folder of this run's store folders; main removes it at the end */
 
 /* Opens the test's store; fails the test if it cannot. The caller closes it. */
 store *open_store(void);
 
-/* Makes a fresh folder under /tmp for the test's store (db_path, removed by remove_store),
+/* Makes a fresh folder in the run's folder (tests_make_temporary_directory) for the test's store (db_path, removed by remove_store),
  * writes prompts_jsonl there as prompts.jsonl, opens the store and imports those prompts
  * (their count in *imported). Returns the open store; the caller closes it. */
 store *open_new_store(const char *prompts_jsonl, store_import_result *imported);

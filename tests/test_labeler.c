@@ -125,14 +125,5 @@ int main(int argc, char **argv) {
         fprintf(stderr, "test_labeler: no DISPLAY; run it through tests/labeler/run-under-xvfb.sh\n");
         return 77;
     }
-    /* every test's store folder goes in one folder that this process removes at the end: a
-     * failed check ends a test's process with _exit, before its teardown and atexit handlers */
-    snprintf(run_root, sizeof run_root, "/tmp/rlhf-test-labeler-XXXXXX");
-    if (!mkdtemp(run_root)) run_root[0] = '\0';
-    SRunner *runner = srunner_create(labeler_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    if (run_root[0]) tests_remove_tree(run_root);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tests_run_suite(labeler_suite());
 }

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -39,9 +40,10 @@ static inline void tests_remove_temporary_directories(void) {
     tests_temporary_directory_count = 0;
 }
 
-/* The folder that holds every temporary folder of one suite run (set by tests_run_suite;
- * empty before it), removed by the parent process once the run is over. */
-static char tests_run_root[256];
+/* The environment variable that names the folder holding every temporary folder of one
+ * suite run: tests_run_suite sets it for the tests' processes, so every source file of a
+ * suite sees it, and removes the folder once the run is over. */
+#define TESTS_RUN_ROOT_VARIABLE "RLHF_TESTS_RUN_ROOT"
 
 /* Makes a fresh folder NAME-XXXXXX in the run's folder (or /tmp/rlhf-test-NAME-XXXXXX outside
  * a run), writes its path into buffer (size bytes, at least 64) and removes it with all in it
@@ -49,8 +51,9 @@ static char tests_run_root[256];
  * folders go at its exit, and since a failed check ends the process with _exit (no atexit
  * handlers), a failing test's go with the run's folder. */
 static inline void tests_make_temporary_directory(char *buffer, size_t size, const char *name) {
-    int length = tests_run_root[0] ? snprintf(buffer, size, "%s/%s-XXXXXX", tests_run_root, name)
-                                   : snprintf(buffer, size, "/tmp/rlhf-test-%s-XXXXXX", name);
+    const char *run_root = getenv(TESTS_RUN_ROOT_VARIABLE);
+    int length = run_root && *run_root ? snprintf(buffer, size, "%s/%s-XXXXXX", run_root, name)
+                                       : snprintf(buffer, size, "/tmp/rlhf-test-%s-XXXXXX", name);
     ck_assert(length > 0 && (size_t)length < size);
     ck_assert_ptr_nonnull(mkdtemp(buffer));
     ck_assert_int_lt(tests_temporary_directory_count, 16);
@@ -62,13 +65,17 @@ static inline void tests_make_temporary_directory(char *buffer, size_t size, con
 /* Runs the suite (forking per test, Check's default) inside a folder of its own for the
  * tests' temporary folders, removes that folder, and returns the exit status. */
 static inline int tests_run_suite(Suite *suite) {
-    snprintf(tests_run_root, sizeof tests_run_root, "/tmp/rlhf-test-run-XXXXXX");
-    if (!mkdtemp(tests_run_root)) tests_run_root[0] = '\0'; /* then each folder goes in /tmp itself */
+    char run_root[] = "/tmp/rlhf-test-run-XXXXXX";
+    bool have_root = mkdtemp(run_root) != NULL; /* without it each folder goes in /tmp itself */
+    if (have_root) setenv(TESTS_RUN_ROOT_VARIABLE, run_root, 1);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
-    if (tests_run_root[0]) tests_remove_tree(tests_run_root);
+    if (have_root) {
+        tests_remove_tree(run_root);
+        unsetenv(TESTS_RUN_ROOT_VARIABLE);
+    }
     return failed == 0 ? 0 : 1;
 }
 
