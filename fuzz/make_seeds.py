@@ -54,7 +54,7 @@ def sft_seeds():
     write("sft", "messages.jsonl",
           '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, '
           '{"role": "assistant", "content": "Hello."}]}\n'
-          '{"messages": [{"role": "assistant", "content": ""}, {"role": "user", "content": "and?"}]}\n')
+          '{"messages": [{"role": "user", "content": "and?"}, {"role": "assistant", "content": " More."}]}\n')
     write("sft", "long-prompt.jsonl", '{"prompt": "' + "the cat sat on the mat " * 6 + '", "response": "ok"}\n')
     write("sft", "bad-role.jsonl", '{"messages": [{"role": "tool", "content": "x"}]}\n')
     write("sft", "no-assistant.jsonl", '{"messages": [{"role": "user", "content": "x"}]}\n')

@@ -189,9 +189,8 @@ static gboolean navigation_key(GtkWidget *widget, GVariant *args, gpointer data)
     (void)data;
     RlhfLabelerWindow *self = RLHF_LABELER_WINDOW(widget);
     const char *key = g_variant_get_string(args, NULL);
-    gboolean ready = !self->busy && self->annotator_id > 0;
-    gboolean pairs = ready && self->have_pair && rlhf_labeler_window_on_page(self, "pairs");
-    gboolean ranking = ready && self->have_task && rlhf_labeler_window_on_page(self, "ranking");
+    gboolean pairs = rlhf_labeler_window_pairs_ready(self);
+    gboolean ranking = rlhf_labeler_window_ranking_ready(self);
     if (strcmp(key, "enter") == 0) {
         if (focus_wants_keys(self, FALSE) && !rlhf_labeler_pair_view_rationale_has_focus(self->pair_view)) return FALSE;
         if (ranking || (pairs && rlhf_labeler_pair_view_get_can_submit(self->pair_view))) {

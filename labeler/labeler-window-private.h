@@ -122,6 +122,8 @@ void rlhf_labeler_task_clear(LabelerTask *task);
 void rlhf_labeler_task_copy(LabelerTask *to, const LabelerTask *from);
 gboolean rlhf_labeler_window_on_page(RlhfLabelerWindow *self, const char *page);
 void rlhf_labeler_window_update_actions(RlhfLabelerWindow *self);
+gboolean rlhf_labeler_window_pairs_ready(RlhfLabelerWindow *self);
+gboolean rlhf_labeler_window_ranking_ready(RlhfLabelerWindow *self);
 void rlhf_labeler_window_update_progress(RlhfLabelerWindow *self);
 void rlhf_labeler_window_set_busy(RlhfLabelerWindow *self, gboolean busy);
 void rlhf_labeler_window_toast(RlhfLabelerWindow *self, const char *text);

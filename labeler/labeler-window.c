@@ -35,8 +35,9 @@ void rlhf_labeler_task_clear(LabelerTask *task) {
 void rlhf_labeler_task_copy(LabelerTask *to, const LabelerTask *from) {
     *to = *from;
     to->prompt = g_strdup(from->prompt);
-    /* count is a ranking's few completions; g_memdup2 aborts when out of memory */
-    to->ids = from->ids ? g_memdup2(from->ids, sizeof(int64_t) * (gsize)from->count) : NULL;
+    /* count is a ranking's few completions; g_memdup2 aborts when out of memory, and gives
+     * NULL for NULL */
+    to->ids = g_memdup2(from->ids, sizeof(int64_t) * (gsize)from->count);
     to->texts = g_strdupv(from->texts);
 }
 
@@ -68,13 +69,28 @@ gboolean rlhf_labeler_window_on_page(RlhfLabelerWindow *self, const char *page) 
     return g_strcmp0(rlhf_labeler_window_get_page(self), page) == 0;
 }
 
+/* Whether a session is open and idle: a store, an annotator, no save in flight. */
+static gboolean session_ready(RlhfLabelerWindow *self) {
+    return self->db != NULL && self->annotator_id > 0 && !self->busy;
+}
+
+/* Whether the pair on show can be labeled now. */
+gboolean rlhf_labeler_window_pairs_ready(RlhfLabelerWindow *self) {
+    return session_ready(self) && self->have_pair && rlhf_labeler_window_on_page(self, "pairs");
+}
+
+/* Whether the ranking on show can be labeled now. */
+gboolean rlhf_labeler_window_ranking_ready(RlhfLabelerWindow *self) {
+    return session_ready(self) && self->have_task && rlhf_labeler_window_on_page(self, "ranking");
+}
+
 /* Enables exactly the actions that make sense now. */
 void rlhf_labeler_window_update_actions(RlhfLabelerWindow *self) {
     GtkWidget *widget = GTK_WIDGET(self);
     gboolean session = self->db != NULL && self->annotator_id > 0;
-    gboolean ready = session && !self->busy;
-    gboolean pairs = ready && self->have_pair && rlhf_labeler_window_on_page(self, "pairs");
-    gboolean ranking = ready && self->have_task && rlhf_labeler_window_on_page(self, "ranking");
+    gboolean ready = session_ready(self);
+    gboolean pairs = rlhf_labeler_window_pairs_ready(self);
+    gboolean ranking = rlhf_labeler_window_ranking_ready(self);
     gboolean settled = ready && self->unsaved == NULL;
 
     gtk_widget_action_set_enabled(widget, "labeler.choose", pairs);

@@ -30,7 +30,7 @@ PUBLIC = {"util.h": "util", "nn.h": "nn", "policy.h": "policy", "tokenizer.h": "
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
-def owner(header: str, including_folder: str):
+def owner(header: str):
     """The module a quoted include names, or None for a header of the including folder."""
     if header.startswith("rlhf/"):
         return PUBLIC.get(header[len("rlhf/"):], "?" + header)
@@ -45,11 +45,14 @@ def main() -> int:
     checked = 0
     files = [(path, path.relative_to(root).parts[0]) for module in BELOW
              for path in sorted((root / module).rglob("*")) if path.suffix in (".c", ".h", ".cu")]
+    unknown = [path.name for path in sorted((root / "include" / "rlhf").glob("*.h")) if path.name not in PUBLIC]
+    for name in unknown:
+        broken.append(f"include/rlhf/{name}: a public header check_layers.py does not place in a module (PUBLIC)")
     files += [(root / "include" / "rlhf" / name, module) for name, module in PUBLIC.items()]
     for path, module in files:
         for header in INCLUDE.findall(path.read_text(encoding="utf-8")):
             checked += 1
-            target = owner(header, module)
+            target = owner(header)
             if target is not None and target not in BELOW[module]:
                 broken.append(f"{path.relative_to(root)}: includes \"{header}\" ({target}), "
                               f"which {module} may not use")

@@ -22,6 +22,12 @@ trap 'git worktree remove --force "$copy" > /dev/null 2>&1' EXIT
 git diff HEAD | (cd "$copy" && git apply --allow-empty 2> /dev/null || true)
 (cd "$copy" && meson setup "$root/build" > "$root/setup.log" 2>&1 && ninja -C "$root/build" > "$root/build.log" 2>&1) ||
     { echo "mutants.sh: the clean copy does not build (see $root/*.log)" >&2; exit 2; }
+# every suite the list names must hold a test: meson runs nothing, and passes, for a
+# misspelled one, which would let every mutant naming it survive
+for suite in $(grep -v '^ *#' "$list" | awk -F'|' 'NF >= 4 { print $4 }' | tr ', ' '\n\n' | sort -u); do
+    meson test -C "$root/build" --no-rebuild --list --suite "$suite" 2> /dev/null | grep -q " / " ||
+        { echo "mutants.sh: tests/mutants.txt names suite '$suite', which holds no test" >&2; exit 2; }
+done
 planted=0 killed=0 survived=0
 : > "$root/survivors.txt"
 # each line: FILE | CODE | REPLACEMENT | SUITE[,SUITE...]   (# starts a comment)
@@ -54,7 +60,7 @@ open(path, "w", encoding="utf-8").write(text.replace(os.environ["CODE"], os.envi
         # the mutant, and the rest need not run
         verdict="SURVIVED"
         for suite in $suites; do
-            if ! meson test -C "$root/build" --no-rebuild "$suite" > "$root/mutant-test.log" 2>&1; then
+            if ! meson test -C "$root/build" --no-rebuild --suite "$suite" > "$root/mutant-test.log" 2>&1; then
                 verdict="killed by $suite"
                 break
             fi

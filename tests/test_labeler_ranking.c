@@ -68,7 +68,7 @@ START_TEST(test_ranking) {
     long count;
     store_preference *list = preferences(&count);
     ck_assert_int_eq(count, 6);
-    /* Texts of the ids, from the ranking view's rows as shown. */
+    /* a ranking's implied pairs are stored winner first */
     for (long i = 0; i < count; i++) ck_assert_int_eq(list[i].choice, STORE_CHOICE_A);
     store_preferences_free(list, count);
     ck_assert_str_eq(rlhf_labeler_window_get_page(window), "empty");
