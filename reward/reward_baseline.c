@@ -222,8 +222,10 @@ int reward_fit_unigram_baseline(const reward_dataset *data, int vocab_size, bool
                 }
             }
         }
-        if (baseline->pairs) baseline->accuracy = (double)correct / baseline->pairs;
-        if (baseline->pairs) baseline->loss = loss_sum / (double)baseline->pairs;
+        if (baseline->pairs) {
+            baseline->accuracy = (double)correct / baseline->pairs;
+            baseline->loss = loss_sum / (double)baseline->pairs;
+        }
         reward_wilson_interval(correct, baseline->pairs, &baseline->accuracy_low, &baseline->accuracy_high);
         if (baseline->gold_pairs) baseline->gold_accuracy = (double)gold_correct / baseline->gold_pairs;
         reward_wilson_interval(gold_correct, baseline->gold_pairs, &baseline->gold_accuracy_low,

@@ -67,15 +67,15 @@ static int add_completions(store *db, const char *model_path, const char *conten
         rlhf_error_set(error, "overlap must be at least 1");
         return -1;
     }
-    int64_t *ids = NULL;
-    bool *left_out = NULL;
-    size_t items = count > 0 ? (size_t)count : 0;
-    if (rlhf_resize(&ids, items, sizeof *ids) != 0 || rlhf_resize(&left_out, items, sizeof *left_out) != 0) {
+    size_t items = count > 0 ? (size_t)count : 1;
+    int64_t *ids = calloc(items, sizeof *ids);
+    bool *left_out = calloc(items, sizeof *left_out);
+    if (!ids || !left_out) {
         free(ids);
+        free(left_out);
         store_out_of_memory(db, error, "adding completions");
         return -1;
     }
-    memset(left_out, 0, items * sizeof *left_out);
     rlhf_rng rng;
     rlhf_rng_seed(&rng, queue->seed);
     if (store_begin(db, error) != 0) {

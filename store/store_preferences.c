@@ -13,7 +13,9 @@
 static int read_preference(sqlite3_stmt *statement, void *item, size_t index, void *user) {
     (void)index;
     store_choice choice;
-    if (store_choice_parse((const char *)sqlite3_column_text(statement, 6), &choice) != 0) return 0;
+    const char *choice_text = (const char *)sqlite3_column_text(statement, 6);
+    if (!choice_text) return -1; /* choice is NOT NULL: no text means SQLite ran out of memory */
+    if (store_choice_parse(choice_text, &choice) != 0) return 0;
     if (!(*(const unsigned *)user & (1u << choice))) return 0;
     store_preference *p = item;
     bool b_won = choice == STORE_CHOICE_B;
@@ -254,6 +256,11 @@ static int load_stored_preferences(preference_import *import, rlhf_error *error)
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
         const char *chosen = (const char *)sqlite3_column_text(statement, 1);
         const char *rejected = (const char *)sqlite3_column_text(statement, 2);
+        if (!chosen || !rejected) { /* completion texts are NOT NULL: SQLite ran out of memory */
+            sqlite3_finalize(statement);
+            rlhf_error_set(error, "out of memory reading the annotator's preferences");
+            return -1;
+        }
         uint64_t key = preference_hash(sqlite3_column_int64(statement, 0), chosen, rejected);
         if (preference_count_stored(&import->stored, key, preference_check(chosen, rejected),
                                     sqlite3_column_int64(statement, 3)) != 0) {

@@ -87,7 +87,9 @@ static int read_label_row(sqlite3_stmt *statement, void *item, size_t index, voi
     stats_read *reading = user;
     store_stats *stats = reading->stats;
     store_choice choice;
-    if (store_choice_parse((const char *)sqlite3_column_text(statement, 2), &choice) != 0) return 0;
+    const char *choice_text = (const char *)sqlite3_column_text(statement, 2);
+    if (!choice_text) return -1; /* choice is NOT NULL: no text means SQLite ran out of memory */
+    if (store_choice_parse(choice_text, &choice) != 0) return 0;
     int64_t annotator_id = sqlite3_column_int64(statement, 1);
     int annotator = 0;
     while (annotator < stats->annotator_count && reading->annotator_ids[annotator] != annotator_id) annotator++;
