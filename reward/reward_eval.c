@@ -4,7 +4,6 @@
 
 #include "rlhf/demo.h" /* DEMO_GOLD_TIE */
 
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,36 +155,12 @@ int reward_evaluate_rewards(const reward_dataset *data, bool validation_only, co
 /* Scores every selected pair's two sides with the model and evaluates those rewards. */
 int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
                     reward_gold_scorer gold, void *gold_user, reward_evaluation *ev, rlhf_error *error) {
-    long n = 0;
-    for (long i = 0; i < data->count; i++) n += !validation_only || data->examples[i].validation;
-    if (n == 0) return reward_evaluate_rewards(data, validation_only, NULL, gold, gold_user, ev, error); /* says so */
     memset(ev, 0, sizeof *ev);
-    if (n > INT_MAX / 2) {
-        rlhf_error_set(error, "%ld pairs are more than one evaluation scores", n);
-        return -1;
-    }
-    const int **sequences = malloc(sizeof(int *) * (size_t)(2 * n));
-    int *lengths = malloc(sizeof(int) * (size_t)(2 * n));
-    float *rewards = malloc(sizeof(float) * (size_t)(2 * n));
-    int status = 0;
-    if (!sequences || !lengths || !rewards) {
-        rlhf_error_set(error, "out of memory evaluating %ld pairs", n);
-        status = -1;
-    }
-    long k = 0;
-    for (long i = 0; status == 0 && i < data->count; i++) {
-        const reward_example *e = &data->examples[i];
-        if (validation_only && !e->validation) continue;
-        sequences[2 * k] = e->chosen;
-        lengths[2 * k] = e->chosen_length;
-        sequences[2 * k + 1] = e->rejected;
-        lengths[2 * k + 1] = e->rejected_length;
-        k++;
-    }
-    if (status == 0) status = reward_score_sequences(model, sequences, lengths, (int)(2 * n), batch_size, rewards, error);
-    if (status == 0) status = reward_evaluate_rewards(data, validation_only, rewards, gold, gold_user, ev, error);
-    free(sequences);
-    free(lengths);
+    float *rewards;
+    long n;
+    if (reward_score_pairs(model, data, validation_only, batch_size, &rewards, &n, error) != 0) return -1;
+    /* (no pairs: rewards is NULL and reward_evaluate_rewards says so) */
+    int status = reward_evaluate_rewards(data, validation_only, rewards, gold, gold_user, ev, error);
     free(rewards);
     return status;
 }

@@ -2,6 +2,7 @@
 #include "rlhf/reward.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,58 +141,74 @@ static int train_batch(gpt_model *model, const reward_dataset *data, const long 
     return gpt_backward(model, NULL, d_values, error);
 }
 
-/* Validation loss (plain Bradley-Terry, ties as equal) and accuracy on decided pairs; NAN
- * when there are no validation pairs (accuracy also when all of them are ties). */
-static int validate(gpt_model *model, const reward_dataset *data, int batch_pairs, float *loss, float *accuracy,
-                    rlhf_error *error) {
+/* See reward.h: both sides of every selected pair scored, chosen at 2k, rejected at 2k + 1. */
+int reward_score_pairs(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
+                       float **rewards, long *pair_count, rlhf_error *error) {
     long n = 0;
-    for (long i = 0; i < data->count; i++) n += data->examples[i].validation;
-    *loss = *accuracy = NAN;
+    for (long i = 0; i < data->count; i++) n += !validation_only || data->examples[i].validation;
+    *rewards = NULL;
+    *pair_count = n;
     if (n == 0) return 0;
-    const int **sequences = malloc(sizeof(int *) * (size_t)(2 * n));
-    int *lengths = malloc(sizeof(int) * (size_t)(2 * n));
-    float *rewards = malloc(sizeof(float) * (size_t)(2 * n));
-    if (!sequences || !lengths || !rewards) {
-        free(sequences);
-        free(lengths);
-        free(rewards);
-        rlhf_error_set(error, "out of memory validating %ld pairs", n);
+    if (n > INT_MAX / 2) {
+        rlhf_error_set(error, "%ld pairs are more than one scoring pass takes", n);
         return -1;
     }
+    const int **sequences = malloc(sizeof(int *) * (size_t)(2 * n));
+    int *lengths = malloc(sizeof(int) * (size_t)(2 * n));
+    float *scores = malloc(sizeof(float) * (size_t)(2 * n));
+    int status = 0;
+    if (!sequences || !lengths || !scores) {
+        rlhf_error_set(error, "out of memory scoring %ld pairs", n);
+        status = -1;
+    }
     long k = 0;
-    for (long i = 0; i < data->count; i++) {
+    for (long i = 0; status == 0 && i < data->count; i++) {
         const reward_example *e = &data->examples[i];
-        if (!e->validation) continue;
+        if (validation_only && !e->validation) continue;
         sequences[2 * k] = e->chosen;
         lengths[2 * k] = e->chosen_length;
         sequences[2 * k + 1] = e->rejected;
         lengths[2 * k + 1] = e->rejected_length;
         k++;
     }
-    int status = reward_score_sequences(model, sequences, lengths, (int)(2 * n), 2 * batch_pairs, rewards, error);
-    if (status == 0) {
-        double total = 0;
-        long correct = 0, decided = 0;
-        k = 0;
-        for (long i = 0; i < data->count; i++) {
-            const reward_example *e = &data->examples[i];
-            if (!e->validation) continue;
-            double l, dc, dr;
-            reward_pair_loss(rewards[2 * k], rewards[2 * k + 1], 0.0, e->tie, 0.0, &l, &dc, &dr);
-            total += l;
-            if (!e->tie) {
-                decided++;
-                correct += rewards[2 * k] > rewards[2 * k + 1];
-            }
-            k++;
-        }
-        *loss = (float)(total / n);
-        *accuracy = decided ? (float)correct / decided : NAN;
-    }
+    if (status == 0) status = reward_score_sequences(model, sequences, lengths, (int)(2 * n), batch_size, scores, error);
     free(sequences);
     free(lengths);
+    if (status != 0) {
+        free(scores);
+        return -1;
+    }
+    *rewards = scores;
+    return 0;
+}
+
+/* Validation loss (plain Bradley-Terry, ties as equal) and accuracy on decided pairs; NAN
+ * when there are no validation pairs (accuracy also when all of them are ties). */
+static int validate(gpt_model *model, const reward_dataset *data, int batch_pairs, float *loss, float *accuracy,
+                    rlhf_error *error) {
+    float *rewards;
+    long n;
+    *loss = *accuracy = NAN;
+    if (reward_score_pairs(model, data, true, 2 * batch_pairs, &rewards, &n, error) != 0) return -1;
+    if (n == 0) return 0;
+    double total = 0;
+    long correct = 0, decided = 0, k = 0;
+    for (long i = 0; i < data->count; i++) {
+        const reward_example *e = &data->examples[i];
+        if (!e->validation) continue;
+        double l, dc, dr;
+        reward_pair_loss(rewards[2 * k], rewards[2 * k + 1], 0.0, e->tie, 0.0, &l, &dc, &dr);
+        total += l;
+        if (!e->tie) {
+            decided++;
+            correct += rewards[2 * k] > rewards[2 * k + 1];
+        }
+        k++;
+    }
+    *loss = (float)(total / n);
+    *accuracy = decided ? (float)correct / decided : NAN;
     free(rewards);
-    return status;
+    return 0;
 }
 
 /* The examples not held out for validation. */

@@ -209,6 +209,13 @@ typedef struct reward_evaluation {
 /* Optional gold scorer for agreement with an oracle: returns the gold score of a response. */
 typedef double (*reward_gold_scorer)(const char *response, void *user);
 
+/* Scores both sides of every selected pair (validation only, or all) in batches of
+ * batch_size sequences: *rewards (malloc'd, 2 x *pair_count floats; NULL when there are no
+ * such pairs) holds pair k's chosen side at 2k and its rejected side at 2k + 1, in example
+ * order. */
+int reward_score_pairs(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
+                       float **rewards, long *pair_count, rlhf_error *error);
+
 /* Scores every selected example (validation only, or all) and computes the evaluation. */
 int reward_evaluate(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
                     reward_gold_scorer gold, void *gold_user, reward_evaluation *evaluation, rlhf_error *error);
