@@ -538,11 +538,14 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
     /* keep best: the best weights replace the last ones in the model and in out_dir, with
      * the training state re-saved beside them (its fingerprint names the weights) */
     if (keep_best && best.step > 0 && best.step != step) {
-        gpt_write_parameters(model, best.weights);
-        best.unsaved = false; /* the model directory now holds them */
-        if (save_checkpoint(model, &optimizer, options->out_dir, options->epochs, result->stopped_at, &best,
-                            options->run_id, true, error) != 0)
-            goto done;
+        /* (a finished run whose end already kept them, completed now: out_dir holds them) */
+        if (!(finished && kept_already)) {
+            gpt_write_parameters(model, best.weights);
+            best.unsaved = false; /* the model directory now holds them */
+            if (save_checkpoint(model, &optimizer, options->out_dir, options->epochs, result->stopped_at, &best,
+                                options->run_id, true, error) != 0)
+                goto done;
+        }
         result->kept_best = true;
         result->val_loss = best.loss;
         result->val_accuracy = best.accuracy;

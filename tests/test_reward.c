@@ -938,9 +938,16 @@ START_TEST(test_best_weights_survive_a_resume) {
     ck_assert_int_eq(reward_train(&second, &data, &options, NULL, NULL, &resumed, &error), -1);
     ck_assert_msg(strstr(error.message, "leaves nothing to do"), "%s", error.message);
     options.complete_finished = true;
+    char weights_path[600];
+    snprintf(weights_path, sizeof weights_path, "%s/model.safetensors", cut);
+    ino_t first_weights = 0; /* the file the first completion wrote (an atomic replace: a new inode) */
     for (int round = 0; round < 2; round++) {
         ck_assert_msg(reward_train(&second, &data, &options, NULL, NULL, &resumed, &error) == 0, "%s", error.message);
         ck_assert(resumed.completed_only && resumed.kept_best);
+        struct stat weights_file;
+        ck_assert_int_eq(stat(weights_path, &weights_file), 0);
+        if (round == 0) first_weights = weights_file.st_ino;
+        else ck_assert_msg(weights_file.st_ino == first_weights, "completing again rewrote model.safetensors");
         ck_assert_int_eq(resumed.steps, whole.steps);
         ck_assert_int_eq(resumed.best_step, whole.best_step);
         again = malloc(sizeof(float) * second.parameter_count);
