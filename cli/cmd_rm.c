@@ -167,15 +167,9 @@ static int rm_train(int argc, char **argv) {
         /* a training that is over but whose folder still carries the unfinished mark was cut
          * off while saving its last files (the tokenizer, the settings, the normalisation):
          * --resume completes it */
-        rlhf_error unfinished;
-        o.complete_finished = nn_run_check_finished(out_dir, &unfinished) != 0;
-        if (stopped_at > 0 && !o.complete_finished)
-            return cli_fail("rm train: --resume: the checkpoint in %s stopped early at step %d (--patience), so there is "
-                            "nothing to resume; train again without --resume to change the settings", out_dir, stopped_at);
-        if (done >= o.epochs && !o.complete_finished)
-            return cli_fail("rm train: --resume: the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the "
-                            "total) leaves nothing to do; give --epochs above %d to train further",
-                            out_dir, done, done == 1 ? "" : "s", o.epochs, done);
+        o.complete_finished = nn_run_is_unfinished(out_dir);
+        if (reward_check_resumable(out_dir, done, stopped_at, o.epochs, o.complete_finished, &error) != 0)
+            return cli_fail("rm train: --resume: %s", error.message);
     }
     const char *device;
     const nn_backend *backend = nn_backend_select(cli_string(&args, "device"), &device, &error);

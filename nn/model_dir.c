@@ -578,6 +578,13 @@ void nn_run_abandon(const nn_run_output *output, bool wrote) {
     if (!wrote) remove_mark(output->dir, NULL);
 }
 
+/* See nn.h: the unfinished mark is there (a dir too long to name it has none). */
+bool nn_run_is_unfinished(const char *dir) {
+    char path[4096];
+    rlhf_error unused;
+    return unfinished_path(dir, path, sizeof path, &unused) == 0 && access(path, F_OK) == 0;
+}
+
 /* See nn.h. A mark that cannot be read or parsed still refuses the directory, naming "rlhf". */
 int nn_run_check_finished(const char *dir, rlhf_error *error) {
     char path[4096];

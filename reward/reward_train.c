@@ -141,6 +141,24 @@ static int train_batch(gpt_model *model, const reward_dataset *data, const long 
     return gpt_backward(model, NULL, d_values, error);
 }
 
+/* See reward.h: a stopped or finished training is refused unless it is to be completed. */
+int reward_check_resumable(const char *dir, int done, int stopped_at, int epochs, bool complete_finished,
+                           rlhf_error *error) {
+    if (complete_finished) return 0;
+    if (stopped_at > 0) {
+        rlhf_error_set(error, "the checkpoint in %s stopped early at step %d (--patience), so there is nothing to "
+                       "resume; train again without --resume to change the settings", dir, stopped_at);
+        return -1;
+    }
+    if (done >= epochs) {
+        rlhf_error_set(error, "the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the total) leaves "
+                       "nothing to do; give --epochs above %d to train further", dir, done, done == 1 ? "" : "s",
+                       epochs, done);
+        return -1;
+    }
+    return 0;
+}
+
 /* See reward.h: both sides of every selected pair scored, chosen at 2k, rejected at 2k + 1. */
 int reward_score_pairs(gpt_model *model, const reward_dataset *data, bool validation_only, int batch_size,
                        float **rewards, long *pair_count, rlhf_error *error) {
@@ -444,18 +462,9 @@ int reward_train(gpt_model *model, const reward_dataset *data, const reward_trai
         safetensors_close(&state);
         if (read != 0) goto done;
         finished = stopped_at > 0 || start_epoch >= options->epochs;
-        if (stopped_at > 0 && !options->complete_finished) {
-            rlhf_error_set(error, "the checkpoint in %s stopped early at step %d (no lower validation loss since step %d), "
-                           "so there is nothing to resume", options->out_dir, stopped_at, best.step);
+        if (reward_check_resumable(options->out_dir, start_epoch, stopped_at, options->epochs,
+                                   options->complete_finished, error) != 0)
             goto done;
-        }
-        if (finished && !options->complete_finished) {
-            rlhf_error_set(error,
-                           "the checkpoint in %s has already trained %d epoch%s, so --epochs %d (the total) leaves "
-                           "nothing to do",
-                           options->out_dir, start_epoch, start_epoch == 1 ? "" : "s", options->epochs);
-            goto done;
-        }
         /* the best weights so far: the model's own when the end of that training already put
          * them in place (kept_best; a run that goes on from there writes their side copy
          * again), none needed when a finished training's last step was the best, else the

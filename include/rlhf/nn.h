@@ -455,6 +455,8 @@ int nn_run_finish(const nn_run_output *output, rlhf_error *error);
  * caller says the run wrote nothing into it and it was not an unfinished checkpoint
  * already. Otherwise the mark stays. Never fails (the failure being handled matters more). */
 void nn_run_abandon(const nn_run_output *output, bool wrote);
+/* Whether dir carries the unfinished mark of a run that did not end. */
+bool nn_run_is_unfinished(const char *dir);
 /* 0 when dir carries no unfinished mark; otherwise -1 with an error naming the command. */
 int nn_run_check_finished(const char *dir, rlhf_error *error);
 

@@ -135,6 +135,12 @@ long reward_training_pair_count(const reward_dataset *data);
  * did not stop early), and into *run_id (when not NULL) the store run it belongs to (0:
  * none recorded); fails naming the file when there is none or it is malformed. */
 int reward_checkpoint_epoch(const char *dir, int *epoch, int *stopped_at, int64_t *run_id, rlhf_error *error);
+/* Whether a checkpoint in dir that has trained `done` epochs and stopped early at step
+ * stopped_at (0: it did not) can be resumed to `epochs` in all: -1, with an error saying
+ * why not and what to do instead, when it stopped early or has done them all, unless
+ * complete_finished (the training is over but its last files are to be written). */
+int reward_check_resumable(const char *dir, int done, int stopped_at, int epochs, bool complete_finished,
+                           rlhf_error *error);
 /* Removes dir's training_state.safetensors and reward_best.safetensors, if there: a new
  * (not resumed) training does this before it writes anything else. */
 int reward_remove_checkpoint(const char *dir, rlhf_error *error);
