@@ -32,14 +32,13 @@ static const cli_command demo_summary_command = {
     summary_options,
 };
 
-/* DIR/NAME into path (rlhf_path_join); false, with the error printed and *bad set, when it
- * does not fit: a path cut short is never read or written. */
-static bool join(char *path, size_t size, const char *dir, const char *name, bool *bad) {
-    rlhf_error error;
-    if (rlhf_path_join(path, size, dir, name, &error) == 0) return true;
-    cli_fail("demo summary: %s", error.message);
-    *bad = true;
-    return false;
+/* Room every path of the summary needs past its --dir: "/roundN/" and the longest file name. */
+enum { SUMMARY_NAME_ROOM = 64 };
+
+/* DIR/NAME into path, which cmd_demo_summary made sure has room for it. */
+static void join(char *path, size_t size, const char *dir, const char *name) {
+    rlhf_error unused;
+    if (rlhf_path_join(path, size, dir, name, &unused) != 0) abort(); /* the room was checked */
 }
 
 /* The JSON object in path, NULL when the file is missing; *bad is set (and the error
@@ -188,25 +187,29 @@ int cmd_demo_summary(int argc, char **argv) {
     const char *dir = cli_require(&args, "dir");
     if (!dir) return 2;
     char path[4200], round_dir[4200];
-    bool bad = false;
+    if (strlen(dir) + SUMMARY_NAME_ROOM >= sizeof path) return cli_fail("demo summary: %s: path too long", dir);
+    bool bad = false; /* a file there is not what it should be (read_object or read_stages said why) */
     json_t *rounds = json_array(), *plots = json_array();
     const char *final_policy = NULL;
     json_t *last_ppo = NULL;
-    for (int round = 1; !bad; round++) {
+    for (int round = 1; !bad && round < 100000; round++) {
         char round_name[24];
         snprintf(round_name, sizeof round_name, "round%d", round);
-        if (!join(round_dir, sizeof round_dir, dir, round_name, &bad)) break;
+        join(round_dir, sizeof round_dir, dir, round_name);
         struct stat info;
         if (stat(round_dir, &info) != 0 || !S_ISDIR(info.st_mode)) break;
-        json_t *eval = join(path, sizeof path, round_dir, "rm-eval.json", &bad) ? read_object(path, &bad) : NULL;
-        json_t *ppo = !bad && join(path, sizeof path, round_dir, "ppo.json", &bad) ? read_object(path, &bad) : NULL;
-        if (!bad && join(path, sizeof path, round_dir, "reward", &bad))
-            json_array_append_new(rounds, round_object(round, path, eval, ppo));
+        join(path, sizeof path, round_dir, "rm-eval.json");
+        json_t *eval = read_object(path, &bad);
+        join(path, sizeof path, round_dir, "ppo.json");
+        json_t *ppo = bad ? NULL : read_object(path, &bad);
+        join(path, sizeof path, round_dir, "reward");
+        if (!bad) json_array_append_new(rounds, round_object(round, path, eval, ppo));
         const char *names[] = {"reward-calibration.png", "reward-calibration-curves.png", "ppo.png",
                                "ppo-overoptimisation.png"};
-        for (size_t n = 0; !bad && n < sizeof names / sizeof *names; n++)
-            if (join(path, sizeof path, round_dir, names[n], &bad) && stat(path, &info) == 0)
-                json_array_append_new(plots, json_string(path));
+        for (size_t n = 0; !bad && n < sizeof names / sizeof *names; n++) {
+            join(path, sizeof path, round_dir, names[n]);
+            if (stat(path, &info) == 0) json_array_append_new(plots, json_string(path));
+        }
         if (ppo && json_is_string(json_object_get(ppo, "out"))) {
             json_decref(last_ppo);
             last_ppo = json_incref(ppo);
@@ -216,20 +219,19 @@ int cmd_demo_summary(int argc, char **argv) {
         json_decref(ppo);
     }
     double total = 0;
-    json_t *stages = !bad && join(path, sizeof path, dir, "stages.tsv", &bad) ? read_stages(path, &total, &bad)
-                                                                               : json_array();
+    join(path, sizeof path, dir, "stages.tsv");
+    json_t *stages = bad ? json_array() : read_stages(path, &total, &bad);
     int status = bad ? 1 : 0;
     if (status == 0 && json_array_size(rounds) == 0) status = cli_fail("demo summary: %s has no round1 folder", dir);
     if (status == 0) {
         char store_path[4200];
-        if (!join(store_path, sizeof store_path, dir, "prefs.db", &bad)) store_path[0] = '\0';
-        json_t *root = bad ? NULL : json_pack("{s:O, s:{s:f, s:O}, s:s?, s:s, s:O}", "rounds", rounds, "seconds", "total", total,
+        join(store_path, sizeof store_path, dir, "prefs.db");
+        json_t *root = json_pack("{s:O, s:{s:f, s:O}, s:s?, s:s, s:O}", "rounds", rounds, "seconds", "total", total,
                                  "stages", stages, "policy", final_policy, "store", store_path, "plots", plots);
         char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         rlhf_error error = {{0}};
-        if (bad) status = 1; /* join said why */
-        else if (!text) status = cli_fail("demo summary: out of memory");
-        else if (!join(path, sizeof path, dir, "summary.json", &bad)) status = 1;
+        join(path, sizeof path, dir, "summary.json");
+        if (!text) status = cli_fail("demo summary: out of memory");
         else if (rlhf_write_file_atomic(path, text, strlen(text), &error) != 0)
             status = cli_fail("demo summary: %s", error.message);
         if (status == 0 && cli_flag(&args, "json")) puts(text);
