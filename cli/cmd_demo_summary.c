@@ -37,8 +37,7 @@ enum { SUMMARY_NAME_ROOM = 64 };
 
 /* DIR/NAME into path, which cmd_demo_summary made sure has room for it. */
 static void join(char *path, size_t size, const char *dir, const char *name) {
-    rlhf_error unused;
-    if (rlhf_path_join(path, size, dir, name, &unused) != 0) abort(); /* the room was checked */
+    if (rlhf_path_join(path, size, dir, name, NULL) != 0) abort(); /* the room was checked */
 }
 
 /* The JSON object in path, NULL when the file is missing; *bad is set (and the error

@@ -259,9 +259,8 @@ int gpt_load_checkpoint(gpt_model *model, const char *dir, const nn_backend *bac
         /* transformers splits a large save into shards with an index beside them (joined
          * only here: a folder whose weights' path fits must load even if the index's does not) */
         char index_path[4096];
-        rlhf_error unused;
         if (access(weights_path, F_OK) != 0 &&
-            rlhf_path_join(index_path, sizeof index_path, dir, "model.safetensors.index.json", &unused) == 0 &&
+            rlhf_path_join(index_path, sizeof index_path, dir, "model.safetensors.index.json", NULL) == 0 &&
             access(index_path, F_OK) == 0)
             rlhf_error_set(error, "%s: a sharded checkpoint (%s); rlhf reads one model.safetensors: save it again with "
                                   "save_pretrained(..., max_shard_size=\"100GB\")",
@@ -581,8 +580,7 @@ void nn_run_abandon(const nn_run_output *output, bool wrote) {
 /* See nn.h: the unfinished mark is there (a dir too long to name it has none). */
 bool nn_run_is_unfinished(const char *dir) {
     char path[4096];
-    rlhf_error unused;
-    return unfinished_path(dir, path, sizeof path, &unused) == 0 && access(path, F_OK) == 0;
+    return unfinished_path(dir, path, sizeof path, NULL) == 0 && access(path, F_OK) == 0;
 }
 
 /* See nn.h. A mark that cannot be read or parsed still refuses the directory, naming "rlhf". */

@@ -106,8 +106,8 @@ static int parse_entry(safetensors_file *file, const char *name, json_t *entry,
         rlhf_error_set(error, "%s: tensor '%s': data runs past the end of the file (truncated?)", path, name);
         return -1;
     }
-    size_t bytes;
-    if (!rlhf_size_multiply(count, dtype_size(tensor->dtype), &bytes) || bytes != tensor->end - tensor->begin) {
+    size_t bytes = count * dtype_size(tensor->dtype); /* count <= SIZE_MAX / 8 was checked above */
+    if (bytes != tensor->end - tensor->begin) {
         rlhf_error_set(error, "%s: tensor '%s': shape needs %zu bytes but data_offsets give %zu", path,
                        name, count * dtype_size(tensor->dtype), tensor->end - tensor->begin);
         return -1;
@@ -225,14 +225,15 @@ int safetensors_open(safetensors_file *file, const char *path, rlhf_error *error
     const char *key;
     json_t *value;
     json_object_foreach(header, key, value) {
-        int status = strcmp(key, "__metadata__") == 0
+        bool is_metadata = strcmp(key, "__metadata__") == 0;
+        int status = is_metadata
                          ? read_metadata(file, value, error)
                          : parse_entry(file, key, value, &file->tensors[file->tensor_count], data_size, error);
         if (status != 0) {
             json_decref(header);
             goto fail;
         }
-        if (strcmp(key, "__metadata__") != 0) file->tensor_count++;
+        if (!is_metadata) file->tensor_count++;
     }
     json_decref(header);
     if (check_layout(file, data_size, error) != 0) goto fail;

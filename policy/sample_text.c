@@ -46,7 +46,12 @@ int policy_prompt_ids(const struct tokenizer *tok, const char *text, int **ids, 
     if (tokenizer_encode(tok, text, strlen(text), true, &text_ids, &text_length, error) != 0) return -1;
     int eos = tokenizer_eos_id(tok), offset = eos >= 0 ? 1 : 0;
     *ids = NULL;
-    if (text_length >= INT_MAX || rlhf_resize(ids, text_length + 1, sizeof **ids) != 0) {
+    if (text_length >= INT_MAX) {
+        rlhf_error_set(error, "a prompt of %zu tokens is more than a sequence can hold", text_length);
+        free(text_ids);
+        return -1;
+    }
+    if (rlhf_resize(ids, text_length + 1, sizeof **ids) != 0) {
         rlhf_error_set(error, "out of memory for a prompt of %zu tokens", text_length);
         free(text_ids);
         return -1;

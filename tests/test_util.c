@@ -8,6 +8,13 @@
 #include "rlhf/util.h"
 #include "tests/test_support.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+/* In a sanitizer build, an allocation the allocator cannot satisfy returns NULL (as malloc
+ * does) instead of aborting, so the out-of-memory paths below can be tested. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+#endif
+
 START_TEST(test_size_multiply_refuses_overflow) {
     size_t product = 7;
     ck_assert(rlhf_size_multiply(0, SIZE_MAX, &product));

@@ -27,7 +27,7 @@ int rlhf_read_jsonl(const char *path, rlhf_jsonl_visitor visit, void *user, rlhf
         if (blank == length) continue;
         json_error_t json_error;
         json_t *object = json_loadb(start, length, JSON_REJECT_DUPLICATES, &json_error);
-        if (!object && strstr(json_error.text, "JSON_ALLOW_NUL")) { /* jansson names its flag: say what is wrong */
+        if (!object && json_error_code(&json_error) == json_error_null_character) { /* jansson names its flag */
             rlhf_error_set(error, "%s: line %ld: column %d: a string holds \\u0000 (a NUL character), which no text "
                            "here can hold", path, line, json_error.column);
             status = -1;

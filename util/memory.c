@@ -58,10 +58,10 @@ int rlhf_path_join(char *out, size_t out_size, const char *directory, const char
         /* a directory long enough for this would push the cause out of the message: show its
          * start and end */
         if (length > 200)
-            rlhf_error_set(error, "%.100s...%s/%s: path longer than %zu bytes", directory, directory + length - 60, name,
-                           out_size - 1);
+            rlhf_error_set(error, "%.100s...%s%s%s: path longer than %zu bytes", directory, directory + length - 60,
+                           separator, name, out_size - 1);
         else
-            rlhf_error_set(error, "%s/%s: path longer than %zu bytes", directory, name, out_size - 1);
+            rlhf_error_set(error, "%s%s%s: path longer than %zu bytes", directory, separator, name, out_size - 1);
         return -1;
     }
     return 0;
