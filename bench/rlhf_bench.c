@@ -288,8 +288,8 @@ static int open_model(const bench_options *o, bool score_head, gpt_model *model,
         gpt_destroy(model);
         return 1;
     }
-    if (gpt_init_random(model, 1) != 0) {
-        fprintf(stderr, "rlhf-bench: error: out of memory initialising the model\n");
+    if (gpt_init_random(model, 1, &error) != 0) {
+        fprintf(stderr, "rlhf-bench: error: %s\n", error.message);
         gpt_destroy(model);
         return 1;
     }

@@ -223,11 +223,14 @@ int gpt_add_score_head(gpt_model *model, uint64_t seed, rlhf_error *error) {
 
 /* See nn.h. The draws follow the table's order, so a seed gives the same weights on every
  * backend. -1 (parameters unchanged) when the host has no memory for a staging copy. */
-int gpt_init_random(gpt_model *model, uint64_t seed) {
+int gpt_init_random(gpt_model *model, uint64_t seed, rlhf_error *error) {
     rlhf_rng rng;
     rlhf_rng_seed(&rng, seed);
     float *host = calloc(model->parameter_count, sizeof(float));
-    if (!host) return -1;
+    if (!host) {
+        rlhf_error_set(error, "out of memory initialising a model of %zu parameters", model->parameter_count);
+        return -1;
+    }
     float projection_std = 0.02f / sqrtf(2.0f * model->config.n_layer);
     for (int i = 0; i < model->tensor_count; i++) {
         const gpt_tensor *t = &model->tensors[i];

@@ -161,7 +161,7 @@ void gpt_copy_next_logits(const gpt_model *model, int B, float *host) {
 /* See nn.h. uniforms, tokens and log-probs travel through small backend buffers (values,
  * targets and logprobs of the activations, which a cached forward leaves unused). */
 int gpt_sample_next(gpt_model *model, int B, const float *uniforms, float temperature, int top_k,
-                    float top_p, int *tokens, float *logprobs) {
+                    float top_p, int *tokens, float *logprobs, rlhf_error *error) {
     const nn_backend *be = model->backend;
     gpt_activations *a = &model->acts;
     gpt_backend_check(be, NULL); /* a failure left over from a direct op call is not this draw's */
@@ -170,5 +170,5 @@ int gpt_sample_next(gpt_model *model, int B, const float *uniforms, float temper
                       top_k, top_p);
     be->download(tokens, a->targets, sizeof(int) * B);
     be->download(logprobs, a->logprobs, sizeof(float) * B);
-    return gpt_backend_check(be, NULL);
+    return gpt_backend_check(be, error);
 }

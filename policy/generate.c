@@ -81,10 +81,8 @@ int policy_generate(gpt_model *model, const int *const *prompts, const int *prom
     for (int step = 0; step < new_tokens; step++) {
         for (int b = 0; b < B; b++) uniforms[b] = (float)rlhf_rng_uniform(&streams[b]);
         if (gpt_sample_next(model, B, uniforms, sampling->temperature, sampling->top_k,
-                            sampling->top_p > 0.0f ? sampling->top_p : 1.0f, sampled, logprobs) != 0) {
-            rlhf_error_set(error, "out of memory sampling");
+                            sampling->top_p > 0.0f ? sampling->top_p : 1.0f, sampled, logprobs, error) != 0)
             goto done;
-        }
         int still_active = 0;
         for (int b = 0; b < B; b++) {
             if (!active[b]) continue;

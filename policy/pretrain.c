@@ -190,8 +190,7 @@ int policy_pretrain(const int *ids, size_t count, const policy_pretrain_options 
         if (gpt_load_checkpoint(&model, options->out_dir, backend, error) != 0) return -1;
     } else {
         if (gpt_create(&model, &options->config, backend, error) != 0) return -1;
-        if (gpt_init_random(&model, options->seed) != 0) {
-            rlhf_error_set(error, "out of memory initialising the model");
+        if (gpt_init_random(&model, options->seed, error) != 0) {
             gpt_destroy(&model);
             return -1;
         }

@@ -897,8 +897,8 @@ static void check_training_step(const char *name, gpt_config config, int B, int 
     ck_assert_msg(gpt_reserve(&on_gpu, B, T, true, &error) == 0, "%s", error.message);
     ck_assert_int_eq(nn_adamw_create(&adam_cpu, &on_cpu, &adamw, &error), 0);
     ck_assert_int_eq(nn_adamw_create(&adam_gpu, &on_gpu, &adamw, &error), 0);
-    gpt_init_random(&on_cpu, seed_for(salt));
-    gpt_init_random(&on_gpu, seed_for(salt));
+    gpt_init_random(&on_cpu, seed_for(salt), NULL);
+    gpt_init_random(&on_gpu, seed_for(salt), NULL);
     on_cpu.training = on_gpu.training = dropout;
     nn_cuda_set_tf32(tf32);
     double step_tolerance = tf32 ? TF32_STEP_TOLERANCE : FLOAT_TOLERANCE;

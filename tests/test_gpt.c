@@ -291,7 +291,7 @@ START_TEST(test_tiny_model_overfits_a_fixed_batch) {
     gpt_model model;
     rlhf_error error;
     ck_assert_int_eq(gpt_create(&model, &config, be, &error), 0);
-    gpt_init_random(&model, 1);
+    gpt_init_random(&model, 1, NULL);
     ck_assert_int_eq(gpt_reserve(&model, 4, 16, true, &error), 0);
     rlhf_rng rng;
     rlhf_rng_seed(&rng, 5);
@@ -840,7 +840,7 @@ START_TEST(test_init_random_reports_success_and_initialises) {
     gpt_model model;
     rlhf_error error;
     ck_assert_int_eq(gpt_create(&model, &config, be, &error), 0);
-    ck_assert_int_eq(gpt_init_random(&model, 3), 0);
+    ck_assert_int_eq(gpt_init_random(&model, 3, NULL), 0);
     float ln[12], wte[19 * 12];
     gpt_read_tensor(&model, gpt_find_tensor(&model, "h.1.ln_2.weight"), ln, false);
     gpt_read_tensor(&model, gpt_find_tensor(&model, "wte.weight"), wte, false);

@@ -236,7 +236,7 @@ static void make_model(gpt_model *model, uint64_t seed, bool head) {
                          .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
     rlhf_error error;
     ck_assert_int_eq(gpt_create(model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(model, seed);
+    gpt_init_random(model, seed, NULL);
     if (head) ck_assert_int_eq(gpt_add_score_head(model, seed + 1, &error), 0);
 }
 

@@ -217,7 +217,7 @@ static void create_reward_model(gpt_model *model, int width, int layers) {
                          .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1, .pad_token_id = -1};
     rlhf_error error;
     ck_assert_msg(gpt_create(model, &config, nn_cpu_backend(), &error) == 0, "%s", error.message);
-    gpt_init_random(model, 11);
+    gpt_init_random(model, 11, NULL);
     ck_assert_msg(gpt_add_score_head(model, 12, &error) == 0, "%s", error.message);
 }
 
@@ -657,7 +657,7 @@ START_TEST(test_reward_model_learns_sentiment_with_negation) {
                          .pad_token_id = -1};
     gpt_model model;
     ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 5);
+    gpt_init_random(&model, 5, NULL);
     ck_assert_int_eq(gpt_add_score_head(&model, 6, &error), 0);
     char out[400];
     snprintf(out, sizeof out, "%s/sentiment", directory);
@@ -1060,7 +1060,7 @@ START_TEST(test_score_head_keeps_the_trunk) {
     gpt_model model;
     rlhf_error error;
     ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 2);
+    gpt_init_random(&model, 2, NULL);
     size_t before = model.parameter_count;
     float *old = malloc(sizeof(float) * before);
     gpt_read_parameters(&model, old, false);

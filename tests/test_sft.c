@@ -65,7 +65,7 @@ static void examples_and_a_model(const char *path, int width, int layers, uint64
                          .n_head = 2, .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1,
                          .pad_token_id = -1};
     ck_assert_int_eq(gpt_create(model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(model, seed);
+    gpt_init_random(model, seed, NULL);
 }
 
 /* Two examples and a small random model (1 layer, width 16) for the runs that must stop. */
@@ -419,7 +419,7 @@ START_TEST(test_bad_runs_write_nothing) {
     gpt_destroy(&model);
 
     ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 3);
+    gpt_init_random(&model, 3, NULL);
     ck_assert_int_eq(gpt_add_score_head(&model, 4, &error), 0);
     options.schedule.peak = 1e-3f;
     ck_assert_int_eq(policy_sft(&model, &data, &options, NULL, NULL, &result, &error), -1);
@@ -428,7 +428,7 @@ START_TEST(test_bad_runs_write_nothing) {
     gpt_destroy(&model);
 
     ck_assert_int_eq(gpt_create(&model, &config, nn_cpu_backend(), &error), 0);
-    gpt_init_random(&model, 3);
+    gpt_init_random(&model, 3, NULL);
     options.epochs = 1;
     ck_assert_msg(policy_sft(&model, &data, &options, NULL, NULL, &result, &error) == 0, "%s", error.message);
     ck_assert_int_eq(result.val_examples, 0);

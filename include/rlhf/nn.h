@@ -163,9 +163,9 @@ int gpt_add_score_head(gpt_model *model, uint64_t seed, rlhf_error *error);
 
 /* GPT-2's initialisation: normal(0, 0.02) for matrices and embeddings, the output
  * projections scaled by 1/sqrt(2 * n_layer), LayerNorm weights 1, biases 0, and the scalar
- * head normal(0, 1/sqrt(n_embd + 1)). Returns 0, or -1 when out of host memory, leaving the
- * parameters as they were (callers report "out of memory"). */
-int gpt_init_random(gpt_model *model, uint64_t seed);
+ * head normal(0, 1/sqrt(n_embd + 1)). Returns 0, or -1 with error set when out of host memory,
+ * leaving the parameters as they were. */
+int gpt_init_random(gpt_model *model, uint64_t seed, rlhf_error *error);
 
 /* Allocates activations (and, for training, gradients and backward scratch) for batches of
  * up to max_batch sequences of up to max_seq_len tokens. Calling it again with a batch that
@@ -266,11 +266,11 @@ int gpt_forward_cached(gpt_model *model, gpt_kv_cache *cache, const int *tokens,
 void gpt_copy_next_logits(const gpt_model *model, int B, float *host);
 /* Samples one token per row from the last gpt_forward_cached's logits (see the backend's
  * sample_tokens: temperature 0 is greedy). uniforms [B] host random numbers in [0, 1);
- * tokens and logprobs [B] host outputs. Returns 0, or -1 when the backend could not draw
- * (the CPU backend out of host memory for its scratch): tokens are then not valid, and the
- * caller reports "out of memory". */
+ * tokens and logprobs [B] host outputs. Returns 0, or -1 with the backend's error when it
+ * could not draw (the CPU backend out of host memory for its scratch): tokens are then not
+ * valid. */
 int gpt_sample_next(gpt_model *model, int B, const float *uniforms, float temperature, int top_k,
-                    float top_p, int *tokens, float *logprobs);
+                    float top_p, int *tokens, float *logprobs, rlhf_error *error);
 
 /* FLOPs of one training step per token, llm.c's convention: 6N + 6 L C T. */
 double gpt_training_flops_per_token(const gpt_config *config, size_t parameter_count, int seq_len);
