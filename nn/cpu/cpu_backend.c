@@ -37,22 +37,38 @@ static int cpu_take_failure(rlhf_error *error) {
     return -1;
 }
 
-/* The scratch the parallel ops share: grown, never shrunk, so a training step or a decode
- * step allocates nothing once the largest shape has been seen (a fresh multi-megabyte block
- * per call would be mapped and faulted in every time). One per calling thread, like
- * failed_op; the ops that use it do not nest. */
+/* The scratch the parallel ops share: replaced by a larger block when an op needs more, never
+ * shrunk, so a training step or a decode step allocates nothing once the largest shape has
+ * been seen (a fresh multi-megabyte block per call would be mapped and faulted in every
+ * time). One per calling thread, like failed_op; the ops that use it do not nest. */
 static _Thread_local float *scratch_floats = NULL;
 static _Thread_local size_t scratch_capacity = 0;
 
-/* `each` floats for every thread a parallel region started next may use (thread i takes the
- * floats from i * each), from the shared scratch, grown before the region so no thread
+/* The threads a parallel region over `rows` independent rows uses: no more than it has rows,
+ * so a scratch sized for the team holds no piece a thread never takes. */
+static int team_for(int rows) {
+    int threads = omp_get_max_threads();
+    return rows < 1 ? 1 : rows < threads ? rows : threads;
+}
+
+/* `each` floats for each of the team's threads (thread i takes the floats from i * each; the
+ * region must run with num_threads(team)), from the shared scratch, replaced by a larger
+ * block before the region (its old contents are dead: nothing is copied) so no thread
  * allocates inside it. NULL, with the failure recorded for op, on overflow or out of memory. */
-static float *thread_scratch(size_t each, const char *op) {
-    size_t floats;
-    if (!rlhf_size_multiply(each, (size_t)omp_get_max_threads(), &floats) ||
-        rlhf_grow(&scratch_floats, &scratch_capacity, floats, sizeof *scratch_floats) != 0) {
+static float *thread_scratch(size_t each, int team, const char *op) {
+    size_t floats, bytes;
+    if (!rlhf_size_multiply(each, (size_t)team, &floats) || !rlhf_size_multiply(floats, sizeof(float), &bytes)) {
         failed_op = op;
         return NULL;
+    }
+    if (floats > scratch_capacity) {
+        free(scratch_floats);
+        scratch_floats = malloc(bytes);
+        scratch_capacity = scratch_floats ? floats : 0;
+        if (!scratch_floats) {
+            failed_op = op;
+            return NULL;
+        }
     }
     return scratch_floats;
 }
@@ -314,11 +330,12 @@ static void cpu_attention_forward(float *out, float *probs, const float *qkv, co
     float scale = 1.0f / sqrtf((float)hs);
     size_t cells = (size_t)T * T;
     float *dropped = NULL;
-    if (dropout > 0.0f && !(dropped = thread_scratch(cells, "attention_forward"))) {
+    int team = team_for(B * NH);
+    if (dropout > 0.0f && !(dropped = thread_scratch(cells, team, "attention_forward"))) {
         memset(out, 0, sizeof(float) * (size_t)B * T * C);
         return;
     }
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) num_threads(team)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
         const float *q = qkv + (size_t)b * T * 3 * C + h * hs;
@@ -409,12 +426,13 @@ static void cpu_attention_cached(float *out, const float *qkv, float *key_cache,
     int hs = C / NH, total = past + T;
     float scale = 1.0f / sqrtf((float)hs);
     size_t each = (size_t)T * total; /* one query block's scores */
-    float *scores_scratch = thread_scratch(each, "attention_cached");
+    int team = team_for(B * NH);
+    float *scores_scratch = thread_scratch(each, team, "attention_cached");
     if (!scores_scratch) {
         memset(out, 0, sizeof(float) * (size_t)B * T * C);
         return;
     }
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) num_threads(team)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
         float *keys = key_cache + (size_t)bh * max_len * hs;
@@ -499,12 +517,13 @@ static void cpu_sample_tokens(int *tokens, float *logprobs, const float *logits,
     /* each thread's probabilities [V] (greedy needs none); without them every row gets
      * token 0 and the failure is recorded */
     float *probabilities = NULL;
-    if (temperature > 0.0f && !(probabilities = thread_scratch((size_t)V, "sample_tokens"))) {
+    int team = team_for(B);
+    if (temperature > 0.0f && !(probabilities = thread_scratch((size_t)V, team, "sample_tokens"))) {
         memset(tokens, 0, sizeof(int) * (size_t)B);
         memset(logprobs, 0, sizeof(float) * (size_t)B);
         return;
     }
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) num_threads(team)
     for (int b = 0; b < B; b++) {
         const float *row = logits + (size_t)b * V;
         if (temperature <= 0.0f) { /* greedy: the first maximum, as torch.argmax */
