@@ -327,10 +327,13 @@ static int check_tokenizer_json(json_t *root, const char *path, rlhf_error *erro
 }
 
 /* transformers 5 builds a GPT-2 tokenizer's pre-tokenizer from tokenizer_config.json's
- * add_prefix_space, whatever tokenizer.json says: refuses a config (if there is one) that
- * asks for a prefix space. */
-static int check_tokenizer_config(const char *path, rlhf_error *error) {
-    if (access(path, F_OK) != 0) return 0;
+ * add_prefix_space, whatever tokenizer.json says: refuses dir's config (if there is one)
+ * when it asks for a prefix space. */
+static int check_tokenizer_config(const char *dir, rlhf_error *error) {
+    char path[PATH_MAX];
+    /* (joined only here: a folder whose tokenizer.json path fits loads even if this one's
+     * does not, which then cannot be there to read) */
+    if (rlhf_path_join(path, sizeof path, dir, "tokenizer_config.json", NULL) != 0 || access(path, F_OK) != 0) return 0;
     /* as reals: model_max_length is often 1e30 written out, beyond a 64-bit integer */
     json_t *root = read_json_file(path, JSON_DECODE_INT_AS_REAL, error);
     if (!root) return -1;
@@ -473,15 +476,13 @@ int tokenizer_load(tokenizer **out, const char *dir, rlhf_error *error) {
     struct stat info;
     if (lstat(vocab_path, &info) != 0 && errno == ENOENT) { /* a dangling link is a vocab.json that fails */
         /* transformers 5 saves a GPT-2 tokenizer as tokenizer.json (+ tokenizer_config.json) only */
-        char json_path[PATH_MAX], config_path[PATH_MAX];
-        if (rlhf_path_join(json_path, sizeof json_path, dir, "tokenizer.json", error) != 0 ||
-            rlhf_path_join(config_path, sizeof config_path, dir, "tokenizer_config.json", error) != 0)
-            return -1;
+        char json_path[PATH_MAX];
+        if (rlhf_path_join(json_path, sizeof json_path, dir, "tokenizer.json", error) != 0) return -1;
         if (lstat(json_path, &info) != 0 && errno == ENOENT) {
             rlhf_error_set(error, "%s: no tokenizer there (neither vocab.json + merges.txt nor tokenizer.json)", dir);
             return -1;
         }
-        if (check_tokenizer_config(config_path, error) != 0) return -1;
+        if (check_tokenizer_config(dir, error) != 0) return -1;
         return read_tokenizer_json(out, json_path, error);
     }
     int vocab_size;
